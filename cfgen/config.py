@@ -1,0 +1,92 @@
+"""Frozen configuration dataclasses and their JSON round trip.
+
+`ModelConfig` is everything needed to rebuild a trained network: it is what
+`config.json` in a model directory holds. `TrainConfig` describes one run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+
+Stage = Literal["pretrain", "finetune"]
+STAGES: tuple[str, ...] = ("pretrain", "finetune")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab_size: int = 4096  # code BPE vocabulary, special tokens included
+    latent_dim: int = 64  # width of the diffusion space (x_0 = L(y)); small latents train faster
+    width: int = 256  # transformer width of denoiser and decoder
+    heads: int = 4  # attention heads
+    denoiser_layers: int = 4  # N: blocks of self-attn over x_t + cross-attn to E_s
+    decoder_layers: int = 2  # D: blocks of self-attn over x_0-hat + cross-attn to E_s
+    ffn_multiplier: int = 4  # MLP hidden size = width * ffn_multiplier
+    dropout: float = 0.0
+    max_length: int = 128  # longest code sequence (language tag + tokens + end)
+    encoder_dim: int = 384  # width of E_s (all-MiniLM-L6-v2)
+    self_condition: bool = True  # feed the previous x_0 estimate back into the denoiser
+    diffusion_steps: int = 1200  # T of the forward process
+    schedule: str = "sqrt"  # noise schedule name (see diffusion.SCHEDULES)
+    # Sequence length the sampler uses per language (tag + code + end), set
+    # from the training data so sampling matches what the network saw.
+    sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
+
+    def __post_init__(self) -> None:
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
+        for lang, length in self.sample_lengths.items():
+            if not 2 <= length <= self.max_length:
+                raise ValueError(f"sample length {length} for {lang} outside [2, {self.max_length}]")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    stage: str = "finetune"  # pretrain (code only: unsupervised + CPD) or finetune (pairs)
+    steps: int = 1000  # optimiser steps
+    batch_size: int = 64  # global batch, split across ranks
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.0
+    warmup_steps: int = 100
+    grad_clip: float = 1.0
+    seed: int = 0
+    checkpoint_every: int = 200  # steps between atomic checkpoints
+    eval_every: int = 200  # steps between dev-loss reports (0: never)
+    fixed_padding: int = 0  # pad every batch to this length (0: the batch's own length)
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ValueError(f"unknown stage {self.stage!r}; choose one of {', '.join(STAGES)}")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError("steps and batch size must be positive")
+
+
+def to_json(config) -> str:
+    return json.dumps(asdict(config), indent=2, sort_keys=True)
+
+
+def from_dict(cls, data: dict):
+    """Build `cls` from a dict, ignoring keys it does not know (older/newer files)."""
+    known = {f.name for f in fields(cls)}
+    return cls(**{key: value for key, value in data.items() if key in known})
+
+
+def load_json(cls, path: Path):
+    return from_dict(cls, json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+# Named model sizes for `cfgen train --size`; vocab_size and sample_lengths
+# are filled in from the tokenizer and the data.
+MODEL_PRESETS: dict[str, dict] = {
+    "tiny": dict(latent_dim=16, width=64, heads=2, denoiser_layers=2, decoder_layers=1, max_length=64),
+    "small": dict(latent_dim=64, width=256, heads=4, denoiser_layers=4, decoder_layers=2, max_length=96),
+    "base": dict(latent_dim=64, width=384, heads=6, denoiser_layers=8, decoder_layers=4, max_length=128),
+}
+
+
+def preset(name: str, **overrides) -> ModelConfig:
+    if name not in MODEL_PRESETS:
+        raise ValueError(f"unknown model size {name!r}; choose one of {', '.join(MODEL_PRESETS)}")
+    return ModelConfig(**{**MODEL_PRESETS[name], **overrides})

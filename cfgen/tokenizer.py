@@ -1,0 +1,87 @@
+"""Code tokenizer: a byte-level BPE trained on the code corpora.
+
+A sequence is `[<lang>] code-tokens [<end>] [<pad>]*`: the language tag comes
+first (it conditions generation and is never noised), the end token marks
+where the program stops. Byte-level BPE round-trips any text exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from cfgen import LANGUAGES
+
+PAD, END = "<pad>", "<end>"
+SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES]
+FILENAME = "tokenizer.json"
+
+
+@dataclass
+class Encoded:
+    ids: list[int]
+    truncated: bool
+
+
+class CodeTokenizer:
+    def __init__(self, backend) -> None:
+        self.backend = backend  # a tokenizers.Tokenizer
+        self.pad_id = self._id(PAD)
+        self.end_id = self._id(END)
+        self.tag_ids = {lang: self._id(f"<{lang}>") for lang in LANGUAGES}
+
+    def _id(self, token: str) -> int:
+        token_id = self.backend.token_to_id(token)
+        if token_id is None:
+            raise ValueError(f"tokenizer lacks the special token {token}")
+        return token_id
+
+    @property
+    def vocab_size(self) -> int:
+        return self.backend.get_vocab_size()
+
+    def encode(self, code: str, lang: str, max_length: int) -> Encoded:
+        """Tag + tokens + end, cut to `max_length` (the end token is kept)."""
+        body = self.backend.encode(code, add_special_tokens=False).ids
+        room = max_length - 2
+        return Encoded([self.tag_ids[lang], *body[:room], self.end_id], truncated=len(body) > room)
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Tokens up to the first end token, with tags and padding dropped."""
+        kept = []
+        special = {self.pad_id, *self.tag_ids.values()}
+        for token_id in ids:
+            if token_id == self.end_id:
+                break
+            if token_id not in special:
+                kept.append(token_id)
+        return self.backend.decode(kept, skip_special_tokens=False).strip()
+
+    def save(self, directory: Path) -> None:
+        self.backend.save(str(Path(directory) / FILENAME))
+
+    @classmethod
+    def load(cls, directory: Path) -> "CodeTokenizer":
+        from tokenizers import Tokenizer
+
+        path = Path(directory) / FILENAME
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing")
+        return cls(Tokenizer.from_file(str(path)))
+
+    @classmethod
+    def train(cls, texts: Iterator[str], vocab_size: int) -> "CodeTokenizer":
+        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+        backend = Tokenizer(models.BPE())
+        backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+        backend.decoder = decoders.ByteLevel()
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            special_tokens=SPECIAL_TOKENS,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            show_progress=False,
+        )
+        backend.train_from_iterator(texts, trainer=trainer)
+        return cls(backend)

@@ -1,0 +1,433 @@
+"""Pre-training and fine-tuning: data -> examples -> optimisation -> model directory.
+
+Reproducible by construction: batch order, noise and dropout are all seeded
+from (seed, step, rank), so a run resumed from a checkpoint takes exactly the
+same steps as one that never stopped. Runs under torchrun with
+DistributedDataParallel (gloo on CPU, nccl on CUDA).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from cfgen import LANGUAGES
+from cfgen.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from cfgen.config import ModelConfig, TrainConfig, from_dict, preset
+from cfgen.data import (
+    BENCHMARK_FILES,
+    SNIPPET_FILES,
+    Pair,
+    batch_indices,
+    load_benchmark,
+    load_pairs_jsonl,
+    load_snippets,
+    mask_identifiers,
+    python_stdlib_snippets,
+)
+from cfgen.diffusion import GaussianDiffusion
+from cfgen.errors import CfgenError, CheckpointError, DataError
+from cfgen.tokenizer import CodeTokenizer
+
+logger = logging.getLogger(__name__)
+
+NOISE_CONDITION = -1  # Example.text for unsupervised pre-training: E_s is Gaussian noise
+NOISE_CONDITION_TOKENS = 8
+
+
+class TrainingInterrupted(CfgenError):
+    exit_code = 130
+
+
+@dataclass
+class DataSources:
+    data_dir: Path | None = None  # the CodeFusion folder (benchmarks and snippet files)
+    pair_files: list[Path] = field(default_factory=list)  # JSON Lines {"nl", "code", "lang"}
+    languages: tuple[str, ...] = LANGUAGES
+    max_snippets: int = 0  # per language, for pre-training (0: all)
+
+
+@dataclass
+class Example:
+    tokens: list[int]
+    text: int  # index into the encoded texts, or NOISE_CONDITION
+
+
+@dataclass
+class Corpus:
+    """Code to learn, with the text each piece is conditioned on (None: noise)."""
+
+    items: list[tuple[str, str, str | None]]  # (code, lang, conditioning text)
+    dev: list[tuple[str, str, str | None]]
+
+
+def _benchmark_path(sources: DataSources, lang: str) -> Path:
+    if sources.data_dir is None:
+        raise DataError("no data directory given (--data)")
+    return Path(sources.data_dir) / BENCHMARK_FILES[lang]
+
+
+def _pairs_to_items(pairs: list[Pair]) -> list[tuple[str, str, str | None]]:
+    return [(pair.code, pair.lang, pair.nl) for pair in pairs]
+
+
+def _snippets(sources: DataSources, lang: str) -> list[str]:
+    if lang == "python":
+        snippets = python_stdlib_snippets()
+    else:
+        snippets = load_snippets(Path(sources.data_dir) / SNIPPET_FILES[lang])
+    return snippets[: sources.max_snippets] if sources.max_snippets else snippets
+
+
+def gather_corpus(stage: str, sources: DataSources) -> Corpus:
+    items: list[tuple[str, str, str | None]] = []
+    dev: list[tuple[str, str, str | None]] = []
+    if stage == "pretrain":
+        if sources.data_dir is None:
+            raise DataError("pre-training needs the data directory with the snippet files (--data)")
+        for lang in sources.languages:
+            for code in _snippets(sources, lang):
+                items.append((code, lang, None))  # unsupervised generation
+                items.append((code, lang, mask_identifiers(code)))  # CPD
+    else:
+        if sources.data_dir is not None:
+            for lang in sources.languages:
+                items += _pairs_to_items(load_benchmark(_benchmark_path(sources, lang), "train", lang))
+        for path in sources.pair_files:
+            items += _pairs_to_items([p for p in load_pairs_jsonl(path) if p.lang in sources.languages])
+    if sources.data_dir is not None:
+        for lang in sources.languages:
+            dev += _pairs_to_items(load_benchmark(_benchmark_path(sources, lang), "dev", lang))
+    if not items:
+        raise DataError("no training data: give --data and/or --pairs")
+    return Corpus(items, dev)
+
+
+def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -> dict[str, int]:
+    """Per language, the 99th-percentile sequence length rounded up to 4: what the sampler denoises."""
+    result = {}
+    for lang, lengths in lengths_by_language.items():
+        if lengths:
+            ordered = sorted(lengths)
+            p99 = ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+            result[lang] = min(max_length, max(4, 4 * math.ceil(p99 / 4)))
+    return result
+
+
+def build_examples(items, tokenizer: CodeTokenizer, max_length: int):
+    """Tokenise; skip (and count) code longer than the model's maximum length."""
+    examples, texts, lengths = [], {}, {lang: [] for lang in LANGUAGES}
+    skipped = 0
+    for code, lang, text in items:
+        encoded = tokenizer.encode(code, lang, max_length)
+        if encoded.truncated:
+            skipped += 1
+            continue
+        index = NOISE_CONDITION if text is None else texts.setdefault(text, len(texts))
+        examples.append(Example(encoded.ids, index))
+        lengths[lang].append(len(encoded.ids))
+    return examples, list(texts), lengths, skipped
+
+
+def collate(examples: list[Example], encodings, pad_id: int, fixed_length: int, generator: torch.Generator):
+    """Tokens padded to the batch's longest (or `fixed_length`), E_s padded likewise."""
+    length = fixed_length or max(len(e.tokens) for e in examples)
+    tokens = torch.full((len(examples), length), pad_id, dtype=torch.long)
+    conditions = []
+    for row, example in enumerate(examples):
+        tokens[row, : len(example.tokens)] = torch.tensor(example.tokens[:length])
+        if example.text == NOISE_CONDITION:
+            dim = encodings[0].shape[-1] if encodings else 384
+            conditions.append(torch.randn((NOISE_CONDITION_TOKENS, dim), generator=generator))
+        else:
+            conditions.append(encodings[example.text].float())
+    width = max(c.shape[0] for c in conditions)
+    encoded = torch.zeros((len(examples), width, conditions[0].shape[-1]))
+    mask = torch.zeros((len(examples), width), dtype=torch.bool)
+    for row, condition in enumerate(conditions):
+        encoded[row, : condition.shape[0]] = condition
+        mask[row, : condition.shape[0]] = True
+    return tokens, encoded, mask
+
+
+class TrainingObjective(nn.Module):
+    """network + diffusion behind one forward(), which DistributedDataParallel needs."""
+
+    def __init__(self, network: nn.Module, diffusion: GaussianDiffusion) -> None:
+        super().__init__()
+        self.network = network
+        self.diffusion = diffusion
+
+    def forward(self, tokens, encoded, mask, generator):
+        memory, padding = self.network.condition(encoded, mask)
+        return self.diffusion.training_losses(self.network, tokens, memory, padding, generator)
+
+
+def select_device(requested: str) -> str:
+    if requested not in ("auto", "cpu", "cuda"):
+        raise CfgenError(f"unknown device {requested!r}; choose auto, cpu or cuda")
+    if requested == "cuda" and not torch.cuda.is_available():
+        logger.warning("CUDA was asked for but is not available; using the CPU")
+        return "cpu"
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def learning_rate_factor(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to a tenth."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def step_seed(seed: int, step: int, rank: int) -> int:
+    return (seed * 1_000_003 + step) * 131 + rank
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: str) -> Distributed:
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    return Distributed(dist.get_rank(), dist.get_world_size(), local_rank)
+
+
+def barrier(dist_info: Distributed) -> None:
+    if dist_info.world_size > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+@dataclass
+class TrainRequest:
+    output_dir: Path
+    train: TrainConfig
+    sources: DataSources
+    size: str = "small"  # model preset when starting from scratch
+    vocab_size: int = 4096
+    init: Path | None = None  # an existing model directory to continue from (keeps its tokenizer)
+    resume: bool = False
+    device: str = "auto"
+    max_shard_size: str = "16MB"
+
+
+@dataclass
+class StepReport:
+    step: int
+    total: int
+    loss: float
+    tokens_per_second: float
+    dev_loss: float | None = None
+    terms: dict = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path
+    steps: int
+    examples: int
+    skipped: int
+    final_loss: float
+    dev_loss: float | None
+
+
+def _prepare_tokenizer(request: TrainRequest, corpus: Corpus) -> tuple[CodeTokenizer, ModelConfig]:
+    if request.init is not None:
+        from cfgen.hub import load_model
+
+        network, tokenizer = load_model(request.init)
+        return tokenizer, network.config
+    tokenizer = CodeTokenizer.train((code for code, _, _ in corpus.items), request.vocab_size)
+    return tokenizer, preset(request.size, vocab_size=tokenizer.vocab_size)
+
+
+def _load_run_state(request: TrainRequest):
+    """The last checkpoint of the output directory, checked against this request."""
+    checkpoints = list_checkpoints(request.output_dir)
+    if not checkpoints:
+        raise CheckpointError(f"nothing to resume in {request.output_dir}: no checkpoint there")
+    model_state, optimizer_state, info = load_checkpoint(checkpoints[-1])
+    saved_train = from_dict(TrainConfig, info["train_config"])
+    if replace(saved_train, steps=request.train.steps) != request.train:
+        raise CheckpointError("the checkpoint was made with other training settings; resume with the same ones")
+    return model_state, optimizer_state, info
+
+
+def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | None = None) -> TrainResult:
+    device = select_device(request.device)
+    dist_info = setup_distributed(device)
+    if device == "cuda":
+        torch.cuda.set_device(dist_info.local_rank)
+        device = f"cuda:{dist_info.local_rank}"
+    output = Path(request.output_dir)
+    corpus = gather_corpus(request.train.stage, request.sources)
+
+    resumed = None
+    if request.resume:
+        resumed = _load_run_state(request)
+        tokenizer = CodeTokenizer.load(output)
+        model_config = from_dict(ModelConfig, resumed[2]["model_config"])
+    else:
+        if list_checkpoints(output):
+            raise CheckpointError(f"{output} already holds a training run; use --resume or another directory")
+        tokenizer, model_config = _prepare_tokenizer(request, corpus)
+
+    examples, texts, lengths, skipped = build_examples(corpus.items, tokenizer, model_config.max_length)
+    if not examples:
+        raise DataError("every training example is longer than the model's maximum length")
+    if skipped:
+        logger.warning("skipped %d examples longer than %d tokens", skipped, model_config.max_length)
+    if not resumed:
+        model_config = replace(model_config, sample_lengths={**model_config.sample_lengths, **sample_lengths(lengths, model_config.max_length)})
+    dev_examples, dev_texts, _, _ = build_examples(corpus.dev, tokenizer, model_config.max_length)
+
+    encodings = _encode_texts(texts, dist_info, device)
+    dev_encodings = _encode_texts(dev_texts, dist_info, device) if dev_examples else []
+
+    from cfgen.model import CodeFusionModel
+
+    torch.manual_seed(request.train.seed)
+    network = CodeFusionModel(model_config)
+    if request.init is not None and not resumed:
+        from cfgen.hub import load_model
+
+        network.load_state_dict(load_model(request.init)[0].state_dict())
+    diffusion = GaussianDiffusion(model_config.diffusion_steps, model_config.schedule)
+    objective = TrainingObjective(network, diffusion).to(device)
+    optimizer = torch.optim.AdamW(
+        objective.parameters(), lr=request.train.learning_rate, weight_decay=request.train.weight_decay
+    )
+    start_step = 0
+    if resumed:
+        model_state, optimizer_state, info = resumed
+        try:
+            network.load_state_dict(model_state)
+            optimizer.load_state_dict(optimizer_state)
+        except (RuntimeError, ValueError, KeyError) as error:
+            raise CheckpointError(f"the checkpoint does not match this model: {str(error).splitlines()[0]}") from None
+        start_step = info["step"]
+    elif dist_info.is_main:
+        output.mkdir(parents=True, exist_ok=True)
+        tokenizer.save(output)
+    trained = objective
+    if dist_info.world_size > 1:
+        trained = nn.parallel.DistributedDataParallel(objective, device_ids=[dist_info.local_rank] if device.startswith("cuda") else None)
+
+    loop = _Loop(request, network, tokenizer, trained, optimizer, examples, encodings, dev_examples, dev_encodings, device, dist_info)
+    return loop.run(start_step, on_step, skipped)
+
+
+def _encode_texts(texts: list[str], dist_info: Distributed, device: str):
+    from cfgen.encodings import cached_encodings
+    from cfgen.encoder import TextEncoder
+
+    make_encoder = lambda: TextEncoder(device=device.split(":")[0] if device.startswith("cuda") else "cpu")  # noqa: E731
+    if dist_info.is_main:
+        encodings = cached_encodings(texts, make_encoder)
+    barrier(dist_info)  # rank 0 filled the cache; the others read it
+    if not dist_info.is_main:
+        encodings = cached_encodings(texts, make_encoder)
+    return encodings
+
+
+class _Loop:
+    def __init__(self, request, network, tokenizer, trained, optimizer, examples, encodings, dev_examples, dev_encodings, device, dist_info):
+        self.request, self.config = request, request.train
+        self.network, self.tokenizer, self.trained, self.optimizer = network, tokenizer, trained, optimizer
+        self.examples, self.encodings = examples, encodings
+        self.dev_examples, self.dev_encodings = dev_examples, dev_encodings
+        self.device, self.dist = device, dist_info
+
+    def _local_batch(self, step: int, generator: torch.Generator):
+        indices = batch_indices(step, len(self.examples), self.config.batch_size, self.config.seed)
+        mine = indices[self.dist.rank :: self.dist.world_size] or indices[:1]
+        batch = [self.examples[i] for i in mine]
+        tokens, encoded, mask = collate(batch, self.encodings, self.tokenizer.pad_id, self.config.fixed_padding, generator)
+        real_tokens = sum(len(e.tokens) for e in batch)
+        return tokens.to(self.device), encoded.to(self.device), mask.to(self.device), real_tokens
+
+    def _train_step(self, step: int) -> tuple[dict, int]:
+        torch.manual_seed(step_seed(self.config.seed, step, self.dist.rank))  # dropout
+        generator = torch.Generator().manual_seed(step_seed(self.config.seed, step, self.dist.rank))
+        tokens, encoded, mask, real_tokens = self._local_batch(step, generator)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.learning_rate * learning_rate_factor(step, self.config)
+        self.trained.train()
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.startswith("cuda")):
+            terms = self.trained(tokens, encoded, mask, generator)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        if self.config.grad_clip:
+            nn.utils.clip_grad_norm_(self.trained.parameters(), self.config.grad_clip)
+        self.optimizer.step()
+        return {k: v.item() for k, v in terms.items()}, real_tokens
+
+    @torch.no_grad()
+    def dev_loss(self) -> float | None:
+        if not self.dev_examples:
+            return None
+        self.trained.eval()
+        generator = torch.Generator().manual_seed(12345)
+        objective = self.trained.module if hasattr(self.trained, "module") else self.trained
+        losses = []
+        subset = self.dev_examples[:256]
+        for start in range(0, len(subset), 64):
+            tokens, encoded, mask = collate(subset[start : start + 64], self.dev_encodings, self.tokenizer.pad_id, 0, generator)
+            terms = objective(tokens.to(self.device), encoded.to(self.device), mask.to(self.device), generator)
+            losses.append(terms["loss"].item())
+        return sum(losses) / len(losses)
+
+    def save(self, step: int) -> None:
+        if not self.dist.is_main:
+            return
+        from cfgen.hub import save_model
+
+        info = {"train_config": asdict(self.config), "model_config": asdict(self.network.config)}
+        save_checkpoint(self.request.output_dir, step, self.network.state_dict(), self.optimizer.state_dict(), info)
+        save_model(self.network, self.tokenizer, self.request.output_dir, self.request.max_shard_size)
+
+    def run(self, start_step: int, on_step, skipped: int) -> TrainResult:
+        step, loss, dev = start_step, float("nan"), None
+        started, tokens_seen = time.perf_counter(), 0
+        try:
+            while step < self.config.steps:
+                terms, real_tokens = self._train_step(step)
+                step += 1
+                loss, tokens_seen = terms["loss"], tokens_seen + real_tokens
+                dev = self.dev_loss() if self.config.eval_every and step % self.config.eval_every == 0 else None
+                if step % self.config.checkpoint_every == 0 or step == self.config.steps:
+                    self.save(step)
+                if on_step and self.dist.is_main:
+                    rate = tokens_seen * self.dist.world_size / max(1e-9, time.perf_counter() - started)
+                    on_step(StepReport(step, self.config.steps, loss, rate, dev, terms))
+        except KeyboardInterrupt:
+            self.save(step)
+            raise TrainingInterrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume") from None
+        barrier(self.dist)
+        return TrainResult(self.request.output_dir, step, len(self.examples), skipped, loss, dev)

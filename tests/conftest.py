@@ -1,0 +1,66 @@
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Keep tests off the user's caches and off the network, before anything reads them.
+_SANDBOX = Path(tempfile.mkdtemp(prefix="cfgen-tests-"))
+os.environ["XDG_CACHE_HOME"] = str(_SANDBOX / "cache")
+os.environ["CFGEN_HOME"] = str(_SANDBOX / "home")
+os.environ["HF_HOME"] = str(_SANDBOX / "hf")
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "codefusion"
+
+EIGHT_PAIRS = [
+    ("list all files in the current directory with details", "ls -la", "bash"),
+    ("show the disk usage of my home folder", "du -sh ~", "bash"),
+    ("count the lines in file.txt", "wc -l file.txt", "bash"),
+    ("find every python file below here", "find . -name '*.py'", "bash"),
+    ("reverse the list x", "x[::-1]", "python"),
+    ("add up all the values", "sum(values)", "python"),
+    ("format cells greater than 10", "GreaterThan(10)", "cf"),
+    ("highlight duplicate values", "Duplicate()", "cf"),
+]
+TINY_STEPS = 400
+
+
+def write_pairs(path: Path, pairs=EIGHT_PAIRS) -> Path:
+    path.write_text("\n".join(json.dumps({"nl": nl, "code": code, "lang": lang}) for nl, code, lang in pairs) + "\n")
+    return path
+
+
+def tiny_request(output: Path, pairs_file: Path, steps: int = TINY_STEPS, **train_overrides):
+    from cfgen.config import TrainConfig
+    from cfgen.train import DataSources, TrainRequest
+
+    settings = dict(steps=steps, batch_size=8, learning_rate=2e-3, warmup_steps=20, checkpoint_every=100, eval_every=0)
+    settings.update(train_overrides)
+    return TrainRequest(
+        output_dir=output, train=TrainConfig(**settings), sources=DataSources(pair_files=[pairs_file]),
+        size="tiny", vocab_size=300, device="cpu",
+    )
+
+
+@pytest.fixture(scope="session")
+def pairs_file(tmp_path_factory) -> Path:
+    return write_pairs(tmp_path_factory.mktemp("data") / "pairs.jsonl")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, pairs_file) -> Path:
+    """A tiny model trained on EIGHT_PAIRS (shared by the tests that need a trained model)."""
+    from cfgen.train import run_training
+
+    output = tmp_path_factory.mktemp("tiny-model")
+    run_training(tiny_request(output, pairs_file))
+    return output
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    from cfgen.encoder import TextEncoder
+
+    return TextEncoder()

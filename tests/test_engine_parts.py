@@ -1,0 +1,72 @@
+"""Tokenizer, encoder resolution and data helpers."""
+
+import os
+
+import pytest
+
+from cfgen.data import batch_indices, mask_identifiers
+from cfgen.errors import EncoderError
+from cfgen.tokenizer import CodeTokenizer
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    corpus = ["ls -la", "find . -name '*.py' | xargs grep -n TODO", "x[::-1]", "GreaterThan(10)"] * 20
+    return CodeTokenizer.train(iter(corpus), vocab_size=320)
+
+
+def test_tokenizer_round_trips_code_with_tags_and_end(tokenizer):
+    code = "find . -name '*.txt' -mtime +3 | xargs rm  # ünïcode"
+    encoded = tokenizer.encode(code, "bash", max_length=128)
+    assert encoded.ids[0] == tokenizer.tag_ids["bash"] and encoded.ids[-1] == tokenizer.end_id
+    assert not encoded.truncated
+    assert tokenizer.decode(encoded.ids + [tokenizer.pad_id] * 5) == code
+
+
+def test_tokenizer_marks_truncation_and_stops_at_end(tokenizer):
+    encoded = tokenizer.encode("echo " + "a b c " * 40, "bash", max_length=16)
+    assert encoded.truncated and len(encoded.ids) == 16 and encoded.ids[-1] == tokenizer.end_id
+    ids = tokenizer.encode("ls -la", "bash", 16).ids + tokenizer.encode("rm -rf /", "bash", 16).ids
+    assert tokenizer.decode(ids) == "ls -la"
+
+
+def test_tokenizer_save_load(tokenizer, tmp_path):
+    tokenizer.save(tmp_path)
+    again = CodeTokenizer.load(tmp_path)
+    assert again.encode("x[::-1]", "python", 32) == tokenizer.encode("x[::-1]", "python", 32)
+    assert set(again.tag_ids) == {"bash", "python", "cf"}
+
+
+def test_encoder_with_the_wrong_hash_is_refused(tmp_path):
+    from cfgen.encoder import _packaged_directory, resolve_encoder_directory
+
+    source = _packaged_directory()
+    for item in source.iterdir():
+        if item.name != "model.safetensors":
+            os.symlink(item, tmp_path / item.name)
+    (tmp_path / "model.safetensors").write_bytes(b"not the weights")
+    with pytest.raises(EncoderError, match="SHA-256"):
+        resolve_encoder_directory(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    with pytest.raises(EncoderError, match="missing"):
+        resolve_encoder_directory(tmp_path)
+    assert resolve_encoder_directory(source) == source
+
+
+def test_encoder_gives_per_text_states(encoder):
+    states = encoder.encode(["list files", "show me every file older than three days please"])
+    assert states[0].shape[1] == 384 and states[0].shape[0] < states[1].shape[0]
+
+
+def test_cpd_masks_identifiers_deterministically():
+    masked = mask_identifiers("grep -r TODO src | wc -l", rate=0.5)
+    assert masked == mask_identifiers("grep -r TODO src | wc -l", rate=0.5)
+    assert "[MASK]" in masked and "|" in masked
+    assert mask_identifiers("ls", rate=0.0) == "ls" and mask_identifiers("ls", rate=1.0) == "[MASK]"
+
+
+def test_batches_cover_each_epoch_once():
+    seen = [i for step in range(5) for i in batch_indices(step, 10, 4, seed=1)]
+    assert sorted(seen[:10]) == list(range(10))
+    assert batch_indices(3, 10, 4, seed=1) == batch_indices(3, 10, 4, seed=1)
+    assert batch_indices(0, 10, 4, seed=1) != batch_indices(0, 10, 4, seed=2)

@@ -1,0 +1,165 @@
+"""The engine end to end on a tiny model: memorise, save/load, resume, bad input."""
+
+import json
+import shutil
+from dataclasses import replace
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import EIGHT_PAIRS, tiny_request, write_pairs
+from cfgen.errors import CheckpointError, DataError, ModelNotAvailableError
+from cfgen.train import run_training
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model, encoder):
+    from cfgen.generate import CodeGenerator
+
+    return CodeGenerator(tiny_model, encoder=encoder)
+
+
+def test_tiny_model_samples_back_its_eight_training_programs(generator):
+    for lang in ("bash", "python", "cf"):
+        pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
+        results = generator.generate([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, seed=0)
+        best = [max(candidates, key=lambda c: c.score).code for candidates in results]
+        assert best == [code for _, code in pairs]
+
+
+def test_model_directory_has_the_hub_layout(tiny_model):
+    names = {path.name for path in tiny_model.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json"} <= names
+    config = json.loads((tiny_model / "config.json").read_text())
+    assert config["width"] == 64 and config["sample_lengths"]["cf"] <= 12
+
+
+def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, encoder, tmp_path):
+    from cfgen.generate import CodeGenerator
+    from cfgen.hub import load_model, save_model
+
+    network, tokenizer = load_model(tiny_model)
+    save_model(network, tokenizer, tmp_path / "copy")
+    first = CodeGenerator(tiny_model, encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3)
+    again = CodeGenerator(tiny_model, encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3)
+    copied = CodeGenerator(tmp_path / "copy", encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3)
+    assert first == again == copied  # same codes and bit-identical scores
+    original, reloaded = load_file(str(tiny_model / "model.safetensors")), load_file(str(tmp_path / "copy" / "model.safetensors"))
+    assert original.keys() == reloaded.keys()
+    assert all(torch.equal(original[k], reloaded[k]) for k in original)
+
+
+def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, pairs_file):
+    straight = tmp_path / "straight"
+    run_training(tiny_request(straight, pairs_file, steps=40, checkpoint_every=20))
+    resumed = tmp_path / "resumed"
+    run_training(tiny_request(resumed, pairs_file, steps=20, checkpoint_every=20))  # "stopped" at 20
+    run_training(replace(tiny_request(resumed, pairs_file, steps=40, checkpoint_every=20), resume=True))
+    a, b = load_file(str(straight / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_interrupted_training_saves_a_checkpoint_and_resumes(tmp_path, pairs_file, monkeypatch):
+    from cfgen import train
+    from cfgen.checkpoint import list_checkpoints
+
+    original = train._Loop._train_step
+
+    def interrupt_at_13(self, step):
+        if step == 13:
+            raise KeyboardInterrupt
+        return original(self, step)
+
+    monkeypatch.setattr(train._Loop, "_train_step", interrupt_at_13)
+    with pytest.raises(train.TrainingInterrupted, match="--resume"):
+        run_training(tiny_request(tmp_path, pairs_file, steps=30, checkpoint_every=10))
+    assert list_checkpoints(tmp_path)[-1].name == "step-00000013"
+    monkeypatch.setattr(train._Loop, "_train_step", original)
+    request = tiny_request(tmp_path, pairs_file, steps=30, checkpoint_every=10)
+    request.resume = True
+    assert run_training(request).steps == 30
+
+
+def test_resume_rejects_a_corrupt_checkpoint(tmp_path, pairs_file):
+    from cfgen.checkpoint import list_checkpoints
+
+    run_training(tiny_request(tmp_path, pairs_file, steps=10, checkpoint_every=10))
+    (list_checkpoints(tmp_path)[-1] / "model.safetensors").write_bytes(b"\x00garbage")
+    request = tiny_request(tmp_path, pairs_file, steps=20, checkpoint_every=10)
+    request.resume = True
+    with pytest.raises(CheckpointError, match="corrupt"):
+        run_training(request)
+
+
+def test_resume_rejects_other_settings_and_fresh_runs_refuse_to_overwrite(tmp_path, pairs_file):
+    run_training(tiny_request(tmp_path, pairs_file, steps=10, checkpoint_every=10))
+    request = tiny_request(tmp_path, pairs_file, steps=20, checkpoint_every=10, learning_rate=1e-2)
+    request.resume = True
+    with pytest.raises(CheckpointError, match="other training settings"):
+        run_training(request)
+    with pytest.raises(CheckpointError, match="already holds"):
+        run_training(tiny_request(tmp_path, pairs_file, steps=10))
+
+
+def test_init_fine_tunes_an_existing_model_keeping_its_tokenizer(tmp_path, tiny_model, pairs_file):
+    request = tiny_request(tmp_path / "tuned", pairs_file, steps=5)
+    request.init = tiny_model
+    run_training(request)
+    assert (tmp_path / "tuned" / "tokenizer.json").read_text() == (tiny_model / "tokenizer.json").read_text()
+
+
+def test_too_long_code_is_skipped_and_counted(tmp_path):
+    pairs = write_pairs(tmp_path / "p.jsonl", EIGHT_PAIRS[:4] + [("a very long one", "echo " + "x " * 500, "bash")])
+    result = run_training(tiny_request(tmp_path / "run", pairs, steps=2))
+    assert result.skipped == 1 and result.examples == 4
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "not found"),
+        ("{not json\n", ":1: expected a JSON object"),
+        ('{"nl": "x", "code": "y", "lang": "cobol"}\n', "unknown language 'cobol'"),
+        ("\n\n", "holds no pairs"),
+    ],
+)
+def test_bad_pair_files_fail_clearly(tmp_path, content, message):
+    path = tmp_path / "pairs.jsonl"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        run_training(tiny_request(tmp_path / "run", path, steps=2))
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_benchmark_files_fail_clearly(tmp_path):
+    from cfgen.data import load_benchmark
+
+    (tmp_path / "broken.json").write_text('{"train": [')
+    with pytest.raises(DataError, match="not valid JSON"):
+        load_benchmark(tmp_path / "broken.json", "train", "bash")
+    (tmp_path / "empty.json").write_text('{"train": [], "dev": []}')
+    with pytest.raises(DataError, match="empty"):
+        load_benchmark(tmp_path / "empty.json", "dev", "bash")
+    with pytest.raises(DataError, match="no 'test' split"):
+        load_benchmark(tmp_path / "empty.json", "test", "bash")
+
+
+def test_corrupt_or_mismatched_model_directories_are_refused(tmp_path, tiny_model):
+    from cfgen.hub import load_model
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    (broken / "model.safetensors").write_bytes((tiny_model / "model.safetensors").read_bytes()[:200])
+    with pytest.raises(ModelNotAvailableError, match="corrupt|cannot load"):
+        load_model(broken)
+    mismatched = tmp_path / "mismatched"
+    shutil.copytree(tiny_model, mismatched)
+    config = json.loads((mismatched / "config.json").read_text())
+    config["width"] = 32
+    (mismatched / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelNotAvailableError, match="cannot load"):
+        load_model(mismatched)
+    with pytest.raises(ModelNotAvailableError, match="no config.json"):
+        load_model(tmp_path)
