@@ -1,5 +1,5 @@
-"""Training throughput: cfgen's pipeline (pad to each batch's real length)
-against fixed-128 padding, same model, same batches, one run.
+"""Training throughput: cfgen's pipeline (one-language batches padded to that
+language's length) against fixed-128 padding, same model, same batches, one run.
 
     python bench/train_throughput.py [--data ../shared/data/codefusion] [--steps 8] [--size small]
 
@@ -22,18 +22,19 @@ from cfgen.diffusion import GaussianDiffusion
 from cfgen.model import CodeFusionModel
 from cfgen.tokenizer import CodeTokenizer
 from cfgen.train import DataSources, TrainingObjective, _encode_texts, Distributed, build_examples, collate, gather_corpus
-from cfgen.data import batch_indices
+from cfgen.data import BatchPlan
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def time_steps(objective, optimizer, examples, encodings, pad_id, fixed_length, steps, batch_size):
+def time_steps(objective, optimizer, examples, encodings, pad_id, length_of, steps, batch_size):
     per_step = []
     tokens_total = 0
+    plan = BatchPlan([e.lang for e in examples], batch_size, seed=0)
     for step in range(steps + 1):  # step 0 warms up and is not counted
         generator = torch.Generator().manual_seed(step)
-        batch = [examples[i] for i in batch_indices(step, len(examples), batch_size, seed=0)]
-        tokens, encoded, mask = collate(batch, encodings, pad_id, fixed_length, generator)
+        batch = [examples[i] for i in plan.batch(step)]
+        tokens, encoded, mask = collate(batch, encodings, pad_id, length_of(batch[0].lang), generator)
         started = time.perf_counter()
         terms = objective(tokens, encoded, mask, generator)
         optimizer.zero_grad()
@@ -57,18 +58,20 @@ def main() -> None:
     corpus = gather_corpus("finetune", DataSources(data_dir=args.data))
     tokenizer = CodeTokenizer.train((code for code, _, _ in corpus.items), 4096)
     config = preset(args.size, vocab_size=tokenizer.vocab_size, max_length=128)
-    examples, texts, _, _ = build_examples(corpus.items, tokenizer, config.max_length)
+    examples, texts, lengths, _ = build_examples(corpus.items, tokenizer, config.max_length)
     encodings = _encode_texts(texts, Distributed(), "cpu")
 
     rows = []
-    for name, fixed in (("fixed 128 padding", 128), ("cfgen: pad to batch", 0)):
+    pipelines = (("fixed 128 padding", lambda lang: 128), ("cfgen: per-language length", lambda lang: lengths[lang]))
+    for name, length_of in pipelines:
         torch.manual_seed(0)
         objective = TrainingObjective(CodeFusionModel(config), GaussianDiffusion())
         optimizer = torch.optim.AdamW(objective.parameters(), lr=1e-4)
-        rate, median = time_steps(objective, optimizer, examples, encodings, tokenizer.pad_id, fixed, args.steps, args.batch_size)
+        rate, median = time_steps(objective, optimizer, examples, encodings, tokenizer.pad_id, length_of, args.steps, args.batch_size)
         rows.append({"pipeline": name, "tokens_per_second": rate, "median_step_seconds": median})
     speedup = rows[1]["tokens_per_second"] / rows[0]["tokens_per_second"]
 
+    print(f"per-language lengths (99th percentile of the data): {lengths}")
     print(f"model {args.size} ({CodeFusionModel(config).parameter_count() / 1e6:.1f}M parameters), "
           f"batch {args.batch_size}, {args.steps} timed steps each, {torch.get_num_threads()} threads")
     print(f"{'pipeline':<22}{'tokens/s':>12}{'median step s':>16}")
@@ -76,7 +79,7 @@ def main() -> None:
         print(f"{row['pipeline']:<22}{row['tokens_per_second']:>12.0f}{row['median_step_seconds']:>16.3f}")
     print(f"speed-up: {speedup:.2f}x")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"rows": rows, "speedup": speedup, "size": args.size,
+    args.output.write_text(json.dumps({"rows": rows, "speedup": speedup, "lengths": lengths, "size": args.size,
                                        "batch_size": args.batch_size, "steps": args.steps}, indent=2))
 
 

@@ -21,7 +21,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 _state = {"debug": False}
 
 
@@ -133,5 +133,264 @@ def _train_with_progress(request):
         return run_training(request, on_step)
 
 
+# -- generating ------------------------------------------------------------------------
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success; 1 runtime failure; 2 bad usage or input; 3 model not available "
+    "(missing, corrupt, unknown revision, offline cache miss); 4 network failure; "
+    "5 some batch lines rejected (the rest answered); 130 interrupted."
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _checked_query(query: str) -> str:
+    from cfgen.answer import MAX_QUERY_CHARS
+
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:
+        _fail("the query is not valid UTF-8")
+    if not query.strip():
+        _fail("the query is empty; say what the code should do, e.g. cfgen \"list files older than 3 days\"")
+    if len(query) > MAX_QUERY_CHARS:
+        stderr.print(f"[yellow]warning:[/yellow] query truncated to {MAX_QUERY_CHARS} characters", highlight=False)
+        query = query[:MAX_QUERY_CHARS]
+    return query.strip()
+
+
+def _parse_batch(data: bytes, default_lang: str, default_table):
+    """Requests from stdin lines (plain text or JSON objects) and a message per rejected line."""
+    import json
+
+    from cfgen import LANGUAGES
+    from cfgen.answer import MAX_QUERY_CHARS, Request
+
+    requests, problems = [], []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            problems.append(f"line {number}: not valid UTF-8")
+            continue
+        if not line:
+            continue
+        query, lang, table = line, default_lang, default_table
+        if line.startswith("{"):
+            try:
+                item = json.loads(line)
+                query, lang = str(item["query"]), str(item.get("lang", default_lang))
+                table = item.get("table", default_table)
+                if table is not None and not (isinstance(table, list) and table and all(isinstance(r, list) for r in table)):
+                    raise ValueError("table must be a list of rows, header first")
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                problems.append(f"line {number}: malformed JSON request ({error})")
+                continue
+        if lang not in LANGUAGES:
+            problems.append(f"line {number}: unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+            continue
+        if not query.strip():
+            problems.append(f"line {number}: empty query")
+            continue
+        requests.append(Request(query.strip()[:MAX_QUERY_CHARS], lang, table, number))
+    return requests, problems
+
+
+def _load_generator(model: Optional[str], device: str):
+    from cfgen.generate import CodeGenerator
+    from cfgen.hub import default_model_directory, resolve_model_directory
+    from cfgen.train import select_device
+
+    directory = resolve_model_directory(model) if model else default_model_directory()
+    return CodeGenerator(directory, device=select_device(device)), directory
+
+
+def _print_answers(answers, as_json: bool, shown: Optional[int], elapsed: float, steps: int) -> None:
+    import json
+
+    out = Console(highlight=False, soft_wrap=True)
+    if as_json:
+        for answer in answers:
+            sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        return
+    if not out.is_terminal:  # piped: code only, so `cfgen "…" | sh` and $(cfgen "…") work
+        for answer in answers:
+            codes = [c.code for c in answer.candidates][: shown or 1]
+            sys.stdout.write("\n".join(codes or [""]) + "\n")
+        return
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    lexers = {"bash": "bash", "python": "python", "cf": "text"}
+    for answer in answers:
+        table = Table(title=answer.request.query, title_justify="left", expand=False)
+        for column in ("#", "code", "score", "check", "risks"):
+            table.add_column(column, overflow="fold")
+        with_rows = bool(answer.rows)
+        if with_rows:
+            table.add_column("rows")
+        for rank_number, candidate in enumerate(answer.candidates[: shown or len(answer.candidates)], start=1):
+            check = "[green]ok[/green]" if candidate.valid else f"[red]{candidate.check}[/red]"
+            risks = "[bold red]" + ", ".join(candidate.risks) + "[/bold red]" if candidate.risks else ""
+            cells = [str(rank_number), Syntax(candidate.code, lexers[answer.request.lang], word_wrap=True),
+                     f"{candidate.score:.3f}", check, risks]
+            if with_rows:
+                rows = answer.rows[rank_number - 1]
+                cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")
+            table.add_row(*cells)
+        out.print(table)
+    stderr.print(f"[dim]{len(answers)} request(s) in {elapsed:.2f} s, {steps} denoising steps. "
+                 "cfgen never runs what it writes: read before you run.[/dim]")
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def generate(
+    query: Optional[str] = typer.Argument(None, help="What the code should do. '-' or none (with piped stdin): one request per line."),
+    lang: str = typer.Option("bash", "--lang", "-l", help="bash, python or cf."),
+    n: Optional[int] = typer.Option(None, "-n", help="Candidates to show (default 5 on a terminal, 1 when piped)."),
+    steps: Optional[int] = typer.Option(None, help="Denoising steps (1-1200; default: the model's)."),
+    seed: int = typer.Option(0, help="Seed of the noise draws."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, trained run name, or Hub repo[@revision]."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    table: Optional[Path] = typer.Option(None, help="CSV table (cf): ground columns in its header and show selected rows."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per request, one per line."),
+) -> None:
+    """Generate ranked candidates for a request (the default command)."""
+    import time
+
+    from cfgen import LANGUAGES
+
+    if lang not in LANGUAGES:
+        _fail(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    if n is not None and n < 1:
+        _fail("-n must be at least 1")
+    if steps is not None and not 1 <= steps <= 1200:
+        _fail("--steps must be between 1 and 1200")
+    with _user_errors():
+        from cfgen.answer import Request, answer_all
+        from cfgen.generate import DEFAULT_STEPS
+
+        rows = None
+        if table is not None:
+            from cfgen.languages.cf import CFError, read_table
+
+            if not table.is_file():
+                _fail(f"table file not found: {table}")
+            try:
+                rows = read_table(table)
+            except (CFError, OSError, UnicodeDecodeError) as error:
+                _fail(f"cannot read the table {table}: {error}")
+        problems: list[str] = []
+        if query is None or query == "-":
+            if sys.stdin.isatty():
+                _fail("no query: give one as an argument, or pipe one per line")
+            requests, problems = _parse_batch(sys.stdin.buffer.read(), lang, rows)
+            for problem in problems:
+                stderr.print(f"[red]error:[/red] {problem}", highlight=False)
+        else:
+            requests = [Request(_checked_query(query), lang, rows)]
+        if not requests:
+            raise typer.Exit(5 if problems else 2)
+        generator, _ = _load_generator(model, device)
+        steps = steps or DEFAULT_STEPS
+        started = time.perf_counter()
+        answers = _answer_with_progress(generator, requests, max(n or 5, 5), steps, seed)
+        _print_answers(answers, as_json, n, time.perf_counter() - started, steps)
+        if problems:
+            raise typer.Exit(5)
+
+
+def _answer_with_progress(generator, requests, num_candidates, steps, seed):
+    from rich.progress import Progress
+
+    from cfgen.answer import answer_all
+
+    with Progress(console=stderr, disable=not stderr.is_terminal or len(requests) < 2, transient=True) as progress:
+        task = progress.add_task("generating", total=len(requests))
+        return answer_all(generator, requests, num_candidates, steps, seed, lambda k: progress.advance(task, k))
+
+
+# -- evaluation ----------------------------------------------------------------------------
+
+
+@app.command(name="eval")
+def evaluate_command(
+    file: Path = typer.Argument(..., help="Benchmark JSON ({'train': [...], 'dev': [...]}) as in the CodeFusion data."),
+    lang: str = typer.Option(..., "--lang", "-l", help="bash, python or cf."),
+    split: str = typer.Option("dev", help="Which split to score."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to score (default: the bundled one)."),
+    n: int = typer.Option(5, "-n", min=1, help="Candidates per item."),
+    steps: Optional[int] = typer.Option(None, min=1, max=1200, help="Denoising steps."),
+    seed: int = typer.Option(0, help="Seed of the noise draws."),
+    limit: int = typer.Option(0, min=0, help="Score only the first N items (0: all)."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    report: Optional[Path] = typer.Option(None, help="Write every figure and per-item candidates to this JSON file."),
+) -> None:
+    """Score a model on a benchmark file with the paper's metrics."""
+    import json
+
+    from rich.progress import Progress
+    from rich.table import Table
+
+    with _user_errors():
+        from cfgen.data import check_language, load_benchmark
+        from cfgen.evaluate import evaluate
+        from cfgen.generate import DEFAULT_STEPS
+        from cfgen.ranking import rank
+
+        check_language(lang)
+        items = load_benchmark(file, split, lang)
+        items = items[:limit] if limit else items
+        generator, directory = _load_generator(model, device)
+        steps = steps or DEFAULT_STEPS
+
+        def predict(queries):
+            return [rank(c, lang) for c in generator.generate(queries, lang, n, steps, seed)]
+
+        with Progress(console=stderr, disable=not stderr.is_terminal, transient=True) as progress:
+            task = progress.add_task(f"scoring {lang}", total=len(items))
+            result = evaluate(items, lang, predict, on_progress=lambda k: progress.advance(task, k))
+        result.update(model=str(directory), split=split, steps=steps, candidates=n, seed=seed)
+        figures = result["figures"]
+        table = Table(title=f"{lang} {split} ({figures['items']} items, {figures['metric']}, {steps} steps)")
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in figures.items():
+            if isinstance(value, float):
+                table.add_row(key, f"{value:.3f}")
+        Console().print(table)
+        if "note" in figures:
+            stderr.print(figures["note"], highlight=False)
+        if report is not None:
+            report.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+    for position, token in enumerate(argv):
+        if token in GLOBAL_OPTIONS:
+            continue
+        if token in commands:
+            return argv
+        return argv[:position] + ["generate"] + argv[position:]
+    if not sys.stdin.isatty() and "--help" not in argv and not any(o in argv for o in ("--install-completion", "--show-completion")):
+        return argv + ["generate"]
+    return argv
+
+
 def main() -> None:
-    app()
+    import os
+
+    if any(key.startswith("_CFGEN_COMPLETE") for key in os.environ):
+        app()  # shell completion: leave the arguments alone
+        return
+    app(args=_with_default_command(sys.argv[1:]), prog_name="cfgen")

@@ -54,7 +54,7 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 200  # steps between atomic checkpoints
     eval_every: int = 200  # steps between dev-loss reports (0: never)
-    fixed_padding: int = 0  # pad every batch to this length (0: the batch's own length)
+    fixed_padding: int = 0  # pad every batch to this length (0: its language's sample length); for benchmarks
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:

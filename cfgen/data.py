@@ -13,8 +13,9 @@ import json
 import random
 import re
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cfgen import LANGUAGES
 from cfgen.errors import DataError
@@ -29,6 +30,7 @@ class Pair:
     nl: str
     code: str
     lang: str
+    table: Any = field(default=None, compare=False)  # CF items: the sample table (rows, header first)
 
 
 def check_language(lang: str) -> str:
@@ -58,13 +60,29 @@ def load_benchmark(path: Path, split: str, lang: str) -> list[Pair]:
     pairs = []
     for position, item in enumerate(document[split]):
         try:
-            pairs.append(Pair(str(item["NL Utterance"]).strip(), str(item["Code"]).strip(), lang))
+            table = parse_table(item.get("Data")) if lang == "cf" else None
+            pairs.append(Pair(str(item["NL Utterance"]).strip(), str(item["Code"]).strip(), lang, table))
         except (TypeError, KeyError):
             raise DataError(f"{path}: item {position} of {split!r} lacks 'NL Utterance' or 'Code'") from None
     pairs = [pair for pair in pairs if pair.nl and pair.code]
     if not pairs:
         raise DataError(f"{path}: the {split!r} split is empty")
     return pairs
+
+
+def parse_table(data: Any) -> list | None:
+    """A CF item's `Data`: rows, header first; sometimes stored as a string holding a list literal."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError:
+            try:
+                data = ast.literal_eval(data)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                return None
+    if isinstance(data, list) and data and all(isinstance(row, (list, tuple)) for row in data):
+        return [list(row) for row in data]
+    return None
 
 
 def load_pairs_jsonl(path: Path) -> list[Pair]:
@@ -129,19 +147,32 @@ def mask_identifiers(code: str, rate: float = 0.5) -> str:
     return _IDENTIFIER.sub(lambda match: MASK if rng.random() < rate else match.group(0), code)
 
 
-@functools.lru_cache(maxsize=2)
-def _epoch_order(dataset_size: int, seed: int, epoch: int) -> tuple[int, ...]:
-    order = list(range(dataset_size))
-    random.Random(seed * 1_000_003 + epoch).shuffle(order)
-    return tuple(order)
+class BatchPlan:
+    """Global batches drawn from one group (language) each, as a pure function of (seed, step).
 
+    Each epoch shuffles every group, cuts it into batches and shuffles the batch
+    order; a batch of one language pads to that language's length, and a
+    resumed run sees exactly the batches an uninterrupted one would.
+    """
 
-def batch_indices(step: int, dataset_size: int, batch_size: int, seed: int) -> list[int]:
-    """Indices of global batch `step`: epochs of seeded permutations, so a resumed run sees the same batches."""
-    start = step * batch_size
-    indices: list[int] = []
-    while len(indices) < batch_size:
-        epoch, offset = divmod(start + len(indices), dataset_size)
-        order = _epoch_order(dataset_size, seed, epoch)
-        indices.extend(order[offset : offset + batch_size - len(indices)])
-    return indices
+    def __init__(self, groups: list[str], batch_size: int, seed: int) -> None:
+        self.members: dict[str, list[int]] = {}
+        for index, group in enumerate(groups):
+            self.members.setdefault(group, []).append(index)
+        self.batch_size, self.seed = batch_size, seed
+        self.batches_per_epoch = sum(-(-len(m) // batch_size) for m in self.members.values())
+
+    @functools.lru_cache(maxsize=2)
+    def _epoch(self, epoch: int) -> list[list[int]]:
+        rng = random.Random(self.seed * 1_000_003 + epoch)
+        batches = []
+        for group in sorted(self.members):
+            order = list(self.members[group])
+            rng.shuffle(order)
+            batches += [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        rng.shuffle(batches)
+        return batches
+
+    def batch(self, step: int) -> list[int]:
+        epoch, position = divmod(step, self.batches_per_epoch)
+        return self._epoch(epoch)[position]

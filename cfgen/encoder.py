@@ -72,6 +72,9 @@ class TextEncoder:
     def __init__(self, directory: Path | None = None, device: str = "cpu") -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # its weight-loading bar is noise on every run
 
         path = resolve_encoder_directory(directory)
         self.tokenizer = AutoTokenizer.from_pretrained(str(path))

@@ -21,6 +21,21 @@ logger = logging.getLogger(__name__)
 MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json"]
 
 
+def bundled_directory() -> Path:
+    return Path(__file__).resolve().parent / "weights" / "default"
+
+
+def default_model_directory() -> Path:
+    """The model shipped inside the package (no network needed)."""
+    directory = bundled_directory()
+    if not (directory / "config.json").is_file():
+        raise ModelNotAvailableError(
+            "this install has no bundled model; train one (cfgen train NAME --data DIR) and pass --model NAME, "
+            "or download one with cfgen pull OWNER/NAME"
+        )
+    return directory
+
+
 def resolve_model_directory(spec: str | os.PathLike) -> Path:
     """A local directory as is; a bare name as a `cfgen train` run; `owner/name[@revision]` through the Hub cache."""
     local = Path(spec).expanduser()

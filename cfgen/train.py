@@ -26,7 +26,7 @@ from cfgen.data import (
     BENCHMARK_FILES,
     SNIPPET_FILES,
     Pair,
-    batch_indices,
+    BatchPlan,
     load_benchmark,
     load_pairs_jsonl,
     load_snippets,
@@ -59,6 +59,7 @@ class DataSources:
 class Example:
     tokens: list[int]
     text: int  # index into the encoded texts, or NOISE_CONDITION
+    lang: str
 
 
 @dataclass
@@ -122,24 +123,28 @@ def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -
     return result
 
 
-def build_examples(items, tokenizer: CodeTokenizer, max_length: int):
-    """Tokenise; skip (and count) code longer than the model's maximum length."""
-    examples, texts, lengths = [], {}, {lang: [] for lang in LANGUAGES}
-    skipped = 0
-    for code, lang, text in items:
-        encoded = tokenizer.encode(code, lang, max_length)
-        if encoded.truncated:
+def build_examples(items, tokenizer: CodeTokenizer, max_length: int, lengths: dict[str, int] | None = None):
+    """Tokenise, fix each language's padded length (given, or the data's 99th percentile),
+    and skip (and count) code longer than its language's length."""
+    encoded = [(tokenizer.encode(code, lang, max_length), lang, text) for code, lang, text in items]
+    if lengths is None:
+        observed = {lang: [] for lang in LANGUAGES}
+        for tokens, lang, _ in encoded:
+            if not tokens.truncated:
+                observed[lang].append(len(tokens.ids))
+        lengths = sample_lengths(observed, max_length)
+    examples, texts, skipped = [], {}, 0
+    for tokens, lang, text in encoded:
+        if tokens.truncated or len(tokens.ids) > lengths.get(lang, max_length):
             skipped += 1
             continue
         index = NOISE_CONDITION if text is None else texts.setdefault(text, len(texts))
-        examples.append(Example(encoded.ids, index))
-        lengths[lang].append(len(encoded.ids))
+        examples.append(Example(tokens.ids, index, lang))
     return examples, list(texts), lengths, skipped
 
 
-def collate(examples: list[Example], encodings, pad_id: int, fixed_length: int, generator: torch.Generator):
-    """Tokens padded to the batch's longest (or `fixed_length`), E_s padded likewise."""
-    length = fixed_length or max(len(e.tokens) for e in examples)
+def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator):
+    """Tokens padded to `length` (the batch's language length), E_s padded to the batch's longest."""
     tokens = torch.full((len(examples), length), pad_id, dtype=torch.long)
     conditions = []
     for row, example in enumerate(examples):
@@ -298,14 +303,14 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
             raise CheckpointError(f"{output} already holds a training run; use --resume or another directory")
         tokenizer, model_config = _prepare_tokenizer(request, corpus)
 
-    examples, texts, lengths, skipped = build_examples(corpus.items, tokenizer, model_config.max_length)
+    known_lengths = model_config.sample_lengths if resumed else None
+    examples, texts, lengths, skipped = build_examples(corpus.items, tokenizer, model_config.max_length, known_lengths)
     if not examples:
         raise DataError("every training example is longer than the model's maximum length")
     if skipped:
-        logger.warning("skipped %d examples longer than %d tokens", skipped, model_config.max_length)
-    if not resumed:
-        model_config = replace(model_config, sample_lengths={**model_config.sample_lengths, **sample_lengths(lengths, model_config.max_length)})
-    dev_examples, dev_texts, _, _ = build_examples(corpus.dev, tokenizer, model_config.max_length)
+        logger.warning("skipped %d examples longer than their language's length %s", skipped, lengths)
+    model_config = replace(model_config, sample_lengths={**model_config.sample_lengths, **lengths})
+    dev_examples, dev_texts, _, _ = build_examples(corpus.dev, tokenizer, model_config.max_length, model_config.sample_lengths)
 
     encodings = _encode_texts(texts, dist_info, device)
     dev_encodings = _encode_texts(dev_texts, dist_info, device) if dev_examples else []
@@ -363,12 +368,17 @@ class _Loop:
         self.examples, self.encodings = examples, encodings
         self.dev_examples, self.dev_encodings = dev_examples, dev_encodings
         self.device, self.dist = device, dist_info
+        self.plan = BatchPlan([e.lang for e in examples], request.train.batch_size, request.train.seed)
+
+    def _length(self, lang: str) -> int:
+        return self.config.fixed_padding or self.network.config.sample_lengths[lang]
 
     def _local_batch(self, step: int, generator: torch.Generator):
-        indices = batch_indices(step, len(self.examples), self.config.batch_size, self.config.seed)
+        indices = self.plan.batch(step)
         mine = indices[self.dist.rank :: self.dist.world_size] or indices[:1]
         batch = [self.examples[i] for i in mine]
-        tokens, encoded, mask = collate(batch, self.encodings, self.tokenizer.pad_id, self.config.fixed_padding, generator)
+        length = self._length(batch[0].lang)
+        tokens, encoded, mask = collate(batch, self.encodings, self.tokenizer.pad_id, length, generator)
         real_tokens = sum(len(e.tokens) for e in batch)
         return tokens.to(self.device), encoded.to(self.device), mask.to(self.device), real_tokens
 
@@ -395,13 +405,15 @@ class _Loop:
         self.trained.eval()
         generator = torch.Generator().manual_seed(12345)
         objective = self.trained.module if hasattr(self.trained, "module") else self.trained
-        losses = []
-        subset = self.dev_examples[:256]
-        for start in range(0, len(subset), 64):
-            tokens, encoded, mask = collate(subset[start : start + 64], self.dev_encodings, self.tokenizer.pad_id, 0, generator)
-            terms = objective(tokens.to(self.device), encoded.to(self.device), mask.to(self.device), generator)
-            losses.append(terms["loss"].item())
-        return sum(losses) / len(losses)
+        total, count = 0.0, 0
+        for lang in LANGUAGES:
+            subset = [e for e in self.dev_examples if e.lang == lang][:128]
+            for start in range(0, len(subset), 64):
+                chunk = subset[start : start + 64]
+                tokens, encoded, mask = collate(chunk, self.dev_encodings, self.tokenizer.pad_id, self._length(lang), generator)
+                terms = objective(tokens.to(self.device), encoded.to(self.device), mask.to(self.device), generator)
+                total, count = total + terms["loss"].item() * len(chunk), count + len(chunk)
+        return total / count if count else None
 
     def save(self, step: int) -> None:
         if not self.dist.is_main:

@@ -24,7 +24,7 @@ EIGHT_PAIRS = [
     ("format cells greater than 10", "GreaterThan(10)", "cf"),
     ("highlight duplicate values", "Duplicate()", "cf"),
 ]
-TINY_STEPS = 400
+TINY_STEPS = 700
 
 
 def write_pairs(path: Path, pairs=EIGHT_PAIRS) -> Path:

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from cfgen.data import batch_indices, mask_identifiers
+from cfgen.data import BatchPlan, mask_identifiers
 from cfgen.errors import EncoderError
 from cfgen.tokenizer import CodeTokenizer
 
@@ -65,8 +65,12 @@ def test_cpd_masks_identifiers_deterministically():
     assert mask_identifiers("ls", rate=0.0) == "ls" and mask_identifiers("ls", rate=1.0) == "[MASK]"
 
 
-def test_batches_cover_each_epoch_once():
-    seen = [i for step in range(5) for i in batch_indices(step, 10, 4, seed=1)]
-    assert sorted(seen[:10]) == list(range(10))
-    assert batch_indices(3, 10, 4, seed=1) == batch_indices(3, 10, 4, seed=1)
-    assert batch_indices(0, 10, 4, seed=1) != batch_indices(0, 10, 4, seed=2)
+def test_batches_hold_one_language_and_cover_each_epoch_once():
+    groups = ["bash"] * 7 + ["cf"] * 3
+    plan = BatchPlan(groups, batch_size=4, seed=1)
+    assert plan.batches_per_epoch == 3  # bash 4 + 3, cf 3
+    epoch = [plan.batch(step) for step in range(3)]
+    assert sorted(i for batch in epoch for i in batch) == list(range(10))
+    assert all(len({groups[i] for i in batch}) == 1 for batch in epoch)
+    assert BatchPlan(groups, 4, seed=1).batch(4) == plan.batch(4)
+    assert [BatchPlan(groups, 4, seed=2).batch(s) for s in range(3)] != epoch

@@ -1,0 +1,82 @@
+"""Answer a batch of requests: group by language, sample, rank, ground CF rules.
+
+Requests come back in input order whatever their languages; each language's
+requests are sampled together in batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from cfgen.ranking import RankedCandidate, rank
+
+MAX_QUERY_CHARS = 2000  # the encoder reads 128 tokens; longer text only costs time
+
+
+@dataclass
+class Request:
+    query: str
+    lang: str
+    table: list | None = None  # CF: rows, header first
+    line: int = 0  # where it came from (stdin line), for messages
+
+
+@dataclass
+class Answer:
+    request: Request
+    candidates: list[RankedCandidate]
+    rows: list[list[int] | None] = field(default_factory=list)  # CF + table: selected data rows per candidate
+
+    def to_json(self) -> dict:
+        out = {
+            "query": self.request.query,
+            "lang": self.request.lang,
+            "candidates": [
+                {"code": c.code, "score": round(c.score, 4), "valid": c.valid, "check": c.check, "risks": c.risks}
+                for c in self.candidates
+            ],
+        }
+        if self.request.table is not None:
+            for candidate, rows in zip(out["candidates"], self.rows):
+                candidate["rows"] = rows
+        return out
+
+
+def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[RankedCandidate], list]:
+    """Rewrite CF candidates for the table's columns and list the rows each selects."""
+    from cfgen.languages import cf
+
+    grounded, selections = [], []
+    for candidate in candidates:
+        code, rows = candidate.code, None
+        if candidate.valid:
+            try:
+                code = cf.ground(candidate.code, request.table[0], request.query)
+                rows = [i + 1 for i, hit in enumerate(cf.execute(code, request.table)) if hit]
+            except cf.CFError:
+                rows = None
+        grounded.append(RankedCandidate(code, candidate.score, candidate.valid, candidate.check, candidate.risks))
+        selections.append(rows)
+    return grounded, selections
+
+
+def answer_all(generator, requests: list[Request], num_candidates: int, steps: int, seed: int,
+               on_progress: Callable[[int], None] | None = None, batch_size: int = 32) -> list[Answer]:
+    answers: list[Answer | None] = [None] * len(requests)
+    by_language: dict[str, list[int]] = {}
+    for index, request in enumerate(requests):
+        by_language.setdefault(request.lang, []).append(index)
+    for lang, indices in by_language.items():
+        for start in range(0, len(indices), batch_size):
+            chunk = indices[start : start + batch_size]
+            sampled = generator.generate([requests[i].query for i in chunk], lang, num_candidates, steps, seed)
+            for index, candidates in zip(chunk, sampled):
+                ranked = rank(candidates, lang)
+                selections: list = []
+                if lang == "cf" and requests[index].table:
+                    ranked, selections = _ground(ranked, requests[index])
+                answers[index] = Answer(requests[index], ranked, selections)
+            if on_progress:
+                on_progress(len(chunk))
+    return [a for a in answers if a is not None]

@@ -1,0 +1,66 @@
+"""Score a predictor on benchmark items with the paper's metrics.
+
+A predictor maps a batch of queries to ranked candidates; the model and the
+retrieval baseline are both predictors, so they are scored by the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Callable
+
+from cfgen.data import Pair
+from cfgen.metrics import bleu, chrf, distinct_ngrams, pairwise_edit_diversity, top_k_match
+from cfgen.ranking import RankedCandidate
+
+Predictor = Callable[[list[str]], list[list[RankedCandidate]]]
+CUTOFFS = (1, 3, 5)
+METRIC_NAMES = {"bash": "template match", "cf": "execution match", "python": "normalised exact match"}
+
+
+def score_item(item: Pair, candidates: list[RankedCandidate]) -> dict:
+    codes = [c.code for c in candidates]
+    result = {
+        "query": item.nl,
+        "gold": item.code,
+        "candidates": [asdict(c) for c in candidates],
+        "match": {str(k): top_k_match(codes, item.code, item.lang, k, item.table) for k in CUTOFFS},
+        "valid_top1": bool(candidates) and candidates[0].valid,
+        "distinct_1": distinct_ngrams(codes[:5], 1),
+        "distinct_2": distinct_ngrams(codes[:5], 2),
+        "edit_diversity": pairwise_edit_diversity(codes[:5]),
+    }
+    if item.lang == "python":
+        top = codes[0] if codes else ""
+        result["chrf"], result["bleu"] = chrf(top, item.code), bleu(top, item.code)
+    return result
+
+
+def summarise(results: list[dict], lang: str) -> dict:
+    count = len(results)
+    mean = lambda key: sum(r[key] for r in results) / count if count else 0.0  # noqa: E731
+    figures = {f"top{k}": sum(r["match"][str(k)] for r in results) / count if count else 0.0 for k in CUTOFFS}
+    figures.update(
+        items=count,
+        metric=METRIC_NAMES[lang],
+        valid_top1=mean("valid_top1"),
+        distinct_1=mean("distinct_1"),
+        distinct_2=mean("distinct_2"),
+        edit_diversity=mean("edit_diversity"),
+    )
+    if lang == "python":
+        figures.update(chrf=mean("chrf"), bleu=mean("bleu"))
+        figures["note"] = "CodeBERTScore is not computed: it needs a model that cannot be downloaded here"
+    return figures
+
+
+def evaluate(items: list[Pair], lang: str, predict: Predictor, batch_size: int = 32,
+             on_progress: Callable[[int], None] | None = None) -> dict:
+    results = []
+    for start in range(0, len(items), batch_size):
+        chunk = items[start : start + batch_size]
+        for item, candidates in zip(chunk, predict([item.nl for item in chunk])):
+            results.append(score_item(item, candidates))
+        if on_progress:
+            on_progress(len(chunk))
+    return {"lang": lang, "figures": summarise(results, lang), "items": results}

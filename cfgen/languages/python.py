@@ -1,0 +1,50 @@
+"""Python: syntax check with `ast`, normal form with `ast.unparse`."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from cfgen.languages import MAX_CODE_CHARS, as_text
+
+name = "python"
+
+
+def _parse(code: str) -> ast.Module:
+    return ast.parse(code)
+
+
+def check(code: str) -> tuple[bool, str]:
+    code = as_text(code)
+    if not code.strip():
+        return False, "empty"
+    if len(code) > MAX_CODE_CHARS:
+        return False, f"longer than {MAX_CODE_CHARS} characters"
+    try:
+        _parse(code)
+    except SyntaxError as error:
+        return False, f"syntax error: {error.msg} (line {error.lineno})"
+    except (RecursionError, MemoryError, ValueError):
+        return False, "too deeply nested to parse"
+    return True, "ok"
+
+
+def normalise(code: str) -> str:
+    """`ast.unparse` where the code parses (quotes, spacing, parentheses unified); else collapsed whitespace."""
+    code = as_text(code).strip()
+    if check(code)[0]:
+        try:
+            return ast.unparse(_parse(code))
+        except (RecursionError, ValueError):
+            pass
+    return re.sub(r"\s+", " ", code)
+
+
+def matches(prediction: str, gold: str, context: Any = None) -> bool:
+    """Exact match of normal forms."""
+    return bool(as_text(prediction).strip()) and normalise(prediction) == normalise(gold)
+
+
+def risks(code: str) -> list[str]:
+    return []

@@ -1,0 +1,37 @@
+"""Rank sampled candidates: deduplicate by normal form, valid first, then by model score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol
+
+from cfgen.languages import get_language
+
+
+class Scored(Protocol):
+    code: str
+    score: float
+
+
+@dataclass(frozen=True)
+class RankedCandidate:
+    code: str
+    score: float
+    valid: bool
+    check: str  # the checker's message ("ok" or what is wrong)
+    risks: list[str] = field(default_factory=list)
+
+
+def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
+    language = get_language(lang)
+    best: dict[str, Scored] = {}
+    for candidate in candidates:
+        key = language.normalise(candidate.code)
+        if key not in best or candidate.score > best[key].score:
+            best[key] = candidate
+    ranked = []
+    for candidate in best.values():
+        valid, message = language.check(candidate.code)
+        ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code)))
+    ranked.sort(key=lambda c: (not c.valid, -c.score))
+    return ranked
