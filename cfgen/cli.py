@@ -124,7 +124,11 @@ def _train_with_progress(request):
         def on_step(report) -> None:
             if report.dev_loss is not None:
                 last_dev[0] = f"{report.dev_loss:.3f}"
-                logging.getLogger("cfgen.train").info("step %d dev loss %.4f", report.step, report.dev_loss)
+            if not stderr.is_terminal and (report.dev_loss is not None or report.step % 50 == 0):
+                stderr.print(  # a log line instead of a bar when stderr is a file
+                    f"step {report.step}/{report.total} loss {report.loss:.4f} dev {last_dev[0]} "
+                    f"{report.tokens_per_second:,.0f} tok/s", highlight=False,
+                )
             progress.update(
                 task, completed=report.step, loss=f"{report.loss:.3f}", dev=last_dev[0],
                 rate=f"{report.tokens_per_second:,.0f}",

@@ -154,8 +154,11 @@ def normalise(code: str) -> str:
 
 
 def matches(prediction: str, gold: str, context: Any = None) -> bool:
-    """Template match (NL2Bash): the prediction must parse and share the gold's template."""
-    return check(prediction)[0] and template(prediction) == template(gold)
+    """Template match (NL2Bash). A prediction that does not parse matches only a gold that
+    does not parse either (a handful of benchmark commands are broken)."""
+    if not as_text(prediction).strip() or template(prediction) != template(gold):
+        return False
+    return check(prediction)[0] or not check(gold)[0]
 
 
 # -- risk flags ------------------------------------------------------------------
@@ -178,7 +181,14 @@ def _commands(node, depth: int = 0) -> Iterator[tuple[str, list[str]]]:
         name_node = node.child_by_field_name("name")
         arguments = [_unquote(_text(c)) for c in node.children_by_field_name("argument")]
         if name_node is not None:
-            yield _text(name_node), arguments
+            utility = _text(name_node)
+            yield utility, arguments
+            while utility.rsplit("/", 1)[-1] in WRAPPERS:  # sudo rm -rf / also runs rm -rf /
+                inner = next((i for i, a in enumerate(arguments) if not a.startswith("-")), None)
+                if inner is None:
+                    break
+                utility, arguments = arguments[inner], arguments[inner + 1 :]
+                yield utility, arguments
     for child in node.children:
         yield from _commands(child, depth + 1)
 

@@ -1,0 +1,152 @@
+"""Checkers, normal forms, templates, risk flags and ranking on real and broken code."""
+
+import time
+
+import pytest
+
+from conftest import DATA_DIR
+from cfgen.data import load_benchmark
+from cfgen.languages import bash, get_language, python
+from cfgen.ranking import rank
+from cfgen.generate import Candidate
+
+
+@pytest.fixture(scope="module")
+def bash_dev():
+    return load_benchmark(DATA_DIR / "BashBenchmarks.json", "dev", "bash")
+
+
+@pytest.fixture(scope="module")
+def python_dev():
+    return load_benchmark(DATA_DIR / "PythonBenchmarks.json", "dev", "python")
+
+
+def test_python_check_accepts_the_benchmark_and_rejects_broken_code(python_dev):
+    valid = [python.check(p.code)[0] for p in python_dev]
+    assert sum(valid) / len(valid) > 0.95
+    for broken in ["x[::-1", "def f(:", "print('a'", "", "   ", "for x in : pass"]:
+        ok, message = python.check(broken)
+        assert not ok and message
+
+
+def test_python_normal_form_ignores_spacing_and_quotes():
+    assert python.normalise("d [ 'a' ]  =  1") == python.normalise('d["a"] = 1')
+    assert python.matches("sorted( x , key=len )", "sorted(x, key=len)")
+    assert not python.matches("sorted(x)", "sorted(x, key=len)")
+    assert not python.matches("", "")
+
+
+def test_python_survives_deep_nesting_and_huge_input():
+    assert python.check("(" * 5000 + ")" * 5000)[0] is False
+    assert python.check("x = 1\n" * 5000)[0] is False
+
+
+def test_bash_check_accepts_the_benchmark_and_rejects_broken_commands(bash_dev):
+    valid = [bash.check(p.code)[0] for p in bash_dev]
+    assert sum(valid) / len(valid) > 0.97
+    for broken in ["ls |", "echo $(date", "for f in *; do echo", "find . -name 'x", "if [ -f x ]; then", ""]:
+        ok, message = bash.check(broken)
+        assert not ok and message, broken
+
+
+def test_bash_survives_the_text_that_hangs_bashlex():
+    hostile = [
+        "find |l -1 -directory \\; f -txt xargs ${a",
+        "echo ${a${b${c${d${e",
+        "${" * 2000,
+        "find . -name '*.txt' | xargs ${#${!${@${",
+        "$((" * 1000,
+    ]
+    started = time.perf_counter()
+    for text in hostile:
+        assert bash.check(text)[0] is False
+        bash.template(text)
+        bash.risks(text)
+    assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("find . -name '*.txt' -mtime +3", "find /tmp -name \"*.log\" -mtime -1"),
+        ("ls -la | grep foo > out.txt", "ls -la | grep bar > x"),
+        ("find /tmp -type f -exec rm {} \\;", "find ~ -type d -exec rm {} \\;"),
+        ("echo $(date +%s)", "echo $(date +%Y)"),
+        ("ls  -l   /home", "ls -l /var"),
+    ],
+)
+def test_bash_templates_that_must_match(a, b):
+    assert bash.template(a) == bash.template(b)
+    assert bash.matches(a, b)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("find . -name '*.txt'", "find . -iname '*.txt'"),  # another flag
+        ("ls | grep foo", "ls > grep"),  # pipe vs redirection
+        ("find . -exec rm {} \\;", "find . -exec cat {} \\;"),  # another utility under -exec
+        ("cat a | xargs rm", "cat a | xargs ls"),  # another utility under xargs
+        ("ls -l", "ls -l; ls"),  # structure
+    ],
+)
+def test_bash_templates_that_must_not_match(a, b):
+    assert bash.template(a) != bash.template(b)
+    assert not bash.matches(a, b)
+
+
+def test_bash_broken_prediction_matches_only_a_broken_gold():
+    assert not bash.matches("ls -l |", "ls -l")
+    assert not bash.matches("echo $(date", "echo $(date)")
+    assert bash.matches("grep -r \"a” dir", "grep -r \"b” dir")  # both broken the same way
+
+
+@pytest.mark.parametrize(
+    "code, flag",
+    [
+        ("rm -rf /", "recursive delete of /"),
+        ("sudo rm -rf ~/", "recursive delete of ~/"),
+        ("rm -rf build", "forced recursive delete"),
+        ("dd if=/dev/zero of=/dev/sda bs=1M", "dd writes to a block device"),
+        ("mkfs.ext4 /dev/sdb1", "formats or repartitions a disk"),
+        ("chmod -R 777 /", "recursive chmod on a system path"),
+        ("chown -R nobody /", "recursive chown on a system path"),
+        ("echo hi > /dev/sda", "writes to a block device"),
+        ("curl -fsSL https://x.sh | sh", "pipes a download into a shell"),
+        ("wget -qO- http://x | sudo bash", "pipes a download into a shell"),
+        (":(){ :|:& };:", "fork bomb"),
+        ("sudo apt-get update", "runs as root"),
+    ],
+)
+def test_bash_risk_flags(code, flag):
+    assert flag in bash.risks(code)
+
+
+@pytest.mark.parametrize("code", ["ls -la", "rm file.txt", "find . -name '*.pyc' -delete", "chmod 644 a.txt", "curl -O http://x/file.tar.gz"])
+def test_bash_harmless_commands_are_not_flagged(code):
+    assert bash.risks(code) == []
+
+
+def test_unknown_language_lists_the_choices():
+    with pytest.raises(ValueError, match="bash, python, cf"):
+        get_language("perl")
+
+
+def test_ranking_dedupes_puts_valid_first_then_score():
+    candidates = [
+        Candidate("ls -l |", -0.01),  # best score but broken
+        Candidate("ls  -la", -0.5),
+        Candidate("ls -la", -0.2),  # same normal form as above, better score: kept
+        Candidate("find . -type f", -0.3),
+        Candidate("rm -rf /", -0.4),
+    ]
+    ranked = rank(candidates, "bash")
+    assert [c.code for c in ranked] == ["ls -la", "find . -type f", "rm -rf /", "ls -l |"]
+    assert [c.valid for c in ranked] == [True, True, True, False]
+    assert ranked[2].risks == ["recursive delete of /"]
+    assert ranked[3].check.startswith("syntax error")
+
+
+def test_ranking_merges_python_forms():
+    ranked = rank([Candidate("x [::-1]", -0.3), Candidate("x[::-1]", -0.1), Candidate("x[::-", -0.05)], "python")
+    assert [(c.code, c.valid) for c in ranked] == [("x[::-1]", True), ("x[::-", False)]

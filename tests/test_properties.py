@@ -1,0 +1,39 @@
+"""Checkers and the CF executor answer any text: never raise, never hang."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cfgen.languages import bash, cf, python
+
+ANY_TEXT = st.text(max_size=300)
+RULE_LIKE = st.text(alphabet="()[],'\" c0123456789%-.ANDORTtopGreaterThanLENBetween", max_size=200)
+CELL = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=10))
+TABLE = st.lists(st.lists(CELL, max_size=5), min_size=1, max_size=8)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ANY_TEXT)
+def test_checkers_never_raise(text):
+    for language in (bash, python, cf):
+        ok, message = language.check(text)
+        assert isinstance(ok, bool) and isinstance(message, str)
+        language.normalise(text)
+        language.risks(text)
+    bash.template(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RULE_LIKE, TABLE)
+def test_cf_executor_rejects_or_answers_per_row(rule, table):
+    try:
+        result = cf.execute(rule, table)
+    except cf.CFError:
+        return
+    assert len(result) == len(table) - 1 and all(isinstance(v, bool) for v in result)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=200))
+def test_checkers_take_bytes_that_are_not_utf8(data):
+    for language in (bash, python, cf):
+        language.check(data)
