@@ -372,6 +372,45 @@ def evaluate_command(
             report.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
+# -- models and the cache ------------------------------------------------------------------
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def pull(spec: str = typer.Argument(..., help="Hub repo id, optionally @revision (branch, tag or commit).")) -> None:
+    """Download a model into the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN apply) and verify it."""
+    with _user_errors():
+        from cfgen.errors import ModelNotAvailableError
+        from cfgen.hub import pull as pull_model
+
+        repo_id, _, revision = spec.partition("@")
+        if repo_id.count("/") != 1:
+            raise ModelNotAvailableError(f"{spec!r} is not a Hub repo id (owner/name[@revision])")
+        directory = pull_model(repo_id, revision or None, progress=stderr.is_terminal)
+        stderr.print(f"{spec} is ready at {directory}", highlight=False)
+
+
+@app.command()
+def models() -> None:
+    """List the bundled model, models in the Hugging Face cache, and models trained here."""
+    from rich.table import Table
+
+    with _user_errors():
+        from cfgen.hub import list_models
+
+        found = list_models()
+        out = Console()
+        if not out.is_terminal:
+            for m in found:
+                sys.stdout.write(f"{m['name']}\t{m['source']}\t{m['revision']}\t{m['size_mb']:.1f}MB\t{m['path']}\n")
+            return
+        table = Table()
+        for column in ("name", "source", "revision", "size", "path"):
+            table.add_column(column, overflow="fold")
+        for m in found:
+            table.add_row(m["name"], m["source"], m["revision"], f"{m['size_mb']:.1f} MB", m["path"])
+        out.print(table)
+
+
 # -- entry point ---------------------------------------------------------------------------
 
 GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}

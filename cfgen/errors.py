@@ -26,3 +26,27 @@ class EncoderError(ModelNotAvailableError):
 
 class CheckpointError(CfgenError):
     """A training checkpoint is corrupt or does not match the run."""
+
+
+class NetworkError(CfgenError):
+    """The Hub could not be reached, or a download broke off."""
+
+    exit_code = 4
+
+
+class CorruptModelError(ModelNotAvailableError):
+    """Model files are truncated or do not match their hashes."""
+
+    exit_code = 6
+
+
+class UnknownModelError(ModelNotAvailableError):
+    """The Hub has no such repository or revision."""
+
+    exit_code = 7
+
+
+class OfflineCacheMissError(ModelNotAvailableError):
+    """Offline (HF_HUB_OFFLINE) and the model is not in the cache."""
+
+    exit_code = 8

@@ -14,11 +14,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from cfgen.errors import ModelNotAvailableError
+from cfgen.errors import (
+    CorruptModelError,
+    ModelNotAvailableError,
+    NetworkError,
+    OfflineCacheMissError,
+    UnknownModelError,
+)
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json"]
+MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "checksums.json"]
 
 
 def bundled_directory() -> Path:
@@ -52,12 +58,65 @@ def resolve_model_directory(spec: str | os.PathLike) -> Path:
     repo_id, _, revision = spec.partition("@")
     if spec.startswith((".", "/", "~")) or repo_id.count("/") != 1:
         raise ModelNotAvailableError(f"model {spec!r} is neither a directory nor a Hub repo id (owner/name[@revision])")
-    from huggingface_hub import snapshot_download
+    return pull(repo_id, revision or None)
 
+
+def pull(repo_id: str, revision: str | None = None, progress: bool = False) -> Path:
+    """Download (or find in the HF cache) a model snapshot, then verify its weights' hashes."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    where = f"{repo_id}@{revision}" if revision else repo_id
+    enable_progress_bars() if progress else disable_progress_bars()
     try:
-        return Path(snapshot_download(repo_id, revision=revision or None, allow_patterns=MODEL_FILES))
-    except Exception as error:
-        raise ModelNotAvailableError(f"cannot get model {spec} from the Hub ({type(error).__name__}: {error})") from None
+        directory = Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES))
+    except RevisionNotFoundError:
+        raise UnknownModelError(f"{repo_id} has no revision {revision!r} on the Hub") from None
+    except RepositoryNotFoundError:
+        raise UnknownModelError(f"no model repository {repo_id} on the Hub (or it is private: set HF_TOKEN)") from None
+    except LocalEntryNotFoundError:
+        if _offline():
+            raise OfflineCacheMissError(f"{where} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
+                                        "unset it and run cfgen pull first") from None
+        raise NetworkError(f"cannot reach the Hub for {where}, and it is not cached; check the network or HF_ENDPOINT") from None
+    except HfHubHTTPError as error:
+        raise NetworkError(f"the Hub answered {where} with an error: {str(error).splitlines()[0]}") from None
+    except (OSError, ValueError) as error:  # broken-off transfers, size mismatches, connection resets
+        raise NetworkError(f"downloading {where} failed ({str(error).splitlines()[0]}); run again to resume") from None
+    if not (directory / "config.json").is_file():
+        raise ModelNotAvailableError(f"{where} has no config.json: not a cfgen model")
+    verify_cached_snapshot(directory)
+    return directory
+
+
+def _offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def verify_cached_snapshot(directory: Path) -> None:
+    """Weights in the HF cache are blobs named by their SHA-256 (the LFS etag): check content against name.
+
+    huggingface_hub checks sizes, not contents; a corrupt blob is removed so the next pull fetches it again.
+    """
+    from cfgen.encoder import sha256_of
+
+    for link in directory.glob("*.safetensors"):
+        blob = link.resolve()
+        expected = blob.name
+        if len(expected) == 64 and all(c in "0123456789abcdef" for c in expected):
+            if sha256_of(blob) != expected:
+                blob.unlink(missing_ok=True)
+                link.unlink(missing_ok=True)
+                raise CorruptModelError(f"{link.name} of {directory.parent.parent.name} failed its SHA-256 check and was "
+                                        "removed; run cfgen pull again")
 
 
 def load_model(directory: Path, device: str = "cpu"):
@@ -70,12 +129,13 @@ def load_model(directory: Path, device: str = "cpu"):
     directory = Path(directory)
     if not (directory / "config.json").is_file():
         raise ModelNotAvailableError(f"{directory} is not a model directory (no config.json)")
+    verify_checksums(directory)
     try:
         json.loads((directory / "config.json").read_text(encoding="utf-8"))
         tokenizer = CodeTokenizer.load(directory)
         network = CodeFusionModel.from_pretrained(str(directory))
     except (SafetensorError, json.JSONDecodeError) as error:
-        raise ModelNotAvailableError(f"model files in {directory} are corrupt ({error})") from None
+        raise CorruptModelError(f"model files in {directory} are corrupt ({error})") from None
     except (OSError, RuntimeError, ValueError, TypeError, KeyError) as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ModelNotAvailableError(f"cannot load the model in {directory}: {message}") from None
@@ -100,9 +160,74 @@ def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = 
         target._max_shard_size = max_shard_size
         target.save_pretrained(staging_path, config=target.config)
         tokenizer.save(staging_path)
+        write_checksums(staging_path)
         fresh = {path.name for path in staging_path.iterdir()}
         for name in fresh:
             os.replace(staging_path / name, directory / name)
         for stale in directory.glob("model*.safetensors*"):
             if stale.name not in fresh:  # shards of an earlier, differently sharded save
                 stale.unlink()
+
+
+CHECKSUMS = "checksums.json"
+
+
+def write_checksums(directory: Path) -> None:
+    """SHA-256 of every weights file, so a bundled or copied model can be verified offline."""
+    from cfgen.encoder import sha256_of
+
+    sums = {path.name: sha256_of(path) for path in sorted(Path(directory).glob("*.safetensors"))}
+    (Path(directory) / CHECKSUMS).write_text(json.dumps(sums, indent=1) + "\n", encoding="utf-8")
+
+
+def verify_checksums(directory: Path) -> None:
+    from cfgen.encoder import sha256_of
+
+    path = Path(directory) / CHECKSUMS
+    if not path.is_file():
+        return
+    try:
+        sums = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        raise CorruptModelError(f"{path} is corrupt") from None
+    for name, expected in sums.items():
+        weights = Path(directory) / name
+        if not weights.is_file():
+            raise ModelNotAvailableError(f"{weights} is missing")
+        if sha256_of(weights) != expected:
+            raise CorruptModelError(f"{weights} does not match its SHA-256 in {CHECKSUMS}: the file is corrupt")
+
+
+def _size_mb(directory: Path) -> float:
+    return sum(p.stat().st_size for p in Path(directory).glob("*") if p.is_file()) / 1e6
+
+
+def list_models() -> list[dict]:
+    """Bundled, cached (HF cache, cfgen layout only) and locally trained models."""
+    from cfgen.paths import runs_directory
+
+    found = []
+    if (bundled_directory() / "config.json").is_file():
+        found.append(dict(name="default", source="bundled", revision="-", size_mb=_size_mb(bundled_directory()),
+                          path=str(bundled_directory())))
+    try:
+        from huggingface_hub import scan_cache_dir
+
+        cache = scan_cache_dir()
+        repos = sorted(cache.repos, key=lambda r: r.repo_id)
+    except Exception:  # no cache yet, or unreadable: nothing cached to list
+        repos = []
+    for repo in repos:
+        if repo.repo_type != "model":
+            continue
+        for revision in sorted(repo.revisions, key=lambda r: r.commit_hash):
+            names = {f.file_name for f in revision.files}
+            if {"config.json", "tokenizer.json"} <= names:
+                refs = ",".join(sorted(revision.refs)) or "-"
+                found.append(dict(name=repo.repo_id, source="hub cache", revision=f"{revision.commit_hash[:12]} ({refs})",
+                                  size_mb=revision.size_on_disk / 1e6, path=str(revision.snapshot_path)))
+    runs = runs_directory()
+    for run in sorted(runs.iterdir()) if runs.is_dir() else []:
+        if (run / "config.json").is_file():
+            found.append(dict(name=run.name, source="trained", revision="-", size_mb=_size_mb(run), path=str(run)))
+    return found

@@ -1,0 +1,94 @@
+"""`cfgen pull`, cache reuse and failures, against a Hub look-alike on 127.0.0.1."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fake_hub import FakeHub
+
+REPO = "cfgen-test/tiny"
+
+
+@pytest.fixture()
+def hub(tiny_model):
+    server = FakeHub()
+    server.add(REPO, tiny_model, revision="v1")
+    server.start()
+    yield server
+    server.stop()
+
+
+def run_cfgen(args, env_extra, stdin=None, timeout=180):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(env_extra)
+    return subprocess.run([sys.executable, "-m", "cfgen", *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture()
+def hf_env(hub, tmp_path):
+    return {"HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_XET": "1",
+            "HF_HUB_ETAG_TIMEOUT": "5", "HF_HUB_DOWNLOAD_TIMEOUT": "5"}
+
+
+def test_pull_downloads_into_the_cache_and_generation_reuses_it_offline(hub, hf_env, tmp_path):
+    result = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+    assert result.returncode == 0, result.stderr
+    snapshots = list((tmp_path / "hf" / "hub").glob("models--cfgen-test--tiny/snapshots/*"))
+    assert len(snapshots) == 1 and (snapshots[0] / "model.safetensors").is_file()
+    listed = run_cfgen(["models"], hf_env)
+    assert REPO in listed.stdout and "hub cache" in listed.stdout
+    hub.stop()  # the server is gone: the cached copy must serve
+    for env in (hf_env, {**hf_env, "HF_HUB_OFFLINE": "1"}):
+        answer = run_cfgen(["count the lines in file.txt", "--model", f"{REPO}@v1"], env)
+        assert answer.returncode == 0, answer.stderr
+        assert answer.stdout.strip() == "wc -l file.txt"
+
+
+def test_revisions_are_pinned(hub, hf_env, tiny_model, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    for path in tiny_model.iterdir():
+        if path.is_file():
+            (other / path.name).write_bytes(path.read_bytes())
+    (other / "config.json").write_text((tiny_model / "config.json").read_text().replace('"seed"', '"seed"'))
+    commit_v2 = hub.add(REPO, other, revision="v2", branch=None)
+    assert run_cfgen(["pull", f"{REPO}@v2"], hf_env).returncode == 0
+    assert run_cfgen(["pull", f"{REPO}@{commit_v2}"], hf_env).returncode == 0
+    unknown = run_cfgen(["pull", f"{REPO}@no-such-tag"], hf_env)
+    assert unknown.returncode == 7 and "no revision" in unknown.stderr
+    missing = run_cfgen(["pull", "cfgen-test/absent"], hf_env)
+    assert missing.returncode == 7 and "no model repository" in missing.stderr
+
+
+def test_corrupt_download_is_refused_removed_and_fetched_again(hub, hf_env):
+    hub.corrupt.add("model.safetensors")
+    bad = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+    assert bad.returncode == 6 and "SHA-256" in bad.stderr
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr  # one line
+    hub.corrupt.clear()
+    good = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+    assert good.returncode == 0, good.stderr
+
+
+def test_interrupted_download_recovers_on_the_next_pull(hub, hf_env, tmp_path):
+    hub.cut_off["model.safetensors"] = 3
+    first = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+    if first.returncode != 0:  # huggingface_hub may also retry by itself; either way no broken file is kept
+        assert first.returncode == 4 and "run again" in first.stderr
+        hub.cut_off.clear()
+        second = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+        assert second.returncode == 0, second.stderr
+    answer = run_cfgen(["count the lines in file.txt", "--model", f"{REPO}@v1"], {**hf_env, "HF_HUB_OFFLINE": "1"})
+    assert answer.returncode == 0 and answer.stdout.strip() == "wc -l file.txt"
+
+
+def test_offline_cache_miss_and_no_network_have_their_own_exit_codes(hf_env, hub):
+    offline = run_cfgen(["pull", f"{REPO}@v1"], {**hf_env, "HF_HUB_OFFLINE": "1"})
+    assert offline.returncode == 8 and "HF_HUB_OFFLINE" in offline.stderr
+    hub.stop()
+    unreachable = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+    assert unreachable.returncode == 4 and "cannot reach the Hub" in unreachable.stderr
