@@ -32,7 +32,13 @@ def _options(
 ) -> None:
     _state["debug"] = debug
     level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
-    logging.basicConfig(level=level, format="cfgen: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)  # this invocation's stderr (tests swap it)
+    handler.setFormatter(logging.Formatter("cfgen: %(message)s"))
+    for name in ("cfgen", "huggingface_hub"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
 
 
 @contextlib.contextmanager
@@ -253,7 +259,7 @@ def _print_answers(answers, as_json: bool, shown: Optional[int], elapsed: float,
 @app.command(epilog=EXIT_CODES_HELP)
 def generate(
     query: Optional[str] = typer.Argument(None, help="What the code should do. '-' or none (with piped stdin): one request per line."),
-    lang: str = typer.Option("bash", "--lang", "-l", help="bash, python or cf."),
+    lang: str = typer.Option("bash", "--lang", "-l", help="bash, python or cf.", autocompletion=lambda: ["bash", "python", "cf"]),
     n: Optional[int] = typer.Option(None, "-n", help="Candidates to show (default 5 on a terminal, 1 when piped)."),
     steps: Optional[int] = typer.Option(None, help="Denoising steps (1-1200; default: the model's)."),
     seed: int = typer.Option(0, help="Seed of the noise draws."),
@@ -323,7 +329,7 @@ def _answer_with_progress(generator, requests, num_candidates, steps, seed):
 @app.command(name="eval")
 def evaluate_command(
     file: Path = typer.Argument(..., help="Benchmark JSON ({'train': [...], 'dev': [...]}) as in the CodeFusion data."),
-    lang: str = typer.Option(..., "--lang", "-l", help="bash, python or cf."),
+    lang: str = typer.Option(..., "--lang", "-l", help="bash, python or cf.", autocompletion=lambda: ["bash", "python", "cf"]),
     split: str = typer.Option("dev", help="Which split to score."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to score (default: the bundled one)."),
     n: int = typer.Option(5, "-n", min=1, help="Candidates per item."),
@@ -434,6 +440,6 @@ def main() -> None:
     import os
 
     if any(key.startswith("_CFGEN_COMPLETE") for key in os.environ):
-        app()  # shell completion: leave the arguments alone
+        app(prog_name="cfgen")  # shell completion: leave the arguments alone
         return
     app(args=_with_default_command(sys.argv[1:]), prog_name="cfgen")

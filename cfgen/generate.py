@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,15 +21,22 @@ class Candidate:
     score: float  # mean token log-probability under the model (higher is better)
 
 
+@functools.lru_cache(maxsize=2)
+def shared_encoder(device: str):
+    """One NL encoder per device per process (loading it costs more than a query)."""
+    from cfgen.encoder import TextEncoder
+
+    return TextEncoder(device=device)
+
+
 class CodeGenerator:
     def __init__(self, model_directory: Path, device: str = "cpu", encoder=None) -> None:
-        from cfgen.encoder import TextEncoder
         from cfgen.hub import load_model
 
         self.device = device
         self.network, self.tokenizer = load_model(model_directory, device)
         self.diffusion = GaussianDiffusion(self.network.config.diffusion_steps, self.network.config.schedule)
-        self.encoder = encoder or TextEncoder(device=device)
+        self.encoder = encoder or shared_encoder(device)
 
     def generate(
         self,

@@ -1,0 +1,1 @@
+complete --command cfgen --no-files --arguments "(env _CFGEN_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) cfgen)" --condition "env _CFGEN_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) cfgen"

@@ -1,0 +1,189 @@
+"""The command line with a tiny trained model: output modes, batches, exit codes, bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cfgen.cli import _with_default_command, app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+def invoke(runner, args, stdin=None):
+    return runner.invoke(app, args, input=stdin)
+
+
+def test_piped_output_is_the_top_code_alone(runner, tiny_model):
+    result = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(tiny_model)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "wc -l file.txt\n"
+
+
+def test_n_prints_that_many_codes_one_per_line(runner, tiny_model):
+    result = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(tiny_model), "-n", "2"])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0 and 1 <= len(lines) <= 2 and lines[0] == "wc -l file.txt"
+
+
+def test_json_schema(runner, tiny_model):
+    result = invoke(runner, ["generate", "reverse the list x", "-l", "python", "-m", str(tiny_model), "--json"])
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"query", "lang", "candidates"} and answer["lang"] == "python"
+    best = answer["candidates"][0]
+    assert set(best) == {"code", "score", "valid", "check", "risks"}
+    assert best["code"] == "x[::-1]" and best["valid"] is True and best["check"] == "ok"
+    scores = [c["score"] for c in answer["candidates"] if c["valid"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_batch_keeps_input_order_across_languages_and_reports_bad_lines(runner, tiny_model):
+    lines = [
+        "count the lines in file.txt",
+        json.dumps({"query": "format cells greater than 10", "lang": "cf"}),
+        "{not json",
+        json.dumps({"query": "reverse the list x", "lang": "python"}),
+        json.dumps({"query": "x", "lang": "cobol"}),
+        "show the disk usage of my home folder",
+    ]
+    stdin = ("\n".join(lines) + "\n").encode() + b"\xff\xfe bad bytes\n"
+    result = invoke(runner, ["generate", "-", "-m", str(tiny_model), "--json"], stdin=stdin)
+    assert result.exit_code == 5
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["query"] for a in answers] == [
+        "count the lines in file.txt", "format cells greater than 10", "reverse the list x",
+        "show the disk usage of my home folder",
+    ]
+    assert [a["candidates"][0]["code"] for a in answers] == ["wc -l file.txt", "GreaterThan(10)", "x[::-1]", "du -sh ~"]
+    assert "line 3: malformed JSON" in result.stderr
+    assert "line 5: unknown language 'cobol'" in result.stderr
+    assert "line 7: not valid UTF-8" in result.stderr
+
+
+def test_table_grounds_cf_rules_and_lists_rows(runner, tiny_model, tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("Index,Product Name,Price\n0,Apple,5\n1,Pear,12\n2,Fig,30\n")
+    result = invoke(runner, ["generate", "format cells greater than 10 in Price", "-l", "cf", "-m", str(tiny_model),
+                             "--table", str(table), "--json"])
+    best = json.loads(result.stdout)["candidates"][0]
+    assert best["code"] == "GreaterThan(c[2], 10)" and best["rows"] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["generate", ""], 2, "empty"),
+        (["generate", "   "], 2, "empty"),
+        (["generate", "x", "--lang", "cobol"], 2, "unknown language 'cobol'"),
+        (["generate", "x", "--steps", "0"], 2, "--steps must be between 1 and 1200"),
+        (["generate", "x", "-n", "0"], 2, "-n must be at least 1"),
+        (["generate", "x", "-l", "cf", "--table", "/no/such.csv"], 2, "table file not found"),
+        (["generate", "x", "-m", "/no/such/dir"], 3, "neither a directory nor a Hub repo"),
+        (["generate", "x", "-m", "never-trained"], 3, "no model named 'never-trained'"),
+        (["generate", "x"], 3, "no bundled model"),
+    ],
+)
+def test_bad_input_gets_one_line_and_an_exit_code(runner, args, code, message, monkeypatch, tmp_path):
+    from cfgen import hub
+
+    monkeypatch.setattr(hub, "bundled_directory", lambda: tmp_path / "nothing-bundled")
+    result = invoke(runner, args)
+    assert result.exit_code == code, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_huge_query_is_truncated_with_a_warning(runner, tiny_model):
+    result = invoke(runner, ["generate", "count the lines " * 7000, "-m", str(tiny_model)])
+    assert result.exit_code == 0 and "truncated" in result.stderr and result.stdout.strip()
+
+
+def test_corrupt_weights_exit_with_their_code(runner, tiny_model, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model, broken)
+    data = bytearray((broken / "model.safetensors").read_bytes())
+    data[-10:] = b"\x00" * 10
+    (broken / "model.safetensors").write_bytes(bytes(data))
+    result = invoke(runner, ["generate", "x", "-m", str(broken)])
+    assert result.exit_code == 6 and "SHA-256" in result.stderr
+
+
+def test_cuda_asked_for_but_absent_falls_back_with_a_warning(runner, tiny_model):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(tiny_model), "--device", "cuda"])
+    assert result.exit_code == 0 and "CUDA" in result.stderr and result.stdout == "wc -l file.txt\n"
+
+
+def test_trained_run_names_work_as_models(runner, tiny_model, monkeypatch, tmp_path):
+    import shutil
+
+    monkeypatch.setenv("CFGEN_HOME", str(tmp_path))
+    shutil.copytree(tiny_model, tmp_path / "runs" / "mine")
+    result = invoke(runner, ["generate", "count the lines in file.txt", "-m", "mine"])
+    assert result.stdout == "wc -l file.txt\n"
+    listed = invoke(runner, ["models"])
+    assert "mine\ttrained" in listed.stdout
+
+
+def test_query_may_be_a_subcommand_name_through_generate():
+    assert _with_default_command(["list files"]) == ["generate", "list files"]
+    assert _with_default_command(["--debug", "list files", "-l", "cf"]) == ["--debug", "generate", "list files", "-l", "cf"]
+    assert _with_default_command(["generate", "train"]) == ["generate", "train"]
+    assert _with_default_command(["train", "x"]) == ["train", "x"]
+    assert _with_default_command(["--help"]) == ["--help"]
+
+
+def run(args, env_extra=None, stdin=None):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "cfgen", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_terminal_output_is_a_table_and_default_command_works(tiny_model):
+    result = run(["count the lines in file.txt", "-m", str(tiny_model)],
+                 {"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "120"})
+    assert result.returncode == 0, result.stderr
+    assert "wc" in result.stdout and "score" in result.stdout and "check" in result.stdout
+    assert "never runs what it writes" in result.stderr
+
+
+def test_stdin_without_query_is_a_batch(tiny_model):
+    result = run(["-m", str(tiny_model)], stdin="count the lines in file.txt\nshow the disk usage of my home folder\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["wc -l file.txt", "du -sh ~"]
+
+
+def test_train_command_reports_bad_data_in_one_line(tmp_path):
+    result = run(["train", str(tmp_path / "out"), "--pairs", str(tmp_path / "missing.jsonl"), "--size", "tiny"])
+    assert result.returncode == 1 and result.stderr.strip().startswith("error: data file not found")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_completion_scripts_are_current():
+    sys.path.insert(0, str(ROOT / "completions"))
+    from generate import scripts
+
+    for name, text in scripts().items():
+        assert (ROOT / "completions" / name).read_text() == text, f"completions/{name} is stale: run python completions/generate.py"
+
+
+def test_completion_answers_without_importing_torch():
+    env = {**os.environ, "_CFGEN_COMPLETE": "complete_bash", "COMP_WORDS": "cfgen generate --lang ", "COMP_CWORD": "3",
+           "PYTHONPROFILEIMPORTTIME": "1"}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "cfgen"], capture_output=True, text=True, env=env)
+    assert result.stdout.split() == ["bash", "python", "cf"]
+    assert " torch" not in result.stderr
