@@ -105,8 +105,9 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
         for path in sources.pair_files:
             items += _pairs_to_items([p for p in load_pairs_jsonl(path) if p.lang in sources.languages])
     if sources.data_dir is not None:
-        for lang in sources.languages:
-            dev += _pairs_to_items(load_benchmark(_benchmark_path(sources, lang), "dev", lang))
+        for lang in sources.languages:  # dev pairs, where the data folder has them, for the dev loss
+            if _benchmark_path(sources, lang).is_file():
+                dev += _pairs_to_items(load_benchmark(_benchmark_path(sources, lang), "dev", lang))
     if not items:
         raise DataError("no training data: give --data and/or --pairs")
     return Corpus(items, dev)

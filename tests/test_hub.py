@@ -1,5 +1,6 @@
 """`cfgen pull`, cache reuse and failures, against a Hub look-alike on 127.0.0.1."""
 
+import json
 import os
 import subprocess
 import sys
@@ -54,10 +55,14 @@ def test_revisions_are_pinned(hub, hf_env, tiny_model, tmp_path):
     for path in tiny_model.iterdir():
         if path.is_file():
             (other / path.name).write_bytes(path.read_bytes())
-    (other / "config.json").write_text((tiny_model / "config.json").read_text().replace('"seed"', '"seed"'))
+    config = json.loads((tiny_model / "config.json").read_text())
+    (other / "config.json").write_text(json.dumps({**config, "schedule": "cosine"}))
     commit_v2 = hub.add(REPO, other, revision="v2", branch=None)
-    assert run_cfgen(["pull", f"{REPO}@v2"], hf_env).returncode == 0
-    assert run_cfgen(["pull", f"{REPO}@{commit_v2}"], hf_env).returncode == 0
+    for spec, schedule in (("v1", "sqrt"), ("v2", "cosine"), (commit_v2, "cosine")):
+        pulled = run_cfgen(["pull", f"{REPO}@{spec}"], hf_env)
+        assert pulled.returncode == 0, pulled.stderr
+        directory = Path(pulled.stderr.strip().split(" is ready at ")[1])
+        assert json.loads((directory / "config.json").read_text())["schedule"] == schedule
     unknown = run_cfgen(["pull", f"{REPO}@no-such-tag"], hf_env)
     assert unknown.returncode == 7 and "no revision" in unknown.stderr
     missing = run_cfgen(["pull", "cfgen-test/absent"], hf_env)

@@ -163,3 +163,46 @@ def test_corrupt_or_mismatched_model_directories_are_refused(tmp_path, tiny_mode
         load_model(mismatched)
     with pytest.raises(ModelNotAvailableError, match="no config.json"):
         load_model(tmp_path)
+
+
+def _codefusion_folder(root, pairs):
+    """A miniature of the CodeFusion data folder: benchmarks (train/dev) and snippet files."""
+    root.mkdir()
+    by_lang = {}
+    for nl, code, lang in pairs:
+        by_lang.setdefault(lang, []).append({"NL Utterance": nl + "\n", "Code": code + "\n"})
+    for lang, name in (("bash", "BashBenchmarks.json"), ("cf", "CFRuleBenchmarks.json")):
+        (root / name).write_text(json.dumps({"train": by_lang[lang], "dev": by_lang[lang][:2]}))
+    (root / "BashSnippets.txt").write_text("ls -la\nfind . -type f\nls -la\n\ngrep -r foo .\n")
+    (root / "ConditionalFormattingSnippets.txt").write_text("Duplicate()\nGreaterThan(0)\ntop(10%)\n")
+    return root
+
+
+def test_pretraining_then_fine_tuning_with_dev_loss(tmp_path):
+    from cfgen.config import TrainConfig
+    from cfgen.train import DataSources, TrainRequest, gather_corpus
+
+    folder = _codefusion_folder(tmp_path / "data", EIGHT_PAIRS)
+    sources = DataSources(data_dir=folder, languages=("bash", "cf"))
+    corpus = gather_corpus("pretrain", sources)
+    conditions = [text for code, _, text in corpus.items if code == "grep -r foo ."]
+    assert len(corpus.items) == 2 * 6  # 3 distinct bash + 3 cf snippets, each unsupervised and CPD
+    assert conditions[0] is None and "[MASK]" in conditions[1]  # E_s is noise, or the masked code
+    settings = dict(steps=20, batch_size=4, learning_rate=2e-3, warmup_steps=5, checkpoint_every=10, eval_every=10)
+    pretrained = run_training(TrainRequest(tmp_path / "pre", TrainConfig(stage="pretrain", **settings), sources,
+                                           size="tiny", vocab_size=300))
+    assert pretrained.examples == 12 and pretrained.dev_loss is not None
+    tuned = run_training(TrainRequest(tmp_path / "tuned", TrainConfig(**settings), sources, size="tiny",
+                                      init=tmp_path / "pre"))
+    assert tuned.examples == 6 and tuned.dev_loss is not None  # the bash and cf pairs
+    assert (tmp_path / "tuned" / "tokenizer.json").read_text() == (tmp_path / "pre" / "tokenizer.json").read_text()
+
+
+def test_python_snippet_corpus_comes_from_the_standard_library():
+    from cfgen.data import python_stdlib_snippets
+    from cfgen.languages import python
+
+    snippets = python_stdlib_snippets(limit=300)
+    assert len(snippets) == 300 and len(set(snippets)) == 300
+    assert all(python.check(s)[0] and "\n" not in s and len(s) <= 120 for s in snippets)
+    assert python_stdlib_snippets(limit=300) == snippets  # reproducible

@@ -1,0 +1,120 @@
+"""Speed and memory of generation, and quality against denoising steps.
+
+    python bench/latency.py [--model SPEC] [--subset 30] [--steps-list 2,5,10,20,50,100,300,1200]
+
+Prints tables and writes bench/results/latency.json and
+bench/results/quality_vs_steps.png (needs matplotlib: pip install matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CFGEN = str(Path(sys.executable).parent / "cfgen")
+QUERY = "list files older than 3 days"
+
+
+def warm(generator, steps: int, repeats: int) -> dict:
+    generator.generate([QUERY], "bash", 5, steps)  # warm-up
+    times = []
+    for seed in range(repeats):
+        started = time.perf_counter()
+        generator.generate([QUERY], "bash", 5, steps, seed=seed)
+        times.append(time.perf_counter() - started)
+    queries = [f"{QUERY} number {i}" for i in range(32)]
+    started = time.perf_counter()
+    generator.generate(queries, "bash", 5, steps)
+    batch_seconds = time.perf_counter() - started
+    return {"warm_p50_s": statistics.median(times), "batch32_queries_per_s": 32 / batch_seconds}
+
+
+def cold(model_args: list[str], repeats: int) -> dict:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([CFGEN, QUERY, "--lang", "bash", *model_args], capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"cold_p50_s": statistics.median(times), "peak_rss_mb": peak_mb}
+
+
+def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) -> list[dict]:
+    from cfgen.data import BENCHMARK_FILES, load_benchmark
+    from cfgen.evaluate import evaluate
+    from cfgen.ranking import rank
+
+    rows = []
+    for lang in ("bash", "cf"):
+        items = load_benchmark(data / BENCHMARK_FILES[lang], "dev", lang)[:subset]
+        for steps in steps_list:
+            predict = lambda qs, lang=lang, steps=steps: [rank(c, lang) for c in generator.generate(qs, lang, 5, steps)]  # noqa: E731
+            started = time.perf_counter()
+            figures = evaluate(items, lang, predict)["figures"]
+            rows.append({"lang": lang, "steps": steps, "top1": figures["top1"], "top5": figures["top5"],
+                         "valid_top1": figures["valid_top1"], "seconds": time.perf_counter() - started})
+            print(f"{lang:<6}{steps:>6}{figures['top1']:>8.3f}{figures['top5']:>8.3f}{figures['valid_top1']:>8.3f}", flush=True)
+    return rows
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no plot")
+        return
+    figure, axis = plt.subplots(figsize=(6, 4))
+    for lang in sorted({r["lang"] for r in rows}):
+        mine = [r for r in rows if r["lang"] == lang]
+        axis.plot([r["steps"] for r in mine], [r["top5"] for r in mine], marker="o", label=f"{lang} top-5")
+        axis.plot([r["steps"] for r in mine], [r["top1"] for r in mine], marker=".", linestyle="--", label=f"{lang} top-1")
+    axis.set_xscale("log")
+    axis.set_xlabel("denoising steps")
+    axis.set_ylabel("match on dev subset")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
+    parser.add_argument("--subset", type=int, default=30)
+    parser.add_argument("--steps-list", default="2,5,10,20,50,100,300,1200")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latency.json")
+    args = parser.parse_args()
+
+    from cfgen.generate import DEFAULT_STEPS, CodeGenerator
+    from cfgen.hub import default_model_directory, resolve_model_directory
+
+    directory = resolve_model_directory(args.model) if args.model else default_model_directory()
+    generator = CodeGenerator(directory)
+    results = {"model": str(directory), "default_steps": DEFAULT_STEPS}
+    results.update(warm(generator, DEFAULT_STEPS, args.repeats))
+    results.update(cold(["--model", str(directory)] if args.model else [], max(3, args.repeats // 2)))
+    print(f"{'warm p50 (1 query, 5 candidates)':<36}{results['warm_p50_s']:.3f} s")
+    print(f"{'batch of 32 queries':<36}{results['batch32_queries_per_s']:.1f} queries/s")
+    print(f"{'cold cfgen run p50':<36}{results['cold_p50_s']:.3f} s")
+    print(f"{'peak RSS of a cold run':<36}{results['peak_rss_mb']:.0f} MB")
+    print(f"{'lang':<6}{'steps':>6}{'top1':>8}{'top5':>8}{'valid':>8}")
+    steps_list = [int(s) for s in args.steps_list.split(",")]
+    results["quality_vs_steps"] = quality_vs_steps(generator, args.data, args.subset, steps_list)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2))
+    plot(results["quality_vs_steps"], args.output.with_name("quality_vs_steps.png"))
+
+
+if __name__ == "__main__":
+    main()

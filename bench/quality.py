@@ -1,0 +1,66 @@
+"""Quality on dev: a model beside the retrieval baseline, one table.
+
+    python bench/quality.py [--model SPEC] [--steps S] [--limit N]
+
+For each language: the paper's metric at top-1/3/5 (bash template match, cf
+execution match, python normalised exact match), python chrF, share of
+valid top-1, top-5 diversity. Writes bench/results/quality.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from cfgen import LANGUAGES
+from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.evaluate import evaluate
+from cfgen.generate import DEFAULT_STEPS, CodeGenerator, shared_encoder
+from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.ranking import rank
+from cfgen.retrieval import RetrievalPredictor
+
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = ["top1", "top3", "top5", "chrf", "valid_top1", "distinct_2", "edit_diversity"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
+    parser.add_argument("--model", default=None, help="model spec (default: the bundled model)")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    parser.add_argument("-n", type=int, default=5)
+    parser.add_argument("--limit", type=int, default=0, help="first N dev items per language (0: all)")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "quality.json")
+    args = parser.parse_args()
+
+    directory = resolve_model_directory(args.model) if args.model else default_model_directory()
+    encoder = shared_encoder("cpu")
+    generator = CodeGenerator(directory, encoder=encoder)
+    rows, reports = [], {}
+    for lang in LANGUAGES:
+        path = args.data / BENCHMARK_FILES[lang]
+        train, dev = load_benchmark(path, "train", lang), load_benchmark(path, "dev", lang)
+        dev = dev[: args.limit] if args.limit else dev
+
+        def model_predict(queries, lang=lang):
+            return [rank(c, lang) for c in generator.generate(queries, lang, args.n, args.steps, seed=0)]
+
+        for name, predict in (("retrieval", RetrievalPredictor(train, encoder, lang)), ("cfgen", model_predict)):
+            report = evaluate(dev, lang, predict)
+            rows.append({"lang": lang, "system": name, **report["figures"]})
+            reports[f"{lang}/{name}"] = report
+
+    print(f"dev quality: model {directory}, {args.steps} steps, {args.n} candidates")
+    print(f"{'lang':<8}{'system':<11}{'metric':<24}{'n':>5}" + "".join(f"{c:>14}" for c in COLUMNS))
+    for row in rows:
+        cells = "".join(f"{row[c]:>14.3f}" if c in row else f"{'-':>14}" for c in COLUMNS)
+        print(f"{row['lang']:<8}{row['system']:<11}{row['metric']:<24}{row['items']:>5}{cells}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "rows": rows,
+                                       "reports": reports}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
