@@ -396,6 +396,23 @@ def pull(spec: str = typer.Argument(..., help="Hub repo id, optionally @revision
 
 
 @app.command()
+def export(
+    model: str = typer.Argument(..., help="Model directory, trained run name, or Hub repo[@revision]."),
+    output: Path = typer.Argument(..., help="Directory to write (e.g. cfgen/weights/default to bundle it)."),
+    half: bool = typer.Option(True, help="Store the weights in float16 (half the size; loads as float32 on CPU)."),
+    max_shard_size: str = typer.Option("16MB", help="Largest weights file written."),
+) -> None:
+    """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
+    with _user_errors():
+        from cfgen.hub import load_model, resolve_model_directory, save_model
+
+        network, tokenizer = load_model(resolve_model_directory(model))
+        save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half)
+        size = sum(p.stat().st_size for p in output.iterdir() if p.is_file()) / 1e6
+        stderr.print(f"wrote {output} ({size:.1f} MB, {'float16' if half else 'float32'})", highlight=False)
+
+
+@app.command()
 def models() -> None:
     """List the bundled model, models in the Hugging Face cache, and models trained here."""
     from rich.table import Table

@@ -32,9 +32,10 @@ class FakeHub:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def add(self, repo_id: str, directory: Path, revision: str, branch: str | None = "main") -> str:
+    def add(self, repo_id: str, directory: Path, revision: str, branch: str | None = "main",
+            commit: str | None = None) -> str:
         files = {p.name: p.read_bytes() for p in sorted(Path(directory).iterdir()) if p.is_file()}
-        commit = hashlib.sha1(f"{repo_id}{revision}".encode()).hexdigest()
+        commit = commit or hashlib.sha1(f"{repo_id}{revision}".encode()).hexdigest()
         repo = self.repos.setdefault(repo_id, Repo())
         repo.commits[commit] = files
         repo.refs[revision] = commit

@@ -187,3 +187,15 @@ def test_completion_answers_without_importing_torch():
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "cfgen"], capture_output=True, text=True, env=env)
     assert result.stdout.split() == ["bash", "python", "cf"]
     assert " torch" not in result.stderr
+
+
+def test_export_writes_a_half_precision_model_that_answers_the_same(runner, tiny_model, tmp_path):
+    from safetensors.torch import load_file
+
+    result = invoke(runner, ["export", str(tiny_model), str(tmp_path / "half")])
+    assert result.exit_code == 0, result.output
+    weights = load_file(str(tmp_path / "half" / "model.safetensors"))
+    assert {str(t.dtype) for t in weights.values()} == {"torch.float16"}
+    assert not (tmp_path / "half" / "checkpoints").exists()
+    answer = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(tmp_path / "half")])
+    assert answer.stdout == "wc -l file.txt\n"

