@@ -62,7 +62,8 @@ def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[R
 
 
 def answer_all(generator, requests: list[Request], num_candidates: int, steps: int, seed: int,
-               on_progress: Callable[[int], None] | None = None, batch_size: int = 32) -> list[Answer]:
+               on_progress: Callable[[int], None] | None = None, batch_size: int = 32,
+               strength: float | None = None) -> list[Answer]:
     answers: list[Answer | None] = [None] * len(requests)
     by_language: dict[str, list[int]] = {}
     for index, request in enumerate(requests):
@@ -70,7 +71,8 @@ def answer_all(generator, requests: list[Request], num_candidates: int, steps: i
     for lang, indices in by_language.items():
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            sampled = generator.generate([requests[i].query for i in chunk], lang, num_candidates, steps, seed)
+            sampled = generator.generate([requests[i].query for i in chunk], lang, num_candidates, steps, seed,
+                                         strength=strength)
             for index, candidates in zip(chunk, sampled):
                 ranked = rank(candidates, lang)
                 selections: list = []

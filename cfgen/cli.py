@@ -267,6 +267,7 @@ def generate(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     table: Optional[Path] = typer.Option(None, help="CSV table (cf): ground columns in its header and show selected rows."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per request, one per line."),
+    strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Start from the nearest training programs noised this far (1: pure noise; default: the model's)."),
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
     import time
@@ -307,20 +308,21 @@ def generate(
         generator, _ = _load_generator(model, device)
         steps = steps or DEFAULT_STEPS
         started = time.perf_counter()
-        answers = _answer_with_progress(generator, requests, max(n or 5, 5), steps, seed)
+        answers = _answer_with_progress(generator, requests, max(n or 5, 5), steps, seed, strength)
         _print_answers(answers, as_json, n, time.perf_counter() - started, steps)
         if problems:
             raise typer.Exit(5)
 
 
-def _answer_with_progress(generator, requests, num_candidates, steps, seed):
+def _answer_with_progress(generator, requests, num_candidates, steps, seed, strength):
     from rich.progress import Progress
 
     from cfgen.answer import answer_all
 
     with Progress(console=stderr, disable=not stderr.is_terminal or len(requests) < 2, transient=True) as progress:
         task = progress.add_task("generating", total=len(requests))
-        return answer_all(generator, requests, num_candidates, steps, seed, lambda k: progress.advance(task, k))
+        return answer_all(generator, requests, num_candidates, steps, seed, lambda k: progress.advance(task, k),
+                          strength=strength)
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -338,6 +340,7 @@ def evaluate_command(
     limit: int = typer.Option(0, min=0, help="Score only the first N items (0: all)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     report: Optional[Path] = typer.Option(None, help="Write every figure and per-item candidates to this JSON file."),
+    strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Retrieval-guided start (see generate --help)."),
 ) -> None:
     """Score a model on a benchmark file with the paper's metrics."""
     import json
@@ -358,12 +361,13 @@ def evaluate_command(
         steps = steps or DEFAULT_STEPS
 
         def predict(queries):
-            return [rank(c, lang) for c in generator.generate(queries, lang, n, steps, seed)]
+            return [rank(c, lang) for c in generator.generate(queries, lang, n, steps, seed, strength=strength)]
 
         with Progress(console=stderr, disable=not stderr.is_terminal, transient=True) as progress:
             task = progress.add_task(f"scoring {lang}", total=len(items))
             result = evaluate(items, lang, predict, on_progress=lambda k: progress.advance(task, k))
-        result.update(model=str(directory), split=split, steps=steps, candidates=n, seed=seed)
+        result.update(model=str(directory), split=split, steps=steps, candidates=n, seed=seed,
+                      strength=generator.effective_strength(strength))
         figures = result["figures"]
         table = Table(title=f"{lang} {split} ({figures['items']} items, {figures['metric']}, {steps} steps)")
         table.add_column("figure")
@@ -401,13 +405,24 @@ def export(
     output: Path = typer.Argument(..., help="Directory to write (e.g. cfgen/weights/default to bundle it)."),
     half: bool = typer.Option(True, help="Store the weights in float16 (half the size; loads as float32 on CPU)."),
     max_shard_size: str = typer.Option("16MB", help="Largest weights file written."),
+    index_from: Optional[Path] = typer.Option(None, help="Build the retrieval index from this CodeFusion data folder."),
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     with _user_errors():
         from cfgen.hub import load_model, resolve_model_directory, save_model
+        from cfgen.retrieval import RetrievalIndex
 
-        network, tokenizer = load_model(resolve_model_directory(model))
+        source = resolve_model_directory(model)
+        network, tokenizer = load_model(source)
         save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half)
+        if index_from is not None:
+            from cfgen.train import DataSources, build_index
+
+            index = build_index(DataSources(data_dir=index_from))
+        else:
+            index = RetrievalIndex.load(source)
+        if index is not None:
+            index.save(output)
         size = sum(p.stat().st_size for p in output.iterdir() if p.is_file()) / 1e6
         stderr.print(f"wrote {output} ({size:.1f} MB, {'float16' if half else 'float32'})", highlight=False)
 

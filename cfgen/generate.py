@@ -13,6 +13,8 @@ from cfgen.diffusion import GaussianDiffusion
 from cfgen.sampler import sample
 
 DEFAULT_STEPS = 20
+# Retrieval-guided start for models that ship a retrieval index (chosen on dev, see README).
+DEFAULT_STRENGTH = 0.5
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,13 @@ class CodeGenerator:
     def __init__(self, model_directory: Path, device: str = "cpu", encoder=None) -> None:
         from cfgen.hub import load_model
 
+        from cfgen.retrieval import RetrievalIndex
+
         self.device = device
         self.network, self.tokenizer = load_model(model_directory, device)
         self.diffusion = GaussianDiffusion(self.network.config.diffusion_steps, self.network.config.schedule)
         self.encoder = encoder or shared_encoder(device)
+        self.index = RetrievalIndex.load(model_directory)  # None: no retrieval guidance available
 
     def generate(
         self,
@@ -46,9 +51,15 @@ class CodeGenerator:
         steps: int = DEFAULT_STEPS,
         seed: int = 0,
         batch_size: int = 32,
+        strength: float | None = None,
     ) -> list[list[Candidate]]:
-        """`num_candidates` candidates per query, in noise-draw order."""
+        """`num_candidates` candidates per query, in noise-draw order.
+
+        strength < 1 (and a retrieval index in the model directory): candidate i
+        starts from the i-th nearest training program noised to that strength.
+        """
         check_language(lang)
+        strength = self.effective_strength(strength)
         config = self.network.config
         length = config.sample_lengths.get(lang, config.max_length)
         dtype = next(self.network.parameters()).dtype
@@ -63,11 +74,31 @@ class CodeGenerator:
                 states[row, : e.shape[0]], mask[row, : e.shape[0]] = e.float(), True
             with torch.inference_mode():
                 memory, padding = self.network.condition(states.to(self.device, dtype), mask.to(self.device))
+            start_tokens = None
+            if strength < 1.0 and self.index is not None:
+                start_tokens = self._start_tokens(encoded, lang, num_candidates, length)
             sampled = sample(
                 self.network, self.diffusion, memory, padding,
                 tag_id=self.tokenizer.tag_ids[lang], end_id=self.tokenizer.end_id,
                 length=length, num_candidates=num_candidates, steps=steps, seed=seed,
+                start_tokens=start_tokens, strength=strength,
             )
             for sequences in sampled:
                 results.append([Candidate(self.tokenizer.decode(s.tokens), s.score) for s in sequences])
         return results
+
+    def effective_strength(self, strength: float | None) -> float:
+        """1.0 (pure noise) without an index; the default guidance with one, unless told otherwise."""
+        if self.index is None:
+            return 1.0
+        return DEFAULT_STRENGTH if strength is None else strength
+
+    def _start_tokens(self, encoded, lang: str, num_candidates: int, length: int) -> torch.Tensor:
+        """(Q*n, length): each query's nearest training programs, padded, cycling if there are fewer than n."""
+        rows = []
+        for found in self.index.neighbours(encoded, lang, num_candidates):
+            codes = [code for code, _ in found] or [""]
+            for i in range(num_candidates):
+                ids = self.tokenizer.encode(codes[i % len(codes)], lang, length).ids
+                rows.append(ids + [self.tokenizer.pad_id] * (length - len(ids)))
+        return torch.tensor(rows, dtype=torch.long)

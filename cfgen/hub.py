@@ -24,7 +24,7 @@ from cfgen.errors import (
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "checksums.json"]
+MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "checksums.json", "retrieval/*"]
 
 
 def bundled_directory() -> Path:
@@ -108,7 +108,7 @@ def verify_cached_snapshot(directory: Path) -> None:
     """
     from cfgen.encoder import sha256_of
 
-    for link in directory.glob("*.safetensors"):
+    for link in directory.rglob("*.safetensors"):
         blob = link.resolve()
         expected = blob.name
         if len(expected) == 64 and all(c in "0123456789abcdef" for c in expected):

@@ -20,15 +20,18 @@ class SkipStepScheduler:
         self.diffusion = diffusion
         self.timesteps: list[int] = []
 
-    def set_timesteps(self, num_steps: int) -> None:
-        """Evenly spaced timesteps from T-1 down to 0 (num_steps of them)."""
+    def set_timesteps(self, num_steps: int, start: int | None = None) -> None:
+        """Evenly spaced timesteps from `start` (default T-1) down to 0, at most num_steps of them."""
         total = self.diffusion.num_steps
+        start = total - 1 if start is None else start
         if not 1 <= num_steps <= total:
             raise ValueError(f"steps must be between 1 and {total}, got {num_steps}")
+        if not 0 <= start < total:
+            raise ValueError(f"start must be between 0 and {total - 1}, got {start}")
         if num_steps == 1:
-            self.timesteps = [total - 1]
+            self.timesteps = [start]
             return
-        spaced = torch.linspace(total - 1, 0, num_steps).round().long().tolist()
+        spaced = torch.linspace(start, 0, min(num_steps, start + 1)).round().long().tolist()
         self.timesteps = sorted(set(spaced), reverse=True)
 
     def step(self, x_start_hat: torch.Tensor, t: int, t_next: int | None, x_t: torch.Tensor) -> torch.Tensor:
@@ -67,8 +70,14 @@ def sample(
     num_candidates: int,
     steps: int,
     seed: int = 0,
+    start_tokens: torch.Tensor | None = None,  # (Q*n, L): programs to start from instead of pure noise
+    strength: float = 1.0,  # with start_tokens: how far into the noise to push them (1.0 = all the way)
 ) -> list[list[SampledSequence]]:
-    """`num_candidates` sequences for each of Q queries, all denoised in one batch."""
+    """`num_candidates` sequences for each of Q queries, all denoised in one batch.
+
+    With `start_tokens`, the reverse process starts from those programs noised
+    to timestep strength*(T-1) (SDEdit): the network edits rather than invents.
+    """
     queries = memory.shape[0]
     memory = memory.repeat_interleave(num_candidates, dim=0)  # (Q*n, S, W)
     memory_padding = memory_padding.repeat_interleave(num_candidates, dim=0)
@@ -76,7 +85,12 @@ def sample(
     x_t = initial_noise(queries, num_candidates, length, tag.shape[-1], seed).to(memory.device, memory.dtype)
 
     scheduler = SkipStepScheduler(diffusion)
-    scheduler.set_timesteps(steps)
+    start = None
+    if start_tokens is not None:
+        start = round(strength * (diffusion.num_steps - 1))
+        at_start = torch.full((x_t.shape[0],), start, dtype=torch.long, device=x_t.device)
+        x_t = diffusion.q_sample(network.embed(start_tokens.to(memory.device)), at_start, x_t)
+    scheduler.set_timesteps(steps, start)
     self_condition = None
     for index, t in enumerate(scheduler.timesteps):
         x_t = torch.cat([tag.expand(x_t.shape[0], 1, -1), x_t[:, 1:]], dim=1)  # the tag is known

@@ -346,7 +346,25 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
         trained = nn.parallel.DistributedDataParallel(objective, device_ids=[dist_info.local_rank] if device.startswith("cuda") else None)
 
     loop = _Loop(request, network, tokenizer, trained, optimizer, examples, encodings, dev_examples, dev_encodings, device, dist_info)
+    if request.train.stage == "finetune":
+        loop.index = _index_of(corpus.items, texts, encodings)
     return loop.run(start_step, on_step, skipped)
+
+
+def _index_of(items, texts: list[str], encodings):
+    """The retrieval index of the fine-tuning pairs (their E_s are already computed)."""
+    from cfgen.retrieval import RetrievalIndex
+
+    position = {text: i for i, text in enumerate(texts)}
+    pairs = [Pair(text, code, lang) for code, lang, text in items if text in position]
+    return RetrievalIndex.build(pairs, [encodings[position[p.nl]] for p in pairs])
+
+
+def build_index(sources: DataSources):
+    """A retrieval index of the benchmark train splits (and pair files), for an existing model."""
+    corpus = gather_corpus("finetune", sources)
+    texts = list(dict.fromkeys(text for _, _, text in corpus.items))
+    return _index_of(corpus.items, texts, _encode_texts(texts, Distributed(), "cpu"))
 
 
 def _encode_texts(texts: list[str], dist_info: Distributed, device: str):
@@ -369,6 +387,7 @@ class _Loop:
         self.examples, self.encodings = examples, encodings
         self.dev_examples, self.dev_encodings = dev_examples, dev_encodings
         self.device, self.dist = device, dist_info
+        self.index = None  # a RetrievalIndex saved beside fine-tuned models
         self.plan = BatchPlan([e.lang for e in examples], request.train.batch_size, request.train.seed)
 
     def _length(self, lang: str) -> int:
@@ -424,6 +443,8 @@ class _Loop:
         info = {"train_config": asdict(self.config), "model_config": asdict(self.network.config)}
         save_checkpoint(self.request.output_dir, step, self.network.state_dict(), self.optimizer.state_dict(), info)
         save_model(self.network, self.tokenizer, self.request.output_dir, self.request.max_shard_size)
+        if self.index is not None:
+            self.index.save(self.request.output_dir)
 
     def run(self, start_step: int, on_step, skipped: int) -> TrainResult:
         step, loss, dev = start_step, float("nan"), None

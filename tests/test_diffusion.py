@@ -140,3 +140,34 @@ def test_sampler_noise_is_seeded_and_independent_of_the_batch():
     assert torch.equal(many[6:9], one)  # query 2 of 4 draws what a lone query draws
     assert not torch.equal(initial_noise(1, 3, 5, C, seed=12), one)
     assert not torch.equal(one[0], one[1])  # candidates differ
+
+
+def test_scheduler_can_start_part_way():
+    scheduler = SkipStepScheduler(GaussianDiffusion(1200))
+    scheduler.set_timesteps(10, start=300)
+    assert scheduler.timesteps[0] == 300 and scheduler.timesteps[-1] == 0 and len(scheduler.timesteps) == 10
+    scheduler.set_timesteps(50, start=3)
+    assert scheduler.timesteps == [3, 2, 1, 0]
+
+
+class EchoNetwork(OracleNetwork):
+    """Denoises by rescaling x_t: keeps whatever program it starts near."""
+
+    def __init__(self, diffusion):
+        super().__init__(torch.tensor([0]))
+        self.diffusion = diffusion
+
+    def denoise(self, x_t, t, self_condition, memory, memory_padding):
+        return x_t / self.diffusion.alphas_cumprod[t].sqrt().float()[:, None, None]
+
+
+def test_sampler_started_from_a_program_with_low_strength_returns_it():
+    diffusion = GaussianDiffusion(1200)
+    start = torch.tensor([[2, 5, 3, 1, 0, 0]] * 4)
+    memory, padding = torch.zeros(2, 2, 8), torch.zeros(2, 2, dtype=torch.bool)
+    near = sample(EchoNetwork(diffusion), diffusion, memory, padding, tag_id=2, end_id=1, length=6,
+                  num_candidates=2, steps=5, seed=0, start_tokens=start, strength=0.002)
+    assert all(c.tokens == start[0].tolist() for cs in near for c in cs)
+    far = sample(EchoNetwork(diffusion), diffusion, memory, padding, tag_id=2, end_id=1, length=6,
+                 num_candidates=2, steps=5, seed=0, start_tokens=start, strength=1.0)
+    assert any(c.tokens != start[0].tolist() for cs in far for c in cs)  # at full strength the start is forgotten

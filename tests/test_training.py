@@ -23,7 +23,7 @@ def generator(tiny_model, encoder):
 def test_tiny_model_samples_back_its_eight_training_programs(generator):
     for lang in ("bash", "python", "cf"):
         pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
-        results = generator.generate([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, seed=0)
+        results = generator.generate([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, seed=0, strength=1.0)
         best = [max(candidates, key=lambda c: c.score).code for candidates in results]
         assert best == [code for _, code in pairs]
 
@@ -41,9 +41,12 @@ def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, enc
 
     network, tokenizer = load_model(tiny_model)
     save_model(network, tokenizer, tmp_path / "copy")
-    first = CodeGenerator(tiny_model, encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3)
-    again = CodeGenerator(tiny_model, encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3)
-    copied = CodeGenerator(tmp_path / "copy", encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3)
+    def candidates(directory, strength):
+        return CodeGenerator(directory, encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3,
+                                                                  strength=strength)
+
+    first, again, copied = candidates(tiny_model, 1.0), candidates(tiny_model, 1.0), candidates(tmp_path / "copy", 1.0)
+    assert candidates(tiny_model, 0.4) == candidates(tiny_model, 0.4)  # guided sampling is seeded too
     assert first == again == copied  # same codes and bit-identical scores
     original, reloaded = load_file(str(tiny_model / "model.safetensors")), load_file(str(tmp_path / "copy" / "model.safetensors"))
     assert original.keys() == reloaded.keys()
@@ -206,3 +209,15 @@ def test_python_snippet_corpus_comes_from_the_standard_library():
     assert len(snippets) == 300 and len(set(snippets)) == 300
     assert all(python.check(s)[0] and "\n" not in s and len(s) <= 120 for s in snippets)
     assert python_stdlib_snippets(limit=300) == snippets  # reproducible
+
+
+def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_model, generator):
+    from cfgen.retrieval import RetrievalIndex
+
+    index = RetrievalIndex.load(tiny_model)
+    assert index is not None and sorted(index.codes) == sorted(code for _, code, _ in EIGHT_PAIRS)
+    found = index.neighbours(generator.encoder.encode(["how many lines does file.txt have"]), "bash", 2)
+    assert found[0][0][0] == "wc -l file.txt" and len(found[0]) == 2
+    guided = generator.generate(["how many lines does file.txt have"], "bash", 3, steps=10, strength=0.3)
+    assert max(guided[0], key=lambda c: c.score).code == "wc -l file.txt"
+    assert generator.effective_strength(None) < 1.0 and generator.effective_strength(1.0) == 1.0
