@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -105,6 +106,8 @@ def train(
             max_shard_size=max_shard_size,
         )
         result = _train_with_progress(request)
+        if os.environ.get("RANK", "0") != "0":
+            return  # under torchrun only rank 0 reports
         stderr.print(
             f"trained {result.steps} steps on {result.examples} examples ({result.skipped} skipped as too long); "
             f"loss {result.final_loss:.3f}" + (f", dev loss {result.dev_loss:.3f}" if result.dev_loss is not None else "")
@@ -469,8 +472,6 @@ def _with_default_command(argv: list[str]) -> list[str]:
 
 
 def main() -> None:
-    import os
-
     if any(key.startswith("_CFGEN_COMPLETE") for key in os.environ):
         app(prog_name="cfgen")  # shell completion: leave the arguments alone
         return
