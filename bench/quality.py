@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
     parser.add_argument("--model", default=None, help="model spec (default: the bundled model)")
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS)
+    parser.add_argument("--strength", type=float, default=None, help="retrieval guidance (default: the model's)")
     parser.add_argument("-n", type=int, default=5)
     parser.add_argument("--limit", type=int, default=0, help="first N dev items per language (0: all)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "quality.json")
@@ -45,20 +46,22 @@ def main() -> None:
         dev = dev[: args.limit] if args.limit else dev
 
         def model_predict(queries, lang=lang):
-            return [rank(c, lang) for c in generator.generate(queries, lang, args.n, args.steps, seed=0)]
+            return [rank(c, lang) for c in generator.generate(queries, lang, args.n, args.steps, seed=0,
+                                                              strength=args.strength)]
 
         for name, predict in (("retrieval", RetrievalPredictor(train, encoder, lang)), ("cfgen", model_predict)):
             report = evaluate(dev, lang, predict)
             rows.append({"lang": lang, "system": name, **report["figures"]})
             reports[f"{lang}/{name}"] = report
 
-    print(f"dev quality: model {directory}, {args.steps} steps, {args.n} candidates")
+    strength = generator.effective_strength(args.strength)
+    print(f"dev quality: model {directory}, {args.steps} steps, {args.n} candidates, strength {strength}")
     print(f"{'lang':<8}{'system':<11}{'metric':<24}{'n':>5}" + "".join(f"{c:>14}" for c in COLUMNS))
     for row in rows:
         cells = "".join(f"{row[c]:>14.3f}" if c in row else f"{'-':>14}" for c in COLUMNS)
         print(f"{row['lang']:<8}{row['system']:<11}{row['metric']:<24}{row['items']:>5}{cells}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "rows": rows,
+    args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "strength": strength, "rows": rows,
                                        "reports": reports}, indent=1))
 
 

@@ -72,6 +72,7 @@ def sample(
     seed: int = 0,
     start_tokens: torch.Tensor | None = None,  # (Q*n, L): programs to start from instead of pure noise
     strength: float = 1.0,  # with start_tokens: how far into the noise to push them (1.0 = all the way)
+    clamp: str = "none",  # round x_0-hat to token embeddings each step: none, nearest (L) or decoder (H(D(.)))
 ) -> list[list[SampledSequence]]:
     """`num_candidates` sequences for each of Q queries, all denoised in one batch.
 
@@ -96,6 +97,9 @@ def sample(
         x_t = torch.cat([tag.expand(x_t.shape[0], 1, -1), x_t[:, 1:]], dim=1)  # the tag is known
         t_batch = torch.full((x_t.shape[0],), t, dtype=torch.long, device=x_t.device)
         x_start_hat = network.denoise(x_t, t_batch, self_condition, memory, memory_padding)
+        if clamp != "none":  # Diffusion-LM's clamping trick: commit to the nearest tokens
+            hidden = network.decode(x_start_hat, memory, memory_padding) if clamp == "decoder" else x_start_hat
+            x_start_hat = network.embed(network.logits(hidden).argmax(dim=-1))
         self_condition = x_start_hat
         t_next = scheduler.timesteps[index + 1] if index + 1 < len(scheduler.timesteps) else None
         x_t = scheduler.step(x_start_hat, t, t_next, x_t)

@@ -171,3 +171,18 @@ def test_sampler_started_from_a_program_with_low_strength_returns_it():
     far = sample(EchoNetwork(diffusion), diffusion, memory, padding, tag_id=2, end_id=1, length=6,
                  num_candidates=2, steps=5, seed=0, start_tokens=start, strength=1.0)
     assert any(c.tokens != start[0].tolist() for cs in far for c in cs)  # at full strength the start is forgotten
+
+
+@pytest.mark.parametrize("clamp", ["nearest", "decoder"])
+def test_clamping_rounds_each_estimate_to_token_embeddings(clamp):
+    class Blurry(OracleNetwork):
+        def denoise(self, x_t, t, self_condition, memory, memory_padding):
+            if self_condition is not None:  # after clamping, the fed-back estimate is an exact embedding
+                assert torch.allclose(self_condition[0], self.embed(self.target), atol=1e-6)
+            return super().denoise(x_t, t, self_condition, memory, memory_padding) * 0.6  # off the embeddings
+
+    target = torch.tensor([2, 4, 3, 1, 0, 0])
+    memory, padding = torch.zeros(1, 2, 8), torch.zeros(1, 2, dtype=torch.bool)
+    result = sample(Blurry(target), GaussianDiffusion(1200), memory, padding, tag_id=2, end_id=1, length=6,
+                    num_candidates=2, steps=4, seed=0, clamp=clamp)
+    assert all(c.tokens == target.tolist() for c in result[0])
