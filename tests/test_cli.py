@@ -199,3 +199,9 @@ def test_export_writes_a_half_precision_model_that_answers_the_same(runner, tiny
     assert not (tmp_path / "half" / "checkpoints").exists()
     answer = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(tmp_path / "half")])
     assert answer.stdout == "wc -l file.txt\n"
+
+
+def test_a_query_that_is_not_utf8_is_refused_in_one_line():
+    result = subprocess.run([sys.executable, "-m", "cfgen", b"\xff\xfe list files"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and result.stderr.strip() == "error: the query is not valid UTF-8"
