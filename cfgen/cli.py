@@ -460,13 +460,15 @@ GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", 
 def _with_default_command(argv: list[str]) -> list[str]:
     """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
     commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+    if any(o in argv for o in ("--install-completion", "--show-completion")):
+        return argv
     for position, token in enumerate(argv):
         if token in GLOBAL_OPTIONS:
             continue
         if token in commands:
             return argv
         return argv[:position] + ["generate"] + argv[position:]
-    if not sys.stdin.isatty() and "--help" not in argv and not any(o in argv for o in ("--install-completion", "--show-completion")):
+    if not sys.stdin.isatty() and "--help" not in argv:
         return argv + ["generate"]
     return argv
 

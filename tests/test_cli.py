@@ -145,6 +145,7 @@ def test_query_may_be_a_subcommand_name_through_generate():
     assert _with_default_command(["generate", "train"]) == ["generate", "train"]
     assert _with_default_command(["train", "x"]) == ["train", "x"]
     assert _with_default_command(["--help"]) == ["--help"]
+    assert _with_default_command(["--install-completion", "bash"]) == ["--install-completion", "bash"]
 
 
 def run(args, env_extra=None, stdin=None):
@@ -205,3 +206,13 @@ def test_a_query_that_is_not_utf8_is_refused_in_one_line():
     result = subprocess.run([sys.executable, "-m", "cfgen", b"\xff\xfe list files"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2 and result.stderr.strip() == "error: the query is not valid UTF-8"
+
+
+def test_install_completion_writes_the_bash_script(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
+    result = subprocess.run([str(Path(sys.executable).parent / "cfgen"), "--install-completion"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    script = tmp_path / ".bash_completions" / "cfgen.sh"
+    assert "_CFGEN_COMPLETE=complete_bash" in script.read_text()
+    assert str(script) in (tmp_path / ".bashrc").read_text()
