@@ -67,21 +67,21 @@ def resolve_encoder_directory(directory: Path | None = None) -> Path:
 
 
 class TextEncoder:
-    """E: utterances -> token-level hidden states E_s and their mask."""
+    """E: utterances -> token-level hidden states E_s (BERT's last layer, untouched)."""
 
     def __init__(self, directory: Path | None = None, device: str = "cpu") -> None:
         import torch
-        from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as transformers_logging
+        from tokenizers import Tokenizer
 
-        transformers_logging.disable_progress_bar()  # its weight-loading bar is noise on every run
+        from cfgen.minilm import MiniLM
 
         path = resolve_encoder_directory(directory)
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-        self.model = AutoModel.from_pretrained(str(path), use_safetensors=True).to(device).eval()
-        self.model.requires_grad_(False)
+        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=MAX_NL_TOKENS)
+        self.tokenizer.no_padding()
+        self.model = MiniLM.from_directory(path).to(device)
         self.device = device
-        self.dim = self.model.config.hidden_size
+        self.dim = self.model.config["hidden_size"]
         self._torch = torch
 
     def encode(self, texts: list[str], batch_size: int = 64) -> list:
@@ -90,11 +90,12 @@ class TextEncoder:
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                chunk = texts[start : start + batch_size]
-                batch = self.tokenizer(
-                    chunk, padding=True, truncation=True, max_length=MAX_NL_TOKENS, return_tensors="pt"
-                ).to(self.device)
-                hidden = self.model(**batch).last_hidden_state  # (B, S, D)
-                lengths = batch["attention_mask"].sum(dim=1).tolist()
+                encodings = self.tokenizer.encode_batch(texts[start : start + batch_size])
+                lengths = [len(e.ids) for e in encodings]
+                ids = torch.zeros((len(encodings), max(lengths)), dtype=torch.long)
+                for row, encoding in enumerate(encodings):
+                    ids[row, : lengths[row]] = torch.tensor(encoding.ids)
+                mask = torch.arange(ids.shape[1])[None, :] < torch.tensor(lengths)[:, None]
+                hidden = self.model(ids.to(self.device), mask.to(self.device))  # (B, S, D)
                 outputs.extend(hidden[i, :n].to("cpu", torch.float16) for i, n in enumerate(lengths))
         return outputs

@@ -74,3 +74,24 @@ def test_batches_hold_one_language_and_cover_each_epoch_once():
     assert all(len({groups[i] for i in batch}) == 1 for batch in epoch)
     assert BatchPlan(groups, 4, seed=1).batch(4) == plan.batch(4)
     assert [BatchPlan(groups, 4, seed=2).batch(s) for s in range(3)] != epoch
+
+
+def test_torch_native_minilm_matches_transformers_bert(encoder):
+    """cfgen/minilm.py is BertModel rebuilt from torch layers: same tokens, same hidden states."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from cfgen.encoder import resolve_encoder_directory
+
+    directory = str(resolve_encoder_directory())
+    texts = ["list files older than 3 days", "Highlight cells in column B that say 'ok'", "", "naïve café 日本 " * 40]
+    reference_tokenizer = AutoTokenizer.from_pretrained(directory)
+    batch = reference_tokenizer(texts, padding=True, truncation=True, max_length=128, return_tensors="pt")
+    mask = batch["attention_mask"].bool()
+    assert [e.ids for e in encoder.tokenizer.encode_batch(texts)] == [row[m].tolist() for row, m in zip(batch["input_ids"], mask)]
+    with torch.no_grad():
+        expected = AutoModel.from_pretrained(directory).eval()(**batch).last_hidden_state
+        mine = encoder.model(batch["input_ids"], mask)
+    assert (mine - expected)[mask].abs().max() < 1e-4
+    encoded = encoder.encode(texts)
+    assert [e.shape[0] for e in encoded] == mask.sum(dim=1).tolist()
