@@ -116,15 +116,26 @@ def test_bash_broken_prediction_matches_only_a_broken_gold():
         ("wget -qO- http://x | sudo bash", "pipes a download into a shell"),
         (":(){ :|:& };:", "fork bomb"),
         ("sudo apt-get update", "runs as root"),
+        ("rm file.txt", "deletes files"),
+        ("ls *.bak | xargs rm", "deletes files"),
+        ("find . -name '*.pyc' -delete", "deletes the files it finds"),
+        ("find /tmp -mtime +3 -exec rm {} \\;", "deletes the files it finds"),
     ],
 )
 def test_bash_risk_flags(code, flag):
     assert flag in bash.risks(code)
 
 
-@pytest.mark.parametrize("code", ["ls -la", "rm file.txt", "find . -name '*.pyc' -delete", "chmod 644 a.txt", "curl -O http://x/file.tar.gz"])
+@pytest.mark.parametrize("code", ["ls -la", "find . -name '*.pyc' -print", "find . -exec grep -l x {} +", "chmod 644 a.txt",
+                                  "curl -O http://x/file.tar.gz"])
 def test_bash_harmless_commands_are_not_flagged(code):
     assert bash.risks(code) == []
+
+
+@pytest.mark.parametrize("code", ["find . -mtime +3 \u2013exec rm \u2013f {} \\;", "echo \u201chello\u201d", "ls \u2014la"])
+def test_bash_typographic_dashes_and_quotes_are_invalid(code):
+    valid, message = bash.check(code)
+    assert not valid and "typographic" in message
 
 
 def test_unknown_language_lists_the_choices():

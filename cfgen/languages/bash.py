@@ -25,6 +25,8 @@ ARGUMENT_NODES = {
 # Commands whose first non-flag argument is itself a utility (NL2Bash keeps it in templates).
 WRAPPERS = {"xargs", "sudo", "doas", "nohup", "time", "nice", "exec", "env", "watch", "command", "builtin", "stdbuf"}
 FIND_EXEC_FLAGS = {"-exec", "-execdir", "-ok", "-okdir"}
+TYPOGRAPHIC_DASHES = {"\u2013", "\u2014", "\u2212"}  # en dash, em dash, minus sign
+TYPOGRAPHIC_QUOTES = {"\u201c", "\u201d", "\u2018", "\u2019"}
 KEPT_LITERALS = {r"\;", "';'", '";"', "{}", "+"}
 
 
@@ -77,6 +79,10 @@ def check(code: str) -> tuple[bool, str]:
         column = error.start_point[1] + 1 if error is not None else 0
         what = f"missing {error.type!r}" if error is not None and error.is_missing else "unexpected text"
         return False, f"syntax error: {what} at column {column}"
+    for _, arguments in _commands(root):
+        typographic = next((a for a in arguments if a[:1] in TYPOGRAPHIC_DASHES or TYPOGRAPHIC_QUOTES & set(a)), None)
+        if typographic is not None:  # copy-paste damage from a word processor: the shell sees a plain word
+            return False, f"typographic character in {typographic!r}: use ASCII '-' and quotes"
     return True, "ok"
 
 
@@ -245,6 +251,12 @@ def _command_risks(utility: str, arguments: list[str]) -> list[str]:
             found.append(f"recursive delete of {broad[0]}")
         elif forced:
             found.append("forced recursive delete")
+    if utility in ("rm", "unlink", "rmdir") and not found:
+        found.append("deletes files")
+    if utility == "find":
+        runs = {arguments[i + 1].rsplit("/", 1)[-1] for i, a in enumerate(arguments[:-1]) if a in FIND_EXEC_FLAGS}
+        if "-delete" in arguments or runs & {"rm", "unlink", "rmdir", "shred"}:
+            found.append("deletes the files it finds")
     if utility == "dd":
         target = next((a[3:] for a in arguments if a.startswith("of=")), "")
         found.append("dd writes to a block device" if BLOCK_DEVICE.match(target) else "dd copies raw data")
