@@ -209,8 +209,9 @@ def test_a_query_that_is_not_utf8_is_refused_in_one_line():
 
 
 def test_install_completion_writes_the_bash_script(tmp_path):
-    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
-    result = subprocess.run([str(Path(sys.executable).parent / "cfgen"), "--install-completion"],
+    # Name the shell: detection reads the parent processes, which a CI runner may not make a shell.
+    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash", "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    result = subprocess.run([str(Path(sys.executable).parent / "cfgen"), "--install-completion", "bash"],
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     script = tmp_path / ".bash_completions" / "cfgen.sh"
