@@ -1,9 +1,13 @@
 """Speed and memory of generation, and quality against denoising steps.
 
-    python bench/latency.py [--model SPEC] [--subset 30] [--steps-list 2,5,10,20,50,100,300,1200]
+    python bench/latency.py [--model SPEC] [--subset 68] [--steps-list 1,2,5,10,20,50,100,300,1200]
 
-Prints tables and writes bench/results/latency.json and
-bench/results/quality_vs_steps.png (needs matplotlib: pip install matplotlib).
+Warm sampling per language (one query, 5 candidates, default steps and
+strength), batched throughput, a cold `cfgen "…" --lang bash` from process
+start and its peak memory; then quality against denoising steps on a fixed
+dev subset, for each language whose default runs the denoiser, at its default
+strength and from pure noise. Prints tables and writes bench/results/latency.json
+and bench/results/quality_vs_steps.png (needs matplotlib: pip install matplotlib).
 """
 
 from __future__ import annotations
@@ -20,20 +24,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CFGEN = str(Path(sys.executable).parent / "cfgen")
 QUERY = "list files older than 3 days"
+QUERIES = {"bash": QUERY, "cf": "highlight cells greater than 100", "python": "reverse the list x"}
 
 
-def warm(generator, steps: int, repeats: int) -> dict:
-    generator.generate([QUERY], "bash", 5, steps)  # warm-up
-    times = []
-    for seed in range(repeats):
+def warm(generator, steps: int, repeats: int) -> list[dict]:
+    rows = []
+    for lang, query in QUERIES.items():
+        generator.generate([query], lang, 5, steps)  # warm-up
+        times = []
+        for seed in range(repeats):
+            started = time.perf_counter()
+            generator.generate([query], lang, 5, steps, seed=seed)
+            times.append(time.perf_counter() - started)
+        queries = [f"{query} number {i}" for i in range(32)]
         started = time.perf_counter()
-        generator.generate([QUERY], "bash", 5, steps, seed=seed)
-        times.append(time.perf_counter() - started)
-    queries = [f"{QUERY} number {i}" for i in range(32)]
-    started = time.perf_counter()
-    generator.generate(queries, "bash", 5, steps)
-    batch_seconds = time.perf_counter() - started
-    return {"warm_p50_s": statistics.median(times), "batch32_queries_per_s": 32 / batch_seconds}
+        generator.generate(queries, lang, 5, steps)
+        batch_seconds = time.perf_counter() - started
+        rows.append({"lang": lang, "strength": generator.effective_strength(None, lang),
+                     "warm_p50_s": statistics.median(times), "batch32_queries_per_s": 32 / batch_seconds})
+    return rows
 
 
 def cold(model_args: list[str], repeats: int) -> dict:
@@ -52,15 +61,23 @@ def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) 
     from cfgen.ranking import rank
 
     rows = []
-    for lang in ("bash", "cf"):
+    for lang in QUERIES:
+        default = generator.effective_strength(None, lang)
+        if default == 0.0:
+            continue  # retrieval only: steps change nothing
         items = load_benchmark(data / BENCHMARK_FILES[lang], "dev", lang)[:subset]
-        for steps in steps_list:
-            predict = lambda qs, lang=lang, steps=steps: [rank(c, lang) for c in generator.generate(qs, lang, 5, steps)]  # noqa: E731
-            started = time.perf_counter()
-            figures = evaluate(items, lang, predict)["figures"]
-            rows.append({"lang": lang, "steps": steps, "top1": figures["top1"], "top5": figures["top5"],
-                         "valid_top1": figures["valid_top1"], "seconds": time.perf_counter() - started})
-            print(f"{lang:<6}{steps:>6}{figures['top1']:>8.3f}{figures['top5']:>8.3f}{figures['valid_top1']:>8.3f}", flush=True)
+        for strength in dict.fromkeys([default, 1.0]):
+            for steps in steps_list:
+                def predict(queries, lang=lang, steps=steps, strength=strength):
+                    return [rank(c, lang) for c in generator.generate(queries, lang, 5, steps, strength=strength)]
+
+                started = time.perf_counter()
+                figures = evaluate(items, lang, predict)["figures"]
+                rows.append({"lang": lang, "strength": strength, "steps": steps, "top1": figures["top1"],
+                             "top5": figures["top5"], "valid_top1": figures["valid_top1"],
+                             "seconds": time.perf_counter() - started})
+                print(f"{lang:<6}{strength:>9.2f}{steps:>6}{figures['top1']:>8.3f}{figures['top5']:>8.3f}"
+                      f"{figures['valid_top1']:>8.3f}", flush=True)
     return rows
 
 
@@ -74,10 +91,11 @@ def plot(rows: list[dict], path: Path) -> None:
         print("matplotlib is not installed: no plot")
         return
     figure, axis = plt.subplots(figsize=(6, 4))
-    for lang in sorted({r["lang"] for r in rows}):
-        mine = [r for r in rows if r["lang"] == lang]
-        axis.plot([r["steps"] for r in mine], [r["top5"] for r in mine], marker="o", label=f"{lang} top-5")
-        axis.plot([r["steps"] for r in mine], [r["top1"] for r in mine], marker=".", linestyle="--", label=f"{lang} top-1")
+    for lang, strength in dict.fromkeys((r["lang"], r["strength"]) for r in rows):
+        mine = [r for r in rows if (r["lang"], r["strength"]) == (lang, strength)]
+        label = f"{lang}, strength {strength:g}"
+        axis.plot([r["steps"] for r in mine], [r["top5"] for r in mine], marker="o", label=f"{label}: top-5")
+        axis.plot([r["steps"] for r in mine], [r["top1"] for r in mine], marker=".", linestyle="--", label=f"{label}: top-1")
     axis.set_xscale("log")
     axis.set_xlabel("denoising steps")
     axis.set_ylabel("match on dev subset")
@@ -90,8 +108,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
-    parser.add_argument("--subset", type=int, default=30)
-    parser.add_argument("--steps-list", default="2,5,10,20,50,100,300,1200")
+    parser.add_argument("--subset", type=int, default=68)
+    parser.add_argument("--steps-list", default="1,2,5,10,20,50,100,300,1200")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latency.json")
     args = parser.parse_args()
@@ -101,14 +119,14 @@ def main() -> None:
 
     directory = resolve_model_directory(args.model) if args.model else default_model_directory()
     generator = CodeGenerator(directory)
-    results = {"model": str(directory), "default_steps": DEFAULT_STEPS}
-    results.update(warm(generator, DEFAULT_STEPS, args.repeats))
+    results = {"model": str(directory), "default_steps": DEFAULT_STEPS, "warm": warm(generator, DEFAULT_STEPS, args.repeats)}
     results.update(cold(["--model", str(directory)] if args.model else [], max(3, args.repeats // 2)))
-    print(f"{'warm p50 (1 query, 5 candidates)':<36}{results['warm_p50_s']:.3f} s")
-    print(f"{'batch of 32 queries':<36}{results['batch32_queries_per_s']:.1f} queries/s")
+    print(f"{'lang':<8}{'strength':>9}{'warm p50 (1 query, 5 cand.)':>30}{'batch of 32':>16}")
+    for row in results["warm"]:
+        print(f"{row['lang']:<8}{row['strength']:>9.2f}{row['warm_p50_s']:>28.3f} s{row['batch32_queries_per_s']:>10.1f} q/s")
     print(f"{'cold cfgen run p50':<36}{results['cold_p50_s']:.3f} s")
     print(f"{'peak RSS of a cold run':<36}{results['peak_rss_mb']:.0f} MB")
-    print(f"{'lang':<6}{'steps':>6}{'top1':>8}{'top5':>8}{'valid':>8}")
+    print(f"{'lang':<6}{'strength':>9}{'steps':>6}{'top1':>8}{'top5':>8}{'valid':>8}")
     steps_list = [int(s) for s in args.steps_list.split(",")]
     results["quality_vs_steps"] = quality_vs_steps(generator, args.data, args.subset, steps_list)
     args.output.parent.mkdir(parents=True, exist_ok=True)

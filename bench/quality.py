@@ -51,17 +51,18 @@ def main() -> None:
 
         for name, predict in (("retrieval", RetrievalPredictor(train, encoder, lang)), ("cfgen", model_predict)):
             report = evaluate(dev, lang, predict)
-            rows.append({"lang": lang, "system": name, **report["figures"]})
+            strength = generator.effective_strength(args.strength, lang) if name == "cfgen" else None
+            rows.append({"lang": lang, "system": name, "strength": strength, **report["figures"]})
             reports[f"{lang}/{name}"] = report
 
-    strength = generator.effective_strength(args.strength)
-    print(f"dev quality: model {directory}, {args.steps} steps, {args.n} candidates, strength {strength}")
-    print(f"{'lang':<8}{'system':<11}{'metric':<24}{'n':>5}" + "".join(f"{c:>14}" for c in COLUMNS))
+    print(f"dev quality: model {directory}, {args.steps} steps, {args.n} candidates")
+    print(f"{'lang':<8}{'system':<11}{'strength':>9}  {'metric':<24}{'n':>5}" + "".join(f"{c:>14}" for c in COLUMNS))
     for row in rows:
         cells = "".join(f"{row[c]:>14.3f}" if c in row else f"{'-':>14}" for c in COLUMNS)
-        print(f"{row['lang']:<8}{row['system']:<11}{row['metric']:<24}{row['items']:>5}{cells}")
+        strength = "-" if row["strength"] is None else f"{row['strength']:.2f}"
+        print(f"{row['lang']:<8}{row['system']:<11}{strength:>9}  {row['metric']:<24}{row['items']:>5}{cells}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "strength": strength, "rows": rows,
+    args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "rows": rows,
                                        "reports": reports}, indent=1))
 
 

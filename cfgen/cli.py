@@ -270,7 +270,7 @@ def generate(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     table: Optional[Path] = typer.Option(None, help="CSV table (cf): ground columns in its header and show selected rows."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per request, one per line."),
-    strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Start from the nearest training programs noised this far (1: pure noise; default: the model's)."),
+    strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: per language)."),
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
     import time
@@ -370,7 +370,7 @@ def evaluate_command(
             task = progress.add_task(f"scoring {lang}", total=len(items))
             result = evaluate(items, lang, predict, on_progress=lambda k: progress.advance(task, k))
         result.update(model=str(directory), split=split, steps=steps, candidates=n, seed=seed,
-                      strength=generator.effective_strength(strength))
+                      strength=generator.effective_strength(strength, lang))
         figures = result["figures"]
         table = Table(title=f"{lang} {split} ({figures['items']} items, {figures['metric']}, {steps} steps)")
         table.add_column("figure")
@@ -417,16 +417,14 @@ def export(
 
         source = resolve_model_directory(model)
         network, tokenizer = load_model(source)
-        save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half)
         if index_from is not None:
             from cfgen.train import DataSources, build_index
 
             index = build_index(DataSources(data_dir=index_from))
         else:
             index = RetrievalIndex.load(source)
-        if index is not None:
-            index.save(output)
-        size = sum(p.stat().st_size for p in output.iterdir() if p.is_file()) / 1e6
+        save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index)
+        size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file()) / 1e6
         stderr.print(f"wrote {output} ({size:.1f} MB, {'float16' if half else 'float32'})", highlight=False)
 
 

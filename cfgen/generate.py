@@ -9,20 +9,25 @@ from pathlib import Path
 import torch
 
 from cfgen.data import check_language
+from cfgen.languages import get_language
 from cfgen.diffusion import GaussianDiffusion
 from cfgen.sampler import sample
 
 DEFAULT_STEPS = 20
-# Retrieval-guided start for models that ship a retrieval index. Chosen on dev
-# (README, "Retrieval guidance"): 0.1 was best on CF; from pure noise (1.0)
-# the 2,500-step CPU model wrote no valid rule.
-DEFAULT_STRENGTH = 0.1
+# Retrieve-and-edit (models that ship a retrieval index): how far each nearest
+# training program is noised before the model denoises it. Chosen on dev for
+# the bundled model (README, "Quality"): on CF its edits beat the retrieved
+# rules; on bash and Python every strength tried made them worse, so there it
+# keeps them as they are (0) until a better-trained model pays for its edits.
+DEFAULT_STRENGTHS = {"bash": 0.0, "cf": 0.15, "python": 0.0}
 
 
 @dataclass(frozen=True)
 class Candidate:
     code: str
-    score: float  # mean token log-probability under the model (higher is better)
+    # Higher is better. From noise: the mean token log-probability under the model.
+    # Retrieve-and-edit: the similarity of the training utterance it was edited from.
+    score: float
 
 
 @functools.lru_cache(maxsize=2)
@@ -55,52 +60,72 @@ class CodeGenerator:
         batch_size: int = 32,
         strength: float | None = None,
     ) -> list[list[Candidate]]:
-        """`num_candidates` candidates per query, in noise-draw order.
+        """`num_candidates` candidates per query.
 
-        strength < 1 (and a retrieval index in the model directory): candidate i
-        starts from the i-th nearest training program noised to that strength.
+        strength 1 (or no retrieval index): denoised from pure noise, in draw order.
+        strength < 1: candidate i is the i-th nearest training program, noised to
+        that strength and denoised under the query; an edit that fails the
+        language's check gives way to the program it came from (0: no edits).
         """
         check_language(lang)
-        strength = self.effective_strength(strength)
-        config = self.network.config
-        length = config.sample_lengths.get(lang, config.max_length)
-        dtype = next(self.network.parameters()).dtype
+        strength = self.effective_strength(strength, lang)
         results: list[list[Candidate]] = []
         for start in range(0, len(queries), batch_size):
-            chunk = queries[start : start + batch_size]
-            encoded = self.encoder.encode(chunk)
-            width = max(e.shape[0] for e in encoded)
-            states = torch.zeros((len(chunk), width, encoded[0].shape[-1]))
-            mask = torch.zeros((len(chunk), width), dtype=torch.bool)
-            for row, e in enumerate(encoded):
-                states[row, : e.shape[0]], mask[row, : e.shape[0]] = e.float(), True
-            with torch.inference_mode():
-                memory, padding = self.network.condition(states.to(self.device, dtype), mask.to(self.device))
-            start_tokens = None
-            if strength < 1.0 and self.index is not None:
-                start_tokens = self._start_tokens(encoded, lang, num_candidates, length)
-            sampled = sample(
-                self.network, self.diffusion, memory, padding,
-                tag_id=self.tokenizer.tag_ids[lang], end_id=self.tokenizer.end_id,
-                length=length, num_candidates=num_candidates, steps=steps, seed=seed,
-                start_tokens=start_tokens, strength=strength,
-            )
-            for sequences in sampled:
-                results.append([Candidate(self.tokenizer.decode(s.tokens), s.score) for s in sequences])
+            encoded = self.encoder.encode(queries[start : start + batch_size])
+            if strength < 1.0:
+                results.extend(self._retrieve_and_edit(encoded, lang, num_candidates, steps, seed, strength))
+            else:
+                results.extend(self._from_noise(encoded, lang, num_candidates, steps, seed))
         return results
 
-    def effective_strength(self, strength: float | None) -> float:
-        """1.0 (pure noise) without an index; the default guidance with one, unless told otherwise."""
+    def effective_strength(self, strength: float | None, lang: str) -> float:
+        """1.0 (pure noise) without an index; the language's default with one, unless told otherwise."""
         if self.index is None:
             return 1.0
-        return DEFAULT_STRENGTH if strength is None else strength
+        return DEFAULT_STRENGTHS[lang] if strength is None else strength
 
-    def _start_tokens(self, encoded, lang: str, num_candidates: int, length: int) -> torch.Tensor:
-        """(Q*n, length): each query's nearest training programs, padded, cycling if there are fewer than n."""
+    def _condition(self, encoded: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        width = max(e.shape[0] for e in encoded)
+        states = torch.zeros((len(encoded), width, encoded[0].shape[-1]))
+        mask = torch.zeros((len(encoded), width), dtype=torch.bool)
+        for row, e in enumerate(encoded):
+            states[row, : e.shape[0]], mask[row, : e.shape[0]] = e.float(), True
+        dtype = next(self.network.parameters()).dtype
+        with torch.inference_mode():
+            return self.network.condition(states.to(self.device, dtype), mask.to(self.device))
+
+    def _sample(self, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0):
+        memory, padding = self._condition(encoded)
+        return sample(
+            self.network, self.diffusion, memory, padding,
+            tag_id=self.tokenizer.tag_ids[lang], end_id=self.tokenizer.end_id,
+            length=self._length(lang), num_candidates=num_candidates, steps=steps, seed=seed,
+            start_tokens=start_tokens, strength=strength,
+        )
+
+    def _length(self, lang: str) -> int:
+        config = self.network.config
+        return config.sample_lengths.get(lang, config.max_length)
+
+    def _from_noise(self, encoded, lang, num_candidates, steps, seed) -> list[list[Candidate]]:
+        sampled = self._sample(encoded, lang, num_candidates, steps, seed)
+        return [[Candidate(self.tokenizer.decode(s.tokens), s.score) for s in row] for row in sampled]
+
+    def _retrieve_and_edit(self, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
+        sources = [row or [Candidate("", 0.0)] for row in self.index.nearest_programs(encoded, lang, num_candidates)]
+        sources = [[row[i % len(row)] for i in range(num_candidates)] for row in sources]  # cycle if too few
+        if strength == 0.0:
+            return sources
+        length = self._length(lang)
         rows = []
-        for found in self.index.neighbours(encoded, lang, num_candidates):
-            codes = [code for code, _ in found] or [""]
-            for i in range(num_candidates):
-                ids = self.tokenizer.encode(codes[i % len(codes)], lang, length).ids
-                rows.append(ids + [self.tokenizer.pad_id] * (length - len(ids)))
-        return torch.tensor(rows, dtype=torch.long)
+        for source in (s for row in sources for s in row):
+            ids = self.tokenizer.encode(source.code, lang, length).ids
+            rows.append(ids + [self.tokenizer.pad_id] * (length - len(ids)))
+        sampled = self._sample(encoded, lang, num_candidates, steps, seed, torch.tensor(rows, dtype=torch.long), strength)
+        language = get_language(lang)
+        results = []
+        for row_sources, row_sampled in zip(sources, sampled):
+            edits = (self.tokenizer.decode(s.tokens) for s in row_sampled)
+            results.append([Candidate(edit if language.check(edit)[0] else source.code, source.score)
+                            for source, edit in zip(row_sources, edits)])
+        return results

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -146,8 +147,9 @@ def load_model(directory: Path, device: str = "cpu"):
     return network.to(device).eval(), tokenizer
 
 
-def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = "16MB", half: bool = False) -> None:
-    """Write a model directory, each file replaced atomically (readers never see half a file)."""
+def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = "16MB", half: bool = False,
+               index=None) -> None:
+    """Write a model directory (and its retrieval index), each file replaced atomically."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".save-") as staging:
@@ -160,23 +162,57 @@ def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = 
         target._max_shard_size = max_shard_size
         target.save_pretrained(staging_path, config=target.config)
         tokenizer.save(staging_path)
+        (staging_path / "README.md").write_text(model_card(target), encoding="utf-8")
+        if index is not None:
+            index.save(staging_path)
         write_checksums(staging_path)
         fresh = {path.name for path in staging_path.iterdir()}
+        for path in staging_path.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)  # temp files are private; a model is for all users
         for name in fresh:
+            if (directory / name).is_dir():
+                shutil.rmtree(directory / name)
             os.replace(staging_path / name, directory / name)
         for stale in directory.glob("model*.safetensors*"):
             if stale.name not in fresh:  # shards of an earlier, differently sharded save
                 stale.unlink()
 
 
+def model_card(network) -> str:
+    config = network.config
+    return f"""---
+library_name: cfgen
+license: mit
+tags:
+- code-generation
+- diffusion
+---
+
+# cfgen model
+
+A CodeFusion-style diffusion model (Singh et al., EMNLP 2023) for
+[cfgen](https://pypi.org/project/cfgen-diffusion/): a plain-English request to
+Bash, Python or Excel conditional-formatting rules. {network.parameter_count() / 1e6:.1f}M parameters
+(denoiser {config.denoiser_layers}x{config.width}, decoder {config.decoder_layers}x{config.width},
+{config.latent_dim}-dim latent, vocabulary {config.vocab_size}); the NL encoder is
+all-MiniLM-L6-v2, loaded separately. `retrieval/` holds the training utterances'
+sentence vectors and programs that retrieve-and-edit generation starts from.
+Trained on the CodeFusion benchmarks' train splits (microsoft/prose-benchmarks;
+NL2Bash MIT, CoNaLa CC BY-SA 4.0). `checksums.json`: SHA-256 of every file.
+"""
+
+
 CHECKSUMS = "checksums.json"
+VERIFIED = ("*.safetensors", "config.json", "tokenizer.json", "retrieval/*")
 
 
 def write_checksums(directory: Path) -> None:
-    """SHA-256 of every weights file, so a bundled or copied model can be verified offline."""
+    """SHA-256 of every file a model loads, so a bundled or copied model can be verified offline."""
     from cfgen.encoder import sha256_of
 
-    sums = {path.name: sha256_of(path) for path in sorted(Path(directory).glob("*.safetensors"))}
+    directory = Path(directory)
+    paths = sorted({path for pattern in VERIFIED for path in directory.glob(pattern) if path.is_file()})
+    sums = {path.relative_to(directory).as_posix(): sha256_of(path) for path in paths}
     (Path(directory) / CHECKSUMS).write_text(json.dumps(sums, indent=1) + "\n", encoding="utf-8")
 
 

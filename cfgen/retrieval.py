@@ -61,6 +61,15 @@ class RetrievalIndex:
         return [[(self.codes[mine[j]], s) for j, s in zip(row, row_scores)]
                 for row, row_scores in zip(order.tolist(), scores.tolist())]
 
+    def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int) -> list[list[Candidate]]:
+        """Up to k distinct programs per query (by normal form), valid ones first, then most similar.
+
+        Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
+        """
+        found = self.neighbours(query_encodings, lang, 4 * k)
+        return [[Candidate(c.code, c.score) for c in rank([Candidate(code, s) for code, s in row], lang)[:k]]
+                for row in found]
+
 
 class RetrievalPredictor:
     """The baseline: the code of the nearest training utterances, ranked like model output."""
@@ -72,5 +81,5 @@ class RetrievalPredictor:
         self.index = RetrievalIndex.build(train, cached_encodings([p.nl for p in train], lambda: encoder))
 
     def __call__(self, queries: list[str], k: int = 5) -> list[list[RankedCandidate]]:
-        found = self.index.neighbours(self.encoder.encode(queries), self.lang, 4 * k)
-        return [rank([Candidate(code, score) for code, score in row], self.lang)[:k] for row in found]
+        found = self.index.nearest_programs(self.encoder.encode(queries), self.lang, k)
+        return [rank(row, self.lang) for row in found]

@@ -442,9 +442,8 @@ class _Loop:
 
         info = {"train_config": asdict(self.config), "model_config": asdict(self.network.config)}
         save_checkpoint(self.request.output_dir, step, self.network.state_dict(), self.optimizer.state_dict(), info)
-        save_model(self.network, self.tokenizer, self.request.output_dir, self.request.max_shard_size)
-        if self.index is not None:
-            self.index.save(self.request.output_dir)
+        save_model(self.network, self.tokenizer, self.request.output_dir, self.request.max_shard_size,
+                   index=self.index)
 
     def run(self, start_step: int, on_step, skipped: int) -> TrainResult:
         step, loss, dev = start_step, float("nan"), None

@@ -34,7 +34,7 @@ class FakeHub:
 
     def add(self, repo_id: str, directory: Path, revision: str, branch: str | None = "main",
             commit: str | None = None) -> str:
-        files = {p.name: p.read_bytes() for p in sorted(Path(directory).iterdir()) if p.is_file()}
+        files = {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(Path(directory).rglob("*")) if p.is_file()}
         commit = commit or hashlib.sha1(f"{repo_id}{revision}".encode()).hexdigest()
         repo = self.repos.setdefault(repo_id, Repo())
         repo.commits[commit] = files

@@ -162,6 +162,9 @@ def test_corrupt_or_mismatched_model_directories_are_refused(tmp_path, tiny_mode
     config = json.loads((mismatched / "config.json").read_text())
     config["width"] = 32
     (mismatched / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelNotAvailableError, match="SHA-256"):
+        load_model(mismatched)
+    (mismatched / "checksums.json").unlink()  # a hand-edited directory without sums still fails cleanly
     with pytest.raises(ModelNotAvailableError, match="cannot load"):
         load_model(mismatched)
     with pytest.raises(ModelNotAvailableError, match="no config.json"):
@@ -218,6 +221,23 @@ def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_mode
     assert index is not None and sorted(index.codes) == sorted(code for _, code, _ in EIGHT_PAIRS)
     found = index.neighbours(generator.encoder.encode(["how many lines does file.txt have"]), "bash", 2)
     assert found[0][0][0] == "wc -l file.txt" and len(found[0]) == 2
-    guided = generator.generate(["how many lines does file.txt have"], "bash", 3, steps=10, strength=0.3)
-    assert max(guided[0], key=lambda c: c.score).code == "wc -l file.txt"
-    assert generator.effective_strength(None) < 1.0 and generator.effective_strength(1.0) == 1.0
+    query = "how many lines does file.txt have"
+    as_retrieved = generator.generate([query], "bash", 3, steps=10, strength=0.0)[0]
+    assert [c.code for c in as_retrieved] == [c.code for c in index.nearest_programs(generator.encoder.encode([query]), "bash", 3)[0]]
+    assert as_retrieved[0].code == "wc -l file.txt"
+    lightly_edited = generator.generate([query], "bash", 3, steps=10, strength=0.05)[0]
+    assert lightly_edited[0].code == "wc -l file.txt"  # a light edit of a memorised program rebuilds it
+    assert generator.generate(["count the lines in file.txt"], "bash", 3, steps=10, strength=0.5)[0][0].code == "wc -l file.txt"
+    edits = {c.code for c in generator.generate([query], "bash", 5, steps=10, strength=0.8)[0]}
+    assert edits - set(index.codes), "a heavy edit should write something new"
+
+
+def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypatch):
+    import cfgen.generate
+
+    known = set(generator.index.codes)
+    strict = type("Strict", (), {"check": staticmethod(lambda code: (code in known, "not a training program"))})
+    monkeypatch.setattr(cfgen.generate, "get_language", lambda lang: strict)
+    candidates = generator.generate(["how many lines does file.txt have"], "bash", 5, steps=10, strength=0.8)[0]
+    assert {c.code for c in candidates} <= known
+    assert generator.effective_strength(1.0, "bash") == 1.0
