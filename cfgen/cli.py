@@ -221,7 +221,7 @@ def _load_generator(model: Optional[str], device: str):
     return CodeGenerator(directory, device=select_device(device)), directory
 
 
-def _print_answers(answers, as_json: bool, shown: Optional[int], elapsed: float, steps: int) -> None:
+def _print_answers(answers, as_json: bool, shown: Optional[int], elapsed: float, how: str) -> None:
     import json
 
     out = Console(highlight=False, soft_wrap=True)
@@ -255,7 +255,7 @@ def _print_answers(answers, as_json: bool, shown: Optional[int], elapsed: float,
                 cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")
             table.add_row(*cells)
         out.print(table)
-    stderr.print(f"[dim]{len(answers)} request(s) in {elapsed:.2f} s, {steps} denoising steps. "
+    stderr.print(f"[dim]{len(answers)} request(s) in {elapsed:.2f} s ({how}). "
                  "cfgen never runs what it writes: read before you run.[/dim]")
 
 
@@ -312,9 +312,20 @@ def generate(
         steps = steps or DEFAULT_STEPS
         started = time.perf_counter()
         answers = _answer_with_progress(generator, requests, max(n or 5, 5), steps, seed, strength)
-        _print_answers(answers, as_json, n, time.perf_counter() - started, steps)
+        how = "; ".join(_method(generator, lang_, steps, strength) for lang_ in dict.fromkeys(r.lang for r in requests))
+        _print_answers(answers, as_json, n, time.perf_counter() - started, how)
         if problems:
             raise typer.Exit(5)
+
+
+def _method(generator, lang: str, steps: int, strength: float | None) -> str:
+    """How a language's candidates were made, for the timing line."""
+    strength = generator.effective_strength(strength, lang)
+    if strength == 0.0:
+        return f"{lang}: nearest training programs, unedited"
+    if strength < 1.0:
+        return f"{lang}: nearest training programs edited by the model ({steps} steps from strength {strength:g})"
+    return f"{lang}: {steps} denoising steps from noise"
 
 
 def _answer_with_progress(generator, requests, num_candidates, steps, seed, strength):
