@@ -1,0 +1,89 @@
+"""Smoke tests of the model shipped inside the package: it loads, verifies and answers each language."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from cfgen import hub
+from cfgen.languages import get_language
+
+QUERIES = {
+    "bash": "list files older than 3 days",
+    "cf": "highlight cells greater than 100",
+    "python": "reverse the list x",
+}
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    directory = hub.bundled_directory()
+    if not (directory / "config.json").is_file():
+        pytest.fail(f"no bundled model in {directory}: the package must ship one")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def bundled_generator(bundled, encoder):
+    from cfgen.generate import CodeGenerator
+
+    return CodeGenerator(bundled, encoder=encoder)
+
+
+def test_the_bundled_model_is_the_default_and_small(bundled):
+    assert hub.default_model_directory() == bundled
+    files = [p for p in bundled.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 40 * 2**20
+    assert all(p.stat().st_mode & 0o044 == 0o044 for p in files)  # readable by every user of the install
+    hub.verify_checksums(bundled)
+    listed = {name for name in __import__("json").loads((bundled / "checksums.json").read_text())}
+    assert {p.relative_to(bundled).as_posix() for p in files} - listed == {"checksums.json", "README.md"}
+
+
+def test_the_bundled_weights_are_half_precision_safetensors(bundled):
+    from safetensors import safe_open
+
+    shards = sorted(bundled.glob("*.safetensors"))
+    assert shards and not list(bundled.glob("*.bin")) and not list(bundled.glob("*.pt"))
+    with safe_open(str(shards[0]), "pt") as weights:
+        assert weights.get_tensor(next(iter(weights.keys()))).dtype.is_floating_point
+        assert {str(weights.get_tensor(k).dtype) for k in weights.keys()} == {"torch.float16"}
+
+
+@pytest.mark.parametrize("lang", sorted(QUERIES))
+def test_the_bundled_model_answers_each_language_with_valid_code(bundled_generator, lang):
+    from cfgen.ranking import rank
+
+    ranked = rank(bundled_generator.generate([QUERIES[lang]], lang, 5)[0], lang)
+    assert ranked and ranked[0].valid, ranked
+    assert get_language(lang).check(ranked[0].code)[0]
+
+
+def test_the_bundled_model_edits_retrieved_cf_rules(bundled_generator):
+    """CF generation runs the denoiser (strength > 0): the rule for 100 must mention 100."""
+    assert bundled_generator.effective_strength(None, "cf") > 0
+    ranked = bundled_generator.generate([QUERIES["cf"]], "cf", 5)[0]
+    assert any("100" in c.code for c in ranked), ranked
+
+
+def test_a_corrupted_copy_of_the_bundled_model_is_refused(bundled, tmp_path):
+    from cfgen.errors import CorruptModelError
+
+    copy = tmp_path / "copy"
+    shutil.copytree(bundled, copy)
+    vectors = copy / "retrieval" / "vectors.safetensors"
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(CorruptModelError, match="SHA-256"):
+        hub.verify_checksums(copy)
+
+
+def test_fresh_cli_run_prints_a_find_command(bundled):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "cfgen", QUERIES["bash"], "--lang", "bash"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("find ") and "-mtime" in result.stdout and result.stdout.count("\n") == 1
