@@ -235,7 +235,9 @@ def verify_checksums(directory: Path) -> None:
 
 
 def _size_mb(directory: Path) -> float:
-    return sum(p.stat().st_size for p in Path(directory).glob("*") if p.is_file()) / 1e6
+    """What loading the model reads: weights, tokenizer, retrieval index (not a run's checkpoints)."""
+    files = [p for p in Path(directory).rglob("*") if p.is_file() and "checkpoints" not in p.relative_to(directory).parts]
+    return sum(p.stat().st_size for p in files) / 1e6
 
 
 def list_models() -> list[dict]:

@@ -40,6 +40,8 @@ def test_the_bundled_model_is_the_default_and_small(bundled):
     hub.verify_checksums(bundled)
     listed = {name for name in __import__("json").loads((bundled / "checksums.json").read_text())}
     assert {p.relative_to(bundled).as_posix() for p in files} - listed == {"checksums.json", "README.md"}
+    entry = next(m for m in hub.list_models() if m["source"] == "bundled")
+    assert abs(entry["size_mb"] - sum(p.stat().st_size for p in files) / 1e6) < 0.01  # the index counts too
 
 
 def test_the_bundled_weights_are_half_precision_safetensors(bundled):
