@@ -420,13 +420,16 @@ def export(
     half: bool = typer.Option(True, help="Store the weights in float16 (half the size; loads as float32 on CPU)."),
     max_shard_size: str = typer.Option("16MB", help="Largest weights file written."),
     index_from: Optional[Path] = typer.Option(None, help="Build the retrieval index from this CodeFusion data folder."),
+    strength: List[str] = typer.Option([], help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's)."),
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     with _user_errors():
+        from cfgen.generate import load_strengths
         from cfgen.hub import load_model, resolve_model_directory, save_model
         from cfgen.retrieval import RetrievalIndex
 
         source = resolve_model_directory(model)
+        strengths = {**load_strengths(source), **_parse_strengths(strength)}
         network, tokenizer = load_model(source)
         if index_from is not None:
             from cfgen.train import DataSources, build_index
@@ -434,9 +437,26 @@ def export(
             index = build_index(DataSources(data_dir=index_from))
         else:
             index = RetrievalIndex.load(source)
-        save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index)
+        save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index, strengths=strengths)
         size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file()) / 1e6
         stderr.print(f"wrote {output} ({size:.1f} MB, {'float16' if half else 'float32'})", highlight=False)
+
+
+def _parse_strengths(values: list[str]) -> dict[str, float]:
+    """`cf=0.15` -> {"cf": 0.15}; anything else is bad usage."""
+    from cfgen import LANGUAGES
+
+    parsed = {}
+    for value in values:
+        lang, _, number = value.partition("=")
+        try:
+            strength = float(number)
+        except ValueError:
+            strength = -1.0
+        if lang not in LANGUAGES or not 0.0 <= strength <= 1.0:
+            _fail(f"--strength takes LANG=S (LANG one of {', '.join(LANGUAGES)}, S from 0 to 1), got {value!r}")
+        parsed[lang] = strength
+    return parsed
 
 
 @app.command()

@@ -15,11 +15,30 @@ from cfgen.sampler import sample
 
 DEFAULT_STEPS = 20
 # Retrieve-and-edit (models that ship a retrieval index): how far each nearest
-# training program is noised before the model denoises it. Chosen on dev for
-# the bundled model (README, "Quality"): on CF its edits beat the retrieved
-# rules; on bash and Python every strength tried made them worse, so there it
-# keeps them as they are (0) until a better-trained model pays for its edits.
-DEFAULT_STRENGTHS = {"bash": 0.0, "cf": 0.15, "python": 0.0}
+# training program is noised before the model denoises it. A model directory's
+# generation_config.json holds the strengths chosen on dev for that model
+# (`cfgen export --strength LANG=S`); without one, this middle value is used.
+GENERATION_CONFIG = "generation_config.json"
+FALLBACK_STRENGTH = 0.1
+
+
+def load_strengths(model_directory: Path) -> dict[str, float]:
+    """Per-language default strengths of a model: its generation_config.json, else the fallback."""
+    import json
+
+    from cfgen import LANGUAGES
+    from cfgen.errors import CorruptModelError
+
+    path = Path(model_directory) / GENERATION_CONFIG
+    chosen = {}
+    if path.is_file():
+        try:
+            chosen = json.loads(path.read_text(encoding="utf-8"))["strength"]
+            if not all(lang in LANGUAGES and 0.0 <= float(v) <= 1.0 for lang, v in chosen.items()):
+                raise ValueError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise CorruptModelError(f"{path} is not a valid generation config") from None
+    return {lang: float(chosen.get(lang, FALLBACK_STRENGTH)) for lang in LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,7 @@ class CodeGenerator:
         self.diffusion = GaussianDiffusion(self.network.config.diffusion_steps, self.network.config.schedule)
         self.encoder = encoder or shared_encoder(device)
         self.index = RetrievalIndex.load(model_directory)  # None: no retrieval guidance available
+        self.strengths = load_strengths(model_directory)
 
     def generate(
         self,
@@ -82,7 +102,7 @@ class CodeGenerator:
         """1.0 (pure noise) without an index; the language's default with one, unless told otherwise."""
         if self.index is None:
             return 1.0
-        return DEFAULT_STRENGTHS[lang] if strength is None else strength
+        return self.strengths[lang] if strength is None else strength
 
     def _condition(self, encoded: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         width = max(e.shape[0] for e in encoded)

@@ -25,7 +25,8 @@ from cfgen.errors import (
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "checksums.json", "retrieval/*"]
+MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "checksums.json",
+               "generation_config.json", "retrieval/*"]
 
 
 def bundled_directory() -> Path:
@@ -148,8 +149,8 @@ def load_model(directory: Path, device: str = "cpu"):
 
 
 def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = "16MB", half: bool = False,
-               index=None) -> None:
-    """Write a model directory (and its retrieval index), each file replaced atomically."""
+               index=None, strengths: dict[str, float] | None = None) -> None:
+    """Write a model directory (its retrieval index, its generation strengths), each file replaced atomically."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix=".save-") as staging:
@@ -165,6 +166,10 @@ def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = 
         (staging_path / "README.md").write_text(model_card(target), encoding="utf-8")
         if index is not None:
             index.save(staging_path)
+        if strengths:
+            from cfgen.generate import GENERATION_CONFIG
+
+            (staging_path / GENERATION_CONFIG).write_text(json.dumps({"strength": strengths}, indent=1) + "\n", encoding="utf-8")
         write_checksums(staging_path)
         fresh = {path.name for path in staging_path.iterdir()}
         for path in staging_path.rglob("*"):
@@ -203,7 +208,7 @@ NL2Bash MIT, CoNaLa CC BY-SA 4.0). `checksums.json`: SHA-256 of every file.
 
 
 CHECKSUMS = "checksums.json"
-VERIFIED = ("*.safetensors", "config.json", "tokenizer.json", "retrieval/*")
+VERIFIED = ("*.safetensors", "config.json", "tokenizer.json", "generation_config.json", "retrieval/*")
 
 
 def write_checksums(directory: Path) -> None:

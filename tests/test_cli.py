@@ -202,6 +202,32 @@ def test_export_writes_a_half_precision_model_that_answers_the_same(runner, tiny
     assert answer.stdout == "wc -l file.txt\n"
 
 
+def test_export_records_the_strengths_chosen_on_dev(runner, tiny_model, tmp_path):
+    from cfgen.generate import FALLBACK_STRENGTH, CodeGenerator
+
+    assert CodeGenerator(tiny_model).strengths == {"bash": FALLBACK_STRENGTH, "python": FALLBACK_STRENGTH, "cf": FALLBACK_STRENGTH}
+    result = invoke(runner, ["export", str(tiny_model), str(tmp_path / "tuned"), "--strength", "cf=0.25", "--strength", "bash=0"])
+    assert result.exit_code == 0, result.output
+    tuned = CodeGenerator(tmp_path / "tuned")
+    assert tuned.strengths == {"bash": 0.0, "python": FALLBACK_STRENGTH, "cf": 0.25}
+    assert tuned.effective_strength(None, "cf") == 0.25 and tuned.effective_strength(0.5, "cf") == 0.5
+    again = invoke(runner, ["export", str(tmp_path / "tuned"), str(tmp_path / "copy")])  # carried over
+    assert again.exit_code == 0 and CodeGenerator(tmp_path / "copy").strengths == tuned.strengths
+    for bad in ("cf=1.5", "perl=0.1", "cf"):
+        refused = invoke(runner, ["export", str(tiny_model), str(tmp_path / "bad"), "--strength", bad])
+        assert refused.exit_code == 2 and "LANG=S" in refused.stderr
+
+
+def test_a_tampered_generation_config_is_refused(runner, tiny_model, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model, copy)
+    (copy / "generation_config.json").write_text('{"strength": {"cf": "lots"}}')
+    result = invoke(runner, ["generate", "x", "-m", str(copy)])  # not in checksums.json: read and refused
+    assert result.exit_code == 6 and "generation config" in result.stderr
+
+
 def test_a_query_that_is_not_utf8_is_refused_in_one_line():
     result = subprocess.run([sys.executable, "-m", "cfgen", b"\xff\xfe list files"], capture_output=True, text=True,
                             timeout=60)
