@@ -37,3 +37,16 @@ def test_cf_executor_rejects_or_answers_per_row(rule, table):
 def test_checkers_take_bytes_that_are_not_utf8(data):
     for language in (bash, python, cf):
         language.check(data)
+
+
+def test_bash_checker_survives_code_points_that_crash_tree_sitter_bash():
+    """'{' + U+E8CE3 segfaulted tree-sitter-bash 0.25 in most runs: check in a child process, several times."""
+    import subprocess
+    import sys
+
+    probe = ("from cfgen.languages import bash\n"
+             "for cp in (0xE8CE3, 0xE0001, 0xE0100, 0xF0000, 0x10FFFD, 0xDFFFF):\n"
+             "    for text in ('{' + chr(cp), 'x' + chr(cp) + ' {' + chr(cp) + 'a', 'echo {' + chr(cp) + '2'):\n"
+             "        bash.check(text); bash.risks(text); bash.template(text)\n")
+    for _ in range(3):
+        assert subprocess.run([sys.executable, "-c", probe], timeout=60).returncode == 0
