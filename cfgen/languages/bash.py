@@ -38,13 +38,14 @@ def _parser():
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
-# tree-sitter-bash 0.25 reads out of bounds on code points past plane 3 (planes 14-16 crash the
-# process now and then, e.g. "{" + U+E8CE3); no shell command needs them, so they become U+FFFD.
-BEYOND_PLANE_3 = re.compile("[\U00040000-\U0010FFFF]")
+# tree-sitter-bash 0.25's scanner passes code points to C's ctype functions, which index a
+# 384-entry table: far past it the process can segfault ("{" + U+E8CE3 here, "{" + U+31860 in
+# tree-sitter-bash#337). The parse sees such characters as U+FFFD; the code itself is untouched.
+BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
 
 
 def _tree(code: str):
-    return _parser().parse(BEYOND_PLANE_3.sub("\ufffd", code).encode("utf-8", errors="replace"))
+    return _parser().parse(BEYOND_BMP.sub("\ufffd", code).encode("utf-8", errors="replace"))
 
 
 def _first_error(node, depth: int = 0):
