@@ -4,7 +4,8 @@
 
 For each language: the paper's metric at top-1/3/5 (bash template match, cf
 execution match, python normalised exact match), python chrF, share of
-valid top-1, top-5 diversity. Writes bench/results/quality.json.
+valid top-1, top-5 diversity. Writes bench/results/quality.json (figures) and
+quality.items.json (every item's candidates; too big to track).
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ def main() -> None:
         strength = "-" if row["strength"] is None else f"{row['strength']:.2f}"
         print(f"{row['lang']:<8}{row['system']:<11}{strength:>9}  {row['metric']:<24}{row['items']:>5}{cells}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "rows": rows,
-                                       "reports": reports}, indent=1))
+    args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "rows": rows}, indent=1))
+    args.output.with_suffix(".items.json").write_text(json.dumps(reports))  # per-item candidates: not tracked
 
 
 if __name__ == "__main__":
