@@ -425,7 +425,7 @@ def export(
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     with _user_errors():
         from cfgen.generate import load_strengths
-        from cfgen.hub import load_model, resolve_model_directory, save_model
+        from cfgen.hub import load_model, model_size_mb, resolve_model_directory, save_model
         from cfgen.retrieval import RetrievalIndex
 
         source = resolve_model_directory(model)
@@ -438,8 +438,7 @@ def export(
         else:
             index = RetrievalIndex.load(source)
         save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index, strengths=strengths)
-        size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file()) / 1e6
-        stderr.print(f"wrote {output} ({size:.1f} MB, {'float16' if half else 'float32'})", highlight=False)
+        stderr.print(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})", highlight=False)
 
 
 def _parse_strengths(values: list[str]) -> dict[str, float]:

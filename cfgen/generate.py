@@ -9,8 +9,9 @@ from pathlib import Path
 import torch
 
 from cfgen.data import check_language
-from cfgen.languages import get_language
 from cfgen.diffusion import GaussianDiffusion
+from cfgen.hub import GENERATION_CONFIG
+from cfgen.languages import get_language
 from cfgen.sampler import sample
 
 DEFAULT_STEPS = 20
@@ -18,7 +19,6 @@ DEFAULT_STEPS = 20
 # training program is noised before the model denoises it. A model directory's
 # generation_config.json holds the strengths chosen on dev for that model
 # (`cfgen export --strength LANG=S`); without one, this middle value is used.
-GENERATION_CONFIG = "generation_config.json"
 FALLBACK_STRENGTH = 0.1
 
 

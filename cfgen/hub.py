@@ -25,6 +25,7 @@ from cfgen.errors import (
 
 logger = logging.getLogger(__name__)
 
+GENERATION_CONFIG = "generation_config.json"  # default edit strengths per language, chosen on dev
 MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "checksums.json",
                "generation_config.json", "retrieval/*"]
 
@@ -167,8 +168,6 @@ def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = 
         if index is not None:
             index.save(staging_path)
         if strengths:
-            from cfgen.generate import GENERATION_CONFIG
-
             (staging_path / GENERATION_CONFIG).write_text(json.dumps({"strength": strengths}, indent=1) + "\n", encoding="utf-8")
         write_checksums(staging_path)
         fresh = {path.name for path in staging_path.iterdir()}
@@ -239,7 +238,7 @@ def verify_checksums(directory: Path) -> None:
             raise CorruptModelError(f"{weights} does not match its SHA-256 in {CHECKSUMS}: the file is corrupt")
 
 
-def _size_mb(directory: Path) -> float:
+def model_size_mb(directory: Path) -> float:
     """What loading the model reads: weights, tokenizer, retrieval index (not a run's checkpoints)."""
     files = [p for p in Path(directory).rglob("*") if p.is_file() and "checkpoints" not in p.relative_to(directory).parts]
     return sum(p.stat().st_size for p in files) / 1e6
@@ -251,7 +250,7 @@ def list_models() -> list[dict]:
 
     found = []
     if (bundled_directory() / "config.json").is_file():
-        found.append(dict(name="default", source="bundled", revision="-", size_mb=_size_mb(bundled_directory()),
+        found.append(dict(name="default", source="bundled", revision="-", size_mb=model_size_mb(bundled_directory()),
                           path=str(bundled_directory())))
     try:
         from huggingface_hub import scan_cache_dir
@@ -272,5 +271,5 @@ def list_models() -> list[dict]:
     runs = runs_directory()
     for run in sorted(runs.iterdir()) if runs.is_dir() else []:
         if (run / "config.json").is_file():
-            found.append(dict(name=run.name, source="trained", revision="-", size_mb=_size_mb(run), path=str(run)))
+            found.append(dict(name=run.name, source="trained", revision="-", size_mb=model_size_mb(run), path=str(run)))
     return found

@@ -32,6 +32,7 @@ def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
 class RetrievalIndex:
     def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str]) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
+        self._rows: dict[str, list[int]] = {}  # each language's rows, found once
 
     @classmethod
     def build(cls, pairs: list[Pair], encodings: list[torch.Tensor]) -> "RetrievalIndex":
@@ -53,7 +54,9 @@ class RetrievalIndex:
 
     def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int) -> list[list[tuple[str, float]]]:
         """Up to k (code, cosine) of the same language per query, most similar first."""
-        mine = [i for i, l in enumerate(self.langs) if l == lang]
+        if lang not in self._rows:
+            self._rows[lang] = [i for i, l in enumerate(self.langs) if l == lang]
+        mine = self._rows[lang]
         if not mine:
             return [[] for _ in query_encodings]
         similarity = sentence_vectors(query_encodings) @ self.vectors[mine].T  # (Q, N_lang)
@@ -61,14 +64,13 @@ class RetrievalIndex:
         return [[(self.codes[mine[j]], s) for j, s in zip(row, row_scores)]
                 for row, row_scores in zip(order.tolist(), scores.tolist())]
 
-    def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int) -> list[list[Candidate]]:
+    def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int) -> list[list[RankedCandidate]]:
         """Up to k distinct programs per query (by normal form), valid ones first, then most similar.
 
         Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
         """
         found = self.neighbours(query_encodings, lang, 4 * k)
-        return [[Candidate(c.code, c.score) for c in rank([Candidate(code, s) for code, s in row], lang)[:k]]
-                for row in found]
+        return [rank([Candidate(code, s) for code, s in row], lang)[:k] for row in found]
 
 
 class RetrievalPredictor:
@@ -81,5 +83,4 @@ class RetrievalPredictor:
         self.index = RetrievalIndex.build(train, cached_encodings([p.nl for p in train], lambda: encoder))
 
     def __call__(self, queries: list[str], k: int = 5) -> list[list[RankedCandidate]]:
-        found = self.index.nearest_programs(self.encoder.encode(queries), self.lang, k)
-        return [rank(row, self.lang) for row in found]
+        return self.index.nearest_programs(self.encoder.encode(queries), self.lang, k)
