@@ -83,17 +83,19 @@ class CodeGenerator:
         """`num_candidates` candidates per query.
 
         strength 1 (or no retrieval index): denoised from pure noise, in draw order.
-        strength < 1: candidate i is the i-th nearest training program, noised to
-        that strength and denoised under the query; an edit that fails the
-        language's check gives way to the program it came from (0: no edits).
+        strength < 1: candidate i is the i-th nearest training program, with the
+        request's values copied in (slots.py), noised to that strength and
+        denoised under the query; an edit that fails the language's check gives
+        way to the program it came from (0: no edits).
         """
         check_language(lang)
         strength = self.effective_strength(strength, lang)
         results: list[list[Candidate]] = []
         for start in range(0, len(queries), batch_size):
-            encoded = self.encoder.encode(queries[start : start + batch_size])
+            batch = queries[start : start + batch_size]
+            encoded = self.encoder.encode(batch)
             if strength < 1.0:
-                results.extend(self._retrieve_and_edit(encoded, lang, num_candidates, steps, seed, strength))
+                results.extend(self._retrieve_and_edit(batch, encoded, lang, num_candidates, steps, seed, strength))
             else:
                 results.extend(self._from_noise(encoded, lang, num_candidates, steps, seed))
         return results
@@ -123,6 +125,17 @@ class CodeGenerator:
             start_tokens=start_tokens, strength=strength,
         )
 
+    def _retrieval_encodings(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> list[torch.Tensor]:
+        """The queries as the index compares them: encoded again where masked (slots.py)."""
+        texts = [self.index.query_text(query, lang) for query in queries]
+        changed = [i for i, (text, query) in enumerate(zip(texts, queries)) if text != query]
+        if not changed:
+            return encoded
+        encodings = list(encoded)
+        for i, encoding in zip(changed, self.encoder.encode([texts[i] for i in changed])):
+            encodings[i] = encoding
+        return encodings
+
     def _length(self, lang: str) -> int:
         config = self.network.config
         return config.sample_lengths.get(lang, config.max_length)
@@ -131,8 +144,10 @@ class CodeGenerator:
         sampled = self._sample(encoded, lang, num_candidates, steps, seed)
         return [[Candidate(self.tokenizer.decode(s.tokens), s.score) for s in row] for row in sampled]
 
-    def _retrieve_and_edit(self, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
-        sources = [row or [Candidate("", 0.0)] for row in self.index.nearest_programs(encoded, lang, num_candidates)]
+    def _retrieve_and_edit(self, queries, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
+        retrieved = self.index.nearest_programs(self._retrieval_encodings(queries, encoded, lang), lang,
+                                                num_candidates, requests=queries)
+        sources = [row or [Candidate("", 0.0)] for row in retrieved]
         sources = [[row[i % len(row)] for i in range(num_candidates)] for row in sources]  # cycle if too few
         if strength == 0.0:
             return sources

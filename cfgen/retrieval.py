@@ -6,6 +6,10 @@ neighbour's code instead of pure noise). The index ships in the model
 directory as `retrieval/vectors.safetensors` (unit sentence vectors, float16)
 and `retrieval/entries.json` (their code and language); a folder of its own,
 so that the model's weights stay the directory's only top-level safetensors.
+entries.json also holds each program's training request, whose values
+`slots.transfer` swaps for the new request's, and the languages retrieved by
+masked request (`slots.MASKED_LANGUAGES` when the index was built), whose rows
+have a second vector, of the masked request, under `masked_vectors`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from safetensors.torch import load_file, save_file
 from cfgen.data import Pair
 from cfgen.generate import Candidate
 from cfgen.ranking import RankedCandidate, rank
+from cfgen.slots import mask, transfer
 
 FOLDER, VECTORS, ENTRIES = "retrieval", "vectors.safetensors", "entries.json"
 
@@ -30,19 +35,33 @@ def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
 
 
 class RetrievalIndex:
-    def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str]) -> None:
+    def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str], requests: list[str] | None = None,
+                 masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
-        self._rows: dict[str, list[int]] = {}  # each language's rows, found once
+        self.requests = requests  # None (older indexes): no values to transfer
+        # Languages retrieved by masked request when the request names values: their
+        # rows' vectors again, of the masked training requests, in row order.
+        self.masked = frozenset(masked) if masked_vectors is not None else frozenset()
+        self.masked_vectors = None if masked_vectors is None else masked_vectors.float()
+        self._matrices: dict[tuple[str, bool], tuple[list[int], torch.Tensor]] = {}  # found once per language
 
     @classmethod
-    def build(cls, pairs: list[Pair], encodings: list[torch.Tensor]) -> "RetrievalIndex":
-        return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs])
+    def build(cls, pairs: list[Pair], encodings: list[torch.Tensor], masked: frozenset[str] = frozenset(),
+              masked_encodings: list[torch.Tensor] | None = None) -> "RetrievalIndex":
+        """`masked_encodings`: of the masked requests of the pairs whose language is in `masked`, in order."""
+        masked_vectors = sentence_vectors(masked_encodings) if masked and masked_encodings else None
+        return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
+                   [p.nl for p in pairs], masked, masked_vectors)
 
     def save(self, directory: Path) -> None:
         directory = Path(directory) / FOLDER
         directory.mkdir(parents=True, exist_ok=True)
-        save_file({"vectors": self.vectors.half().contiguous()}, str(directory / VECTORS))
-        (directory / ENTRIES).write_text(json.dumps({"codes": self.codes, "langs": self.langs}), encoding="utf-8")
+        tensors = {"vectors": self.vectors.half().contiguous()}
+        if self.masked_vectors is not None:
+            tensors["masked_vectors"] = self.masked_vectors.half().contiguous()
+        save_file(tensors, str(directory / VECTORS))
+        entries = {"codes": self.codes, "langs": self.langs, "requests": self.requests, "masked": sorted(self.masked)}
+        (directory / ENTRIES).write_text(json.dumps(entries), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "RetrievalIndex | None":
@@ -50,26 +69,58 @@ class RetrievalIndex:
         if not (directory / VECTORS).is_file() or not (directory / ENTRIES).is_file():
             return None
         entries = json.loads((directory / ENTRIES).read_text(encoding="utf-8"))
-        return cls(load_file(str(directory / VECTORS))["vectors"], entries["codes"], entries["langs"])
+        tensors = load_file(str(directory / VECTORS))
+        return cls(tensors["vectors"], entries["codes"], entries["langs"], entries.get("requests"),
+                   frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"))
 
-    def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int) -> list[list[tuple[str, float]]]:
-        """Up to k (code, cosine) of the same language per query, most similar first."""
-        if lang not in self._rows:
-            self._rows[lang] = [i for i, l in enumerate(self.langs) if l == lang]
-        mine = self._rows[lang]
-        if not mine:
+    def query_text(self, request: str, lang: str) -> str:
+        """What to encode for a request: masked where its language is and it names values."""
+        return mask(request) if lang in self.masked else request
+
+    def _matrix(self, lang: str, masked: bool) -> tuple[list[int], torch.Tensor]:
+        """A language's rows and their vectors (of the masked requests, if `masked`)."""
+        if (lang, masked) not in self._matrices:
+            rows = [i for i, l in enumerate(self.langs) if l == lang]
+            if masked:
+                position = {row: n for n, row in enumerate(i for i, l in enumerate(self.langs) if l in self.masked)}
+                vectors = self.masked_vectors[[position[row] for row in rows]]
+            else:
+                vectors = self.vectors[rows]
+            self._matrices[lang, masked] = rows, vectors
+        return self._matrices[lang, masked]
+
+    def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int,
+                   requests: list[str] | None = None) -> list[list[tuple[str, float]]]:
+        """Up to k (code, cosine) of the same language per query, most similar first.
+
+        Given the queries' `requests` (then `query_encodings` must encode their
+        `query_text`), each program gets their values (`slots.transfer`), and a
+        request that names values is compared with the masked training requests.
+        """
+        masked = [False] * len(query_encodings) if requests is None else \
+            [self.query_text(request, lang) != request for request in requests]
+        rows, vectors = self._matrix(lang, False)
+        if not rows:
             return [[] for _ in query_encodings]
-        similarity = sentence_vectors(query_encodings) @ self.vectors[mine].T  # (Q, N_lang)
-        scores, order = similarity.topk(min(k, len(mine)), dim=-1)
-        return [[(self.codes[mine[j]], s) for j, s in zip(row, row_scores)]
-                for row, row_scores in zip(order.tolist(), scores.tolist())]
+        query_vectors = sentence_vectors(query_encodings)
+        similarity = query_vectors @ vectors.T  # (Q, N_lang)
+        if any(masked):
+            masked_similarity = query_vectors @ self._matrix(lang, True)[1].T
+            similarity = torch.where(torch.tensor(masked)[:, None], masked_similarity, similarity)
+        scores, order = similarity.topk(min(k, len(rows)), dim=-1)
+        found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
+        if requests is None or self.requests is None:
+            return [[(self.codes[j], s) for j, s in row] for row in found]
+        return [[(transfer(self.codes[j], self.requests[j], request, lang), s) for j, s in row]
+                for row, request in zip(found, requests)]
 
-    def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int) -> list[list[RankedCandidate]]:
+    def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int,
+                         requests: list[str] | None = None) -> list[list[RankedCandidate]]:
         """Up to k distinct programs per query (by normal form), valid ones first, then most similar.
 
         Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
         """
-        found = self.neighbours(query_encodings, lang, 4 * k)
+        found = self.neighbours(query_encodings, lang, 4 * k, requests)
         return [rank([Candidate(code, s) for code, s in row], lang)[:k] for row in found]
 
 

@@ -354,10 +354,14 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
 def _index_of(items, texts: list[str], encodings):
     """The retrieval index of the fine-tuning pairs (their E_s are already computed)."""
     from cfgen.retrieval import RetrievalIndex
+    from cfgen.slots import MASKED_LANGUAGES, mask
 
     position = {text: i for i, text in enumerate(texts)}
     pairs = [Pair(text, code, lang) for code, lang, text in items if text in position]
-    return RetrievalIndex.build(pairs, [encodings[position[p.nl]] for p in pairs])
+    # Languages retrieved by masked request: their requests encoded once more, masked.
+    masked_texts = [mask(p.nl) for p in pairs if p.lang in MASKED_LANGUAGES]
+    return RetrievalIndex.build(pairs, [encodings[position[p.nl]] for p in pairs], MASKED_LANGUAGES,
+                                _encode_texts(masked_texts, Distributed(), "cpu"))
 
 
 def build_index(sources: DataSources):

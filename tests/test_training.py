@@ -232,6 +232,35 @@ def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_mode
     assert edits - set(index.codes), "a heavy edit should write something new"
 
 
+def test_retrieved_programs_take_the_values_the_request_names(tiny_model, generator):
+    from cfgen.retrieval import RetrievalIndex
+
+    index = RetrievalIndex.load(tiny_model)
+    assert index.masked == {"python", "cf"} and "count the lines in file.txt" in index.requests
+    assert generator.generate(["count the lines in notes.md"], "bash", 1, strength=0.0)[0][0].code == "wc -l notes.md"
+    assert generator.generate(["format cells greater than 25"], "cf", 1, strength=0.0)[0][0].code == "GreaterThan(25)"
+    # the baseline (no requests given) returns programs as they were written
+    plain = index.nearest_programs(generator.encoder.encode(["count the lines in notes.md"]), "bash", 1)
+    assert plain[0][0].code == "wc -l file.txt"
+
+
+def test_an_index_without_training_requests_returns_programs_unchanged(tiny_model, generator, tmp_path):
+    import json
+    import shutil
+
+    from cfgen.retrieval import RetrievalIndex
+
+    copy = tmp_path / "old-index"
+    shutil.copytree(tiny_model / "retrieval", copy / "retrieval")
+    entries = json.loads((copy / "retrieval" / "entries.json").read_text())
+    (copy / "retrieval" / "entries.json").write_text(json.dumps({"codes": entries["codes"], "langs": entries["langs"]}))
+    old = RetrievalIndex.load(copy)
+    assert old.requests is None and not old.masked
+    query = "count the lines in notes.md"
+    found = old.nearest_programs(generator.encoder.encode([query]), "bash", 1, requests=[query])
+    assert found[0][0].code == "wc -l file.txt"
+
+
 def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypatch):
     import cfgen.generate
 

@@ -1,0 +1,129 @@
+"""The values a request names (quoted text, numbers, paths), and copying them into retrieved code.
+
+A retrieved training program carries the values of *its* request: "files
+older than 7 days" retrieves `find . -mtime +7` for "files older than 3
+days". `transfer` swaps each value of the training request that occurs in the
+program for the value in the same place of the new request (the k-th number
+for the k-th number, the k-th quoted text for the k-th quoted text), as
+CoNaLa's preprocessing does with its slots. `mask` replaces the values by
+numbered placeholders, so that retrieval compares what is asked, not the
+names it is asked about (measured on dev: better for Python and CF, worse
+for bash, whose requests name few values; see README).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+# Quoted text: `x`, 'x' or "x"; a single quote opens only after a non-word character
+# and closes only before one, so that apostrophes ("don't", "user's") are not quotes.
+_QUOTED = r"`(?P<backtick>[^`]+)`|(?<!\w)'(?P<single>[^'\s][^']*)'(?!\w)|\"(?P<double>[^\"]+)\""
+_NUMBER = r"(?<![\w.])(?P<number>\d+(?:\.\d+)?)(?![\w.])"
+# Paths and file patterns: /tmp/x, ./a, ~/b, *.txt, .bashrc, notes.txt
+_PATH = r"(?<![\w.`'\"])(?P<path>(?:~|\.{1,2})?/[\w./*-]*|\*?\.\w+|[\w-]+\.[A-Za-z]{1,4}(?!\.?\w))"
+_VALUE = re.compile("|".join((_QUOTED, _NUMBER, _PATH)))
+_KIND_OF_GROUP = {"backtick": "quoted", "single": "quoted", "double": "quoted", "number": "number", "path": "path"}
+
+# Characters a shell treats specially; globs stay bare so that they still expand.
+_SHELL_SPECIAL = re.compile(r"[^\w@%+=:,./*?~-]")
+# Where masked requests retrieve better than the requests as written (dev, README).
+MASKED_LANGUAGES = frozenset({"python", "cf"})
+# Longest requests scanned: a bound on work for pathological input.
+_MAX_SCANNED = 4096
+
+
+def find_values(text: str) -> list[tuple[str, str]]:
+    """(kind, value) of every value the text names, in order; kind is quoted, number or path."""
+    return [_kind_and_value(match) for match in _VALUE.finditer(text[:_MAX_SCANNED])]
+
+
+def _kind_and_value(match: re.Match) -> tuple[str, str]:
+    group = match.lastgroup
+    return _KIND_OF_GROUP[group], match.group(group)
+
+
+def mask(text: str) -> str:
+    """The text with each value replaced by a numbered placeholder (`quoted0`, `number0`, ...)."""
+    counts: dict[str, int] = {}
+
+    def placeholder(match: re.Match) -> str:
+        kind, _ = _kind_and_value(match)
+        counts[kind] = counts.get(kind, -1) + 1
+        return f"`{kind}{counts[kind]}`"
+
+    return _VALUE.sub(placeholder, text[:_MAX_SCANNED]) + text[_MAX_SCANNED:]
+
+
+def retrieval_text(request: str, lang: str) -> str:
+    """What retrieval compares for a language: the masked request where that measured better."""
+    return mask(request) if lang in MASKED_LANGUAGES else request
+
+
+def transfer(code: str, source_request: str, request: str, lang: str) -> str:
+    """`code` (written for `source_request`) with that request's values replaced by the new request's.
+
+    A value is swapped only where it occurs in the code, as a whole word when it
+    is one; values without a counterpart of the same kind stay as they are. In
+    bash, a value put where no quote surrounds it is shell-quoted if it has
+    characters the shell would act on (globs excepted, so that they expand).
+    """
+    replacements = _pair_values(find_values(source_request), find_values(request))
+    replacements = {old: new for old, new in replacements.items() if old in code}
+    if not replacements:
+        return code
+    pattern = re.compile("|".join(_occurrence(old) for old in sorted(replacements, key=len, reverse=True)))
+
+    def replace(match: re.Match) -> str:
+        new = replacements[match.group(0)]
+        if lang == "bash" and _SHELL_SPECIAL.search(new) and not _inside_shell_quotes(code, match.start()):
+            return shlex.quote(new)
+        return new
+
+    return pattern.sub(replace, code)
+
+
+def _inside_shell_quotes(code: str, position: int) -> bool:
+    """Whether `position` in a shell command lies within single or double quotes."""
+    quote, escaped = None, False
+    for char in code[:position]:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote is None and char in "'\"":
+            quote = char
+        elif char == quote:
+            quote = None
+    return quote is not None
+
+
+def _pair_values(source: list[tuple[str, str]], target: list[tuple[str, str]]) -> dict[str, str]:
+    """Source values paired with target values: the k-th of a kind with the k-th of that kind.
+
+    A value both requests name is left alone and out of the count, so that
+    "save "response" ... prompt "Sure?"" and "prompt "OK?" ... "response"" pair
+    only the prompts; unless the requests name the same values in another
+    order ("move "a" to "b"" for "move "b" to "a""), where position decides.
+    """
+    shared = set() if set(source) == set(target) else {value for value in source if value in target}
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in target:
+        if (kind, value) not in shared:
+            by_kind.setdefault(kind, []).append(value)
+    pairs: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for kind, value in source:
+        if (kind, value) in shared:
+            continue
+        position = seen[kind] = seen.get(kind, -1) + 1
+        if position < len(by_kind.get(kind, ())) and value not in pairs:
+            pairs[value] = by_kind[kind][position]
+    return pairs
+
+
+def _occurrence(value: str) -> str:
+    """A regex for the value in code: whole words only when the value is a word or a number."""
+    if re.fullmatch(r"[\w.]+", value):
+        return r"(?<![\w.])" + re.escape(value) + r"(?!\w)"
+    return re.escape(value)

@@ -1,0 +1,82 @@
+"""Values a request names, masked for retrieval and copied into retrieved code."""
+
+import pytest
+
+from cfgen.slots import find_values, mask, retrieval_text, transfer
+
+
+def test_values_are_found_in_order_with_their_kind():
+    text = "copy `src` and 'notes.txt' to /tmp/out, keep 3 of them; don't touch *.py or a.b.c"
+    assert find_values(text) == [("quoted", "src"), ("quoted", "notes.txt"), ("path", "/tmp/out"),
+                                 ("number", "3"), ("path", "*.py")]
+
+
+def test_apostrophes_and_words_with_digits_are_not_values():
+    assert find_values("don't sort the user's list by x2 or 3rd item") == []
+    assert find_values("save it to out.csv.") == [("path", "out.csv")]
+
+
+def test_masking_numbers_each_kind_separately():
+    assert mask('sort `x` by "y" and keep 3 to 10 rows in out.csv') == \
+        "sort `quoted0` by `quoted1` and keep `number0` to `number1` rows in `path0`"
+    assert retrieval_text("keep 3 rows", "python") == "keep `number0` rows"
+    assert retrieval_text("keep 3 rows", "bash") == "keep 3 rows"  # bash retrieves better unmasked
+
+
+def test_the_new_requests_values_replace_the_old_ones_by_kind_and_position():
+    assert transfer("find . -mtime +7 -name '*.txt'", "files named *.txt older than 7 days",
+                    "files named *.log older than 3 days", "bash") == "find . -mtime +3 -name '*.log'"
+    assert transfer("sorted(d, key=d.get)", "sort dictionary `d` by value", "sort dictionary `dict1` by value",
+                    "python") == "sorted(dict1, key=dict1.get)"
+    assert transfer("GreaterThan(10)", "cells greater than 10", "cells greater than 25", "cf") == "GreaterThan(25)"
+
+
+def test_only_whole_words_and_numbers_are_replaced():
+    assert transfer("head -n 1 f | cut -c 10-12", "first 1 line of f", "first 5 line of f", "bash") == \
+        "head -n 5 f | cut -c 10-12"
+    assert transfer("xs + x.y", "add `x`", "add `z`", "python") == "xs + z.y"
+
+
+def test_a_value_both_requests_name_stays_and_does_not_shift_the_pairing():
+    code = 'read -r -p "Sure? [y/N] " response'
+    assert transfer(code, 'save the answer in "response" after the prompt "Sure? [y/N]"',
+                    'prompt "OK? [Y/n]" and keep the answer in "response"', "bash") == 'read -r -p "OK? [Y/n] " response'
+
+
+def test_values_without_a_counterpart_stay_as_written():
+    assert transfer("cp a.txt b.txt", "copy a.txt to b.txt", "copy c.txt somewhere", "bash") == "cp c.txt b.txt"
+    assert transfer("ls -la", "list everything", "list 3 things in /tmp", "bash") == "ls -la"
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("comm -23 file1 file2", "comm -23 'File 1' file2"),  # a bare word gets shell quotes if it needs them
+    ('grep "file1" log', 'grep "File 1" log'),  # inside quotes it is inserted as is
+    ("sed 's/file1/x/' log", "sed 's/File 1/x/' log"),
+    ("ls file1", "ls 'File 1'"),
+])
+def test_bash_values_are_quoted_only_where_the_shell_would_split_them(code, expected):
+    assert transfer(code, 'compare "file1" with it', 'compare "File 1" with it', "bash") == expected
+
+
+def test_globs_stay_bare_so_that_they_expand():
+    assert transfer("ls *.txt", "list *.txt", "list *.md", "bash") == "ls *.md"
+
+
+def test_the_same_values_in_another_order_swap():
+    assert transfer("mv a b", 'move "a" to "b"', 'move "b" to "a"', "bash") == "mv b a"
+
+
+def test_only_requests_that_name_values_are_compared_with_masked_training_requests():
+    import torch
+
+    from cfgen.retrieval import RetrievalIndex
+
+    # Raw vectors put A nearest the query; the masked ones put B nearest.
+    index = RetrievalIndex(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), ["a()", "b()"], ["python", "python"],
+                           ["do A", "do B"], frozenset({"python"}), torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
+    query = [torch.tensor([[1.0, 0.0]])]
+    assert index.neighbours(query, "python", 1, requests=["do it"])[0][0][0] == "a()"
+    assert index.neighbours(query, "python", 1, requests=["do it to `x`"])[0][0][0] == "b()"
+    assert index.neighbours(query, "python", 1)[0][0][0] == "a()"  # the baseline: raw, always
+    unmasked = RetrievalIndex(index.vectors, index.codes, index.langs, index.requests)
+    assert unmasked.neighbours(query, "python", 1, requests=["do it to `x`"])[0][0][0] == "a()"
