@@ -30,9 +30,10 @@ def score_item(item: Pair, candidates: list[RankedCandidate]) -> dict:
         "distinct_2": distinct_ngrams(codes[:5], 2),
         "edit_diversity": pairwise_edit_diversity(codes[:5]),
     }
+    top = codes[0] if codes else ""
+    result["chrf"] = chrf(top, item.code)  # how close the arguments and values are, where the metric ignores them
     if item.lang == "python":
-        top = codes[0] if codes else ""
-        result["chrf"], result["bleu"] = chrf(top, item.code), bleu(top, item.code)
+        result["bleu"] = bleu(top, item.code)
     return result
 
 
@@ -47,9 +48,10 @@ def summarise(results: list[dict], lang: str) -> dict:
         distinct_1=mean("distinct_1"),
         distinct_2=mean("distinct_2"),
         edit_diversity=mean("edit_diversity"),
+        chrf=mean("chrf"),
     )
     if lang == "python":
-        figures.update(chrf=mean("chrf"), bleu=mean("bleu"))
+        figures.update(bleu=mean("bleu"))
         figures["note"] = "CodeBERTScore is not computed: it needs a model that cannot be downloaded here"
     return figures
 
