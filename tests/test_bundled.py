@@ -64,10 +64,17 @@ def test_the_bundled_model_answers_each_language_with_valid_code(bundled_generat
 
 
 def test_the_bundled_model_edits_retrieved_cf_rules(bundled_generator):
-    """CF generation runs the denoiser (strength > 0): the rule for 100 must mention 100."""
+    """CF generation runs the denoiser (strength > 0): it writes rules retrieval alone does not give."""
     assert bundled_generator.effective_strength(None, "cf") > 0
-    ranked = bundled_generator.generate([QUERIES["cf"]], "cf", 5)[0]
-    assert any("100" in c.code for c in ranked), ranked
+    query = "highlight cells greater than 250"
+    edited = {c.code for c in bundled_generator.generate([query], "cf", 5)[0]}
+    retrieved = {c.code for c in bundled_generator.generate([query], "cf", 5, strength=0.0)[0]}
+    assert "GreaterThan(250)" in edited and edited != retrieved, (edited, retrieved)
+
+
+def test_the_bundled_model_uses_the_values_the_request_names(bundled_generator):
+    ranked = bundled_generator.generate(["sort list `my_scores` in descending order"], "python", 5)[0]
+    assert "my_scores" in ranked[0].code, ranked
 
 
 def test_a_corrupted_copy_of_the_bundled_model_is_refused(bundled, tmp_path):
