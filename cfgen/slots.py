@@ -8,7 +8,8 @@ for the k-th number, the k-th quoted text for the k-th quoted text), as
 CoNaLa's preprocessing does with its slots. `mask` replaces the values by
 numbered placeholders, so that retrieval compares what is asked, not the
 names it is asked about (measured on dev: better for Python and CF, worse
-for bash, whose requests name few values; see README).
+for bash, whose requests name few values; see README). The retrieval index
+(retrieval.py) decides, per request, which comparison to make.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ _KIND_OF_GROUP = {"backtick": "quoted", "single": "quoted", "double": "quoted", 
 
 # Characters a shell treats specially; globs stay bare so that they still expand.
 _SHELL_SPECIAL = re.compile(r"[^\w@%+=:,./*?~-]")
-# Where masked requests retrieve better than the requests as written (dev, README).
+# Where requests that name values retrieve better masked (dev, README); fixed when an index is built.
 MASKED_LANGUAGES = frozenset({"python", "cf"})
 # Longest requests scanned: a bound on work for pathological input.
 _MAX_SCANNED = 4096
@@ -53,11 +54,6 @@ def mask(text: str) -> str:
         return f"`{kind}{counts[kind]}`"
 
     return _VALUE.sub(placeholder, text[:_MAX_SCANNED]) + text[_MAX_SCANNED:]
-
-
-def retrieval_text(request: str, lang: str) -> str:
-    """What retrieval compares for a language: the masked request where that measured better."""
-    return mask(request) if lang in MASKED_LANGUAGES else request
 
 
 def transfer(code: str, source_request: str, request: str, lang: str) -> str:
