@@ -61,26 +61,38 @@ def transfer(code: str, source_request: str, request: str, lang: str) -> str:
 
     A value is swapped only where it occurs in the code, as a whole word when it
     is one; values without a counterpart of the same kind stay as they are. In
-    bash, a value put where no quote surrounds it is shell-quoted if it has
-    characters the shell would act on (globs excepted, so that they expand).
+    bash a value is written so that the shell reads it as one word with the
+    text asked for (`_shell_text`), and a variable's name is swapped only for
+    another name.
     """
     replacements = _pair_values(find_values(source_request), find_values(request))
-    replacements = {old: new for old, new in replacements.items() if old in code}
+    replacements = {old: new for old, new in replacements.items() if old in code and old != new}
     if not replacements:
         return code
     pattern = re.compile("|".join(_occurrence(old) for old in sorted(replacements, key=len, reverse=True)))
 
     def replace(match: re.Match) -> str:
         new = replacements[match.group(0)]
-        if lang == "bash" and _SHELL_SPECIAL.search(new) and not _inside_shell_quotes(code, match.start()):
-            return shlex.quote(new)
-        return new
+        return new if lang != "bash" else _shell_text(code, match.start(), match.end(), new)
 
     return pattern.sub(replace, code)
 
 
-def _inside_shell_quotes(code: str, position: int) -> bool:
-    """Whether `position` in a shell command lies within single or double quotes."""
+def _shell_text(code: str, start: int, end: int, value: str) -> str:
+    """`value` as it must be written in place of code[start:end] to mean itself there."""
+    is_name = code[:start].endswith(("$", "${")) or re.match(r"\+?=", code[end:]) is not None
+    if is_name:  # $x, ${x}, x=...: only another variable name fits
+        return value if re.fullmatch(r"[A-Za-z_]\w*", value) else code[start:end]
+    quote = _enclosing_quote(code, start)
+    if quote == "'":
+        return value.replace("'", "'\\''")  # close, escaped quote, reopen
+    if quote == '"':
+        return re.sub(r'([\\"$`])', r"\\\1", value)
+    return shlex.quote(value) if _SHELL_SPECIAL.search(value) else value
+
+
+def _enclosing_quote(code: str, position: int) -> str | None:
+    """The quote (' or ") that `position` in a shell command lies within, if any."""
     quote, escaped = None, False
     for char in code[:position]:
         if escaped:
@@ -91,7 +103,7 @@ def _inside_shell_quotes(code: str, position: int) -> bool:
             quote = char
         elif char == quote:
             quote = None
-    return quote is not None
+    return quote
 
 
 def _pair_values(source: list[tuple[str, str]], target: list[tuple[str, str]]) -> dict[str, str]:

@@ -56,6 +56,24 @@ def test_bash_values_are_quoted_only_where_the_shell_would_split_them(code, expe
     assert transfer(code, 'compare "file1" with it', 'compare "File 1" with it', "bash") == expected
 
 
+@pytest.mark.parametrize(("code", "value", "expected"), [
+    ("sed 's/old/x/' f", "it's", "sed 's/it'\\''s/x/' f"),  # a quote cannot end the quoted text early
+    ("sed 's/old/x/' f", "'; rm -rf ~; '", "sed 's/'\\''; rm -rf ~; '\\''/x/' f"),
+    ('echo "old"', 'cost $5 "each" `now`', 'echo "cost \\$5 \\"each\\" \\`now\\`"'),
+    ("old=$(date); echo $old ${old}", "my name", "old=$(date); echo $old ${old}"),  # not a name: left alone
+    ("old=$(date); echo $old ${old}", "stamp", "stamp=$(date); echo $stamp ${stamp}"),
+    ("awk '{print $1}' f", "3", "awk '{print $1}' f"),
+])
+def test_bash_values_mean_themselves_wherever_they_land(code, value, expected):
+    import shlex
+
+    old_value = "1" if value == "3" else "old"
+    result = transfer(code, f'use "{old_value}"', f'use "{value}"' if '"' not in value else f"use '{value}'", "bash")
+    assert result == expected
+    if "'" in value:  # the shell reads the value back as one piece of the sed script
+        assert shlex.split(result)[1] == f"s/{value}/x/"
+
+
 def test_globs_stay_bare_so_that_they_expand():
     assert transfer("ls *.txt", "list *.txt", "list *.md", "bash") == "ls *.md"
 
