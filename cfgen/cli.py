@@ -321,12 +321,12 @@ def generate(
 def _method(generator, lang: str, steps: int, strength: float | None) -> str:
     """How a language's candidates were made, for the timing line."""
     strength = generator.effective_strength(strength, lang)
-    retrieved = "nearest training programs" + (", with the request's values" if generator.index.requests else "")
+    if strength == 1.0:  # also every model without a retrieval index
+        return f"{lang}: {steps} denoising steps from noise"
+    retrieved = "nearest training programs" + (", with the request's values" if generator.index.values else "")
     if strength == 0.0:
         return f"{lang}: {retrieved}, not edited"
-    if strength < 1.0:
-        return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"
-    return f"{lang}: {steps} denoising steps from noise"
+    return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"
 
 
 def _answer_with_progress(generator, requests, num_candidates, steps, seed, strength):

@@ -243,3 +243,10 @@ def test_install_completion_writes_the_bash_script(tmp_path):
     script = tmp_path / ".bash_completions" / "cfgen.sh"
     assert "_CFGEN_COMPLETE=complete_bash" in script.read_text()
     assert str(script) in (tmp_path / ".bashrc").read_text()
+
+
+def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index():
+    from cfgen.cli import _method
+
+    no_index = type("NoIndex", (), {"index": None, "effective_strength": staticmethod(lambda strength, lang: 1.0)})
+    assert _method(no_index(), "bash", 20, None) == "bash: 20 denoising steps from noise"
