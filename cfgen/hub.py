@@ -199,9 +199,9 @@ A CodeFusion-style diffusion model (Singh et al., EMNLP 2023) for
 Bash, Python or Excel conditional-formatting rules. {network.parameter_count() / 1e6:.1f}M parameters
 (denoiser {config.denoiser_layers}x{config.width}, decoder {config.decoder_layers}x{config.width},
 {config.latent_dim}-dim latent, vocabulary {config.vocab_size}); the NL encoder is
-all-MiniLM-L6-v2, loaded separately. `retrieval/` holds the training utterances,
-their sentence vectors and their programs, which retrieve-and-edit generation
-starts from (with the request's values put in).
+all-MiniLM-L6-v2, loaded separately. `retrieval/` holds the training utterances'
+sentence vectors, the values they name and their programs, which
+retrieve-and-edit generation starts from (with the request's values put in).
 Trained on the CodeFusion benchmarks' train splits (microsoft/prose-benchmarks;
 NL2Bash MIT, CoNaLa CC BY-SA 4.0). `checksums.json`: SHA-256 of every file.
 """

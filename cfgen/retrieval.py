@@ -6,10 +6,11 @@ neighbour's code instead of pure noise). The index ships in the model
 directory as `retrieval/vectors.safetensors` (unit sentence vectors, float16)
 and `retrieval/entries.json` (their code and language); a folder of its own,
 so that the model's weights stay the directory's only top-level safetensors.
-entries.json also holds each program's training request, whose values
-`slots.transfer` swaps for the new request's, and the languages retrieved by
-masked request (`slots.MASKED_LANGUAGES` when the index was built), whose rows
-have a second vector, of the masked request, under `masked_vectors`.
+entries.json also holds the values each program's training request named
+(`slots.find_values`), which `slots.transfer` swaps for the new request's, and
+the languages retrieved by masked request (`slots.MASKED_LANGUAGES` when the
+index was built), whose rows have a second vector, of the masked request,
+under `masked_vectors`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from cfgen.data import Pair
 from cfgen.generate import Candidate
 from cfgen.ranking import RankedCandidate, rank
-from cfgen.slots import mask, transfer
+from cfgen.slots import Values, find_values, mask, transfer
 
 FOLDER, VECTORS, ENTRIES = "retrieval", "vectors.safetensors", "entries.json"
 
@@ -35,10 +36,10 @@ def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
 
 
 class RetrievalIndex:
-    def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str], requests: list[str] | None = None,
+    def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str], values: list[Values] | None = None,
                  masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
-        self.requests = requests  # None (older indexes): no values to transfer
+        self.values = values  # what each training request named; None (older indexes): nothing to transfer
         # Languages retrieved by masked request when the request names values: their
         # rows' vectors again, of the masked training requests, in row order.
         self.masked = frozenset(masked) if masked_vectors is not None else frozenset()
@@ -51,7 +52,7 @@ class RetrievalIndex:
         """`masked_encodings`: of the masked requests of the pairs whose language is in `masked`, in order."""
         masked_vectors = sentence_vectors(masked_encodings) if masked and masked_encodings else None
         return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
-                   [p.nl for p in pairs], masked, masked_vectors)
+                   [find_values(p.nl) for p in pairs], masked, masked_vectors)
 
     def save(self, directory: Path) -> None:
         directory = Path(directory) / FOLDER
@@ -60,8 +61,8 @@ class RetrievalIndex:
         if self.masked_vectors is not None:
             tensors["masked_vectors"] = self.masked_vectors.half().contiguous()
         save_file(tensors, str(directory / VECTORS))
-        entries = {"codes": self.codes, "langs": self.langs, "requests": self.requests, "masked": sorted(self.masked)}
-        (directory / ENTRIES).write_text(json.dumps(entries), encoding="utf-8")
+        entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked)}
+        (directory / ENTRIES).write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "RetrievalIndex | None":
@@ -70,7 +71,9 @@ class RetrievalIndex:
             return None
         entries = json.loads((directory / ENTRIES).read_text(encoding="utf-8"))
         tensors = load_file(str(directory / VECTORS))
-        return cls(tensors["vectors"], entries["codes"], entries["langs"], entries.get("requests"),
+        values = entries.get("values")
+        return cls(tensors["vectors"], entries["codes"], entries["langs"],
+                   None if values is None else [[tuple(value) for value in row] for row in values],
                    frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"))
 
     def query_text(self, request: str, lang: str) -> str:
@@ -97,8 +100,8 @@ class RetrievalIndex:
         `query_text`), each program gets their values (`slots.transfer`), and a
         request that names values is compared with the masked training requests.
         """
-        masked = [False] * len(query_encodings) if requests is None else \
-            [self.query_text(request, lang) != request for request in requests]
+        values = None if requests is None else [find_values(request) for request in requests]
+        masked = [False] * len(query_encodings) if values is None else [lang in self.masked and bool(v) for v in values]
         rows, vectors = self._matrix(lang, False)
         if not rows:
             return [[] for _ in query_encodings]
@@ -109,10 +112,10 @@ class RetrievalIndex:
             similarity = torch.where(torch.tensor(masked)[:, None], masked_similarity, similarity)
         scores, order = similarity.topk(min(k, len(rows)), dim=-1)
         found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
-        if requests is None or self.requests is None:
+        if values is None or self.values is None:
             return [[(self.codes[j], s) for j, s in row] for row in found]
-        return [[(transfer(self.codes[j], self.requests[j], request, lang), s) for j, s in row]
-                for row, request in zip(found, requests)]
+        return [[(transfer(self.codes[j], self.values[j], named, lang), s) for j, s in row]
+                for row, named in zip(found, values)]
 
     def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int,
                          requests: list[str] | None = None) -> list[list[RankedCandidate]]:

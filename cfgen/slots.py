@@ -2,8 +2,8 @@
 
 A retrieved training program carries the values of *its* request: "files
 older than 7 days" retrieves `find . -mtime +7` for "files older than 3
-days". `transfer` swaps each value of the training request that occurs in the
-program for the value in the same place of the new request (the k-th number
+days". `transfer` swaps each value the training request named that occurs in
+the program for the value in the same place of the new request (the k-th number
 for the k-th number, the k-th quoted text for the k-th quoted text), as
 CoNaLa's preprocessing does with its slots. `mask` replaces the values by
 numbered placeholders, so that retrieval compares what is asked, not the
@@ -26,6 +26,8 @@ _PATH = r"(?<![\w.`'\"])(?P<path>(?:~|\.{1,2})?/[\w./*-]*|\*?\.\w+|[\w-]+\.[A-Za
 _VALUE = re.compile("|".join((_QUOTED, _NUMBER, _PATH)))
 _KIND_OF_GROUP = {"backtick": "quoted", "single": "quoted", "double": "quoted", "number": "number", "path": "path"}
 
+Values = list[tuple[str, str]]  # (kind, value) in order, as find_values gives them
+
 # Characters a shell treats specially; globs stay bare so that they still expand.
 _SHELL_SPECIAL = re.compile(r"[^\w@%+=:,./*?~-]")
 # Where requests that name values retrieve better masked (dev, README); fixed when an index is built.
@@ -34,7 +36,7 @@ MASKED_LANGUAGES = frozenset({"python", "cf"})
 _MAX_SCANNED = 4096
 
 
-def find_values(text: str) -> list[tuple[str, str]]:
+def find_values(text: str) -> Values:
     """(kind, value) of every value the text names, in order; kind is quoted, number or path."""
     return [_kind_and_value(match) for match in _VALUE.finditer(text[:_MAX_SCANNED])]
 
@@ -56,8 +58,8 @@ def mask(text: str) -> str:
     return _VALUE.sub(placeholder, text[:_MAX_SCANNED]) + text[_MAX_SCANNED:]
 
 
-def transfer(code: str, source_request: str, request: str, lang: str) -> str:
-    """`code` (written for `source_request`) with that request's values replaced by the new request's.
+def transfer(code: str, source_values: Values, values: Values, lang: str) -> str:
+    """`code`, written for a request naming `source_values`, with them replaced by `values`.
 
     A value is swapped only where it occurs in the code, as a whole word when it
     is one; values without a counterpart of the same kind stay as they are. In
@@ -65,7 +67,7 @@ def transfer(code: str, source_request: str, request: str, lang: str) -> str:
     text asked for (`_shell_text`), and a variable's name is swapped only for
     another name.
     """
-    replacements = _pair_values(find_values(source_request), find_values(request))
+    replacements = _pair_values(source_values, values)
     replacements = {old: new for old, new in replacements.items() if old in code and old != new}
     if not replacements:
         return code
@@ -106,7 +108,7 @@ def _enclosing_quote(code: str, position: int) -> str | None:
     return quote
 
 
-def _pair_values(source: list[tuple[str, str]], target: list[tuple[str, str]]) -> dict[str, str]:
+def _pair_values(source: Values, target: Values) -> dict[str, str]:
     """Source values paired with target values: the k-th of a kind with the k-th of that kind.
 
     A value both requests name is left alone and out of the count, so that

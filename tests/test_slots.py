@@ -2,7 +2,13 @@
 
 import pytest
 
-from cfgen.slots import find_values, mask, transfer
+from cfgen.slots import find_values, mask
+from cfgen.slots import transfer as transfer_values
+
+
+def transfer(code, source_request, request, lang):
+    """The values of two requests, as the retrieval index finds them, transferred into code."""
+    return transfer_values(code, find_values(source_request), find_values(request), lang)
 
 
 def test_values_are_found_in_order_with_their_kind():
@@ -89,10 +95,10 @@ def test_only_requests_that_name_values_are_compared_with_masked_training_reques
 
     # Raw vectors put A nearest the query; the masked ones put B nearest.
     index = RetrievalIndex(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), ["a()", "b()"], ["python", "python"],
-                           ["do A", "do B"], frozenset({"python"}), torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
+                           [[], []], frozenset({"python"}), torch.tensor([[0.0, 1.0], [1.0, 0.0]]))
     query = [torch.tensor([[1.0, 0.0]])]
     assert index.neighbours(query, "python", 1, requests=["do it"])[0][0][0] == "a()"
     assert index.neighbours(query, "python", 1, requests=["do it to `x`"])[0][0][0] == "b()"
     assert index.neighbours(query, "python", 1)[0][0][0] == "a()"  # the baseline: raw, always
-    unmasked = RetrievalIndex(index.vectors, index.codes, index.langs, index.requests)
+    unmasked = RetrievalIndex(index.vectors, index.codes, index.langs, index.values)
     assert unmasked.neighbours(query, "python", 1, requests=["do it to `x`"])[0][0][0] == "a()"

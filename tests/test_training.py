@@ -236,7 +236,7 @@ def test_retrieved_programs_take_the_values_the_request_names(tiny_model, genera
     from cfgen.retrieval import RetrievalIndex
 
     index = RetrievalIndex.load(tiny_model)
-    assert index.masked == {"python", "cf"} and "count the lines in file.txt" in index.requests
+    assert index.masked == {"python", "cf"} and [("path", "file.txt")] in index.values
     assert generator.generate(["count the lines in notes.md"], "bash", 1, strength=0.0)[0][0].code == "wc -l notes.md"
     assert generator.generate(["format cells greater than 25"], "cf", 1, strength=0.0)[0][0].code == "GreaterThan(25)"
     # the baseline (no requests given) returns programs as they were written
@@ -255,7 +255,7 @@ def test_an_index_without_training_requests_returns_programs_unchanged(tiny_mode
     entries = json.loads((copy / "retrieval" / "entries.json").read_text())
     (copy / "retrieval" / "entries.json").write_text(json.dumps({"codes": entries["codes"], "langs": entries["langs"]}))
     old = RetrievalIndex.load(copy)
-    assert old.requests is None and not old.masked
+    assert old.values is None and not old.masked
     query = "count the lines in notes.md"
     found = old.nearest_programs(generator.encoder.encode([query]), "bash", 1, requests=[query])
     assert found[0][0].code == "wc -l file.txt"
