@@ -422,6 +422,8 @@ def export(
     max_shard_size: str = typer.Option("16MB", help="Largest weights file written."),
     index_from: Optional[Path] = typer.Option(None, help="Build the retrieval index from this CodeFusion data folder."),
     strength: List[str] = typer.Option([], help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's)."),
+    tune_retrieval: List[str] = typer.Option([], help="LANG: train a retrieval head for this language on the --index-from train split (repeatable)."),
+    tune_steps: int = typer.Option(300, min=1, help="Training steps of the retrieval head."),
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     with _user_errors():
@@ -432,14 +434,30 @@ def export(
         source = resolve_model_directory(model)
         strengths = {**load_strengths(source), **_parse_strengths(strength)}
         network, tokenizer = load_model(source)
+        tuned = _parse_tuned_languages(tune_retrieval, index_from)
         if index_from is not None:
             from cfgen.train import DataSources, build_index
 
-            index = build_index(DataSources(data_dir=index_from))
+            index = build_index(DataSources(data_dir=index_from), tuned, tune_steps)
         else:
             index = RetrievalIndex.load(source)
         save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index, strengths=strengths)
         stderr.print(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})", highlight=False)
+
+
+def _parse_tuned_languages(languages: list[str], index_from: Optional[Path]) -> frozenset[str]:
+    from cfgen import LANGUAGES
+    from cfgen.slots import MASKED_LANGUAGES
+
+    if languages and index_from is None:
+        _fail("--tune-retrieval needs --index-from (the head is trained on that data's train split)")
+    for lang in languages:
+        if lang not in LANGUAGES:
+            _fail(f"--tune-retrieval takes one of {', '.join(LANGUAGES)}, got {lang!r}")
+        if lang in MASKED_LANGUAGES:
+            _fail(f"--tune-retrieval {lang}: {lang} requests are retrieved with their values masked; a head serves only "
+                  f"{', '.join(sorted(set(LANGUAGES) - MASKED_LANGUAGES))}")
+    return frozenset(languages)
 
 
 def _parse_strengths(values: list[str]) -> dict[str, float]:

@@ -201,8 +201,9 @@ Bash, Python or Excel conditional-formatting rules. {network.parameter_count() /
 {config.latent_dim}-dim latent, vocabulary {config.vocab_size}); the NL encoder is
 all-MiniLM-L6-v2, loaded separately. `retrieval/` holds the training utterances'
 sentence vectors, the values they name and their programs, which
-retrieve-and-edit generation starts from (with the request's values put in).
-Trained on the CodeFusion benchmarks' train splits (microsoft/prose-benchmarks;
+retrieve-and-edit generation starts from (with the request's values put in),
+and, where present, `head.safetensors`: a retrieval head trained to bring
+together requests for the same kind of program. Trained on the CodeFusion benchmarks' train splits (microsoft/prose-benchmarks;
 NL2Bash MIT, CoNaLa CC BY-SA 4.0). `checksums.json`: SHA-256 of every file.
 """
 

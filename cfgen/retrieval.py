@@ -10,12 +10,16 @@ entries.json also holds the values each program's training request named
 (`slots.find_values`), which `slots.transfer` swaps for the new request's, and
 the languages retrieved by masked request (`slots.MASKED_LANGUAGES` when the
 index was built), whose rows have a second vector, of the masked request,
-under `masked_vectors`.
+under `masked_vectors`. A trained `RetrievalHead` (retrieval_head.py), when the
+index has one (`head.safetensors`), adds a second vector to the rows of the
+languages it serves (`tuned_vectors`); there a query is compared with both, and
+the similarity is the mean of the two cosines (more stable on dev than either).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -24,6 +28,7 @@ from safetensors.torch import load_file, save_file
 from cfgen.data import Pair
 from cfgen.generate import Candidate
 from cfgen.ranking import RankedCandidate, rank
+from cfgen.retrieval_head import HEAD_FILE, RetrievalHead
 from cfgen.slots import Values, find_values, mask, transfer
 
 FOLDER, VECTORS, ENTRIES = "retrieval", "vectors.safetensors", "entries.json"
@@ -37,8 +42,12 @@ def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
 
 class RetrievalIndex:
     def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str], values: list[Values] | None = None,
-                 masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None) -> None:
+                 masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None,
+                 head: RetrievalHead | None = None, tuned_vectors: torch.Tensor | None = None) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
+        # The head's vectors of its languages' rows, in row order.
+        self.head = head if tuned_vectors is not None else None
+        self.tuned_vectors = None if self.head is None else tuned_vectors.float()
         self.values = values  # what each training request named; None (older indexes): nothing to transfer
         # Languages retrieved by masked request when the request names values: their
         # rows' vectors again, of the masked training requests, in row order.
@@ -48,11 +57,17 @@ class RetrievalIndex:
 
     @classmethod
     def build(cls, pairs: list[Pair], encodings: list[torch.Tensor], masked: frozenset[str] = frozenset(),
-              masked_encodings: list[torch.Tensor] | None = None) -> "RetrievalIndex":
+              masked_encodings: list[torch.Tensor] | None = None,
+              head: RetrievalHead | None = None) -> "RetrievalIndex":
         """`masked_encodings`: of the masked requests of the pairs whose language is in `masked`, in order."""
         masked_vectors = sentence_vectors(masked_encodings) if masked and masked_encodings else None
+        if head is not None and head.languages & masked:
+            raise ValueError(f"a retrieval head cannot serve masked languages: {sorted(head.languages & masked)}")
+        tuned_vectors = None
+        if head is not None:
+            tuned_vectors = head.vectors([encodings[i] for i, p in enumerate(pairs) if p.lang in head.languages])
         return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
-                   [find_values(p.nl) for p in pairs], masked, masked_vectors)
+                   [find_values(p.nl) for p in pairs], masked, masked_vectors, head, tuned_vectors)
 
     def save(self, directory: Path) -> None:
         directory = Path(directory) / FOLDER
@@ -60,9 +75,13 @@ class RetrievalIndex:
         tensors = {"vectors": self.vectors.half().contiguous()}
         if self.masked_vectors is not None:
             tensors["masked_vectors"] = self.masked_vectors.half().contiguous()
+        if self.tuned_vectors is not None:
+            tensors["tuned_vectors"] = self.tuned_vectors.half().contiguous()
         save_file(tensors, str(directory / VECTORS))
         entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked)}
         (directory / ENTRIES).write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+        if self.head is not None:
+            self.head.save(directory / HEAD_FILE)
 
     @classmethod
     def load(cls, directory: Path) -> "RetrievalIndex | None":
@@ -72,9 +91,10 @@ class RetrievalIndex:
         entries = json.loads((directory / ENTRIES).read_text(encoding="utf-8"))
         tensors = load_file(str(directory / VECTORS))
         values = entries.get("values")
+        head = RetrievalHead.load(directory / HEAD_FILE) if (directory / HEAD_FILE).is_file() else None
         return cls(tensors["vectors"], entries["codes"], entries["langs"],
                    None if values is None else [[tuple(value) for value in row] for row in values],
-                   frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"))
+                   frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"))
 
     def query_text(self, request: str, lang: str) -> str:
         """What to encode for a request: masked where its language is and it names values."""
@@ -87,10 +107,21 @@ class RetrievalIndex:
             if masked:
                 position = {row: n for n, row in enumerate(i for i, l in enumerate(self.langs) if l in self.masked)}
                 vectors = self.masked_vectors[[position[row] for row in rows]]
+            elif self._tuned(lang):
+                position = {row: n for n, row in enumerate(i for i, l in enumerate(self.langs) if l in self.head.languages)}
+                vectors = self._joined(self.vectors[rows], self.tuned_vectors[[position[row] for row in rows]])
             else:
                 vectors = self.vectors[rows]
             self._matrices[lang, masked] = rows, vectors
         return self._matrices[lang, masked]
+
+    def _tuned(self, lang: str) -> bool:
+        return self.head is not None and lang in self.head.languages
+
+    @staticmethod
+    def _joined(plain: torch.Tensor, tuned: torch.Tensor) -> torch.Tensor:
+        """Unit vectors whose dot product is the mean of the plain and the tuned cosines."""
+        return torch.cat([plain, tuned], dim=-1) / math.sqrt(2)
 
     def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int,
                    requests: list[str] | None = None) -> list[list[tuple[str, float]]]:
@@ -106,11 +137,14 @@ class RetrievalIndex:
         if not rows:
             return [[] for _ in query_encodings]
         query_vectors = sentence_vectors(query_encodings)
+        if self._tuned(lang):
+            query_vectors = self._joined(query_vectors, self.head.vectors(query_encodings))
         similarity = query_vectors @ vectors.T  # (Q, N_lang)
         if any(masked):
             masked_similarity = query_vectors @ self._matrix(lang, True)[1].T
             similarity = torch.where(torch.tensor(masked)[:, None], masked_similarity, similarity)
-        scores, order = similarity.topk(min(k, len(rows)), dim=-1)
+        # a stable sort so that equally similar programs (one request, several programs) keep training order
+        scores, order = (part[:, :k] for part in similarity.sort(dim=-1, descending=True, stable=True))
         found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
         if values is None or self.values is None:
             return [[(self.codes[j], s) for j, s in row] for row in found]

@@ -88,8 +88,10 @@ def _shell_text(code: str, start: int, end: int, value: str) -> str:
     quote = _enclosing_quote(code, start)
     if quote == "'":
         return value.replace("'", "'\\''")  # close, escaped quote, reopen
-    if quote == '"':
-        return re.sub(r'([\\"$`])', r"\\\1", value)
+    if quote == '"':  # there a backslash is special only before $ ` " \ or the closing quote
+        return re.sub(r'\\(?=[\\"$`]|$)|["$`]', lambda char: "\\" + char.group(0), value)
+    if re.search(r"\s", code[start:end]):  # the program spells its value out as several words: so must we
+        return value
     return shlex.quote(value) if _SHELL_SPECIAL.search(value) else value
 
 

@@ -351,24 +351,40 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
     return loop.run(start_step, on_step, skipped)
 
 
-def _index_of(items, texts: list[str], encodings):
-    """The retrieval index of the fine-tuning pairs (their E_s are already computed)."""
+def _index_of(items, texts: list[str], encodings, tuned: frozenset[str] = frozenset(), tune_steps: int = 0):
+    """The retrieval index of the fine-tuning pairs (their E_s are already computed).
+
+    `tuned` languages get a retrieval head trained for `tune_steps` on these pairs.
+    """
     from cfgen.retrieval import RetrievalIndex
     from cfgen.slots import MASKED_LANGUAGES, mask
 
     position = {text: i for i, text in enumerate(texts)}
     pairs = [Pair(text, code, lang) for code, lang, text in items if text in position]
+    pair_encodings = [encodings[position[p.nl]] for p in pairs]
     # Languages retrieved by masked request: their requests encoded once more, masked.
     masked_texts = [mask(p.nl) for p in pairs if p.lang in MASKED_LANGUAGES]
-    return RetrievalIndex.build(pairs, [encodings[position[p.nl]] for p in pairs], MASKED_LANGUAGES,
-                                _encode_texts(masked_texts, Distributed(), "cpu"))
+    head = _retrieval_head(pairs, pair_encodings, tuned, tune_steps) if tuned else None
+    return RetrievalIndex.build(pairs, pair_encodings, MASKED_LANGUAGES, _encode_texts(masked_texts, Distributed(), "cpu"),
+                                head)
 
 
-def build_index(sources: DataSources):
+def _retrieval_head(pairs: list[Pair], encodings, languages: frozenset[str], steps: int):
+    """A retrieval head trained on the pairs of `languages`, programs grouped by normal form."""
+    from cfgen.languages import get_language
+    from cfgen.retrieval_head import fit_retrieval_head
+
+    rows = [i for i, p in enumerate(pairs) if p.lang in languages]
+    labels = [f"{pairs[i].lang}\0{get_language(pairs[i].lang).normalise(pairs[i].code)}" for i in rows]
+    logger.info("training the retrieval head for %s on %d requests, %d steps", ", ".join(sorted(languages)), len(rows), steps)
+    return fit_retrieval_head([encodings[i] for i in rows], labels, languages, steps)
+
+
+def build_index(sources: DataSources, tuned: frozenset[str] = frozenset(), tune_steps: int = 0):
     """A retrieval index of the benchmark train splits (and pair files), for an existing model."""
     corpus = gather_corpus("finetune", sources)
     texts = list(dict.fromkeys(text for _, _, text in corpus.items))
-    return _index_of(corpus.items, texts, _encode_texts(texts, Distributed(), "cpu"))
+    return _index_of(corpus.items, texts, _encode_texts(texts, Distributed(), "cpu"), tuned, tune_steps)
 
 
 def _encode_texts(texts: list[str], dist_info: Distributed, device: str):

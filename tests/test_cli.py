@@ -250,3 +250,34 @@ def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index():
 
     no_index = type("NoIndex", (), {"index": None, "effective_strength": staticmethod(lambda strength, lang: 1.0)})
     assert _method(no_index(), "bash", 20, None) == "bash: 20 denoising steps from noise"
+
+
+def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, tiny_model, tmp_path):
+    import json
+
+    from cfgen.hub import verify_checksums
+    from cfgen.retrieval import RetrievalIndex
+
+    data = tmp_path / "data"
+    data.mkdir()
+    bash = [("count the lines in file.txt", "wc -l file.txt"), ("how many lines does notes.md have", "wc -l notes.md"),
+            ("list the files here", "ls"), ("show what is in this folder", "ls")]
+    other = {"python": ("reverse the list x", "x.reverse()"), "cf": ("highlight cells above 5", "GreaterThan(5)")}
+    item = lambda nl, code: {"NL Utterance": nl, "Code": code}
+    (data / "BashBenchmarks.json").write_text(json.dumps({"train": [item(*p) for p in bash], "dev": [item(*bash[0])]}))
+    for lang, name in (("python", "PythonBenchmarks.json"), ("cf", "CFRuleBenchmarks.json")):
+        (data / name).write_text(json.dumps({"train": [item(*other[lang])], "dev": [item(*other[lang])]}))
+    output = tmp_path / "headed"
+    result = invoke(runner, ["export", str(tiny_model), str(output), "--index-from", str(data),
+                             "--tune-retrieval", "bash", "--tune-steps", "3"])
+    assert result.exit_code == 0, result.output
+    verify_checksums(output)  # the head is covered like every other file
+    index = RetrievalIndex.load(output)
+    assert index.head is not None and index.head.languages == {"bash"} and len(index.codes) == 6
+    answer = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(output), "--strength", "0"])
+    assert answer.exit_code == 0 and answer.stdout == "wc -l file.txt\n"
+    for args, message in ((["--tune-retrieval", "python", "--index-from", str(data)], "masked"),
+                          (["--tune-retrieval", "perl", "--index-from", str(data)], "one of"),
+                          (["--tune-retrieval", "bash"], "needs --index-from")):
+        refused = invoke(runner, ["export", str(tiny_model), str(tmp_path / "bad"), *args])
+        assert refused.exit_code == 2 and message in refused.stderr, refused.output

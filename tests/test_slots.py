@@ -69,6 +69,8 @@ def test_bash_values_are_quoted_only_where_the_shell_would_split_them(code, expe
     ("old=$(date); echo $old ${old}", "my name", "old=$(date); echo $old ${old}"),  # not a name: left alone
     ("old=$(date); echo $old ${old}", "stamp", "stamp=$(date); echo $stamp ${stamp}"),
     ("awk '{print $1}' f", "3", "awk '{print $1}' f"),
+    ('echo -e "old"', "a\\tb", 'echo -e "a\\tb"'),  # in double quotes \t is read as written
+    ('echo "old"', "ends in \\", 'echo "ends in \\\\"'),  # ...but a final backslash would eat the quote
 ])
 def test_bash_values_mean_themselves_wherever_they_land(code, value, expected):
     import shlex
@@ -78,6 +80,12 @@ def test_bash_values_mean_themselves_wherever_they_land(code, value, expected):
     assert result == expected
     if "'" in value:  # the shell reads the value back as one piece of the sed script
         assert shlex.split(result)[1] == f"s/{value}/x/"
+
+
+def test_a_value_the_program_spells_out_as_words_is_spelled_out_again():
+    code = "watch -n1 ps -o pid -p 12"
+    assert transfer(code, 'run "ps -o pid -p 12" each second', 'run "ps -o pid -p 7" each second', "bash") == \
+        "watch -n1 ps -o pid -p 7"
 
 
 def test_globs_stay_bare_so_that_they_expand():
@@ -102,3 +110,14 @@ def test_only_requests_that_name_values_are_compared_with_masked_training_reques
     assert index.neighbours(query, "python", 1)[0][0][0] == "a()"  # the baseline: raw, always
     unmasked = RetrievalIndex(index.vectors, index.codes, index.langs, index.values)
     assert unmasked.neighbours(query, "python", 1, requests=["do it to `x`"])[0][0][0] == "a()"
+
+
+def test_equally_near_programs_come_in_training_order():
+    import torch
+
+    from cfgen.retrieval import RetrievalIndex
+
+    # One utterance with several programs gives equal similarities; the order must not depend on the sort.
+    codes = [f"echo {n}" for n in range(300)]
+    index = RetrievalIndex(torch.ones(300, 2), codes, ["bash"] * 300)
+    assert [code for code, _ in index.neighbours([torch.tensor([[1.0, 1.0]])], "bash", 300)[0]] == codes
