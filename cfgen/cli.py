@@ -323,7 +323,9 @@ def _method(generator, lang: str, steps: int, strength: float | None) -> str:
     strength = generator.effective_strength(strength, lang)
     if strength == 1.0:  # also every model without a retrieval index
         return f"{lang}: {steps} denoising steps from noise"
-    retrieved = "nearest training programs" + (", with the request's values" if generator.index.values else "")
+    index = generator.index
+    retrieved = "nearest training programs" + (" (retrieval head)" if index.head and lang in index.head.languages else "")
+    retrieved += ", with the request's values" if index.values else ""
     if strength == 0.0:
         return f"{lang}: {retrieved}, not edited"
     return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"

@@ -276,6 +276,12 @@ def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, 
     assert index.head is not None and index.head.languages == {"bash"} and len(index.codes) == 6
     answer = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(output), "--strength", "0"])
     assert answer.exit_code == 0 and answer.stdout == "wc -l file.txt\n"
+    from cfgen.cli import _method
+    from cfgen.generate import CodeGenerator
+
+    generator = CodeGenerator(output)  # the timing line says how each language was answered
+    assert "(retrieval head)" in _method(generator, "bash", 20, 0.0)
+    assert "(retrieval head)" not in _method(generator, "cf", 20, 0.0)
     for args, message in ((["--tune-retrieval", "python", "--index-from", str(data)], "masked"),
                           (["--tune-retrieval", "perl", "--index-from", str(data)], "one of"),
                           (["--tune-retrieval", "bash"], "needs --index-from")):
