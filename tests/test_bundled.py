@@ -98,3 +98,9 @@ def test_fresh_cli_run_prints_a_find_command(bundled):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("find ") and result.stdout.count("\n") == 1
     assert re.search(r"-[acm]time [+-]?3\b", result.stdout)  # an age test with the request's number of days
+
+
+def test_the_bundled_model_retrieves_bash_with_its_retrieval_head(bundled_generator):
+    index = bundled_generator.index
+    assert index.head is not None and index.head.languages == {"bash"}
+    assert len(index.tuned_vectors) == index.langs.count("bash")
