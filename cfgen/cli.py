@@ -324,7 +324,7 @@ def _method(generator, lang: str, steps: int, strength: float | None) -> str:
     if strength == 1.0:  # also every model without a retrieval index
         return f"{lang}: {steps} denoising steps from noise"
     index = generator.index
-    retrieved = "nearest training programs" + (" (retrieval head)" if index.head and lang in index.head.languages else "")
+    retrieved = "nearest training programs" + (" (retrieval head)" if index.tuned(lang) else "")
     retrieved += ", with the request's values" if index.values else ""
     if strength == 0.0:
         return f"{lang}: {retrieved}, not edited"

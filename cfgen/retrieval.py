@@ -105,17 +105,21 @@ class RetrievalIndex:
         if (lang, masked) not in self._matrices:
             rows = [i for i, l in enumerate(self.langs) if l == lang]
             if masked:
-                position = {row: n for n, row in enumerate(i for i, l in enumerate(self.langs) if l in self.masked)}
-                vectors = self.masked_vectors[[position[row] for row in rows]]
-            elif self._tuned(lang):
-                position = {row: n for n, row in enumerate(i for i, l in enumerate(self.langs) if l in self.head.languages)}
-                vectors = self._joined(self.vectors[rows], self.tuned_vectors[[position[row] for row in rows]])
+                vectors = self.masked_vectors[self._positions(rows, self.masked)]
+            elif self.tuned(lang):
+                vectors = self._joined(self.vectors[rows], self.tuned_vectors[self._positions(rows, self.head.languages)])
             else:
                 vectors = self.vectors[rows]
             self._matrices[lang, masked] = rows, vectors
         return self._matrices[lang, masked]
 
-    def _tuned(self, lang: str) -> bool:
+    def _positions(self, rows: list[int], languages: frozenset[str]) -> list[int]:
+        """Where `rows` sit among the rows of `languages` (how masked and tuned vectors are stored)."""
+        position = {row: n for n, row in enumerate(i for i, l in enumerate(self.langs) if l in languages)}
+        return [position[row] for row in rows]
+
+    def tuned(self, lang: str) -> bool:
+        """Whether a retrieval head serves this language."""
         return self.head is not None and lang in self.head.languages
 
     @staticmethod
@@ -137,7 +141,7 @@ class RetrievalIndex:
         if not rows:
             return [[] for _ in query_encodings]
         query_vectors = sentence_vectors(query_encodings)
-        if self._tuned(lang):
+        if self.tuned(lang):
             query_vectors = self._joined(query_vectors, self.head.vectors(query_encodings))
         similarity = query_vectors @ vectors.T  # (Q, N_lang)
         if any(masked):

@@ -20,7 +20,7 @@ import random
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 logger = logging.getLogger(__name__)
@@ -65,10 +65,11 @@ class RetrievalHead(nn.Module):
     def load(cls, path: Path) -> "RetrievalHead":
         from safetensors import safe_open
 
-        with safe_open(str(path), framework="pt") as handle:
+        with safe_open(str(path), framework="pt") as handle:  # one read: metadata and tensors
             metadata = handle.metadata() or {}
+            state = {name: handle.get_tensor(name).float() for name in handle.keys()}
         head = cls(int(metadata["dim"]), frozenset(json.loads(metadata["languages"])))
-        head.load_state_dict({name: value.float() for name, value in load_file(str(path)).items()})
+        head.load_state_dict(state)
         return head.eval()
 
 
