@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 from cfgen.ranking import RankedCandidate, rank
-
-MAX_QUERY_CHARS = 2000  # the encoder reads 128 tokens; longer text only costs time
 
 
 @dataclass

@@ -54,20 +54,28 @@ def _unflatten_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
 
 
 def save_checkpoint(run_directory: Path, step: int, model_state: dict, optimizer_state: dict, info: dict) -> Path:
+    """Write checkpoint `step` under a temporary name, then rename it into place; CheckpointError if it cannot be
+    written (disk full, say), with nothing left behind."""
     root = Path(run_directory) / DIRECTORY
-    root.mkdir(parents=True, exist_ok=True)
     final = root / _checkpoint_name(step)
     temporary = root / f".tmp-{_checkpoint_name(step)}-{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    save_file({k: v.detach().contiguous().cpu() for k, v in model_state.items()}, str(temporary / "model.safetensors"))
-    optimizer_tensors, optimizer_meta = _flatten_optimizer(optimizer_state)
-    save_file(optimizer_tensors, str(temporary / "optimizer.safetensors"))
-    state = {"step": step, "optimizer": optimizer_meta, **info}
-    (temporary / "state.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(temporary, final)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(temporary, ignore_errors=True)
+        temporary.mkdir()
+        save_file({k: v.detach().contiguous().cpu() for k, v in model_state.items()}, str(temporary / "model.safetensors"))
+        optimizer_tensors, optimizer_meta = _flatten_optimizer(optimizer_state)
+        save_file(optimizer_tensors, str(temporary / "optimizer.safetensors"))
+        state = {"step": step, "optimizer": optimizer_meta, **info}
+        (temporary / "state.json").write_text(json.dumps(state, indent=2), encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(temporary, final)
+    except (OSError, SafetensorError) as error:
+        shutil.rmtree(temporary, ignore_errors=True)
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        raise CheckpointError(f"cannot write the checkpoint of step {step} in {root} ({reason}); "
+                              "free some space and continue with --resume") from None
     for old in list_checkpoints(run_directory)[:-KEEP]:
         shutil.rmtree(old, ignore_errors=True)
     return final
@@ -79,6 +87,6 @@ def load_checkpoint(path: Path) -> tuple[dict, dict, dict]:
         info = json.loads((path / "state.json").read_text(encoding="utf-8"))
         model_state = load_file(str(path / "model.safetensors"))
         optimizer_state = _unflatten_optimizer(load_file(str(path / "optimizer.safetensors")), info.pop("optimizer"))
-    except (OSError, ValueError, KeyError, SafetensorError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, SafetensorError) as error:
         raise CheckpointError(f"checkpoint {path} is corrupt ({error}); delete it to resume from an older one") from None
     return model_state, optimizer_state, info

@@ -1,5 +1,6 @@
-"""The command line. The only module that imports typer or rich; torch and the
-model code are imported inside commands, so `--help` and completion stay fast."""
+"""The command line: argument declarations and calls. With render.py the only
+modules importing typer or rich; torch and the model code are imported inside
+commands, so `--help` and completion stay fast."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
-from cfgen.errors import CfgenError
+from cfgen.errors import CfgenError, exit_codes_help
+from cfgen.render import error as print_error
+from cfgen.render import info, stderr, warning
 
 app = typer.Typer(
     name="cfgen",
@@ -22,8 +24,11 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True, soft_wrap=True)
 _state = {"debug": False}
+MAX_CANDIDATES = 100  # -n bound: memory grows with it (CF: ~1 MB a candidate)
+MAX_SEED = 2**63 - 1
+DEVICES = ("auto", "cpu", "cuda")
+EXIT_CODES_HELP = exit_codes_help()
 
 
 @app.callback()
@@ -44,19 +49,54 @@ def _options(
 
 @contextlib.contextmanager
 def _user_errors():
-    """Known failures become one line on stderr and their exit code."""
+    """Every failure becomes one line on stderr and its exit code (errors.EXIT_CODES); --debug re-raises."""
     try:
         yield
-    except CfgenError as error:
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
         if _state["debug"]:
             raise
-        stderr.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(error.exit_code) from None
-    except ValueError as error:  # bad option values caught by our config classes
+        print_error("interrupted")
+        raise typer.Exit(130) from None
+    except CfgenError as failure:
         if _state["debug"]:
             raise
-        stderr.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+        print_error(str(failure))
+        raise typer.Exit(failure.exit_code) from None
+    except OSError as failure:  # file names too long, permissions, disk full
+        if _state["debug"]:
+            raise
+        where = f" ({failure.filename})" if getattr(failure, "filename", None) else ""
+        print_error(f"{failure.strerror or failure}{where}"[:400])
+        raise typer.Exit(1) from None
+    except (MemoryError, RecursionError) as failure:
+        if _state["debug"]:
+            raise
+        print_error(f"out of {'memory' if isinstance(failure, MemoryError) else 'stack'}; try a smaller input")
+        raise typer.Exit(1) from None
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print_error(message)
+    raise typer.Exit(code)
+
+
+def _check_options(lang: str | None = None, device: str | None = None, seed: int | None = None,
+                   n: int | None = None, steps: int | None = None) -> None:
+    """One place for the option checks every command shares; each failure is bad usage (exit 2)."""
+    from cfgen import LANGUAGES
+
+    if lang is not None and lang not in LANGUAGES:
+        _fail(f"unknown language {lang[:40]!r}; choose one of {', '.join(LANGUAGES)}")
+    if device is not None and device not in DEVICES:
+        _fail(f"unknown device {device[:40]!r}; choose one of {', '.join(DEVICES)}")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        _fail(f"--seed must be from 0 to {MAX_SEED}")
+    if n is not None and not 1 <= n <= MAX_CANDIDATES:
+        _fail(f"-n must be from 1 to {MAX_CANDIDATES}")
+    if steps is not None and not 1 <= steps <= 1200:
+        _fail("--steps must be between 1 and 1200")
 
 
 @app.command()
@@ -80,6 +120,7 @@ def train(
     max_snippets: int = typer.Option(0, min=0, help="Pre-training: at most this many snippets per language (0: all)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     max_shard_size: str = typer.Option("16MB", help="Largest weights file written."),
+    overwrite: bool = typer.Option(False, help="Replace an earlier cfgen model or run in the output folder (other files are never touched)."),
 ) -> None:
     """Pre-train or fine-tune a model; the output directory is a model directory."""
     from cfgen.config import TrainConfig
@@ -87,9 +128,12 @@ def train(
     from cfgen.train import DataSources, TrainRequest
 
     with _user_errors():
-        from cfgen.data import check_language
-
-        languages = tuple(check_language(name.strip()) for name in lang.split(",") if name.strip())
+        languages = tuple(name.strip() for name in lang.split(",") if name.strip())
+        for name in languages:
+            _check_options(lang=name)
+        _check_options(device=device, seed=seed)
+        if len(output) > 255:
+            _fail("the run name or folder is longer than 255 characters")
         config = TrainConfig(
             stage=stage, steps=steps, batch_size=batch_size, learning_rate=lr, warmup_steps=warmup, seed=seed,
             checkpoint_every=checkpoint_every, eval_every=eval_every,
@@ -103,16 +147,15 @@ def train(
             output_dir=run_path(output), train=config,
             sources=DataSources(data_dir=data, pair_files=list(pairs), languages=languages, max_snippets=max_snippets),
             size=size, vocab_size=vocab_size, init=init_directory, resume=resume, device=device,
-            max_shard_size=max_shard_size,
+            max_shard_size=max_shard_size, overwrite=overwrite,
         )
         result = _train_with_progress(request)
         if os.environ.get("RANK", "0") != "0":
             return  # under torchrun only rank 0 reports
-        stderr.print(
+        info(
             f"trained {result.steps} steps on {result.examples} examples ({result.skipped} skipped as too long); "
             f"loss {result.final_loss:.3f}" + (f", dev loss {result.dev_loss:.3f}" if result.dev_loss is not None else "")
-            + f"; model in {result.output_dir}",
-            highlight=False,
+            + f"; model in {result.output_dir}"
         )
 
 
@@ -134,9 +177,9 @@ def _train_with_progress(request):
             if report.dev_loss is not None:
                 last_dev[0] = f"{report.dev_loss:.3f}"
             if not stderr.is_terminal and (report.dev_loss is not None or report.step % 50 == 0):
-                stderr.print(  # a log line instead of a bar when stderr is a file
+                info(  # a log line instead of a bar when stderr is a file
                     f"step {report.step}/{report.total} loss {report.loss:.4f} dev {last_dev[0]} "
-                    f"{report.tokens_per_second:,.0f} tok/s", highlight=False,
+                    f"{report.tokens_per_second:,.0f} tok/s"
                 )
             progress.update(
                 task, completed=report.step, loss=f"{report.loss:.3f}", dev=last_dev[0],
@@ -147,17 +190,6 @@ def _train_with_progress(request):
 
 
 # -- generating ------------------------------------------------------------------------
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 runtime failure; 2 bad usage or input; 3 model not available "
-    "(missing, corrupt, unknown revision, offline cache miss); 4 network failure; "
-    "5 some batch lines rejected (the rest answered); 130 interrupted."
-)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    stderr.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _checked_query(query: str) -> str:
@@ -170,151 +202,86 @@ def _checked_query(query: str) -> str:
     if not query.strip():
         _fail("the query is empty; say what the code should do, e.g. cfgen \"list files older than 3 days\"")
     if len(query) > MAX_QUERY_CHARS:
-        stderr.print(f"[yellow]warning:[/yellow] query truncated to {MAX_QUERY_CHARS} characters", highlight=False)
+        warning(f"query truncated to {MAX_QUERY_CHARS} characters")
         query = query[:MAX_QUERY_CHARS]
     return query.strip()
 
 
-def _parse_batch(data: bytes, default_lang: str, default_table):
-    """Requests from stdin lines (plain text or JSON objects) and a message per rejected line."""
-    import json
+def _read_table(table: Optional[Path]) -> list | None:
+    if table is None:
+        return None
+    from cfgen.languages.cf import CFError, read_table
 
-    from cfgen import LANGUAGES
-    from cfgen.answer import MAX_QUERY_CHARS, Request
-
-    requests, problems = [], []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        try:
-            line = raw.decode("utf-8").strip()
-        except UnicodeDecodeError:
-            problems.append(f"line {number}: not valid UTF-8")
-            continue
-        if not line:
-            continue
-        query, lang, table = line, default_lang, default_table
-        if line.startswith("{"):
-            try:
-                item = json.loads(line)
-                query, lang = str(item["query"]), str(item.get("lang", default_lang))
-                table = item.get("table", default_table)
-                if table is not None and not (isinstance(table, list) and table and all(isinstance(r, list) for r in table)):
-                    raise ValueError("table must be a list of rows, header first")
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-                problems.append(f"line {number}: malformed JSON request ({error})")
-                continue
-        if lang not in LANGUAGES:
-            problems.append(f"line {number}: unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-            continue
-        if not query.strip():
-            problems.append(f"line {number}: empty query")
-            continue
-        requests.append(Request(query.strip()[:MAX_QUERY_CHARS], lang, table, number))
-    return requests, problems
+    try:
+        if not table.is_file():
+            _fail(f"table file not found: {table}")
+        return read_table(table)
+    except (CFError, OSError, UnicodeDecodeError) as failure:
+        _fail(f"cannot read the table {table}: {failure}"[:400])
 
 
-def _load_generator(model: Optional[str], device: str):
+def _load_generator(model: Optional[str], device: str, allow_unverified: bool = False):
     from cfgen.generate import CodeGenerator
     from cfgen.hub import default_model_directory, resolve_model_directory
     from cfgen.train import select_device
 
     directory = resolve_model_directory(model) if model else default_model_directory()
-    return CodeGenerator(directory, device=select_device(device)), directory
+    return CodeGenerator(directory, device=select_device(device), verify=not allow_unverified), directory
 
 
-def _print_answers(answers, as_json: bool, shown: Optional[int], elapsed: float, how: str) -> None:
-    import json
-
-    out = Console(highlight=False, soft_wrap=True)
-    if as_json:
-        for answer in answers:
-            sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
-        return
-    if not out.is_terminal:  # piped: code only, so `cfgen "…" | sh` and $(cfgen "…") work
-        for answer in answers:
-            codes = [c.code for c in answer.candidates][: shown or 1]
-            sys.stdout.write("\n".join(codes or [""]) + "\n")
-        return
-    from rich.syntax import Syntax
-    from rich.table import Table
-
-    lexers = {"bash": "bash", "python": "python", "cf": "text"}
-    for answer in answers:
-        table = Table(title=answer.request.query, title_justify="left", expand=False)
-        for column in ("#", "code", "score", "check", "risks"):
-            table.add_column(column, overflow="fold")
-        with_rows = bool(answer.rows)
-        if with_rows:
-            table.add_column("rows")
-        for rank_number, candidate in enumerate(answer.candidates[: shown or len(answer.candidates)], start=1):
-            check = "[green]ok[/green]" if candidate.valid else f"[red]{candidate.check}[/red]"
-            risks = "[bold red]" + ", ".join(candidate.risks) + "[/bold red]" if candidate.risks else ""
-            cells = [str(rank_number), Syntax(candidate.code, lexers[answer.request.lang], word_wrap=True),
-                     f"{candidate.score:.3f}", check, risks]
-            if with_rows:
-                rows = answer.rows[rank_number - 1]
-                cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")
-            table.add_row(*cells)
-        out.print(table)
-    stderr.print(f"[dim]{len(answers)} request(s) in {elapsed:.2f} s ({how}). "
-                 "cfgen never runs what it writes: read before you run.[/dim]")
+ALLOW_UNVERIFIED = typer.Option(False, "--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")
 
 
 @app.command(epilog=EXIT_CODES_HELP)
 def generate(
     query: Optional[str] = typer.Argument(None, help="What the code should do. '-' or none (with piped stdin): one request per line."),
     lang: str = typer.Option("bash", "--lang", "-l", help="bash, python or cf.", autocompletion=lambda: ["bash", "python", "cf"]),
-    n: Optional[int] = typer.Option(None, "-n", help="Candidates to show (default 5 on a terminal, 1 when piped)."),
-    steps: Optional[int] = typer.Option(None, help="Denoising steps (1-1200; default: the model's)."),
-    seed: int = typer.Option(0, help="Seed of the noise draws."),
+    n: Optional[int] = typer.Option(None, "-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped)."),
+    steps: Optional[int] = typer.Option(None, help="Denoising steps (1-1200; default 20)."),
+    seed: int = typer.Option(0, help=f"Seed of the noise draws (0-{MAX_SEED})."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, trained run name, or Hub repo[@revision]."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     table: Optional[Path] = typer.Option(None, help="CSV table (cf): ground columns in its header and show selected rows."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per request, one per line."),
     strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: per language)."),
+    allow_invalid: bool = typer.Option(False, "--allow-invalid", help="Piped: print candidates that fail their syntax check too."),
+    allow_unverified: bool = ALLOW_UNVERIFIED,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
     import time
 
-    from cfgen import LANGUAGES
+    from cfgen.generate import DEFAULT_STEPS
+    from cfgen.output import Output
 
-    if lang not in LANGUAGES:
-        _fail(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-    if n is not None and n < 1:
-        _fail("-n must be at least 1")
-    if steps is not None and not 1 <= steps <= 1200:
-        _fail("--steps must be between 1 and 1200")
+    _check_options(lang=lang, device=device, seed=seed, n=n, steps=steps)
     with _user_errors():
-        from cfgen.answer import Request, answer_all
-        from cfgen.generate import DEFAULT_STEPS
-
-        rows = None
-        if table is not None:
-            from cfgen.languages.cf import CFError, read_table
-
-            if not table.is_file():
-                _fail(f"table file not found: {table}")
-            try:
-                rows = read_table(table)
-            except (CFError, OSError, UnicodeDecodeError) as error:
-                _fail(f"cannot read the table {table}: {error}")
-        problems: list[str] = []
-        if query is None or query == "-":
-            if sys.stdin.isatty():
-                _fail("no query: give one as an argument, or pipe one per line")
-            requests, problems = _parse_batch(sys.stdin.buffer.read(), lang, rows)
-            for problem in problems:
-                stderr.print(f"[red]error:[/red] {problem}", highlight=False)
-        else:
-            requests = [Request(_checked_query(query), lang, rows)]
-        if not requests:
-            raise typer.Exit(5 if problems else 2)
-        generator, _ = _load_generator(model, device)
+        rows = _read_table(table)
+        batch = query is None or query == "-"
+        if batch and sys.stdin.isatty():
+            _fail("no query: give one as an argument, or pipe one per line")
+        single = None if batch else _checked_query(query)
+        output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch)
+        load = lambda: _load_generator(model, device, allow_unverified)[0]  # noqa: E731
         steps = steps or DEFAULT_STEPS
         started = time.perf_counter()
-        answers = _answer_with_progress(generator, requests, max(n or 5, 5), steps, seed, strength)
-        how = "; ".join(_method(generator, lang_, steps, strength) for lang_ in dict.fromkeys(r.lang for r in requests))
-        _print_answers(answers, as_json, n, time.perf_counter() - started, how)
-        if problems:
+        if batch:
+            from cfgen.batch import read_windows
+
+            summary = output.stream(read_windows(sys.stdin.buffer, lang, rows), load, max(n or 5, 5), steps, seed,
+                                    strength)
+        else:
+            from cfgen.answer import Request
+
+            summary = output.stream([[Request(single, lang, rows)]], load, max(n or 5, 5), steps, seed, strength)
+        if summary.requests == 0:
+            _fail("no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty")
+        if output.terminal:
+            how = "; ".join(_method(output.generator, name, steps, strength) for name in summary.languages)
+            from cfgen.render import note
+
+            note(f"{summary.requests} request(s) in {time.perf_counter() - started:.2f} s ({how}). "
+                 "cfgen never runs what it writes: read before you run.")
+        if summary.rejected:
             raise typer.Exit(5)
 
 
@@ -331,17 +298,6 @@ def _method(generator, lang: str, steps: int, strength: float | None) -> str:
     return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"
 
 
-def _answer_with_progress(generator, requests, num_candidates, steps, seed, strength):
-    from rich.progress import Progress
-
-    from cfgen.answer import answer_all
-
-    with Progress(console=stderr, disable=not stderr.is_terminal or len(requests) < 2, transient=True) as progress:
-        task = progress.add_task("generating", total=len(requests))
-        return answer_all(generator, requests, num_candidates, steps, seed, lambda k: progress.advance(task, k),
-                          strength=strength)
-
-
 # -- evaluation ----------------------------------------------------------------------------
 
 
@@ -351,30 +307,32 @@ def evaluate_command(
     lang: str = typer.Option(..., "--lang", "-l", help="bash, python or cf.", autocompletion=lambda: ["bash", "python", "cf"]),
     split: str = typer.Option("dev", help="Which split to score."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to score (default: the bundled one)."),
-    n: int = typer.Option(5, "-n", min=1, help="Candidates per item."),
-    steps: Optional[int] = typer.Option(None, min=1, max=1200, help="Denoising steps."),
-    seed: int = typer.Option(0, help="Seed of the noise draws."),
+    n: int = typer.Option(5, "-n", help=f"Candidates per item (1-{MAX_CANDIDATES})."),
+    steps: Optional[int] = typer.Option(None, help="Denoising steps (1-1200; default 20)."),
+    seed: int = typer.Option(0, help=f"Seed of the noise draws (0-{MAX_SEED})."),
     limit: int = typer.Option(0, min=0, help="Score only the first N items (0: all)."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     report: Optional[Path] = typer.Option(None, help="Write every figure and per-item candidates to this JSON file."),
     strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Retrieval-guided start (see generate --help)."),
+    allow_unverified: bool = ALLOW_UNVERIFIED,
 ) -> None:
     """Score a model on a benchmark file with the paper's metrics."""
     import json
 
+    from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
+    _check_options(lang=lang, device=device, seed=seed, n=n, steps=steps)
     with _user_errors():
-        from cfgen.data import check_language, load_benchmark
+        from cfgen.data import load_benchmark
         from cfgen.evaluate import evaluate
         from cfgen.generate import DEFAULT_STEPS
         from cfgen.ranking import rank
 
-        check_language(lang)
         items = load_benchmark(file, split, lang)
         items = items[:limit] if limit else items
-        generator, directory = _load_generator(model, device)
+        generator, directory = _load_generator(model, device, allow_unverified)
         steps = steps or DEFAULT_STEPS
 
         def predict(queries):
@@ -394,7 +352,7 @@ def evaluate_command(
                 table.add_row(key, f"{value:.3f}")
         Console().print(table)
         if "note" in figures:
-            stderr.print(figures["note"], highlight=False)
+            info(figures["note"])
         if report is not None:
             report.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
 
@@ -406,14 +364,12 @@ def evaluate_command(
 def pull(spec: str = typer.Argument(..., help="Hub repo id, optionally @revision (branch, tag or commit).")) -> None:
     """Download a model into the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN apply) and verify it."""
     with _user_errors():
-        from cfgen.errors import ModelNotAvailableError
+        from cfgen.hub import parse_repo_spec
         from cfgen.hub import pull as pull_model
 
-        repo_id, _, revision = spec.partition("@")
-        if repo_id.count("/") != 1:
-            raise ModelNotAvailableError(f"{spec!r} is not a Hub repo id (owner/name[@revision])")
-        directory = pull_model(repo_id, revision or None, progress=stderr.is_terminal)
-        stderr.print(f"{spec} is ready at {directory}", highlight=False)
+        repo_id, revision = parse_repo_spec(spec)
+        directory = pull_model(repo_id, revision, progress=stderr.is_terminal)
+        info(f"{spec} is ready at {directory}")
 
 
 @app.command()
@@ -426,25 +382,35 @@ def export(
     strength: List[str] = typer.Option([], help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's)."),
     tune_retrieval: List[str] = typer.Option([], help="LANG: train a retrieval head for this language on the --index-from train split (repeatable)."),
     tune_steps: int = typer.Option(300, min=1, help="Training steps of the retrieval head."),
+    overwrite: bool = typer.Option(False, help="Replace an earlier cfgen model in OUTPUT (other files are never touched)."),
+    allow_unverified: bool = ALLOW_UNVERIFIED,
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     with _user_errors():
+        from cfgen.bundle import RunLock, check_output_folder, load_model, model_size_mb, reading, save_model
         from cfgen.generate import load_strengths
-        from cfgen.hub import load_model, model_size_mb, resolve_model_directory, save_model
+        from cfgen.hub import resolve_model_directory
         from cfgen.retrieval import RetrievalIndex
 
-        source = resolve_model_directory(model)
-        strengths = {**load_strengths(source), **_parse_strengths(strength)}
-        network, tokenizer = load_model(source)
         tuned = _parse_tuned_languages(tune_retrieval, index_from)
+        parsed_strengths = _parse_strengths(strength)
+        check_output_folder(output, overwrite)
+        source = resolve_model_directory(model)
+        if source.resolve() == output.resolve():
+            _fail("export writes a copy: choose an output folder other than the model's own")
+        with reading(source):
+            strengths = {**load_strengths(source), **parsed_strengths}
+            network, tokenizer = load_model(source, verify=not allow_unverified)
+            index = None if index_from is not None else RetrievalIndex.load(source)
         if index_from is not None:
             from cfgen.train import DataSources, build_index
 
             index = build_index(DataSources(data_dir=index_from), tuned, tune_steps)
-        else:
-            index = RetrievalIndex.load(source)
-        save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index, strengths=strengths)
-        stderr.print(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})", highlight=False)
+        with RunLock(output):
+            check_output_folder(output, overwrite)  # again, now that no other writer can be at work there
+            save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index,
+                       strengths=strengths)
+        info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")
 
 
 def _parse_tuned_languages(languages: list[str], index_from: Optional[Path]) -> frozenset[str]:
@@ -482,7 +448,11 @@ def _parse_strengths(values: list[str]) -> dict[str, float]:
 @app.command()
 def models() -> None:
     """List the bundled model, models in the Hugging Face cache, and models trained here."""
+    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from cfgen.render import printable
 
     with _user_errors():
         from cfgen.hub import list_models
@@ -497,7 +467,8 @@ def models() -> None:
         for column in ("name", "source", "revision", "size", "path"):
             table.add_column(column, overflow="fold")
         for m in found:
-            table.add_row(m["name"], m["source"], m["revision"], f"{m['size_mb']:.1f} MB", m["path"])
+            cells = (m["name"], m["source"], m["revision"], f"{m['size_mb']:.1f} MB", m["path"])
+            table.add_row(*(Text(printable(cell)) for cell in cells))
         out.print(table)
 
 
@@ -526,4 +497,10 @@ def main() -> None:
     if any(key.startswith("_CFGEN_COMPLETE") for key in os.environ):
         app(prog_name="cfgen")  # shell completion: leave the arguments alone
         return
-    app(args=_with_default_command(sys.argv[1:]), prog_name="cfgen")
+    try:
+        app(args=_with_default_command(sys.argv[1:]), prog_name="cfgen")
+    except Exception as failure:  # a failure no command foresaw: still one line, unless --debug
+        if "--debug" in sys.argv[1:]:
+            raise
+        print_error(f"internal error ({type(failure).__name__}: {str(failure)[:200]}); --debug shows the traceback")
+        sys.exit(1)

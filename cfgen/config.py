@@ -35,6 +35,10 @@ class ModelConfig:
     sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
 
     def __post_init__(self) -> None:
+        _check_types(self, MODEL_LIMITS)
+        if not isinstance(self.sample_lengths, dict) or not all(
+                isinstance(k, str) and type(v) is int for k, v in self.sample_lengths.items()):
+            raise ValueError("sample_lengths must map language names to whole numbers")
         if self.width % self.heads:
             raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
         for lang, length in self.sample_lengths.items():
@@ -63,12 +67,36 @@ class TrainConfig:
             raise ValueError("steps and batch size must be positive")
 
 
+# Bounds on a model's shape: a config.json outside them is refused before
+# anything is allocated (a width of 2**20 would ask for terabytes).
+MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
+    "vocab_size": (int, 8, 1_000_000), "latent_dim": (int, 1, 4096), "width": (int, 1, 8192), "heads": (int, 1, 256),
+    "denoiser_layers": (int, 0, 128), "decoder_layers": (int, 0, 128), "ffn_multiplier": (int, 1, 16),
+    "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
+    "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "schedule": (str, 0, 0),
+}
+
+
+def _check_types(config, limits: dict[str, tuple[type, float, float]]) -> None:
+    """Each field of the expected type (bool is not a number here) and within its bounds."""
+    for name, (kind, low, high) in limits.items():
+        value = getattr(config, name)
+        if kind is float and type(value) is int:
+            value = float(value)
+        if type(value) is not kind:
+            raise ValueError(f"{name} must be {kind.__name__}, got {value!r:.40}")
+        if kind in (int, float) and not low <= value <= high:
+            raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value}")
+
+
 def to_json(config) -> str:
     return json.dumps(asdict(config), indent=2, sort_keys=True)
 
 
 def from_dict(cls, data: dict):
-    """Build `cls` from a dict, ignoring keys it does not know (older/newer files)."""
+    """Build `cls` from a dict, ignoring keys it does not know (older/newer files); ValueError if it is no dict."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     known = {f.name for f in fields(cls)}
     return cls(**{key: value for key, value in data.items() if key in known})
 

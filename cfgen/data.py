@@ -10,6 +10,7 @@ import ast
 import functools
 import hashlib
 import json
+import logging
 import random
 import re
 import sysconfig
@@ -20,8 +21,11 @@ from typing import Any
 from cfgen import LANGUAGES
 from cfgen.errors import DataError
 
+logger = logging.getLogger(__name__)
+
 BENCHMARK_FILES = {"bash": "BashBenchmarks.json", "python": "PythonBenchmarks.json", "cf": "CFRuleBenchmarks.json"}
 SNIPPET_FILES = {"bash": "BashSnippets.txt", "cf": "ConditionalFormattingSnippets.txt"}
+MAX_NL_CHARS = 2000  # the encoder reads 128 tokens; longer text only costs time
 MASK = "[MASK]"  # the NL encoder's mask token, written into code for CPD
 
 
@@ -86,21 +90,35 @@ def parse_table(data: Any) -> list | None:
 
 
 def load_pairs_jsonl(path: Path) -> list[Pair]:
-    """A user's own data: one {"nl", "code", "lang"} object per line."""
-    pairs = []
+    """A user's own data: one {"nl", "code", "lang"} object of strings per line.
+
+    Pairs longer than a request or a program can be (MAX_NL_CHARS, MAX_CODE_CHARS)
+    are skipped, with a count, before anything tokenises them.
+    """
+    from cfgen.languages import MAX_CODE_CHARS
+
+    pairs, too_long = [], 0
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            pair = Pair(str(item["nl"]).strip(), str(item["code"]).strip(), str(item["lang"]))
-        except (json.JSONDecodeError, TypeError, KeyError):
+            nl, code, lang = item["nl"], item["code"], item["lang"]
+        except (json.JSONDecodeError, RecursionError, TypeError, KeyError):
             raise DataError(f"{path}:{number}: expected a JSON object with nl, code and lang") from None
-        check_language(pair.lang)
-        if pair.nl and pair.code:
-            pairs.append(pair)
+        if not all(isinstance(value, str) for value in (nl, code, lang)):
+            raise DataError(f"{path}:{number}: nl, code and lang must be text")
+        check_language(lang)
+        if len(nl) > MAX_NL_CHARS or len(code) > MAX_CODE_CHARS:
+            too_long += 1
+            continue
+        if nl.strip() and code.strip():
+            pairs.append(Pair(nl.strip(), code.strip(), lang))
+    if too_long:
+        logger.warning("%s: skipped %d pairs longer than %d characters of text or %d of code",
+                       path, too_long, MAX_NL_CHARS, MAX_CODE_CHARS)
     if not pairs:
-        raise DataError(f"{path} holds no pairs")
+        raise DataError(f"{path} holds no pairs" + (" short enough to train on" if too_long else ""))
     return pairs
 
 

@@ -1,7 +1,25 @@
 """Exceptions that the command line turns into one line on stderr.
 
-Each carries the exit code it maps to, so the CLI needs no lookup table.
+Each carries the exit code it maps to; `EXIT_CODES` is the one table of what
+each code means, from which the CLI's help text is written.
 """
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "runtime failure (bad data file, corrupt checkpoint, disk full, run folder in use)",
+    2: "bad usage or input (empty query, unknown --lang or --device, bad Hub id, no requests on stdin)",
+    3: "model not available (no bundled model, no such directory or run, missing file)",
+    4: "network failure (Hub unreachable or not answering, download broke off: run again to resume)",
+    5: "some batch lines rejected (the others were answered)",
+    6: "corrupt or unverifiable model files (checksum mismatch, no checksums.json, truncated or malformed file)",
+    7: "unknown Hub repository or revision",
+    8: "offline (HF_HUB_OFFLINE=1) and the model is not in the cache",
+    130: "interrupted (training saved a checkpoint first; batch answers so far were written)",
+}
+
+
+def exit_codes_help() -> str:
+    return "Exit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()) + "."
 
 
 class CfgenError(Exception):
@@ -10,12 +28,22 @@ class CfgenError(Exception):
     exit_code = 1
 
 
+class UsageError(CfgenError):
+    """Bad usage or input: an option value, a Hub id, an empty batch."""
+
+    exit_code = 2
+
+
 class DataError(CfgenError):
     """A data file is missing, malformed or empty."""
 
 
+class RunInUseError(CfgenError):
+    """Another cfgen process holds this run folder."""
+
+
 class ModelNotAvailableError(CfgenError):
-    """No model could be found or loaded (missing, corrupt or mismatched)."""
+    """No model could be found or loaded (missing or mismatched)."""
 
     exit_code = 3
 
@@ -25,17 +53,17 @@ class EncoderError(ModelNotAvailableError):
 
 
 class CheckpointError(CfgenError):
-    """A training checkpoint is corrupt or does not match the run."""
+    """A training checkpoint is corrupt, cannot be written, or does not match the run."""
 
 
 class NetworkError(CfgenError):
-    """The Hub could not be reached, or a download broke off."""
+    """The Hub could not be reached, did not answer, or a download broke off."""
 
     exit_code = 4
 
 
 class CorruptModelError(ModelNotAvailableError):
-    """Model files are truncated or do not match their hashes."""
+    """Model files are truncated, malformed, unverifiable or do not match their hashes."""
 
     exit_code = 6
 
@@ -50,3 +78,9 @@ class OfflineCacheMissError(ModelNotAvailableError):
     """Offline (HF_HUB_OFFLINE) and the model is not in the cache."""
 
     exit_code = 8
+
+
+class Interrupted(CfgenError):
+    """Ctrl-C: what could be kept was kept."""
+
+    exit_code = 130

@@ -10,7 +10,7 @@ import torch
 
 from cfgen.data import check_language
 from cfgen.diffusion import GaussianDiffusion
-from cfgen.hub import GENERATION_CONFIG
+from cfgen.bundle import GENERATION_CONFIG, read_json, reading
 from cfgen.languages import get_language
 from cfgen.sampler import sample
 
@@ -24,8 +24,6 @@ FALLBACK_STRENGTH = 0.1
 
 def load_strengths(model_directory: Path) -> dict[str, float]:
     """Per-language default strengths of a model: its generation_config.json, else the fallback."""
-    import json
-
     from cfgen import LANGUAGES
     from cfgen.errors import CorruptModelError
 
@@ -33,8 +31,8 @@ def load_strengths(model_directory: Path) -> dict[str, float]:
     chosen = {}
     if path.is_file():
         try:
-            chosen = json.loads(path.read_text(encoding="utf-8"))["strength"]
-            if not all(lang in LANGUAGES and 0.0 <= float(v) <= 1.0 for lang, v in chosen.items()):
+            chosen = read_json(path)["strength"]
+            if not all(lang in LANGUAGES and type(v) in (int, float) and 0.0 <= v <= 1.0 for lang, v in chosen.items()):
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError):
             raise CorruptModelError(f"{path} is not a valid generation config") from None
@@ -58,17 +56,18 @@ def shared_encoder(device: str):
 
 
 class CodeGenerator:
-    def __init__(self, model_directory: Path, device: str = "cpu", encoder=None) -> None:
-        from cfgen.hub import load_model
-
+    def __init__(self, model_directory: Path, device: str = "cpu", encoder=None, verify: bool = True) -> None:
+        """Load a model directory (verified against its checksums unless `verify` is False) as one consistent whole."""
+        from cfgen.bundle import load_model
         from cfgen.retrieval import RetrievalIndex
 
         self.device = device
-        self.network, self.tokenizer = load_model(model_directory, device)
+        with reading(model_directory):
+            self.network, self.tokenizer = load_model(model_directory, device, verify=verify)
+            self.index = RetrievalIndex.load(model_directory)  # None: no retrieval guidance available
+            self.strengths = load_strengths(model_directory)
         self.diffusion = GaussianDiffusion(self.network.config.diffusion_steps, self.network.config.schedule)
         self.encoder = encoder or shared_encoder(device)
-        self.index = RetrievalIndex.load(model_directory)  # None: no retrieval guidance available
-        self.strengths = load_strengths(model_directory)
 
     def generate(
         self,

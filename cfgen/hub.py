@@ -1,33 +1,34 @@
-"""Model specs -> local model directories, and loading/saving those directories.
+"""Model specs -> local model directories (bundled, a path, a trained run, a Hub repo@revision).
 
-A model directory is the Hugging Face layout: `config.json`,
-`model.safetensors` (or shards plus `model.safetensors.index.json`) and
-`tokenizer.json`. A spec is a local directory or a Hub repo id with an
-optional `@revision`; downloads go through huggingface_hub and its cache.
+Downloads go through huggingface_hub and its cache, with a timeout on every
+request, and every downloaded file a model loads is checked against its
+content address (SHA-256 for LFS files, the git blob id for the others) and
+then against the model's own checksums.json before it is reported ready; a
+file that fails is removed from the cache and fetched once more.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 import os
-import shutil
-import tempfile
+import re
 from pathlib import Path
 
+from cfgen.bundle import CONFIG, LOADED, model_size_mb, verify_checksums
 from cfgen.errors import (
     CorruptModelError,
     ModelNotAvailableError,
     NetworkError,
     OfflineCacheMissError,
     UnknownModelError,
+    UsageError,
 )
 
 logger = logging.getLogger(__name__)
 
-GENERATION_CONFIG = "generation_config.json"  # default edit strengths per language, chosen on dev
-MODEL_FILES = ["config.json", "*.safetensors", "model.safetensors.index.json", "tokenizer.json", "checksums.json",
-               "generation_config.json", "retrieval/*"]
+MODEL_FILES = [*LOADED, "checksums.json"]
+TIMEOUT_SECONDS = 10.0  # per connect/read; HF_HUB_DOWNLOAD_TIMEOUT or HF_HUB_ETAG_TIMEOUT raise or lower it
 
 
 def bundled_directory() -> Path:
@@ -45,40 +46,106 @@ def default_model_directory() -> Path:
     return directory
 
 
+def _is_directory(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system is no directory
+        return False
+
+
 def resolve_model_directory(spec: str | os.PathLike) -> Path:
     """A local directory as is; a bare name as a `cfgen train` run; `owner/name[@revision]` through the Hub cache."""
     local = Path(spec).expanduser()
-    if local.is_dir():
+    if _is_directory(local):
         return local
     spec = str(spec)
     if "/" not in spec and "@" not in spec:
         from cfgen.paths import runs_directory
 
         trained = runs_directory() / spec
-        if trained.is_dir():
+        if _is_directory(trained):
             return trained
-        raise ModelNotAvailableError(f"no model named {spec!r}: not a directory, nor a run of `cfgen train`")
-    repo_id, _, revision = spec.partition("@")
-    if spec.startswith((".", "/", "~")) or repo_id.count("/") != 1:
-        raise ModelNotAvailableError(f"model {spec!r} is neither a directory nor a Hub repo id (owner/name[@revision])")
-    return pull(repo_id, revision or None)
+        raise ModelNotAvailableError(f"no model named {spec[:100]!r}: not a directory, nor a run of `cfgen train`")
+    if spec.startswith((".", "/", "~")):
+        raise ModelNotAvailableError(f"model {spec[:100]!r} is neither a directory nor a Hub repo id (owner/name[@revision])")
+    return pull(*parse_repo_spec(spec))
+
+
+REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
+
+
+def parse_repo_spec(spec: str) -> tuple[str, str | None]:
+    """`owner/name[@revision]` -> (repo id, revision or None); UsageError (exit 2) if it is no valid Hub id."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    repo_id, at, revision = spec.partition("@")
+    problem = None
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        problem = "it is not owner/name"
+    else:
+        try:
+            validate_repo_id(repo_id)
+        except HFValidationError as error:
+            problem = str(error).splitlines()[0][:160]
+    if problem is None and at and (not REVISION.fullmatch(revision) or ".." in revision):
+        problem = "the revision after @ is not a branch, tag or commit name"
+    if problem:
+        raise UsageError(f"{spec[:100]!r} is not a Hub model id (owner/name[@revision]): {problem}")
+    return repo_id, revision or None
+
+
+def _use_timeouts() -> None:
+    """huggingface_hub's own client waits forever on a server that accepts and never answers: give it a timeout."""
+    import httpx2
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _http
+
+    seconds = float(max(constants.HF_HUB_DOWNLOAD_TIMEOUT, constants.HF_HUB_ETAG_TIMEOUT, 1))
+    hooks = {"request": [_http.hf_request_event_hook]} if hasattr(_http, "hf_request_event_hook") else {}
+    _http.set_client_factory(lambda: httpx2.Client(event_hooks=hooks, follow_redirects=True,
+                                                   timeout=httpx2.Timeout(seconds)))
 
 
 def pull(repo_id: str, revision: str | None = None, progress: bool = False) -> Path:
-    """Download (or find in the HF cache) a model snapshot, then verify its weights' hashes."""
+    """Download (or find in the HF cache) a model snapshot, then verify every file it loads.
+
+    A file that fails verification is removed from the cache and fetched once more before giving up.
+    """
+    try:
+        directory = _download(repo_id, revision, progress)
+        removed = remove_corrupt_blobs(directory)
+        if removed:
+            logger.warning("%s failed verification and was fetched again", ", ".join(removed))
+            directory = _download(repo_id, revision, progress)
+            removed = remove_corrupt_blobs(directory)
+            if removed:
+                raise CorruptModelError(f"{', '.join(removed)} of {repo_id} failed its hash check twice and was removed; "
+                                        "run cfgen pull again later")
+        if not (directory / CONFIG).is_file():
+            raise ModelNotAvailableError(f"{repo_id} has no config.json: not a cfgen model")
+        verify_checksums(directory)
+    except RecursionError:
+        raise NetworkError(f"the Hub's answer for {repo_id} could not be read") from None
+    return directory
+
+
+def _download(repo_id: str, revision: str | None, progress: bool) -> Path:
+    import httpx2
     from huggingface_hub import snapshot_download
-    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
     from huggingface_hub.errors import (
         HfHubHTTPError,
+        HFValidationError,
         LocalEntryNotFoundError,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
+    from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
 
     where = f"{repo_id}@{revision}" if revision else repo_id
     enable_progress_bars() if progress else disable_progress_bars()
+    _use_timeouts()
     try:
-        directory = Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES))
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES))
     except RevisionNotFoundError:
         raise UnknownModelError(f"{repo_id} has no revision {revision!r} on the Hub") from None
     except RepositoryNotFoundError:
@@ -88,14 +155,16 @@ def pull(repo_id: str, revision: str | None = None, progress: bool = False) -> P
             raise OfflineCacheMissError(f"{where} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
                                         "unset it and run cfgen pull first") from None
         raise NetworkError(f"cannot reach the Hub for {where}, and it is not cached; check the network or HF_ENDPOINT") from None
+    except HFValidationError as error:
+        raise UsageError(f"{where!r} is not a Hub model id: {str(error).splitlines()[0][:160]}") from None
     except HfHubHTTPError as error:
-        raise NetworkError(f"the Hub answered {where} with an error: {str(error).splitlines()[0]}") from None
-    except (OSError, ValueError) as error:  # broken-off transfers, size mismatches, connection resets
-        raise NetworkError(f"downloading {where} failed ({str(error).splitlines()[0]}); run again to resume") from None
-    if not (directory / "config.json").is_file():
-        raise ModelNotAvailableError(f"{where} has no config.json: not a cfgen model")
-    verify_cached_snapshot(directory)
-    return directory
+        raise NetworkError(f"the Hub answered {where} with an error: {str(error).splitlines()[0][:200]}") from None
+    except httpx2.TimeoutException:
+        raise NetworkError(f"the Hub did not answer in time for {where}; check the network or HF_ENDPOINT, "
+                           "then run again to resume") from None
+    except (httpx2.HTTPError, httpx2.StreamError, OSError, ValueError, EOFError) as error:  # broken-off transfers, resets
+        reason = (str(error).splitlines() or [type(error).__name__])[0][:160] or type(error).__name__
+        raise NetworkError(f"downloading {where} failed ({reason}); run again to resume") from None
 
 
 def _offline() -> bool:
@@ -104,146 +173,35 @@ def _offline() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
-def verify_cached_snapshot(directory: Path) -> None:
-    """Weights in the HF cache are blobs named by their SHA-256 (the LFS etag): check content against name.
+def _content_address(data_path: Path, name: str) -> str | None:
+    """What a cached blob's content hashes to, in the form of its name (SHA-256 or git blob id), if it has one."""
+    if re.fullmatch(r"[0-9a-f]{64}", name):
+        digest = hashlib.sha256()
+    elif re.fullmatch(r"[0-9a-f]{40}", name):
+        digest = hashlib.sha1(b"blob %d\0" % data_path.stat().st_size)
+    else:
+        return None
+    with open(data_path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
-    huggingface_hub checks sizes, not contents; a corrupt blob is removed so the next pull fetches it again.
+
+def remove_corrupt_blobs(directory: Path) -> list[str]:
+    """Check each cached file against its blob's name (LFS: SHA-256; other files: git blob id).
+
+    huggingface_hub checks sizes, not contents. A blob that fails is removed
+    (blob and link), so the next download fetches it again; returns the names removed.
     """
-    from cfgen.encoder import sha256_of
-
-    for link in directory.rglob("*.safetensors"):
+    removed = []
+    for link in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
         blob = link.resolve()
-        expected = blob.name
-        if len(expected) == 64 and all(c in "0123456789abcdef" for c in expected):
-            if sha256_of(blob) != expected:
-                blob.unlink(missing_ok=True)
-                link.unlink(missing_ok=True)
-                raise CorruptModelError(f"{link.name} of {directory.parent.parent.name} failed its SHA-256 check and was "
-                                        "removed; run cfgen pull again")
-
-
-def load_model(directory: Path, device: str = "cpu"):
-    """(network, tokenizer) from a model directory; float16 on CUDA, float32 on CPU."""
-    from safetensors import SafetensorError
-
-    from cfgen.model import CodeFusionModel
-    from cfgen.tokenizer import CodeTokenizer
-
-    directory = Path(directory)
-    if not (directory / "config.json").is_file():
-        raise ModelNotAvailableError(f"{directory} is not a model directory (no config.json)")
-    verify_checksums(directory)
-    try:
-        json.loads((directory / "config.json").read_text(encoding="utf-8"))
-        tokenizer = CodeTokenizer.load(directory)
-        network = CodeFusionModel.from_pretrained(str(directory))
-    except (SafetensorError, json.JSONDecodeError) as error:
-        raise CorruptModelError(f"model files in {directory} are corrupt ({error})") from None
-    except (OSError, RuntimeError, ValueError, TypeError, KeyError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ModelNotAvailableError(f"cannot load the model in {directory}: {message}") from None
-    if tokenizer.vocab_size != network.config.vocab_size:
-        raise ModelNotAvailableError(f"{directory}: tokenizer.json does not match config.json (vocabulary size)")
-    if device.startswith("cuda"):
-        network = network.half()
-    return network.to(device).eval(), tokenizer
-
-
-def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = "16MB", half: bool = False,
-               index=None, strengths: dict[str, float] | None = None) -> None:
-    """Write a model directory (its retrieval index, its generation strengths), each file replaced atomically."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=directory, prefix=".save-") as staging:
-        staging_path = Path(staging)
-        target = network.module if hasattr(network, "module") else network
-        if half:
-            import copy
-
-            target = copy.deepcopy(target).half()
-        target._max_shard_size = max_shard_size
-        target.save_pretrained(staging_path, config=target.config)
-        tokenizer.save(staging_path)
-        (staging_path / "README.md").write_text(model_card(target), encoding="utf-8")
-        if index is not None:
-            index.save(staging_path)
-        if strengths:
-            (staging_path / GENERATION_CONFIG).write_text(json.dumps({"strength": strengths}, indent=1) + "\n", encoding="utf-8")
-        write_checksums(staging_path)
-        fresh = {path.name for path in staging_path.iterdir()}
-        for path in staging_path.rglob("*"):
-            path.chmod(0o755 if path.is_dir() else 0o644)  # temp files are private; a model is for all users
-        for name in fresh:
-            if (directory / name).is_dir():
-                shutil.rmtree(directory / name)
-            os.replace(staging_path / name, directory / name)
-        for stale in directory.glob("model*.safetensors*"):
-            if stale.name not in fresh:  # shards of an earlier, differently sharded save
-                stale.unlink()
-
-
-def model_card(network) -> str:
-    config = network.config
-    return f"""---
-library_name: cfgen
-license: mit
-tags:
-- code-generation
-- diffusion
----
-
-# cfgen model
-
-A CodeFusion-style diffusion model (Singh et al., EMNLP 2023) for
-[cfgen](https://pypi.org/project/cfgen-diffusion/): a plain-English request to
-Bash, Python or Excel conditional-formatting rules. {network.parameter_count() / 1e6:.1f}M parameters
-(denoiser {config.denoiser_layers}x{config.width}, decoder {config.decoder_layers}x{config.width},
-{config.latent_dim}-dim latent, vocabulary {config.vocab_size}); the NL encoder is
-all-MiniLM-L6-v2, loaded separately. `retrieval/` holds the training utterances'
-sentence vectors, the values they name and their programs, which
-retrieve-and-edit generation starts from (with the request's values put in),
-and, where present, `head.safetensors`: a retrieval head trained to bring
-together requests for the same kind of program. Trained on the CodeFusion benchmarks' train splits (microsoft/prose-benchmarks;
-NL2Bash MIT, CoNaLa CC BY-SA 4.0). `checksums.json`: SHA-256 of every file.
-"""
-
-
-CHECKSUMS = "checksums.json"
-VERIFIED = ("*.safetensors", "config.json", "tokenizer.json", "generation_config.json", "retrieval/*")
-
-
-def write_checksums(directory: Path) -> None:
-    """SHA-256 of every file a model loads, so a bundled or copied model can be verified offline."""
-    from cfgen.encoder import sha256_of
-
-    directory = Path(directory)
-    paths = sorted({path for pattern in VERIFIED for path in directory.glob(pattern) if path.is_file()})
-    sums = {path.relative_to(directory).as_posix(): sha256_of(path) for path in paths}
-    (Path(directory) / CHECKSUMS).write_text(json.dumps(sums, indent=1) + "\n", encoding="utf-8")
-
-
-def verify_checksums(directory: Path) -> None:
-    from cfgen.encoder import sha256_of
-
-    path = Path(directory) / CHECKSUMS
-    if not path.is_file():
-        return
-    try:
-        sums = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        raise CorruptModelError(f"{path} is corrupt") from None
-    for name, expected in sums.items():
-        weights = Path(directory) / name
-        if not weights.is_file():
-            raise ModelNotAvailableError(f"{weights} is missing")
-        if sha256_of(weights) != expected:
-            raise CorruptModelError(f"{weights} does not match its SHA-256 in {CHECKSUMS}: the file is corrupt")
-
-
-def model_size_mb(directory: Path) -> float:
-    """What loading the model reads: weights, tokenizer, retrieval index (not a run's checkpoints)."""
-    files = [p for p in Path(directory).rglob("*") if p.is_file() and "checkpoints" not in p.relative_to(directory).parts]
-    return sum(p.stat().st_size for p in files) / 1e6
+        actual = _content_address(blob, blob.name)
+        if actual is not None and actual != blob.name:
+            blob.unlink(missing_ok=True)
+            link.unlink(missing_ok=True)
+            removed.append(link.relative_to(directory).as_posix())
+    return removed
 
 
 def list_models() -> list[dict]:

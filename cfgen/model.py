@@ -7,6 +7,7 @@ module only sees its output E_s (B, S, encoder_dim) and a mask (B, S).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict
 from pathlib import Path
@@ -17,9 +18,6 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from cfgen.config import ModelConfig
-
-WEIGHTS_NAME = "model.safetensors"
-
 
 def sinusoidal_embedding(values: torch.Tensor, dim: int) -> torch.Tensor:
     """Transformer sin/cos features of integer positions or timesteps: (...,) -> (..., dim)."""
@@ -114,25 +112,17 @@ class CodeFusionModel(nn.Module, PyTorchModelHubMixin, library_name="cfgen", tag
         """H: (B, T, C) -> (B, T, V)."""
         return F.linear(hidden, self.embedding_matrix(), self.head_bias)
 
-    # -- model directory (config.json + model.safetensors) ----------------------
-    def _save_pretrained(self, save_directory: Path) -> None:
+    # -- model directory files (bundle.py owns the directory) ---------------------
+    def save_weights(self, directory: Path, max_shard_size: str | int) -> None:
+        """model.safetensors, or shards of at most `max_shard_size` plus their index."""
         from huggingface_hub import save_torch_state_dict
 
         state = {name: tensor.detach() for name, tensor in self.state_dict().items()}
-        save_torch_state_dict(state, save_directory, max_shard_size=getattr(self, "_max_shard_size", "5GB"))
+        save_torch_state_dict(state, directory, max_shard_size=max_shard_size)
 
-    @classmethod
-    def _from_pretrained(cls, *, model_id: str, map_location: str = "cpu", **kwargs):
-        """Local directories only (hub.py downloads first); strict, safetensors only."""
-        from huggingface_hub import load_torch_model
-
-        config = kwargs.get("config")
-        model = cls(config)
-        load_torch_model(model, model_id, strict=True, safe=True, map_location=map_location)
-        return model.eval()
+    def config_to(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self.config), indent=2, sort_keys=True), encoding="utf-8")
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def config_dict(self) -> dict:
-        return asdict(self.config)

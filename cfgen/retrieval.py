@@ -26,6 +26,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from cfgen.data import Pair
+from cfgen.errors import CorruptModelError
 from cfgen.generate import Candidate
 from cfgen.ranking import RankedCandidate, rank
 from cfgen.retrieval_head import HEAD_FILE, RetrievalHead
@@ -85,13 +86,22 @@ class RetrievalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> "RetrievalIndex | None":
+        """The index of a model directory, None if it has none; CorruptModelError (naming the file) if it is inconsistent."""
+        from cfgen.bundle import read_json, weight_shapes
+
         directory = Path(directory) / FOLDER
         if not (directory / VECTORS).is_file() or not (directory / ENTRIES).is_file():
             return None
-        entries = json.loads((directory / ENTRIES).read_text(encoding="utf-8"))
+        entries = read_json(directory / ENTRIES)
+        shapes = weight_shapes([directory / VECTORS])  # headers first: nothing allocated for a bad file
+        _check_entries(entries, shapes, directory)
         tensors = load_file(str(directory / VECTORS))
         values = entries.get("values")
-        head = RetrievalHead.load(directory / HEAD_FILE) if (directory / HEAD_FILE).is_file() else None
+        head = RetrievalHead.load(directory / HEAD_FILE, shapes["vectors"][1]) if (directory / HEAD_FILE).is_file() else None
+        if head is not None:
+            tuned_rows = sum(lang in head.languages for lang in entries["langs"])
+            if tensors.get("tuned_vectors") is None or tensors["tuned_vectors"].shape[0] != tuned_rows:
+                raise CorruptModelError(f"{directory / VECTORS} does not hold a tuned vector per row the head serves")
         return cls(tensors["vectors"], entries["codes"], entries["langs"],
                    None if values is None else [[tuple(value) for value in row] for row in values],
                    frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"))
@@ -163,6 +173,34 @@ class RetrievalIndex:
         """
         found = self.neighbours(query_encodings, lang, 4 * k, requests)
         return [rank([Candidate(code, s) for code, s in row], lang)[:k] for row in found]
+
+
+def _check_entries(entries: object, shapes: dict, directory: Path) -> None:
+    """entries.json's lists agree with each other and with the vectors' shapes."""
+    from cfgen import LANGUAGES
+
+    def fail(reason: str):
+        raise CorruptModelError(f"{directory / ENTRIES} does not match {VECTORS}: {reason}")
+
+    if not isinstance(entries, dict) or not isinstance(entries.get("codes"), list) or not isinstance(entries.get("langs"), list):
+        fail("it must be an object with lists 'codes' and 'langs'")
+    codes, langs = entries["codes"], entries["langs"]
+    if not all(isinstance(c, str) for c in codes) or not all(l in LANGUAGES for l in langs):
+        fail("codes must be text and langs known languages")
+    vectors = shapes.get("vectors")
+    if vectors is None or len(vectors) != 2 or not len(codes) == len(langs) == vectors[0]:
+        fail(f"{len(codes)} codes and {len(langs)} languages for vectors of shape {vectors}")
+    values = entries.get("values")
+    if values is not None and not (isinstance(values, list) and len(values) == len(codes) and all(
+            isinstance(row, list) and all(isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
+                                          for v in row) for row in values)):
+        fail("values must hold one list of (kind, value) pairs per program")
+    masked = entries.get("masked") or []
+    if not isinstance(masked, list) or not all(m in LANGUAGES for m in masked):
+        fail("masked must list known languages")
+    masked_rows = sum(lang in masked for lang in langs)
+    if "masked_vectors" in shapes and shapes["masked_vectors"] != (masked_rows, vectors[1]):
+        fail(f"masked_vectors has shape {shapes['masked_vectors']}, not ({masked_rows}, {vectors[1]})")
 
 
 class RetrievalPredictor:

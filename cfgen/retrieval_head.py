@@ -23,6 +23,8 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from cfgen import LANGUAGES
+
 logger = logging.getLogger(__name__)
 
 HEAD_FILE = "head.safetensors"
@@ -62,13 +64,25 @@ class RetrievalHead(nn.Module):
         save_file(tensors, str(path), metadata=metadata)
 
     @classmethod
-    def load(cls, path: Path) -> "RetrievalHead":
-        from safetensors import safe_open
+    def load(cls, path: Path, dim: int) -> "RetrievalHead":
+        """A saved head for sentence vectors of width `dim`; CorruptModelError if the file says otherwise."""
+        from safetensors import SafetensorError, safe_open
 
-        with safe_open(str(path), framework="pt") as handle:  # one read: metadata and tensors
-            metadata = handle.metadata() or {}
-            state = {name: handle.get_tensor(name).float() for name in handle.keys()}
-        head = cls(int(metadata["dim"]), frozenset(json.loads(metadata["languages"])))
+        from cfgen.bundle import check_shapes, expected_shapes
+        from cfgen.errors import CorruptModelError
+
+        try:
+            with safe_open(str(path), framework="pt") as handle:  # one read: metadata and tensors
+                metadata = handle.metadata() or {}
+                languages = frozenset(json.loads(metadata["languages"]))
+                if int(metadata["dim"]) != dim or not languages <= set(LANGUAGES):
+                    raise ValueError(f"dim {metadata['dim'][:20]} for vectors of width {dim}, languages {sorted(languages)}")
+                shapes = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+                check_shapes(shapes, expected_shapes(lambda: cls(dim, languages)), path)
+                state = {name: handle.get_tensor(name).float() for name in handle.keys()}
+        except (SafetensorError, OSError, ValueError, KeyError, TypeError, RecursionError) as error:
+            raise CorruptModelError(f"{path} is not a valid retrieval head ({str(error).splitlines()[0][:160]})") from None
+        head = cls(dim, languages)
         head.load_state_dict(state)
         return head.eval()
 

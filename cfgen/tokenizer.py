@@ -59,7 +59,13 @@ class CodeTokenizer:
         return self.backend.decode(kept, skip_special_tokens=False).strip()
 
     def save(self, directory: Path) -> None:
-        self.backend.save(str(Path(directory) / FILENAME))
+        """Written under a temporary name, then renamed: a reader sees the old file or the new one."""
+        import os
+
+        path = Path(directory) / FILENAME
+        temporary = path.with_name(f".{FILENAME}.{os.getpid()}.tmp")
+        self.backend.save(str(temporary))
+        os.replace(temporary, path)
 
     @classmethod
     def load(cls, directory: Path) -> "CodeTokenizer":

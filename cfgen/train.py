@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
+import signal
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -34,7 +36,7 @@ from cfgen.data import (
     python_stdlib_snippets,
 )
 from cfgen.diffusion import GaussianDiffusion
-from cfgen.errors import CfgenError, CheckpointError, DataError
+from cfgen.errors import CheckpointError, DataError, Interrupted, UsageError
 from cfgen.tokenizer import CodeTokenizer
 
 logger = logging.getLogger(__name__)
@@ -43,8 +45,8 @@ NOISE_CONDITION = -1  # Example.text for unsupervised pre-training: E_s is Gauss
 NOISE_CONDITION_TOKENS = 8
 
 
-class TrainingInterrupted(CfgenError):
-    exit_code = 130
+class TrainingInterrupted(Interrupted):
+    """Ctrl-C during training; the last whole step was checkpointed."""
 
 
 @dataclass
@@ -179,7 +181,7 @@ class TrainingObjective(nn.Module):
 
 def select_device(requested: str) -> str:
     if requested not in ("auto", "cpu", "cuda"):
-        raise CfgenError(f"unknown device {requested!r}; choose auto, cpu or cuda")
+        raise UsageError(f"unknown device {requested[:40]!r}; choose auto, cpu or cuda")
     if requested == "cuda" and not torch.cuda.is_available():
         logger.warning("CUDA was asked for but is not available; using the CPU")
         return "cpu"
@@ -241,6 +243,7 @@ class TrainRequest:
     resume: bool = False
     device: str = "auto"
     max_shard_size: str = "16MB"
+    overwrite: bool = False  # replace an earlier cfgen model or run in output_dir (never other files)
 
 
 @dataclass
@@ -250,7 +253,6 @@ class StepReport:
     loss: float
     tokens_per_second: float
     dev_loss: float | None = None
-    terms: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -265,7 +267,7 @@ class TrainResult:
 
 def _prepare_tokenizer(request: TrainRequest, corpus: Corpus) -> tuple[CodeTokenizer, ModelConfig]:
     if request.init is not None:
-        from cfgen.hub import load_model
+        from cfgen.bundle import load_model
 
         network, tokenizer = load_model(request.init)
         return tokenizer, network.config
@@ -276,8 +278,6 @@ def _prepare_tokenizer(request: TrainRequest, corpus: Corpus) -> tuple[CodeToken
 def _load_run_state(request: TrainRequest):
     """The last checkpoint of the output directory, checked against this request."""
     checkpoints = list_checkpoints(request.output_dir)
-    if not checkpoints:
-        raise CheckpointError(f"nothing to resume in {request.output_dir}: no checkpoint there")
     model_state, optimizer_state, info = load_checkpoint(checkpoints[-1])
     saved_train = from_dict(TrainConfig, info["train_config"])
     if replace(saved_train, steps=request.train.steps) != request.train:
@@ -285,23 +285,47 @@ def _load_run_state(request: TrainRequest):
     return model_state, optimizer_state, info
 
 
+def _check_output(request: TrainRequest) -> None:
+    """A fresh run needs a new or empty folder, or an earlier cfgen run/model with --overwrite; --resume a run."""
+    from cfgen.bundle import check_output_folder
+
+    if request.resume:
+        if not list_checkpoints(request.output_dir):
+            raise CheckpointError(f"nothing to resume in {request.output_dir}: no checkpoint there")
+    elif list_checkpoints(request.output_dir) and not request.overwrite:
+        raise CheckpointError(f"{request.output_dir} already holds a training run; use --resume, --overwrite "
+                              "or another directory")
+    else:
+        check_output_folder(request.output_dir, request.overwrite)
+
+
 def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | None = None) -> TrainResult:
+    """Train as `request` says. Rank 0 holds the output folder's RunLock throughout."""
+    import contextlib
+
+    from cfgen.bundle import RunLock
+
     device = select_device(request.device)
     dist_info = setup_distributed(device)
     if device == "cuda":
         torch.cuda.set_device(dist_info.local_rank)
         device = f"cuda:{dist_info.local_rank}"
-    output = Path(request.output_dir)
+    _check_output(request)
     corpus = gather_corpus(request.train.stage, request.sources)
+    with RunLock(request.output_dir) if dist_info.is_main else contextlib.nullcontext():
+        return _train_locked(request, corpus, device, dist_info, on_step)
 
+
+def _train_locked(request: TrainRequest, corpus: Corpus, device: str, dist_info: Distributed, on_step) -> TrainResult:
+    output = Path(request.output_dir)
     resumed = None
     if request.resume:
         resumed = _load_run_state(request)
         tokenizer = CodeTokenizer.load(output)
         model_config = from_dict(ModelConfig, resumed[2]["model_config"])
     else:
-        if list_checkpoints(output):
-            raise CheckpointError(f"{output} already holds a training run; use --resume or another directory")
+        if dist_info.is_main and request.overwrite:
+            shutil.rmtree(output / "checkpoints", ignore_errors=True)  # the earlier run's, written by cfgen
         tokenizer, model_config = _prepare_tokenizer(request, corpus)
 
     known_lengths = model_config.sample_lengths if resumed else None
@@ -321,7 +345,7 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
     torch.manual_seed(request.train.seed)
     network = CodeFusionModel(model_config)
     if request.init is not None and not resumed:
-        from cfgen.hub import load_model
+        from cfgen.bundle import load_model
 
         network.load_state_dict(load_model(request.init)[0].state_dict())
     diffusion = GaussianDiffusion(model_config.diffusion_steps, model_config.schedule)
@@ -458,7 +482,7 @@ class _Loop:
     def save(self, step: int) -> None:
         if not self.dist.is_main:
             return
-        from cfgen.hub import save_model
+        from cfgen.bundle import save_model
 
         info = {"train_config": asdict(self.config), "model_config": asdict(self.network.config)}
         save_checkpoint(self.request.output_dir, step, self.network.state_dict(), self.optimizer.state_dict(), info)
@@ -466,21 +490,63 @@ class _Loop:
                    index=self.index)
 
     def run(self, start_step: int, on_step, skipped: int) -> TrainResult:
+        """Steps until done or Ctrl-C; Ctrl-C takes effect between steps, so a checkpoint never holds half a step."""
         step, loss, dev = start_step, float("nan"), None
-        started, tokens_seen = time.perf_counter(), 0
-        try:
-            while step < self.config.steps:
+        started, tokens_seen, saved = time.perf_counter(), 0, start_step
+        with _StopOnInterrupt() as stop:
+            while step < self.config.steps and not self._stopping(stop):
                 terms, real_tokens = self._train_step(step)
                 step += 1
                 loss, tokens_seen = terms["loss"], tokens_seen + real_tokens
                 dev = self.dev_loss() if self.config.eval_every and step % self.config.eval_every == 0 else None
                 if step % self.config.checkpoint_every == 0 or step == self.config.steps:
                     self.save(step)
+                    saved = step
                 if on_step and self.dist.is_main:
                     rate = tokens_seen * self.dist.world_size / max(1e-9, time.perf_counter() - started)
-                    on_step(StepReport(step, self.config.steps, loss, rate, dev, terms))
-        except KeyboardInterrupt:
-            self.save(step)
-            raise TrainingInterrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume") from None
+                    on_step(StepReport(step, self.config.steps, loss, rate, dev))
+            if step < self.config.steps:
+                if saved != step:
+                    self.save(step)
+                raise TrainingInterrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume")
         barrier(self.dist)
         return TrainResult(self.request.output_dir, step, len(self.examples), skipped, loss, dev)
+
+    def _stopping(self, stop: "_StopOnInterrupt") -> bool:
+        """Whether any rank was interrupted (all ranks stop at the same step)."""
+        if self.dist.world_size == 1:
+            return stop.requested
+        import torch.distributed as dist
+
+        flag = torch.tensor([1.0 if stop.requested else 0.0], device=self.device)
+        dist.all_reduce(flag)
+        return bool(flag.item())
+
+
+class _StopOnInterrupt:
+    """While active, SIGINT asks the loop to stop after the current step instead of raising mid-step.
+
+    A second Ctrl-C while the checkpoint is written is logged, not raised, so
+    it can neither leave a traceback nor a half-written checkpoint. Outside the
+    main thread (where signals cannot be caught) Ctrl-C keeps its default.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            logger.warning("finishing the current step and saving a checkpoint; please wait")
+        self.requested = True
+
+    def __enter__(self) -> "_StopOnInterrupt":
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)

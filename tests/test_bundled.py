@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from cfgen import hub
+from cfgen import bundle, hub
 from cfgen.languages import get_language
 
 QUERIES = {
@@ -38,7 +38,7 @@ def test_the_bundled_model_is_the_default_and_small(bundled):
     files = [p for p in bundled.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) <= 40 * 2**20
     assert all(p.stat().st_mode & 0o044 == 0o044 for p in files)  # readable by every user of the install
-    hub.verify_checksums(bundled)
+    bundle.verify_checksums(bundled)
     listed = {name for name in __import__("json").loads((bundled / "checksums.json").read_text())}
     assert {p.relative_to(bundled).as_posix() for p in files} - listed == {"checksums.json", "README.md"}
     entry = next(m for m in hub.list_models() if m["source"] == "bundled")
@@ -88,7 +88,7 @@ def test_a_corrupted_copy_of_the_bundled_model_is_refused(bundled, tmp_path):
     data[-1] ^= 0xFF
     vectors.write_bytes(bytes(data))
     with pytest.raises(CorruptModelError, match="SHA-256"):
-        hub.verify_checksums(copy)
+        bundle.verify_checksums(copy)
 
 
 def test_fresh_cli_run_prints_a_find_command(bundled):

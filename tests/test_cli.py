@@ -59,11 +59,10 @@ def test_batch_keeps_input_order_across_languages_and_reports_bad_lines(runner, 
     result = invoke(runner, ["generate", "-", "-m", str(tiny_model), "--json"], stdin=stdin)
     assert result.exit_code == 5
     answers = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [a["query"] for a in answers] == [
-        "count the lines in file.txt", "format cells greater than 10", "reverse the list x",
-        "show the disk usage of my home folder",
-    ]
-    assert [a["candidates"][0]["code"] for a in answers] == ["wc -l file.txt", "GreaterThan(10)", "x[::-1]", "du -sh ~"]
+    assert [a["line"] for a in answers] == [1, 2, 3, 4, 5, 6, 7]  # one output line per input line, in order
+    assert [a["candidates"][0]["code"] for a in answers if "candidates" in a] == [
+        "wc -l file.txt", "GreaterThan(10)", "x[::-1]", "du -sh ~"]
+    assert [a["line"] for a in answers if "error" in a] == [3, 5, 7]
     assert "line 3: malformed JSON" in result.stderr
     assert "line 5: unknown language 'cobol'" in result.stderr
     assert "line 7: not valid UTF-8" in result.stderr
@@ -85,7 +84,25 @@ def test_table_grounds_cf_rules_and_lists_rows(runner, tiny_model, tmp_path):
         (["generate", "   "], 2, "empty"),
         (["generate", "x", "--lang", "cobol"], 2, "unknown language 'cobol'"),
         (["generate", "x", "--steps", "0"], 2, "--steps must be between 1 and 1200"),
-        (["generate", "x", "-n", "0"], 2, "-n must be at least 1"),
+        (["generate", "x", "-n", "0"], 2, "-n must be from 1 to 100"),
+        (["generate", "x", "-l", "cf", "-n", "100000"], 2, "-n must be from 1 to 100"),
+        (["generate", "x", "-l", "cf", "--seed", "99999999999999999999999"], 2, "--seed must be from 0"),
+        (["generate", "x", "--seed", "-1"], 2, "--seed must be from 0"),
+        (["generate", "x", "--device", "tpu"], 2, "unknown device 'tpu'"),
+        (["eval", "f.json", "--lang", "cobol"], 2, "unknown language 'cobol'"),
+        (["eval", "f.json", "--lang", "bash", "--device", "tpu"], 2, "unknown device 'tpu'"),
+        (["generate", "x", "-m", "a b/c"], 2, "not a Hub model id"),
+        (["generate", "x", "-m", "owner/"], 2, "not a Hub model id"),
+        (["generate", "x", "-m", "a/.."], 2, "not a Hub model id"),
+        (["generate", "x", "-m", "o" * 300 + "/name"], 2, "not a Hub model id"),
+        (["generate", "x", "-m", "[/bold]x"], 2, "'[/bold]x' is not a Hub model id"),
+        (["generate", "x", "-m", "[bold]x"], 3, "no model named '[bold]x'"),
+        (["generate", "x", "-l", "[/x]"], 2, "unknown language '[/x]'"),
+        (["generate", "x", "-l", "cf", "--table", "t" * 5000 + ".csv"], 2, "cannot read the table"),
+        (["pull", "../x"], 2, "not a Hub model id"),
+        (["pull", "[/bold]x"], 2, "not a Hub model id"),
+        (["pull", "a b/c"], 2, "not a Hub model id"),
+        (["train", "n" * 300, "--pairs", "p.jsonl"], 2, "longer than 255"),
         (["generate", "x", "-l", "cf", "--table", "/no/such.csv"], 2, "table file not found"),
         (["generate", "x", "-m", "/no/such/dir"], 3, "neither a directory nor a Hub repo"),
         (["generate", "x", "-m", "never-trained"], 3, "no model named 'never-trained'"),
@@ -224,7 +241,10 @@ def test_a_tampered_generation_config_is_refused(runner, tiny_model, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(tiny_model, copy)
     (copy / "generation_config.json").write_text('{"strength": {"cf": "lots"}}')
-    result = invoke(runner, ["generate", "x", "-m", str(copy)])  # not in checksums.json: read and refused
+    result = invoke(runner, ["generate", "x", "-m", str(copy)])  # not covered by checksums.json: refused unread
+    assert result.exit_code == 6 and "generation_config.json is not covered by checksums.json" in result.stderr
+    (copy / "checksums.json").unlink()
+    result = invoke(runner, ["generate", "x", "-m", str(copy), "--allow-unverified"])  # read, and refused
     assert result.exit_code == 6 and "generation config" in result.stderr
 
 
@@ -255,7 +275,7 @@ def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index():
 def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, tiny_model, tmp_path):
     import json
 
-    from cfgen.hub import verify_checksums
+    from cfgen.bundle import verify_checksums
     from cfgen.retrieval import RetrievalIndex
 
     data = tmp_path / "data"

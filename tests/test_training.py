@@ -37,7 +37,7 @@ def test_model_directory_has_the_hub_layout(tiny_model):
 
 def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, encoder, tmp_path):
     from cfgen.generate import CodeGenerator
-    from cfgen.hub import load_model, save_model
+    from cfgen.bundle import load_model, save_model
 
     network, tokenizer = load_model(tiny_model)
     save_model(network, tokenizer, tmp_path / "copy")
@@ -150,7 +150,7 @@ def test_bad_benchmark_files_fail_clearly(tmp_path):
 
 
 def test_corrupt_or_mismatched_model_directories_are_refused(tmp_path, tiny_model):
-    from cfgen.hub import load_model
+    from cfgen.bundle import load_model
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model, broken)

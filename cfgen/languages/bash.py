@@ -179,11 +179,42 @@ BROAD_PATHS = {"/", "/*", "~", "~/", "~/*", "*", ".", "./", "..", "$HOME", "${HO
                "/etc", "/var", "/boot", "/bin", "/lib", "/root", "/dev", "/sys", "/proc"}
 BLOCK_DEVICE = re.compile(r"^/dev/(sd[a-z]|hd[a-z]|vd[a-z]|xvd[a-z]|nvme\d|mmcblk\d|disk\d|md\d|dm-\d|loop\d)")
 SHELLS = {"sh", "bash", "zsh", "ksh", "dash", "fish", "python", "python3", "perl", "ruby"}
+RUNS_CODE = SHELLS | {"source", ".", "eval", "exec", "node", "php", "python2"}  # run text they are given as code
+DOWNLOADERS = {"curl", "wget", "fetch", "aria2c"}
 FORK_BOMB = re.compile(r"(\w+|:)\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*\}\s*;\s*\1")
 
 
 def _unquote(text: str) -> str:
     return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
+
+
+def _bare(utility: str) -> str:
+    """`\\rm`, `'rm'` and `/bin/rm` all run rm."""
+    return _unquote(utility.lstrip("\\")).rsplit("/", 1)[-1]
+
+
+def _walk(node, depth: int = 0) -> Iterator:
+    if depth > MAX_DEPTH:
+        return
+    yield node
+    for child in node.children:
+        yield from _walk(child, depth + 1)
+
+
+def _runs_a_download(root) -> bool:
+    """A shell or interpreter fed a download through <(…), $(…) or `…`: `bash <(curl URL)`, `eval "$(wget -O- URL)"`."""
+    for node in _walk(root):
+        if node.type != "command" or node.child_by_field_name("name") is None:
+            continue
+        if _bare(_effective_utility(node)) not in RUNS_CODE:
+            continue
+        scopes = [node] + ([node.parent] if node.parent is not None and node.parent.type == "redirected_statement" else [])
+        for scope in scopes:
+            for inner in _walk(scope):
+                if inner.type in ("process_substitution", "command_substitution") and any(
+                        utility in DOWNLOADERS for utility, _ in _commands(inner)):
+                    return True
+    return False
 
 
 def _commands(node, depth: int = 0) -> Iterator[tuple[str, list[str]]]:
@@ -193,7 +224,7 @@ def _commands(node, depth: int = 0) -> Iterator[tuple[str, list[str]]]:
         name_node = node.child_by_field_name("name")
         arguments = [_unquote(_text(c)) for c in node.children_by_field_name("argument")]
         if name_node is not None:
-            utility = _text(name_node)
+            utility = _bare(_text(name_node))
             yield utility, arguments
             while utility.rsplit("/", 1)[-1] in WRAPPERS:  # sudo rm -rf / also runs rm -rf /
                 inner = next((i for i, a in enumerate(arguments) if not a.startswith("-")), None)
@@ -293,9 +324,11 @@ def risks(code: str) -> list[str]:
         if BLOCK_DEVICE.match(target):
             flags.append("writes to a block device")
     for names in _pipelines(root):
-        downloads = [i for i, n in enumerate(names) if n in ("curl", "wget")]
-        if downloads and any(n.rsplit("/", 1)[-1] in SHELLS for n in names[downloads[0] + 1 :]):
+        downloads = [i for i, n in enumerate(names) if _bare(n) in DOWNLOADERS]
+        if downloads and any(_bare(n) in SHELLS for n in names[downloads[0] + 1 :]):
             flags.append("pipes a download into a shell")
+    if _runs_a_download(root):
+        flags.append("runs a downloaded script")
     if FORK_BOMB.search(code):
         flags.append("fork bomb")
     return list(dict.fromkeys(flags))

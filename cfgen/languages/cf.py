@@ -425,8 +425,11 @@ def risks(code: str) -> list[str]:
 
 def read_table(path: Path) -> list[list[str]]:
     """A CSV file as rows, header first."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle)]
+    except csv.Error as error:  # e.g. a field over csv's field size limit (128 KB)
+        raise CFError(f"{path} is not a readable CSV table ({error})") from None
     if not rows:
         raise CFError(f"{path} is empty")
     return rows

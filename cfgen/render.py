@@ -1,0 +1,102 @@
+"""What cfgen writes to the terminal and to pipes: answers, errors, warnings.
+
+Contract: user text (queries, paths, model names, table cells, generated
+code) never reaches rich's markup parser, and control characters in it reach
+a terminal only as visible escapes (`\\x1b`), so no input can restyle, hide or
+crash the output. Piped and JSON output carry the code exactly as generated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Iterable
+
+from rich.console import Console
+from rich.text import Text
+
+stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+LEXERS = {"bash": "bash", "python": "python", "cf": "text"}
+
+
+def printable(text: object, newlines: bool = False) -> str:
+    """`text` with control (and bidi-override) characters shown as escapes; newlines kept only if asked."""
+    text = str(text)
+    if not newlines:
+        text = text.replace("\n", "\\n").replace("\r", "\\r")
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
+
+
+def error(message: str) -> None:
+    stderr.print(Text.assemble(("error:", "red"), " ", printable(message)))
+
+
+def warning(message: str) -> None:
+    stderr.print(Text.assemble(("warning:", "yellow"), " ", printable(message)))
+
+
+def info(message: str) -> None:
+    stderr.print(Text(printable(message)))
+
+
+def note(message: str) -> None:
+    stderr.print(Text(printable(message), style="dim"))
+
+
+def json_line(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def piped_blank() -> None:
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def piped(answer, shown: int, allow_invalid: bool) -> None:
+    """The best `shown` codes of one answer, one per line (an empty line if none may be printed).
+
+    Invalid candidates are left out unless `allow_invalid`; whatever is printed
+    that failed its check or carries risk flags is named on stderr, since
+    piped output is what gets run.
+    """
+    printable_candidates = [c for c in answer.candidates if allow_invalid or c.valid]
+    chosen = printable_candidates[:shown]
+    where = f"line {answer.request.line}: " if answer.request.line else ""
+    if not chosen:
+        warning(f"{where}no candidate passed its syntax check; nothing printed (--allow-invalid prints them anyway)"
+                if answer.candidates else f"{where}no candidate; nothing printed")
+    for candidate in chosen:
+        if not candidate.valid:
+            warning(f"{where}printed code fails its syntax check ({candidate.check}): {candidate.code}")
+        if candidate.risks:
+            warning(f"{where}printed code is risky ({', '.join(candidate.risks)}); read it before you run it: "
+                    f"{candidate.code}")
+    sys.stdout.write("\n".join(c.code.replace("\n", " ") for c in chosen) + "\n")
+    sys.stdout.flush()
+
+
+def terminal(answers: Iterable, shown: int | None) -> None:
+    """A table per answer: rank, highlighted code, score, check, risk flags (and CF rows with a table)."""
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    out = Console(highlight=False, soft_wrap=True)
+    for answer in answers:
+        table = Table(title=Text(printable(answer.request.query)), title_justify="left", expand=False)
+        for column in ("#", "code", "score", "check", "risks"):
+            table.add_column(column, overflow="fold")
+        if answer.rows:
+            table.add_column("rows")
+        for rank_number, candidate in enumerate(answer.candidates[: shown or len(answer.candidates)], start=1):
+            check = Text("ok", style="green") if candidate.valid else Text(printable(candidate.check), style="red")
+            risks = Text(printable(", ".join(candidate.risks)), style="bold red")
+            code = Syntax(printable(candidate.code, newlines=True), LEXERS[answer.request.lang], word_wrap=True)
+            cells = [str(rank_number), code, f"{candidate.score:.3f}", check, risks]
+            if answer.rows:
+                rows = answer.rows[rank_number - 1]
+                cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")
+            table.add_row(*cells)
+        out.print(table)
