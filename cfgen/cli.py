@@ -40,6 +40,8 @@ def _options(
     level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)  # this invocation's stderr (tests swap it)
     handler.setFormatter(logging.Formatter("cfgen: %(message)s"))
+    if not debug:  # huggingface_hub logs each retry (and resets its own level); cfgen says in one line what happened
+        handler.addFilter(lambda record: record.name.startswith("cfgen") or record.levelno >= logging.ERROR)
     for name in ("cfgen", "huggingface_hub"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]

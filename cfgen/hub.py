@@ -95,14 +95,20 @@ def parse_repo_spec(spec: str) -> tuple[str, str | None]:
 
 
 def _use_timeouts() -> None:
-    """huggingface_hub's own client waits forever on a server that accepts and never answers: give it a timeout."""
+    """huggingface_hub sends its requests with no timeout, so a server that accepts and never answers hangs it
+    forever: every request it makes gets a connect/read timeout unless it set one itself."""
     import httpx2
     from huggingface_hub import constants
     from huggingface_hub.utils import _http
 
     seconds = float(max(constants.HF_HUB_DOWNLOAD_TIMEOUT, constants.HF_HUB_ETAG_TIMEOUT, 1))
-    hooks = {"request": [_http.hf_request_event_hook]} if hasattr(_http, "hf_request_event_hook") else {}
-    _http.set_client_factory(lambda: httpx2.Client(event_hooks=hooks, follow_redirects=True,
+
+    def bounded(request) -> None:
+        limits = dict(request.extensions.get("timeout") or {})
+        request.extensions["timeout"] = {key: limits.get(key) or seconds for key in ("connect", "read", "write", "pool")}
+
+    hooks = [bounded] + ([_http.hf_request_event_hook] if hasattr(_http, "hf_request_event_hook") else [])
+    _http.set_client_factory(lambda: httpx2.Client(event_hooks={"request": hooks}, follow_redirects=True,
                                                    timeout=httpx2.Timeout(seconds)))
 
 
@@ -143,6 +149,10 @@ def _download(repo_id: str, revision: str | None, progress: bool) -> Path:
 
     where = f"{repo_id}@{revision}" if revision else repo_id
     enable_progress_bars() if progress else disable_progress_bars()
+    if not logger.isEnabledFor(logging.DEBUG):  # its retries are noise; the outcome is reported in one line
+        from huggingface_hub.utils import logging as hub_logging
+
+        hub_logging.set_verbosity_error()
     _use_timeouts()
     try:
         return Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES))

@@ -19,10 +19,42 @@ class Repo:
     refs: dict[str, str] = field(default_factory=dict)  # branch/tag -> commit sha
 
 
+class SilentServer:
+    """Accepts connections on 127.0.0.1 and never answers (a hung Hub)."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.accepted: list = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)  # held open, never read or answered
+
+    def stop(self) -> None:
+        self.socket.close()
+        for connection in self.accepted:
+            connection.close()
+
+
 class FakeHub:
     def __init__(self) -> None:
         self.repos: dict[str, Repo] = {}
         self.corrupt: set[str] = set()  # filenames served with flipped bytes (same size)
+        self.corrupt_once: set[str] = set()  # the same, for the next GET of each only
         self.cut_off: dict[str, int] = {}  # filename -> GETs still to cut off halfway
         self.requests: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -113,7 +145,8 @@ class FakeHub:
                 if ranged and ranged.startswith("bytes="):
                     start = int(ranged[6:].split("-")[0] or 0)
                 payload = data[start:]
-                if filename in hub.corrupt:
+                if filename in hub.corrupt or (not head and filename in hub.corrupt_once):
+                    hub.corrupt_once.discard(filename) if not head else None
                     payload = bytes(b ^ 0xFF for b in payload)
                 self.send_response(206 if start else 200)
                 self.send_header("X-Repo-Commit", commit)

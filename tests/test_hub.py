@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cfgen.bundle import write_checksums
+
 from fake_hub import FakeHub
 
 REPO = "cfgen-test/tiny"
@@ -57,6 +59,7 @@ def test_revisions_are_pinned(hub, hf_env, tiny_model, tmp_path):
             (other / path.name).write_bytes(path.read_bytes())
     config = json.loads((tiny_model / "config.json").read_text())
     (other / "config.json").write_text(json.dumps({**config, "schedule": "cosine"}))
+    write_checksums(other)  # a real second revision vouches for its own files
     commit_v2 = hub.add(REPO, other, revision="v2", branch=None)
     for spec, schedule in (("v1", "sqrt"), ("v2", "cosine"), (commit_v2, "cosine")):
         pulled = run_cfgen(["pull", f"{REPO}@{spec}"], hf_env)
@@ -69,26 +72,57 @@ def test_revisions_are_pinned(hub, hf_env, tiny_model, tmp_path):
     assert missing.returncode == 7 and "no model repository" in missing.stderr
 
 
-def test_corrupt_download_is_refused_removed_and_fetched_again(hub, hf_env):
-    hub.corrupt.add("model.safetensors")
+@pytest.mark.parametrize("filename", ["model.safetensors", "tokenizer.json", "config.json", "checksums.json"])
+def test_a_file_corrupted_once_is_fetched_again_and_the_pull_succeeds(hub, hf_env, filename):
+    hub.corrupt_once.add(filename)
+    pulled = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "fetched again" in pulled.stderr and not hub.corrupt_once
+    answer = run_cfgen(["count the lines in file.txt", "--model", f"{REPO}@v1"], {**hf_env, "HF_HUB_OFFLINE": "1"})
+    assert answer.returncode == 0 and answer.stdout.strip() == "wc -l file.txt"
+
+
+@pytest.mark.parametrize("filename", ["model.safetensors", "tokenizer.json"])
+def test_a_file_that_stays_corrupt_is_refused_removed_and_fetched_once_the_server_is_fixed(hub, hf_env, filename):
+    hub.corrupt.add(filename)
     bad = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
-    assert bad.returncode == 6 and "SHA-256" in bad.stderr
-    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr  # one line
+    assert bad.returncode == 6 and filename in bad.stderr and "hash check" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr and "ready" not in bad.stderr
+    offline = run_cfgen(["x", "--model", f"{REPO}@v1"], {**hf_env, "HF_HUB_OFFLINE": "1"})
+    assert offline.returncode != 0  # the bad file was not kept as good
     hub.corrupt.clear()
     good = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
     assert good.returncode == 0, good.stderr
 
 
-def test_interrupted_download_recovers_on_the_next_pull(hub, hf_env, tmp_path):
-    hub.cut_off["model.safetensors"] = 3
+def test_a_download_broken_off_every_time_exits_4_in_one_line(hub, hf_env):
+    hub.cut_off["model.safetensors"] = 1000
     first = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
-    if first.returncode != 0:  # huggingface_hub may also retry by itself; either way no broken file is kept
-        assert first.returncode == 4 and "run again" in first.stderr
-        hub.cut_off.clear()
-        second = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
-        assert second.returncode == 0, second.stderr
+    assert first.returncode == 4 and "run again" in first.stderr, first.stderr
+    assert first.stderr.count("\n") == 1 and "Traceback" not in first.stderr
+    hub.cut_off.clear()
+    second = run_cfgen(["pull", f"{REPO}@v1"], hf_env)
+    assert second.returncode == 0, second.stderr
     answer = run_cfgen(["count the lines in file.txt", "--model", f"{REPO}@v1"], {**hf_env, "HF_HUB_OFFLINE": "1"})
     assert answer.returncode == 0 and answer.stdout.strip() == "wc -l file.txt"
+
+
+def test_a_hub_that_never_answers_times_out_with_exit_4(tmp_path):
+    import time
+
+    from fake_hub import SilentServer
+
+    server = SilentServer()
+    try:
+        env = {"HF_ENDPOINT": server.endpoint, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_XET": "1",
+               "HF_HUB_ETAG_TIMEOUT": "2", "HF_HUB_DOWNLOAD_TIMEOUT": "2"}
+        started = time.monotonic()
+        result = run_cfgen(["pull", f"{REPO}@v1"], env, timeout=120)
+        elapsed = time.monotonic() - started
+    finally:
+        server.stop()
+    assert result.returncode == 4 and ("did not answer" in result.stderr or "cannot reach" in result.stderr), result.stderr
+    assert result.stderr.count("\n") == 1 and elapsed < 90
 
 
 def test_offline_cache_miss_and_no_network_have_their_own_exit_codes(hf_env, hub):
