@@ -23,6 +23,7 @@ import math
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from cfgen.data import Pair
@@ -95,7 +96,10 @@ class RetrievalIndex:
         entries = read_json(directory / ENTRIES)
         shapes = weight_shapes([directory / VECTORS])  # headers first: nothing allocated for a bad file
         _check_entries(entries, shapes, directory)
-        tensors = load_file(str(directory / VECTORS))
+        try:
+            tensors = load_file(str(directory / VECTORS))
+        except (SafetensorError, OSError) as error:
+            raise CorruptModelError(f"{directory / VECTORS} cannot be read ({str(error)[:160]})") from None
         values = entries.get("values")
         head = RetrievalHead.load(directory / HEAD_FILE, shapes["vectors"][1]) if (directory / HEAD_FILE).is_file() else None
         if head is not None:
@@ -199,7 +203,7 @@ def _check_entries(entries: object, shapes: dict, directory: Path) -> None:
     if not isinstance(masked, list) or not all(m in LANGUAGES for m in masked):
         fail("masked must list known languages")
     masked_rows = sum(lang in masked for lang in langs)
-    if "masked_vectors" in shapes and shapes["masked_vectors"] != (masked_rows, vectors[1]):
+    if masked and "masked_vectors" in shapes and shapes["masked_vectors"] != (masked_rows, vectors[1]):
         fail(f"masked_vectors has shape {shapes['masked_vectors']}, not ({masked_rows}, {vectors[1]})")
 
 

@@ -63,25 +63,68 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, pairs_file):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_interrupted_training_saves_a_checkpoint_and_resumes(tmp_path, pairs_file, monkeypatch):
+def _interrupting_at(step_to_interrupt: int, times: int = 1):
+    """A _train_step that receives Ctrl-C (a real SIGINT) `times` times in the middle of one step."""
+    import os
+    import signal
+
     from cfgen import train
-    from cfgen.checkpoint import list_checkpoints
 
     original = train._Loop._train_step
 
-    def interrupt_at_13(self, step):
-        if step == 13:
-            raise KeyboardInterrupt
+    def step_with_interrupt(self, step):
+        if step == step_to_interrupt:
+            for _ in range(times):
+                os.kill(os.getpid(), signal.SIGINT)
         return original(self, step)
 
-    monkeypatch.setattr(train._Loop, "_train_step", interrupt_at_13)
+    return step_with_interrupt
+
+
+@pytest.mark.parametrize("times", [1, 2])
+def test_ctrl_c_mid_step_saves_only_whole_steps_and_resume_is_bit_identical(tmp_path, pairs_file, monkeypatch, times):
+    from cfgen import train
+    from cfgen.checkpoint import list_checkpoints
+
+    straight = tmp_path / "straight"
+    run_training(tiny_request(straight, pairs_file, steps=30, checkpoint_every=10))
+    interrupted = tmp_path / "interrupted"
+    original = train._Loop._train_step
+    monkeypatch.setattr(train._Loop, "_train_step", _interrupting_at(13, times))
     with pytest.raises(train.TrainingInterrupted, match="--resume"):
-        run_training(tiny_request(tmp_path, pairs_file, steps=30, checkpoint_every=10))
-    assert list_checkpoints(tmp_path)[-1].name == "step-00000013"
+        run_training(tiny_request(interrupted, pairs_file, steps=30, checkpoint_every=10))
+    assert list_checkpoints(interrupted)[-1].name == "step-00000014"  # step 13 finished, then saved
     monkeypatch.setattr(train._Loop, "_train_step", original)
-    request = tiny_request(tmp_path, pairs_file, steps=30, checkpoint_every=10)
+    request = tiny_request(interrupted, pairs_file, steps=30, checkpoint_every=10)
     request.resume = True
     assert run_training(request).steps == 30
+    a, b = load_file(str(straight / "model.safetensors")), load_file(str(interrupted / "model.safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_full_disk_during_a_checkpoint_is_one_error_and_leaves_nothing_behind(tmp_path, pairs_file, monkeypatch):
+    from safetensors import SafetensorError
+
+    from cfgen import checkpoint
+    from cfgen.errors import CheckpointError
+
+    run_training(tiny_request(tmp_path / "run", pairs_file, steps=5, checkpoint_every=5))
+    stale = tmp_path / "run" / "checkpoints" / ".tmp-step-00000010-99999"  # left by a killed earlier run
+    stale.mkdir(parents=True)
+    original = checkpoint.save_file
+
+    def full_disk(tensors, path, *args, **kwargs):
+        if path.endswith("optimizer.safetensors"):
+            raise SafetensorError("Error while serializing: IoError(No space left on device (os error 28))")
+        return original(tensors, path, *args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "save_file", full_disk)
+    request = tiny_request(tmp_path / "run", pairs_file, steps=10, checkpoint_every=5)
+    request.resume = True
+    with pytest.raises(CheckpointError, match="No space left on device"):
+        run_training(request)
+    leftovers = [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()]
+    assert leftovers == ["step-00000005"] and not list((tmp_path).glob(".run.staging-*"))
 
 
 def test_resume_rejects_a_corrupt_checkpoint(tmp_path, pairs_file):
@@ -164,9 +207,11 @@ def test_corrupt_or_mismatched_model_directories_are_refused(tmp_path, tiny_mode
     (mismatched / "config.json").write_text(json.dumps(config))
     with pytest.raises(ModelNotAvailableError, match="SHA-256"):
         load_model(mismatched)
-    (mismatched / "checksums.json").unlink()  # a hand-edited directory without sums still fails cleanly
-    with pytest.raises(ModelNotAvailableError, match="cannot load"):
+    (mismatched / "checksums.json").unlink()  # a hand-edited directory without sums: refused, or if allowed, mismatched
+    with pytest.raises(ModelNotAvailableError, match="no checksums.json"):
         load_model(mismatched)
+    with pytest.raises(ModelNotAvailableError, match="does not match its weights"):
+        load_model(mismatched, verify=False)
     with pytest.raises(ModelNotAvailableError, match="no config.json"):
         load_model(tmp_path)
 
