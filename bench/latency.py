@@ -30,15 +30,15 @@ QUERIES = {"bash": QUERY, "cf": "highlight cells greater than 100", "python": "r
 def warm(generator, steps: int, repeats: int) -> list[dict]:
     rows = []
     for lang, query in QUERIES.items():
-        generator.generate([query], lang, 5, steps)  # warm-up
+        generator([query], lang, 5, steps)  # warm-up
         times = []
         for seed in range(repeats):
             started = time.perf_counter()
-            generator.generate([query], lang, 5, steps, seed=seed)
+            generator([query], lang, 5, steps, seed=seed)
             times.append(time.perf_counter() - started)
         queries = [f"{query} number {i}" for i in range(32)]
         started = time.perf_counter()
-        generator.generate(queries, lang, 5, steps)
+        generator(queries, lang, 5, steps)
         batch_seconds = time.perf_counter() - started
         rows.append({"lang": lang, "strength": generator.effective_strength(None, lang),
                      "warm_p50_s": statistics.median(times), "batch32_queries_per_s": 32 / batch_seconds})
@@ -58,7 +58,6 @@ def cold(model_args: list[str], repeats: int) -> dict:
 def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) -> list[dict]:
     from cfgen.data import BENCHMARK_FILES, load_benchmark
     from cfgen.evaluate import evaluate
-    from cfgen.ranking import rank
 
     rows = []
     for lang in QUERIES:
@@ -69,7 +68,7 @@ def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) 
         for strength in dict.fromkeys([default, 1.0]):
             for steps in steps_list:
                 def predict(queries, lang=lang, steps=steps, strength=strength):
-                    return [rank(c, lang) for c in generator.generate(queries, lang, 5, steps, strength=strength)]
+                    return generator(queries, lang, 5, steps, strength=strength)
 
                 started = time.perf_counter()
                 figures = evaluate(items, lang, predict)["figures"]
@@ -114,11 +113,11 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latency.json")
     args = parser.parse_args()
 
-    from cfgen.generate import DEFAULT_STEPS, CodeGenerator
     from cfgen.hub import default_model_directory, resolve_model_directory
+    from cfgen.pipeline import DEFAULT_STEPS, Pipeline
 
     directory = resolve_model_directory(args.model) if args.model else default_model_directory()
-    generator = CodeGenerator(directory)
+    generator = Pipeline.from_directory(directory)
     results = {"model": str(directory), "default_steps": DEFAULT_STEPS, "warm": warm(generator, DEFAULT_STEPS, args.repeats)}
     results.update(cold(["--model", str(directory)] if args.model else [], max(3, args.repeats // 2)))
     print(f"{'lang':<8}{'strength':>9}{'warm p50 (1 query, 5 cand.)':>30}{'batch of 32':>16}")

@@ -14,13 +14,12 @@ import argparse
 import json
 from pathlib import Path
 
+from baselines import RetrievalPredictor
 from cfgen import LANGUAGES
 from cfgen.data import BENCHMARK_FILES, load_benchmark
 from cfgen.evaluate import evaluate
-from cfgen.generate import DEFAULT_STEPS, CodeGenerator, shared_encoder
 from cfgen.hub import default_model_directory, resolve_model_directory
-from cfgen.ranking import rank
-from cfgen.retrieval import RetrievalPredictor
+from cfgen.pipeline import DEFAULT_STEPS, Pipeline, shared_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["top1", "top3", "top5", "chrf", "valid_top1", "distinct_2", "edit_diversity"]
@@ -39,7 +38,7 @@ def main() -> None:
 
     directory = resolve_model_directory(args.model) if args.model else default_model_directory()
     encoder = shared_encoder("cpu")
-    generator = CodeGenerator(directory, encoder=encoder)
+    generator = Pipeline.from_directory(directory, encoder=encoder)
     rows, reports = [], {}
     for lang in LANGUAGES:
         path = args.data / BENCHMARK_FILES[lang]
@@ -47,8 +46,7 @@ def main() -> None:
         dev = dev[: args.limit] if args.limit else dev
 
         def model_predict(queries, lang=lang):
-            return [rank(c, lang) for c in generator.generate(queries, lang, args.n, args.steps, seed=0,
-                                                              strength=args.strength)]
+            return generator(queries, lang, args.n, args.steps, seed=0, strength=args.strength)
 
         for name, predict in (("retrieval", RetrievalPredictor(train, encoder, lang)), ("cfgen", model_predict)):
             report = evaluate(dev, lang, predict)

@@ -13,11 +13,11 @@ import argparse
 import json
 from pathlib import Path
 
+from baselines import RetrievalPredictor
 from cfgen import LANGUAGES
 from cfgen.data import BENCHMARK_FILES, load_benchmark
 from cfgen.encoder import TextEncoder
 from cfgen.evaluate import evaluate
-from cfgen.retrieval import RetrievalPredictor
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["top1", "top3", "top5", "valid_top1", "distinct_2", "edit_diversity", "chrf"]

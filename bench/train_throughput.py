@@ -18,11 +18,12 @@ from pathlib import Path
 import torch
 
 from cfgen.config import preset
-from cfgen.diffusion import GaussianDiffusion
+from cfgen.corpus import BatchPlan, DataSources, build_examples, collate, encode_texts, gather_corpus
 from cfgen.model import CodeFusionModel
+from cfgen.processes.gaussian import Process
+from cfgen.runtime import Distributed
 from cfgen.tokenizer import CodeTokenizer
-from cfgen.train import DataSources, TrainingObjective, _encode_texts, Distributed, build_examples, collate, gather_corpus
-from cfgen.data import BatchPlan
+from cfgen.train import TrainingObjective
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,16 +57,16 @@ def main() -> None:
     args = parser.parse_args()
 
     corpus = gather_corpus("finetune", DataSources(data_dir=args.data))
-    tokenizer = CodeTokenizer.train((code for code, _, _ in corpus.items), 4096)
+    tokenizer = CodeTokenizer.train((pair.code for pair in corpus.pairs), 4096)
     config = preset(args.size, vocab_size=tokenizer.vocab_size, max_length=128)
-    examples, texts, lengths, _ = build_examples(corpus.items, tokenizer, config.max_length)
-    encodings = _encode_texts(texts, Distributed(), "cpu")
+    examples, texts, lengths, _ = build_examples(corpus.pairs, tokenizer, config.max_length)
+    encodings = encode_texts(texts, Distributed(), "cpu")
 
     rows = []
     pipelines = (("fixed 128 padding", lambda lang: 128), ("cfgen: per-language length", lambda lang: lengths[lang]))
     for name, length_of in pipelines:
         torch.manual_seed(0)
-        objective = TrainingObjective(CodeFusionModel(config), GaussianDiffusion())
+        objective = TrainingObjective(CodeFusionModel(config), Process())
         optimizer = torch.optim.AdamW(objective.parameters(), lr=1e-4)
         rate, median = time_steps(objective, optimizer, examples, encodings, tokenizer.pad_id, length_of, args.steps, args.batch_size)
         rows.append({"pipeline": name, "tokens_per_second": rate, "median_step_seconds": median})

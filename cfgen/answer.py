@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
-from cfgen.ranking import RankedCandidate, rank
+from cfgen.ranking import RankedCandidate
 
 
 @dataclass
@@ -18,7 +17,7 @@ class Request:
     query: str
     lang: str
     table: list | None = None  # CF: rows, header first
-    line: int = 0  # where it came from (stdin line), for messages
+    line: int = 0  # its stdin line in a batch (0: a single query), for messages and --json
 
 
 @dataclass
@@ -60,7 +59,7 @@ def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[R
     return grounded, selections
 
 
-def answer_all(generator, requests: list[Request], num_candidates: int, steps: int, seed: int,
+def answer_all(pipeline, requests: list[Request], num_candidates: int, steps: int, seed: int,
                on_progress: Callable[[int], None] | None = None, batch_size: int = 32,
                strength: float | None = None) -> list[Answer]:
     answers: list[Answer | None] = [None] * len(requests)
@@ -70,10 +69,8 @@ def answer_all(generator, requests: list[Request], num_candidates: int, steps: i
     for lang, indices in by_language.items():
         for start in range(0, len(indices), batch_size):
             chunk = indices[start : start + batch_size]
-            sampled = generator.generate([requests[i].query for i in chunk], lang, num_candidates, steps, seed,
-                                         strength=strength)
-            for index, candidates in zip(chunk, sampled):
-                ranked = rank(candidates, lang)
+            answered = pipeline([requests[i].query for i in chunk], lang, num_candidates, steps, seed, strength=strength)
+            for index, ranked in zip(chunk, answered):
                 selections: list = []
                 if lang == "cf" and requests[index].table:
                     ranked, selections = _ground(ranked, requests[index])

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from cfgen import LANGUAGES
-from cfgen.answer import MAX_QUERY_CHARS, Request
+from cfgen.answer import Request
+from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 
 WINDOW = 32  # lines answered together (one batch per language within a window)
 MAX_LINE_BYTES = 4_000_000  # a longer line is rejected unread (a table of a few thousand rows fits)

@@ -17,9 +17,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from cfgen.bundle import CHECKPOINTS as DIRECTORY
 from cfgen.errors import CheckpointError
 
-DIRECTORY = "checkpoints"
 KEEP = 2
 
 
@@ -32,6 +32,12 @@ def list_checkpoints(run_directory: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(path for path in root.iterdir() if path.name.startswith("step-") and (path / "state.json").is_file())
+
+
+def remove_partial_checkpoints(run_directory: Path) -> None:
+    """Temporary checkpoint folders that a killed run left behind (call with the run's lock held)."""
+    for partial in (Path(run_directory) / DIRECTORY).glob(".tmp-*"):
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def _flatten_optimizer(state_dict: dict) -> tuple[dict[str, torch.Tensor], dict]:

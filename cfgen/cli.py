@@ -1,6 +1,6 @@
-"""The command line: argument declarations and calls. With render.py the only
-modules importing typer or rich; torch and the model code are imported inside
-commands, so `--help` and completion stay fast."""
+"""The command line: argument declarations and calls. With render.py and output.py the only modules
+importing typer or rich; torch and the model code are imported inside commands, so `--help` and
+completion stay fast. Every failure leaves through `_user_errors`: one line, the exit code of errors.py."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
+from cfgen import LANGUAGES
 from cfgen.errors import CfgenError, exit_codes_help
 from cfgen.render import error as print_error
-from cfgen.render import info, stderr, warning
+from cfgen.render import info, note, stderr, warning
 
 app = typer.Typer(
     name="cfgen",
@@ -25,10 +26,47 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _state = {"debug": False}
-MAX_CANDIDATES = 100  # -n bound: memory grows with it (CF: ~1 MB a candidate)
+MAX_CANDIDATES = 100  # -n bound: memory grows with it
 MAX_SEED = 2**63 - 1
 DEVICES = ("auto", "cpu", "cuda")
 EXIT_CODES_HELP = exit_codes_help()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print_error(message)
+    raise typer.Exit(code)
+
+
+def _one_of(choices: tuple[str, ...], what: str):
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in choices:
+            _fail(f"unknown {what} {value[:40]!r}; choose one of {', '.join(choices)}")
+        return value
+    return check
+
+
+def _within(low: int, high: int | None, name: str):
+    def check(value: int | None) -> int | None:
+        if value is not None and high is None and value < low:
+            _fail(f"{name} must be at least {low}")
+        if value is not None and high is not None and not low <= value <= high:
+            _fail(f"{name} must be from {low} to {high}")
+        return value
+    return check
+
+
+# Options shared by several commands, each declared and validated once (bad values: one line, exit 2).
+Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf.", callback=_one_of(LANGUAGES, "language"),
+                                   autocompletion=lambda: list(LANGUAGES))]
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=_one_of(DEVICES, "device"))]
+Seed = Annotated[int, typer.Option(help=f"Seed of the noise draws and batches (0-{MAX_SEED}).",
+                                   callback=_within(0, MAX_SEED, "--seed"))]
+Steps = Annotated[Optional[int], typer.Option(help="Denoising steps (1 to the model's T, 1200 for the bundled one; default 20).",
+                                              callback=_within(1, None, "--steps"))]
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, trained run name, or Hub repo[@revision] (default: the bundled one).")]
+Strength = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: the model's, per language).")]
+AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
+Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
 
 
 @app.callback()
@@ -40,7 +78,7 @@ def _options(
     level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)  # this invocation's stderr (tests swap it)
     handler.setFormatter(logging.Formatter("cfgen: %(message)s"))
-    if not debug:  # huggingface_hub logs each retry (and resets its own level); cfgen says in one line what happened
+    if not debug:  # huggingface_hub logs each retry; cfgen says in one line what happened
         handler.addFilter(lambda record: record.name.startswith("cfgen") or record.levelno >= logging.ERROR)
     for name in ("cfgen", "huggingface_hub"):
         logger = logging.getLogger(name)
@@ -56,146 +94,85 @@ def _user_errors():
         yield
     except typer.Exit:
         raise
+    except Exception as failure:  # noqa: BLE001 - sorted below; nothing leaves as a traceback
+        if _state["debug"]:
+            raise
+        print_error(_message(failure))
+        raise typer.Exit(getattr(failure, "exit_code", 1)) from None
     except KeyboardInterrupt:
         if _state["debug"]:
             raise
         print_error("interrupted")
         raise typer.Exit(130) from None
-    except CfgenError as failure:
-        if _state["debug"]:
-            raise
-        print_error(str(failure))
-        raise typer.Exit(failure.exit_code) from None
-    except OSError as failure:  # file names too long, permissions, disk full
-        if _state["debug"]:
-            raise
+
+
+def _message(failure: Exception) -> str:
+    if isinstance(failure, CfgenError):
+        return str(failure)
+    if isinstance(failure, OSError):  # names too long, permissions, disk full
         where = f" ({failure.filename})" if getattr(failure, "filename", None) else ""
-        print_error(f"{failure.strerror or failure}{where}"[:400])
-        raise typer.Exit(1) from None
-    except (MemoryError, RecursionError) as failure:
-        if _state["debug"]:
-            raise
-        print_error(f"out of {'memory' if isinstance(failure, MemoryError) else 'stack'}; try a smaller input")
-        raise typer.Exit(1) from None
+        return f"{failure.strerror or failure}{where}"[:400]
+    if isinstance(failure, (MemoryError, RecursionError)):
+        return f"out of {'memory' if isinstance(failure, MemoryError) else 'stack'}; try a smaller input"
+    return f"internal error ({type(failure).__name__}: {str(failure)[:200]}); --debug shows the traceback"
 
 
-def _fail(message: str, code: int = 2) -> None:
-    print_error(message)
-    raise typer.Exit(code)
+def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False):
+    from cfgen.hub import default_model_directory, resolve_model_directory
+    from cfgen.pipeline import Pipeline
+    from cfgen.runtime import select_device
+
+    directory = resolve_model_directory(model) if model else default_model_directory()
+    return Pipeline.from_directory(directory, select_device(device), verify=not allow_unverified)
 
 
-def _check_options(lang: str | None = None, device: str | None = None, seed: int | None = None,
-                   n: int | None = None, steps: int | None = None) -> None:
-    """One place for the option checks every command shares; each failure is bad usage (exit 2)."""
-    from cfgen import LANGUAGES
+# -- generating ------------------------------------------------------------------------------
 
-    if lang is not None and lang not in LANGUAGES:
-        _fail(f"unknown language {lang[:40]!r}; choose one of {', '.join(LANGUAGES)}")
-    if device is not None and device not in DEVICES:
-        _fail(f"unknown device {device[:40]!r}; choose one of {', '.join(DEVICES)}")
-    if seed is not None and not 0 <= seed <= MAX_SEED:
-        _fail(f"--seed must be from 0 to {MAX_SEED}")
-    if n is not None and not 1 <= n <= MAX_CANDIDATES:
-        _fail(f"-n must be from 1 to {MAX_CANDIDATES}")
-    if steps is not None and not 1 <= steps <= 1200:
-        _fail("--steps must be between 1 and 1200")
-
-
-@app.command()
-def train(
-    output: str = typer.Argument(..., help="Run name (kept in cfgen's data folder) or a directory path."),
-    stage: str = typer.Option("finetune", help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs)."),
-    data: Optional[Path] = typer.Option(None, help="The CodeFusion data folder (benchmarks and snippet files)."),
-    pairs: List[Path] = typer.Option([], help="JSON Lines file of {nl, code, lang} pairs (repeatable)."),
-    lang: str = typer.Option("bash,python,cf", help="Comma-separated languages to train on."),
-    size: str = typer.Option("small", help="Model size when starting from scratch: tiny, small or base."),
-    vocab_size: int = typer.Option(4096, help="Code BPE vocabulary size when starting from scratch."),
-    init: Optional[str] = typer.Option(None, help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one."),
-    resume: bool = typer.Option(False, help="Continue this run from its last checkpoint."),
-    steps: int = typer.Option(1000, min=1, help="Optimiser steps in all."),
-    batch_size: int = typer.Option(64, min=1, help="Global batch size (split across torchrun ranks)."),
-    lr: float = typer.Option(5e-4, help="Peak learning rate (AdamW)."),
-    warmup: int = typer.Option(100, min=0, help="Warm-up steps."),
-    seed: int = typer.Option(0, help="Seed for initialisation, batches and noise."),
-    checkpoint_every: int = typer.Option(200, min=1, help="Steps between checkpoints."),
-    eval_every: int = typer.Option(200, min=0, help="Steps between dev-loss reports (0: never)."),
-    max_snippets: int = typer.Option(0, min=0, help="Pre-training: at most this many snippets per language (0: all)."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    max_shard_size: str = typer.Option("16MB", help="Largest weights file written."),
-    overwrite: bool = typer.Option(False, help="Replace an earlier cfgen model or run in the output folder (other files are never touched)."),
+@app.command(epilog=EXIT_CODES_HELP)
+def generate(
+    query: Annotated[Optional[str], typer.Argument(help="What the code should do. '-' or none (with piped stdin): one request per line.")] = None,
+    lang: Lang = "bash",
+    n: Annotated[Optional[int], typer.Option("-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped).", callback=_within(1, MAX_CANDIDATES, "-n"))] = None,
+    steps: Steps = None,
+    seed: Seed = 0,
+    model: Model = None,
+    device: Device = "auto",
+    table: Annotated[Optional[Path], typer.Option(help="CSV table (cf): ground columns in its header and show selected rows.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per request, one per line.")] = False,
+    strength: Strength = None,
+    allow_invalid: Annotated[bool, typer.Option("--allow-invalid", help="Piped: print candidates that fail their syntax check too.")] = False,
+    allow_unverified: AllowUnverified = False,
 ) -> None:
-    """Pre-train or fine-tune a model; the output directory is a model directory."""
-    from cfgen.config import TrainConfig
-    from cfgen.paths import run_path
-    from cfgen.train import DataSources, TrainRequest
+    """Generate ranked candidates for a request (the default command)."""
+    import time
+
+    from cfgen.answer import Request
+    from cfgen.batch import read_windows
+    from cfgen.output import Output
+    from cfgen.pipeline import DEFAULT_STEPS
 
     with _user_errors():
-        languages = tuple(name.strip() for name in lang.split(",") if name.strip())
-        for name in languages:
-            _check_options(lang=name)
-        _check_options(device=device, seed=seed)
-        if len(output) > 255:
-            _fail("the run name or folder is longer than 255 characters")
-        config = TrainConfig(
-            stage=stage, steps=steps, batch_size=batch_size, learning_rate=lr, warmup_steps=warmup, seed=seed,
-            checkpoint_every=checkpoint_every, eval_every=eval_every,
-        )
-        init_directory = None
-        if init:
-            from cfgen.hub import resolve_model_directory
-
-            init_directory = resolve_model_directory(init)
-        request = TrainRequest(
-            output_dir=run_path(output), train=config,
-            sources=DataSources(data_dir=data, pair_files=list(pairs), languages=languages, max_snippets=max_snippets),
-            size=size, vocab_size=vocab_size, init=init_directory, resume=resume, device=device,
-            max_shard_size=max_shard_size, overwrite=overwrite,
-        )
-        result = _train_with_progress(request)
-        if os.environ.get("RANK", "0") != "0":
-            return  # under torchrun only rank 0 reports
-        info(
-            f"trained {result.steps} steps on {result.examples} examples ({result.skipped} skipped as too long); "
-            f"loss {result.final_loss:.3f}" + (f", dev loss {result.dev_loss:.3f}" if result.dev_loss is not None else "")
-            + f"; model in {result.output_dir}"
-        )
-
-
-def _train_with_progress(request):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from cfgen.train import run_training
-
-    columns = [
-        TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"), TextColumn("dev {task.fields[dev]}"),
-        TextColumn("{task.fields[rate]} tok/s"), TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=stderr, disable=not stderr.is_terminal) as progress:
-        task = progress.add_task("train", total=request.train.steps, loss="-", dev="-", rate="-")
-        last_dev = ["-"]
-
-        def on_step(report) -> None:
-            if report.dev_loss is not None:
-                last_dev[0] = f"{report.dev_loss:.3f}"
-            if not stderr.is_terminal and (report.dev_loss is not None or report.step % 50 == 0):
-                info(  # a log line instead of a bar when stderr is a file
-                    f"step {report.step}/{report.total} loss {report.loss:.4f} dev {last_dev[0]} "
-                    f"{report.tokens_per_second:,.0f} tok/s"
-                )
-            progress.update(
-                task, completed=report.step, loss=f"{report.loss:.3f}", dev=last_dev[0],
-                rate=f"{report.tokens_per_second:,.0f}",
-            )
-
-        return run_training(request, on_step)
-
-
-# -- generating ------------------------------------------------------------------------
+        rows = _read_table(table)
+        batch = query is None or query == "-"
+        if batch and sys.stdin.isatty():
+            _fail("no query: give one as an argument, or pipe one per line")
+        windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(_checked_query(query), lang, rows)]]
+        output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch)
+        steps, started = steps or DEFAULT_STEPS, time.perf_counter()
+        summary = output.stream(windows, lambda: _pipeline(model, device, allow_unverified), max(n or 5, 5), steps,
+                                seed, strength)
+        if summary.requests == 0 and summary.rejected == 0:
+            _fail("no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty")
+        if output.terminal and output.pipeline is not None:  # the timing line
+            how = "; ".join(output.pipeline.how(name, steps, strength) for name in summary.languages)
+            note(f"{summary.requests} request(s) in {time.perf_counter() - started:.2f} s ({how}). "
+                 "cfgen never runs what it writes: read before you run.")
+        if summary.rejected:
+            raise typer.Exit(5)
 
 
 def _checked_query(query: str) -> str:
-    from cfgen.answer import MAX_QUERY_CHARS
+    from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 
     try:
         query.encode("utf-8")
@@ -205,8 +182,7 @@ def _checked_query(query: str) -> str:
         _fail("the query is empty; say what the code should do, e.g. cfgen \"list files older than 3 days\"")
     if len(query) > MAX_QUERY_CHARS:
         warning(f"query truncated to {MAX_QUERY_CHARS} characters")
-        query = query[:MAX_QUERY_CHARS]
-    return query.strip()
+    return query[:MAX_QUERY_CHARS].strip()
 
 
 def _read_table(table: Optional[Path]) -> list | None:
@@ -222,218 +198,143 @@ def _read_table(table: Optional[Path]) -> list | None:
         _fail(f"cannot read the table {table}: {failure}"[:400])
 
 
-def _load_generator(model: Optional[str], device: str, allow_unverified: bool = False):
-    from cfgen.generate import CodeGenerator
-    from cfgen.hub import default_model_directory, resolve_model_directory
-    from cfgen.train import select_device
+# -- evaluation ----------------------------------------------------------------------------------
 
-    directory = resolve_model_directory(model) if model else default_model_directory()
-    return CodeGenerator(directory, device=select_device(device), verify=not allow_unverified), directory
-
-
-ALLOW_UNVERIFIED = typer.Option(False, "--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")
-
-
-@app.command(epilog=EXIT_CODES_HELP)
-def generate(
-    query: Optional[str] = typer.Argument(None, help="What the code should do. '-' or none (with piped stdin): one request per line."),
-    lang: str = typer.Option("bash", "--lang", "-l", help="bash, python or cf.", autocompletion=lambda: ["bash", "python", "cf"]),
-    n: Optional[int] = typer.Option(None, "-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped)."),
-    steps: Optional[int] = typer.Option(None, help="Denoising steps (1-1200; default 20)."),
-    seed: int = typer.Option(0, help=f"Seed of the noise draws (0-{MAX_SEED})."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, trained run name, or Hub repo[@revision]."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    table: Optional[Path] = typer.Option(None, help="CSV table (cf): ground columns in its header and show selected rows."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per request, one per line."),
-    strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: per language)."),
-    allow_invalid: bool = typer.Option(False, "--allow-invalid", help="Piped: print candidates that fail their syntax check too."),
-    allow_unverified: bool = ALLOW_UNVERIFIED,
-) -> None:
-    """Generate ranked candidates for a request (the default command)."""
-    import time
-
-    from cfgen.generate import DEFAULT_STEPS
-    from cfgen.output import Output
-
-    _check_options(lang=lang, device=device, seed=seed, n=n, steps=steps)
-    with _user_errors():
-        rows = _read_table(table)
-        batch = query is None or query == "-"
-        if batch and sys.stdin.isatty():
-            _fail("no query: give one as an argument, or pipe one per line")
-        single = None if batch else _checked_query(query)
-        output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch)
-        load = lambda: _load_generator(model, device, allow_unverified)[0]  # noqa: E731
-        steps = steps or DEFAULT_STEPS
-        started = time.perf_counter()
-        if batch:
-            from cfgen.batch import read_windows
-
-            summary = output.stream(read_windows(sys.stdin.buffer, lang, rows), load, max(n or 5, 5), steps, seed,
-                                    strength)
-        else:
-            from cfgen.answer import Request
-
-            summary = output.stream([[Request(single, lang, rows)]], load, max(n or 5, 5), steps, seed, strength)
-        if summary.requests == 0:
-            _fail("no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty")
-        if output.terminal:
-            how = "; ".join(_method(output.generator, name, steps, strength) for name in summary.languages)
-            from cfgen.render import note
-
-            note(f"{summary.requests} request(s) in {time.perf_counter() - started:.2f} s ({how}). "
-                 "cfgen never runs what it writes: read before you run.")
-        if summary.rejected:
-            raise typer.Exit(5)
-
-
-def _method(generator, lang: str, steps: int, strength: float | None) -> str:
-    """How a language's candidates were made, for the timing line."""
-    strength = generator.effective_strength(strength, lang)
-    if strength == 1.0:  # also every model without a retrieval index
-        return f"{lang}: {steps} denoising steps from noise"
-    index = generator.index
-    retrieved = "nearest training programs" + (" (retrieval head)" if index.tuned(lang) else "")
-    retrieved += ", with the request's values" if index.values else ""
-    if strength == 0.0:
-        return f"{lang}: {retrieved}, not edited"
-    return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"
-
-
-# -- evaluation ----------------------------------------------------------------------------
-
-
-@app.command(name="eval")
+@app.command(name="eval", epilog=EXIT_CODES_HELP)
 def evaluate_command(
-    file: Path = typer.Argument(..., help="Benchmark JSON ({'train': [...], 'dev': [...]}) as in the CodeFusion data."),
-    lang: str = typer.Option(..., "--lang", "-l", help="bash, python or cf.", autocompletion=lambda: ["bash", "python", "cf"]),
-    split: str = typer.Option("dev", help="Which split to score."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model to score (default: the bundled one)."),
-    n: int = typer.Option(5, "-n", help=f"Candidates per item (1-{MAX_CANDIDATES})."),
-    steps: Optional[int] = typer.Option(None, help="Denoising steps (1-1200; default 20)."),
-    seed: int = typer.Option(0, help=f"Seed of the noise draws (0-{MAX_SEED})."),
-    limit: int = typer.Option(0, min=0, help="Score only the first N items (0: all)."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    report: Optional[Path] = typer.Option(None, help="Write every figure and per-item candidates to this JSON file."),
-    strength: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Retrieval-guided start (see generate --help)."),
-    allow_unverified: bool = ALLOW_UNVERIFIED,
+    file: Annotated[Path, typer.Argument(help="Benchmark JSON ({'train': [...], 'dev': [...]}) as in the CodeFusion data.")],
+    lang: Lang,
+    split: Annotated[str, typer.Option(help="Which split to score.")] = "dev",
+    model: Model = None,
+    n: Annotated[int, typer.Option("-n", help=f"Candidates per item (1-{MAX_CANDIDATES}).", callback=_within(1, MAX_CANDIDATES, "-n"))] = 5,
+    steps: Steps = None,
+    seed: Seed = 0,
+    limit: Annotated[int, typer.Option(min=0, help="Score only the first N items (0: all).")] = 0,
+    device: Device = "auto",
+    report: Annotated[Optional[Path], typer.Option(help="Write every figure and per-item candidates to this JSON file.")] = None,
+    strength: Strength = None,
+    allow_unverified: AllowUnverified = False,
 ) -> None:
     """Score a model on a benchmark file with the paper's metrics."""
     import json
 
-    from rich.console import Console
-    from rich.progress import Progress
-    from rich.table import Table
+    from cfgen import render
 
-    _check_options(lang=lang, device=device, seed=seed, n=n, steps=steps)
     with _user_errors():
         from cfgen.data import load_benchmark
         from cfgen.evaluate import evaluate
-        from cfgen.generate import DEFAULT_STEPS
-        from cfgen.ranking import rank
+        from cfgen.pipeline import DEFAULT_STEPS
 
         items = load_benchmark(file, split, lang)
         items = items[:limit] if limit else items
-        generator, directory = _load_generator(model, device, allow_unverified)
+        pipeline = _pipeline(model, device, allow_unverified)
         steps = steps or DEFAULT_STEPS
-
-        def predict(queries):
-            return [rank(c, lang) for c in generator.generate(queries, lang, n, steps, seed, strength=strength)]
-
-        with Progress(console=stderr, disable=not stderr.is_terminal, transient=True) as progress:
-            task = progress.add_task(f"scoring {lang}", total=len(items))
-            result = evaluate(items, lang, predict, on_progress=lambda k: progress.advance(task, k))
-        result.update(model=str(directory), split=split, steps=steps, candidates=n, seed=seed,
-                      strength=generator.effective_strength(strength, lang))
+        with render.counting(f"scoring {lang}", len(items)) as advance:
+            result = evaluate(items, lang, lambda queries: pipeline(queries, lang, n, steps, seed, strength),
+                              on_progress=advance)
+        result.update(model=str(pipeline.bundle.directory), split=split, steps=steps, candidates=n, seed=seed,
+                      strength=pipeline.effective_strength(strength, lang))
         figures = result["figures"]
-        table = Table(title=f"{lang} {split} ({figures['items']} items, {figures['metric']}, {steps} steps)")
-        table.add_column("figure")
-        table.add_column("value", justify="right")
-        for key, value in figures.items():
-            if isinstance(value, float):
-                table.add_row(key, f"{value:.3f}")
-        Console().print(table)
+        render.figures(f"{lang} {split} ({figures['items']} items, {figures['metric']}, {steps} steps)", figures)
         if "note" in figures:
             info(figures["note"])
         if report is not None:
             report.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
-# -- models and the cache ------------------------------------------------------------------
+# -- training and models ----------------------------------------------------------------------
+
+@app.command(epilog=EXIT_CODES_HELP)
+def train(
+    output: Annotated[str, typer.Argument(help="Run name (kept in cfgen's data folder) or a directory path.")],
+    stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=_one_of(("pretrain", "finetune"), "stage"))] = "finetune",
+    data: Annotated[Optional[Path], typer.Option(help="The CodeFusion data folder (benchmarks and snippet files).")] = None,
+    pairs: Annotated[List[Path], typer.Option(help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
+    lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(LANGUAGES),
+    size: Annotated[str, typer.Option(help="Model size when starting from scratch: tiny, small or base.", callback=_one_of(("tiny", "small", "base"), "size"))] = "small",
+    vocab_size: Annotated[int, typer.Option(help="Code BPE vocabulary size when starting from scratch.")] = 4096,
+    init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue this run from its last checkpoint.")] = False,
+    steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Global batch size (split across torchrun ranks).")] = 64,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 5e-4,
+    warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
+    seed: Seed = 0,
+    checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 200,
+    eval_every: Annotated[int, typer.Option(min=0, help="Steps between dev-loss reports (0: never).")] = 200,
+    max_snippets: Annotated[int, typer.Option(min=0, help="Pre-training: at most this many snippets per language (0: all).")] = 0,
+    device: Device = "auto",
+    max_shard_size: Annotated[str, typer.Option(help="Largest weights file written.")] = "16MB",
+    overwrite: Overwrite = False,
+) -> None:
+    """Pre-train or fine-tune a model; the output directory is a model directory at every checkpoint."""
+    from cfgen import render
+
+    with _user_errors():
+        from cfgen.config import TrainConfig
+        from cfgen.corpus import DataSources
+        from cfgen.hub import resolve_model_directory
+        from cfgen.paths import run_path
+        from cfgen.train import TrainRequest, run_training
+
+        languages = tuple(_one_of(LANGUAGES, "language")(name.strip()) for name in lang.split(",") if name.strip())
+        if len(output) > 255:
+            _fail("the run name or folder is longer than 255 characters")
+        config = TrainConfig(stage=stage, steps=steps, batch_size=batch_size, learning_rate=lr, warmup_steps=warmup,
+                             seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every)
+        request = TrainRequest(
+            output_dir=run_path(output), train=config,
+            sources=DataSources(data_dir=data, pair_files=list(pairs), languages=languages, max_snippets=max_snippets),
+            size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
+            device=device, max_shard_size=max_shard_size, overwrite=overwrite,
+        )
+        with render.training_progress(steps) as on_step:
+            result = run_training(request, on_step)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
+            dev = f", dev loss {result.dev_loss:.3f}" if result.dev_loss is not None else ""
+            info(f"trained {result.steps} steps on {result.examples} examples ({result.skipped} skipped as too long); "
+                 f"loss {result.final_loss:.3f}{dev}; model in {result.output_dir}")
 
 
 @app.command(epilog=EXIT_CODES_HELP)
-def pull(spec: str = typer.Argument(..., help="Hub repo id, optionally @revision (branch, tag or commit).")) -> None:
-    """Download a model into the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN apply) and verify it."""
-    with _user_errors():
-        from cfgen.hub import parse_repo_spec
-        from cfgen.hub import pull as pull_model
-
-        repo_id, revision = parse_repo_spec(spec)
-        directory = pull_model(repo_id, revision, progress=stderr.is_terminal)
-        info(f"{spec} is ready at {directory}")
-
-
-@app.command()
 def export(
-    model: str = typer.Argument(..., help="Model directory, trained run name, or Hub repo[@revision]."),
-    output: Path = typer.Argument(..., help="Directory to write (e.g. cfgen/weights/default to bundle it)."),
-    half: bool = typer.Option(True, help="Store the weights in float16 (half the size; loads as float32 on CPU)."),
-    max_shard_size: str = typer.Option("16MB", help="Largest weights file written."),
-    index_from: Optional[Path] = typer.Option(None, help="Build the retrieval index from this CodeFusion data folder."),
-    strength: List[str] = typer.Option([], help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's)."),
-    tune_retrieval: List[str] = typer.Option([], help="LANG: train a retrieval head for this language on the --index-from train split (repeatable)."),
-    tune_steps: int = typer.Option(300, min=1, help="Training steps of the retrieval head."),
-    overwrite: bool = typer.Option(False, help="Replace an earlier cfgen model in OUTPUT (other files are never touched)."),
-    allow_unverified: bool = ALLOW_UNVERIFIED,
+    model: Annotated[str, typer.Argument(help="Model directory, trained run name, or Hub repo[@revision].")],
+    output: Annotated[Path, typer.Argument(help="Directory to write (e.g. cfgen/weights/default to bundle it).")],
+    half: Annotated[bool, typer.Option(help="Store the weights in float16 (half the size; loads as float32 on CPU).")] = True,
+    max_shard_size: Annotated[str, typer.Option(help="Largest weights file written.")] = "16MB",
+    index_from: Annotated[Optional[Path], typer.Option(help="Build the retrieval index from this CodeFusion data folder.")] = None,
+    strength: Annotated[List[str], typer.Option(help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's).")] = [],  # noqa: B006
+    tune_retrieval: Annotated[List[str], typer.Option(help="LANG: train a retrieval head for this language on the --index-from train split (repeatable).")] = [],  # noqa: B006
+    tune_steps: Annotated[int, typer.Option(min=1, help="Training steps of the retrieval head.")] = 300,
+    overwrite: Overwrite = False,
+    allow_unverified: AllowUnverified = False,
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     with _user_errors():
-        from cfgen.bundle import RunLock, check_output_folder, load_model, model_size_mb, reading, save_model
-        from cfgen.generate import load_strengths
+        from cfgen.bundle import model_size_mb
+        from cfgen.export import ExportRequest, export_model
         from cfgen.hub import resolve_model_directory
-        from cfgen.retrieval import RetrievalIndex
 
-        tuned = _parse_tuned_languages(tune_retrieval, index_from)
-        parsed_strengths = _parse_strengths(strength)
-        check_output_folder(output, overwrite)
-        source = resolve_model_directory(model)
-        if source.resolve() == output.resolve():
-            _fail("export writes a copy: choose an output folder other than the model's own")
-        with reading(source):
-            strengths = {**load_strengths(source), **parsed_strengths}
-            network, tokenizer = load_model(source, verify=not allow_unverified)
-            index = None if index_from is not None else RetrievalIndex.load(source)
-        if index_from is not None:
-            from cfgen.train import DataSources, build_index
-
-            index = build_index(DataSources(data_dir=index_from), tuned, tune_steps)
-        with RunLock(output):
-            check_output_folder(output, overwrite)  # again, now that no other writer can be at work there
-            save_model(network, tokenizer, output, max_shard_size=max_shard_size, half=half, index=index,
-                       strengths=strengths)
+        request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from,
+                                _tuned_languages(tune_retrieval), tune_steps, _strengths(strength), overwrite,
+                                verify=not allow_unverified)
+        export_model(request)
         info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")
 
 
-def _parse_tuned_languages(languages: list[str], index_from: Optional[Path]) -> frozenset[str]:
-    from cfgen import LANGUAGES
+def _tuned_languages(languages: list[str]) -> frozenset[str]:
     from cfgen.slots import MASKED_LANGUAGES
 
-    if languages and index_from is None:
-        _fail("--tune-retrieval needs --index-from (the head is trained on that data's train split)")
     for lang in languages:
-        if lang not in LANGUAGES:
-            _fail(f"--tune-retrieval takes one of {', '.join(LANGUAGES)}, got {lang!r}")
+        _one_of(LANGUAGES, "--tune-retrieval language")(lang)
         if lang in MASKED_LANGUAGES:
             _fail(f"--tune-retrieval {lang}: {lang} requests are retrieved with their values masked; a head serves only "
                   f"{', '.join(sorted(set(LANGUAGES) - MASKED_LANGUAGES))}")
     return frozenset(languages)
 
 
-def _parse_strengths(values: list[str]) -> dict[str, float]:
+def _strengths(values: list[str]) -> dict[str, float]:
     """`cf=0.15` -> {"cf": 0.15}; anything else is bad usage."""
-    from cfgen import LANGUAGES
-
     parsed = {}
     for value in values:
         lang, _, number = value.partition("=")
@@ -442,39 +343,34 @@ def _parse_strengths(values: list[str]) -> dict[str, float]:
         except ValueError:
             strength = -1.0
         if lang not in LANGUAGES or not 0.0 <= strength <= 1.0:
-            _fail(f"--strength takes LANG=S (LANG one of {', '.join(LANGUAGES)}, S from 0 to 1), got {value!r}")
+            _fail(f"--strength takes LANG=S (LANG one of {', '.join(LANGUAGES)}, S from 0 to 1), got {value[:40]!r}")
         parsed[lang] = strength
     return parsed
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def pull(spec: Annotated[str, typer.Argument(help="Hub repo id, optionally @revision (branch, tag or commit).")]) -> None:
+    """Download a model into the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN apply) and verify it."""
+    with _user_errors():
+        from cfgen.hub import parse_repo_spec
+        from cfgen.hub import pull as pull_model
+
+        directory = pull_model(*parse_repo_spec(spec), progress=stderr.is_terminal)
+        info(f"{spec} is ready at {directory}")
 
 
 @app.command()
 def models() -> None:
     """List the bundled model, models in the Hugging Face cache, and models trained here."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from cfgen.render import printable
+    from cfgen import render
 
     with _user_errors():
         from cfgen.hub import list_models
 
-        found = list_models()
-        out = Console()
-        if not out.is_terminal:
-            for m in found:
-                sys.stdout.write(f"{m['name']}\t{m['source']}\t{m['revision']}\t{m['size_mb']:.1f}MB\t{m['path']}\n")
-            return
-        table = Table()
-        for column in ("name", "source", "revision", "size", "path"):
-            table.add_column(column, overflow="fold")
-        for m in found:
-            cells = (m["name"], m["source"], m["revision"], f"{m['size_mb']:.1f} MB", m["path"])
-            table.add_row(*(Text(printable(cell)) for cell in cells))
-        out.print(table)
+        render.models(list_models())
 
 
-# -- entry point ---------------------------------------------------------------------------
+# -- entry point ---------------------------------------------------------------------------------
 
 GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}
 
@@ -501,8 +397,8 @@ def main() -> None:
         return
     try:
         app(args=_with_default_command(sys.argv[1:]), prog_name="cfgen")
-    except Exception as failure:  # a failure no command foresaw: still one line, unless --debug
+    except Exception as failure:  # a failure outside any command: still one line, unless --debug
         if "--debug" in sys.argv[1:]:
             raise
-        print_error(f"internal error ({type(failure).__name__}: {str(failure)[:200]}); --debug shows the traceback")
+        print_error(_message(failure))
         sys.exit(1)

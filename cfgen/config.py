@@ -1,4 +1,4 @@
-"""Frozen configuration dataclasses and their JSON round trip.
+"""Frozen configuration dataclasses, validated on construction, and their JSON round trip (`from_dict`).
 
 `ModelConfig` is everything needed to rebuild a trained network: it is what
 `config.json` in a model directory holds. `TrainConfig` describes one run.
@@ -6,12 +6,8 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
-from typing import Literal
+from dataclasses import dataclass, field, fields
 
-Stage = Literal["pretrain", "finetune"]
 STAGES: tuple[str, ...] = ("pretrain", "finetune")
 
 
@@ -29,7 +25,8 @@ class ModelConfig:
     encoder_dim: int = 384  # width of E_s (all-MiniLM-L6-v2)
     self_condition: bool = True  # feed the previous x_0 estimate back into the denoiser
     diffusion_steps: int = 1200  # T of the forward process
-    schedule: str = "sqrt"  # noise schedule name (see diffusion.SCHEDULES)
+    process: str = "gaussian"  # forward process (see processes.PROCESSES)
+    schedule: str = "sqrt"  # its noise schedule (see processes.gaussian.SCHEDULES)
     # Sequence length the sampler uses per language (tag + code + end), set
     # from the training data so sampling matches what the network saw.
     sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
@@ -58,7 +55,6 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: int = 200  # steps between atomic checkpoints
     eval_every: int = 200  # steps between dev-loss reports (0: never)
-    fixed_padding: int = 0  # pad every batch to this length (0: its language's sample length); for benchmarks
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
@@ -73,7 +69,7 @@ MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
     "vocab_size": (int, 8, 1_000_000), "latent_dim": (int, 1, 4096), "width": (int, 1, 8192), "heads": (int, 1, 256),
     "denoiser_layers": (int, 0, 128), "decoder_layers": (int, 0, 128), "ffn_multiplier": (int, 1, 16),
     "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
-    "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "schedule": (str, 0, 0),
+    "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "process": (str, 0, 0), "schedule": (str, 0, 0),
 }
 
 
@@ -89,20 +85,12 @@ def _check_types(config, limits: dict[str, tuple[type, float, float]]) -> None:
             raise ValueError(f"{name} must be from {low:g} to {high:g}, got {value}")
 
 
-def to_json(config) -> str:
-    return json.dumps(asdict(config), indent=2, sort_keys=True)
-
-
 def from_dict(cls, data: dict):
     """Build `cls` from a dict, ignoring keys it does not know (older/newer files); ValueError if it is no dict."""
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     known = {f.name for f in fields(cls)}
     return cls(**{key: value for key, value in data.items() if key in known})
-
-
-def load_json(cls, path: Path):
-    return from_dict(cls, json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 # Named model sizes for `cfgen train --size`; vocab_size and sample_lengths

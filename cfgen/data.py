@@ -1,13 +1,11 @@
-"""Training data: benchmark JSON, JSON Lines pairs, snippet files, batching.
+"""Data files: benchmark JSON, JSON Lines pairs, snippet files, and what each holds as `Pair`s.
 
-Everything here is plain Python (no torch) except `collate`, so loaders can
-be tested and used cheaply.
+Plain Python (no torch), so loaders can be tested and used cheaply.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import json
 import logging
@@ -31,7 +29,7 @@ MASK = "[MASK]"  # the NL encoder's mask token, written into code for CPD
 
 @dataclass(frozen=True)
 class Pair:
-    nl: str
+    nl: str | None  # the text the code is conditioned on; None: none (unsupervised pre-training)
     code: str
     lang: str
     table: Any = field(default=None, compare=False)  # CF items: the sample table (rows, header first)
@@ -163,34 +161,3 @@ def mask_identifiers(code: str, rate: float = 0.5) -> str:
     """CPD input: identifiers and built-in names replaced by [MASK], deterministically per code."""
     rng = random.Random(hashlib.sha256(code.encode()).digest())
     return _IDENTIFIER.sub(lambda match: MASK if rng.random() < rate else match.group(0), code)
-
-
-class BatchPlan:
-    """Global batches drawn from one group (language) each, as a pure function of (seed, step).
-
-    Each epoch shuffles every group, cuts it into batches and shuffles the batch
-    order; a batch of one language pads to that language's length, and a
-    resumed run sees exactly the batches an uninterrupted one would.
-    """
-
-    def __init__(self, groups: list[str], batch_size: int, seed: int) -> None:
-        self.members: dict[str, list[int]] = {}
-        for index, group in enumerate(groups):
-            self.members.setdefault(group, []).append(index)
-        self.batch_size, self.seed = batch_size, seed
-        self.batches_per_epoch = sum(-(-len(m) // batch_size) for m in self.members.values())
-
-    @functools.lru_cache(maxsize=2)
-    def _epoch(self, epoch: int) -> list[list[int]]:
-        rng = random.Random(self.seed * 1_000_003 + epoch)
-        batches = []
-        for group in sorted(self.members):
-            order = list(self.members[group])
-            rng.shuffle(order)
-            batches += [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        rng.shuffle(batches)
-        return batches
-
-    def batch(self, step: int) -> list[int]:
-        epoch, position = divmod(step, self.batches_per_epoch)
-        return self._epoch(epoch)[position]

@@ -1,4 +1,4 @@
-"""Cache of E_s: the frozen encoder's output for every training text, on disk.
+"""E_s, the frozen encoder's per-token output: padding ragged ones into a batch, and their cache on disk.
 
 The encoder is frozen, so each utterance is encoded once per machine; later
 runs (and resumed runs) read the cache. The key covers the encoder's weights
@@ -19,6 +19,19 @@ from safetensors.torch import load_file, save_file
 from cfgen.encoder import WEIGHTS_SHA256
 
 logger = logging.getLogger(__name__)
+
+
+def pad_states(encodings: list[torch.Tensor], max_tokens: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ragged E_s (S_i, D) -> float32 states (B, S, D) padded to the longest (at most `max_tokens`) and a (B, S)
+    mask, True on real tokens."""
+    width = max(e.shape[0] for e in encodings)
+    width = min(width, max_tokens) if max_tokens else width
+    states = torch.zeros((len(encodings), width, encodings[0].shape[-1]))
+    mask = torch.zeros((len(encodings), width), dtype=torch.bool)
+    for row, encoding in enumerate(encodings):
+        n = min(width, encoding.shape[0])
+        states[row, :n], mask[row, :n] = encoding[:n].float(), True
+    return states, mask
 
 
 def cache_directory() -> Path:

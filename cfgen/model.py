@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from cfgen.conditioning import Conditioning
 from cfgen.config import ModelConfig
 
 def sinusoidal_embedding(values: torch.Tensor, dim: int) -> torch.Tensor:
@@ -46,9 +47,9 @@ class CrossAttentionStack(nn.Module):
         )
         self.norm = nn.LayerNorm(config.width)
 
-    def forward(self, h: torch.Tensor, memory: torch.Tensor, memory_padding: torch.Tensor) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, condition: Conditioning) -> torch.Tensor:
         for block in self.blocks:
-            h = block(h, memory, memory_key_padding_mask=memory_padding)  # (B, T, W)
+            h = block(h, condition.memory, memory_key_padding_mask=condition.padding)  # (B, T, W)
         return self.norm(h)
 
 
@@ -84,15 +85,15 @@ class CodeFusionModel(nn.Module, PyTorchModelHubMixin, library_name="cfgen", tag
         """L: (B, T) token ids -> (B, T, C)."""
         return F.embedding(tokens, self.embedding_matrix())
 
-    def condition(self, encoded: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def condition(self, encoded: torch.Tensor, mask: torch.Tensor) -> Conditioning:
         """E_s (B, S, encoder_dim) and its validity mask -> memory (B, S, W) and padding mask."""
-        return self.condition_projection(encoded), ~mask
+        return Conditioning(self.condition_projection(encoded), ~mask)
 
     def _positions(self, x: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(x.shape[1], device=x.device)
         return sinusoidal_embedding(positions, self.config.width).to(x.dtype)  # (T, W), same scale as LayerNorm'd h
 
-    def denoise(self, x_t, t, self_condition, memory, memory_padding) -> torch.Tensor:
+    def denoise(self, x_t, t, self_condition, condition: Conditioning) -> torch.Tensor:
         """N: predict x_0 from x_t (B, T, C) at timesteps t (B,)."""
         if self.config.self_condition:
             if self_condition is None:
@@ -100,13 +101,13 @@ class CodeFusionModel(nn.Module, PyTorchModelHubMixin, library_name="cfgen", tag
             x_t = torch.cat([x_t, self_condition], dim=-1)  # (B, T, 2C)
         h = self.denoiser_input(x_t) + self._positions(x_t)
         time = self.time_mlp(sinusoidal_embedding(t, self.config.width).to(h.dtype))  # (B, W)
-        h = self.denoiser(h + time[:, None, :], memory, memory_padding)
+        h = self.denoiser(h + time[:, None, :], condition)
         return self.denoiser_output(h)  # (B, T, C)
 
-    def decode(self, x_start, memory, memory_padding) -> torch.Tensor:
+    def decode(self, x_start, condition: Conditioning) -> torch.Tensor:
         """D: x_0-hat (B, T, C) -> refined latents (B, T, C), trained towards L(y)."""
         h = self.decoder_input(x_start) + self._positions(x_start)
-        return self.decoder_output(self.decoder(h, memory, memory_padding))
+        return self.decoder_output(self.decoder(h, condition))
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """H: (B, T, C) -> (B, T, V)."""

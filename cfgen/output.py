@@ -30,17 +30,17 @@ class Output:
     def __init__(self, as_json: bool, shown: int | None, allow_invalid: bool, batch: bool) -> None:
         self.as_json, self.shown, self.allow_invalid, self.batch = as_json, shown, allow_invalid, batch
         self.terminal = not as_json and Console().is_terminal
-        self.generator = None  # loaded on the first window that holds a request
+        self.pipeline = None  # loaded on the first window that holds a request
 
-    def stream(self, windows: Iterable[list[Request | Rejected]], load_generator: Callable, num_candidates: int,
+    def stream(self, windows: Iterable[list[Request | Rejected]], load_pipeline: Callable, num_candidates: int,
                steps: int, seed: int, strength: float | None) -> Summary:
         summary = Summary()
         for window in windows:
             summary.lines += len(window)
             requests = [item for item in window if isinstance(item, Request)]
-            if requests and self.generator is None:
-                self.generator = load_generator()
-            answers = iter(answer_all(self.generator, requests, num_candidates, steps, seed, strength=strength)
+            if requests and self.pipeline is None:
+                self.pipeline = load_pipeline()
+            answers = iter(answer_all(self.pipeline, requests, num_candidates, steps, seed, strength=strength)
                            if requests else ())
             for item in window:
                 if isinstance(item, Rejected):

@@ -14,6 +14,15 @@ class Scored(Protocol):
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A program before ranking. Higher score is better: from noise, the mean token log-probability
+    under the model; retrieved or edited, the similarity of the training request it came from."""
+
+    code: str
+    score: float
+
+
+@dataclass(frozen=True)
 class RankedCandidate:
     code: str
     score: float

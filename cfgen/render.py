@@ -8,10 +8,11 @@ crash the output. Piped and JSON output carry the code exactly as generated.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from rich.console import Console
 from rich.text import Text
@@ -100,3 +101,70 @@ def terminal(answers: Iterable, shown: int | None) -> None:
                 cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")
             table.add_row(*cells)
         out.print(table)
+
+
+@contextlib.contextmanager
+def training_progress(total: int) -> Iterator[Callable]:
+    """A progress bar on a terminal, a log line every 50 steps otherwise; yields the per-step callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = [
+        TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]}"), TextColumn("dev {task.fields[dev]}"),
+        TextColumn("{task.fields[rate]} tok/s"), TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=stderr, disable=not stderr.is_terminal) as progress:
+        task = progress.add_task("train", total=total, loss="-", dev="-", rate="-")
+        last_dev = ["-"]
+
+        def on_step(report) -> None:
+            if report.dev_loss is not None:
+                last_dev[0] = f"{report.dev_loss:.3f}"
+            if not stderr.is_terminal and (report.dev_loss is not None or report.step % 50 == 0):
+                info(f"step {report.step}/{report.total} loss {report.loss:.4f} dev {last_dev[0]} "
+                     f"{report.tokens_per_second:,.0f} tok/s")
+            progress.update(task, completed=report.step, loss=f"{report.loss:.3f}", dev=last_dev[0],
+                            rate=f"{report.tokens_per_second:,.0f}")
+
+        yield on_step
+
+
+@contextlib.contextmanager
+def counting(description: str, total: int, show: bool = True) -> Iterator[Callable[[int], None]]:
+    """A transient progress bar on a terminal; yields advance(k)."""
+    from rich.progress import Progress
+
+    with Progress(console=stderr, disable=not (show and stderr.is_terminal), transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda k: progress.advance(task, k)
+
+
+def figures(title: str, values: dict) -> None:
+    """An evaluation's figures: a table on a terminal, `name<TAB>value` lines otherwise."""
+    from rich.table import Table
+
+    table = Table(title=Text(printable(title)))
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in values.items():
+        if isinstance(value, float):
+            table.add_row(key, f"{value:.3f}")
+    Console().print(table)
+
+
+def models(found: list[dict]) -> None:
+    """Known models: a table on a terminal, tab-separated lines otherwise."""
+    from rich.table import Table
+
+    out = Console()
+    if not out.is_terminal:
+        for m in found:
+            sys.stdout.write(f"{m['name']}\t{m['source']}\t{m['revision']}\t{m['size_mb']:.1f}MB\t{m['path']}\n")
+        return
+    table = Table()
+    for column in ("name", "source", "revision", "size", "path"):
+        table.add_column(column, overflow="fold")
+    for m in found:
+        cells = (m["name"], m["source"], m["revision"], f"{m['size_mb']:.1f} MB", m["path"])
+        table.add_row(*(Text(printable(cell)) for cell in cells))
+    out.print(table)

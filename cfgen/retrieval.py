@@ -1,12 +1,10 @@
 """Nearest-neighbour retrieval over training utterances.
 
-Two uses: the baseline any generator must clear (design.md §6), and the
-starting programs for retrieval-guided sampling (SDEdit: denoise a noised
-neighbour's code instead of pure noise). The index ships in the model
-directory as `retrieval/vectors.safetensors` (unit sentence vectors, float16)
-and `retrieval/entries.json` (their code and language); a folder of its own,
-so that the model's weights stay the directory's only top-level safetensors.
-entries.json also holds the values each program's training request named
+Two uses: the floor any generator must clear, and the starting programs for
+retrieve-and-edit generation (SDEdit: denoise a noised neighbour's code
+instead of pure noise). The index is stored as unit sentence vectors
+(float16 safetensors) and entries (their code and language, JSON) at paths
+the model bundle chooses (`bundle.index_files`). The entries also hold the values each program's training request named
 (`slots.find_values`), which `slots.transfer` swaps for the new request's, and
 the languages retrieved by masked request (`slots.MASKED_LANGUAGES` when the
 index was built), whose rows have a second vector, of the masked request,
@@ -20,20 +18,20 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from cfgen.data import Pair
 from cfgen.errors import CorruptModelError
-from cfgen.generate import Candidate
-from cfgen.ranking import RankedCandidate, rank
-from cfgen.retrieval_head import HEAD_FILE, RetrievalHead
+from cfgen.files import read_json, read_tensors, weight_shapes
+from cfgen.ranking import Candidate, RankedCandidate, rank
+from cfgen.retrieval_head import RetrievalHead
 from cfgen.slots import Values, find_values, mask, transfer
 
-FOLDER, VECTORS, ENTRIES = "retrieval", "vectors.safetensors", "entries.json"
+if TYPE_CHECKING:
+    from cfgen.bundle import IndexFiles
 
 
 def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
@@ -71,41 +69,34 @@ class RetrievalIndex:
         return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
                    [find_values(p.nl) for p in pairs], masked, masked_vectors, head, tuned_vectors)
 
-    def save(self, directory: Path) -> None:
-        directory = Path(directory) / FOLDER
-        directory.mkdir(parents=True, exist_ok=True)
+    def save(self, files: "IndexFiles") -> None:
+        files.vectors.parent.mkdir(parents=True, exist_ok=True)
         tensors = {"vectors": self.vectors.half().contiguous()}
         if self.masked_vectors is not None:
             tensors["masked_vectors"] = self.masked_vectors.half().contiguous()
         if self.tuned_vectors is not None:
             tensors["tuned_vectors"] = self.tuned_vectors.half().contiguous()
-        save_file(tensors, str(directory / VECTORS))
+        save_file(tensors, str(files.vectors))
         entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked)}
-        (directory / ENTRIES).write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
+        files.entries.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
         if self.head is not None:
-            self.head.save(directory / HEAD_FILE)
+            self.head.save(files.head)
 
     @classmethod
-    def load(cls, directory: Path) -> "RetrievalIndex | None":
-        """The index of a model directory, None if it has none; CorruptModelError (naming the file) if it is inconsistent."""
-        from cfgen.bundle import read_json, weight_shapes
-
-        directory = Path(directory) / FOLDER
-        if not (directory / VECTORS).is_file() or not (directory / ENTRIES).is_file():
+    def load(cls, files: "IndexFiles") -> "RetrievalIndex | None":
+        """The index in `files`, None if there is none; CorruptModelError (naming the file) if it is inconsistent."""
+        if not files.vectors.is_file() or not files.entries.is_file():
             return None
-        entries = read_json(directory / ENTRIES)
-        shapes = weight_shapes([directory / VECTORS])  # headers first: nothing allocated for a bad file
-        _check_entries(entries, shapes, directory)
-        try:
-            tensors = load_file(str(directory / VECTORS))
-        except (SafetensorError, OSError) as error:
-            raise CorruptModelError(f"{directory / VECTORS} cannot be read ({str(error)[:160]})") from None
+        entries = read_json(files.entries)
+        shapes = weight_shapes([files.vectors])  # headers first: nothing allocated for a bad file
+        _check_entries(entries, shapes, files)
+        tensors = read_tensors([files.vectors])
         values = entries.get("values")
-        head = RetrievalHead.load(directory / HEAD_FILE, shapes["vectors"][1]) if (directory / HEAD_FILE).is_file() else None
+        head = RetrievalHead.load(files.head, shapes["vectors"][1]) if files.head.is_file() else None
         if head is not None:
             tuned_rows = sum(lang in head.languages for lang in entries["langs"])
             if tensors.get("tuned_vectors") is None or tensors["tuned_vectors"].shape[0] != tuned_rows:
-                raise CorruptModelError(f"{directory / VECTORS} does not hold a tuned vector per row the head serves")
+                raise CorruptModelError(f"{files.vectors} does not hold a tuned vector per row the head serves")
         return cls(tensors["vectors"], entries["codes"], entries["langs"],
                    None if values is None else [[tuple(value) for value in row] for row in values],
                    frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"))
@@ -179,12 +170,12 @@ class RetrievalIndex:
         return [rank([Candidate(code, s) for code, s in row], lang)[:k] for row in found]
 
 
-def _check_entries(entries: object, shapes: dict, directory: Path) -> None:
+def _check_entries(entries: object, shapes: dict, files: "IndexFiles") -> None:
     """entries.json's lists agree with each other and with the vectors' shapes."""
     from cfgen import LANGUAGES
 
     def fail(reason: str):
-        raise CorruptModelError(f"{directory / ENTRIES} does not match {VECTORS}: {reason}")
+        raise CorruptModelError(f"{files.entries} does not match {files.vectors.name}: {reason}")
 
     if not isinstance(entries, dict) or not isinstance(entries.get("codes"), list) or not isinstance(entries.get("langs"), list):
         fail("it must be an object with lists 'codes' and 'langs'")
@@ -205,16 +196,3 @@ def _check_entries(entries: object, shapes: dict, directory: Path) -> None:
     masked_rows = sum(lang in masked for lang in langs)
     if masked and "masked_vectors" in shapes and shapes["masked_vectors"] != (masked_rows, vectors[1]):
         fail(f"masked_vectors has shape {shapes['masked_vectors']}, not ({masked_rows}, {vectors[1]})")
-
-
-class RetrievalPredictor:
-    """The baseline: the code of the nearest training utterances, ranked like model output."""
-
-    def __init__(self, train: list[Pair], encoder, lang: str) -> None:
-        from cfgen.encodings import cached_encodings
-
-        self.encoder, self.lang = encoder, lang
-        self.index = RetrievalIndex.build(train, cached_encodings([p.nl for p in train], lambda: encoder))
-
-    def __call__(self, queries: list[str], k: int = 5) -> list[list[RankedCandidate]]:
-        return self.index.nearest_programs(self.encoder.encode(queries), self.lang, k)

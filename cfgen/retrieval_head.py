@@ -8,8 +8,8 @@ and is trained contrastively (supervised contrastive loss, Khosla et al. 2020)
 on the training pairs: two requests are a positive pair when their programs
 share a normal form (for bash, NL2Bash's template). The linear map starts at
 zero, so that an untrained head is MiniLM's own pooling plus a small random layer.
-Its weights ship in the model's retrieval folder (`head.safetensors`), with the
-languages it serves in the file's metadata.
+Its weights ship with the model's retrieval index (a safetensors file, see
+`bundle.index_files`), with the languages it serves in the file's metadata.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from cfgen import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
-HEAD_FILE = "head.safetensors"
 MAX_TOKENS = 48  # longer requests are pooled over their first 48 tokens (99% of training requests are shorter)
 
 
@@ -68,7 +67,7 @@ class RetrievalHead(nn.Module):
         """A saved head for sentence vectors of width `dim`; CorruptModelError if the file says otherwise."""
         from safetensors import SafetensorError, safe_open
 
-        from cfgen.bundle import check_shapes, expected_shapes
+        from cfgen.files import check_shapes, expected_shapes
         from cfgen.errors import CorruptModelError
 
         try:
@@ -88,14 +87,9 @@ class RetrievalHead(nn.Module):
 
 
 def _padded(encodings: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    length = min(MAX_TOKENS, max(e.shape[0] for e in encodings))
-    states = torch.zeros(len(encodings), length, encodings[0].shape[-1])
-    mask = torch.zeros(len(encodings), length, dtype=torch.bool)
-    for row, encoding in enumerate(encodings):
-        n = min(length, encoding.shape[0])
-        states[row, :n] = encoding[:n].float()
-        mask[row, :n] = True
-    return states, mask
+    from cfgen.encodings import pad_states
+
+    return pad_states(encodings, MAX_TOKENS)
 
 
 def fit_retrieval_head(encodings: list[torch.Tensor], labels: list[str], languages: frozenset[str], steps: int,

@@ -15,7 +15,6 @@ from cfgen import LANGUAGES
 
 PAD, END = "<pad>", "<end>"
 SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES]
-FILENAME = "tokenizer.json"
 
 
 @dataclass
@@ -58,22 +57,19 @@ class CodeTokenizer:
                 kept.append(token_id)
         return self.backend.decode(kept, skip_special_tokens=False).strip()
 
-    def save(self, directory: Path) -> None:
+    def save(self, path: Path) -> None:
         """Written under a temporary name, then renamed: a reader sees the old file or the new one."""
         import os
 
-        path = Path(directory) / FILENAME
-        temporary = path.with_name(f".{FILENAME}.{os.getpid()}.tmp")
+        path = Path(path)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.backend.save(str(temporary))
         os.replace(temporary, path)
 
     @classmethod
-    def load(cls, directory: Path) -> "CodeTokenizer":
+    def load(cls, path: Path) -> "CodeTokenizer":
         from tokenizers import Tokenizer
 
-        path = Path(directory) / FILENAME
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing")
         return cls(Tokenizer.from_file(str(path)))
 
     @classmethod

@@ -34,7 +34,8 @@ def write_pairs(path: Path, pairs=EIGHT_PAIRS) -> Path:
 
 def tiny_request(output: Path, pairs_file: Path, steps: int = TINY_STEPS, **train_overrides):
     from cfgen.config import TrainConfig
-    from cfgen.train import DataSources, TrainRequest
+    from cfgen.corpus import DataSources
+    from cfgen.train import TrainRequest
 
     settings = dict(steps=steps, batch_size=8, learning_rate=2e-3, warmup_steps=20, checkpoint_every=100, eval_every=0)
     settings.update(train_overrides)

@@ -18,13 +18,13 @@ def main() -> None:
     captured = {}
     from cfgen import train
 
-    original = train._Loop.run
+    original = train.TrainingLoop.run
 
     def keep_network(self, *args):
         captured["network"] = self.network
         return original(self, *args)
 
-    train._Loop.run = keep_network
+    train.TrainingLoop.run = keep_network
     run_training(tiny_request(output, pairs, steps=4, checkpoint_every=4))
     digest = hashlib.sha256()
     for name, tensor in sorted(captured["network"].state_dict().items()):

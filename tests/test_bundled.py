@@ -28,9 +28,9 @@ def bundled():
 
 @pytest.fixture(scope="module")
 def bundled_generator(bundled, encoder):
-    from cfgen.generate import CodeGenerator
+    from cfgen.pipeline import Pipeline
 
-    return CodeGenerator(bundled, encoder=encoder)
+    return Pipeline.from_directory(bundled, encoder=encoder)
 
 
 def test_the_bundled_model_is_the_default_and_small(bundled):
@@ -57,9 +57,7 @@ def test_the_bundled_weights_are_half_precision_safetensors(bundled):
 
 @pytest.mark.parametrize("lang", sorted(QUERIES))
 def test_the_bundled_model_answers_each_language_with_valid_code(bundled_generator, lang):
-    from cfgen.ranking import rank
-
-    ranked = rank(bundled_generator.generate([QUERIES[lang]], lang, 5)[0], lang)
+    ranked = bundled_generator([QUERIES[lang]], lang, 5)[0]
     assert ranked and ranked[0].valid, ranked
     assert get_language(lang).check(ranked[0].code)[0]
 
@@ -68,13 +66,13 @@ def test_the_bundled_model_edits_retrieved_cf_rules(bundled_generator):
     """CF generation runs the denoiser (strength > 0): it writes rules retrieval alone does not give."""
     assert bundled_generator.effective_strength(None, "cf") > 0
     query = "highlight cells greater than 250"
-    edited = {c.code for c in bundled_generator.generate([query], "cf", 5)[0]}
-    retrieved = {c.code for c in bundled_generator.generate([query], "cf", 5, strength=0.0)[0]}
+    edited = {c.code for c in bundled_generator([query], "cf", 5)[0]}
+    retrieved = {c.code for c in bundled_generator([query], "cf", 5, strength=0.0)[0]}
     assert "GreaterThan(250)" in edited and edited != retrieved, (edited, retrieved)
 
 
 def test_the_bundled_model_uses_the_values_the_request_names(bundled_generator):
-    ranked = bundled_generator.generate(["sort list `my_scores` in descending order"], "python", 5)[0]
+    ranked = bundled_generator(["sort list `my_scores` in descending order"], "python", 5)[0]
     assert "my_scores" in ranked[0].code, ranked
 
 

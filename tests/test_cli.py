@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cfgen.bundle import index_files
 from cfgen.cli import _with_default_command, app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,10 +30,17 @@ def test_piped_output_is_the_top_code_alone(runner, tiny_model):
     assert result.stdout == "wc -l file.txt\n"
 
 
-def test_n_prints_that_many_codes_one_per_line(runner, tiny_model):
-    result = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(tiny_model), "-n", "2"])
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_n_prints_that_many_codes_one_per_line(runner, tiny_model, n):
+    result = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(tiny_model), "-n", str(n),
+                             "--strength", "0"])  # the index holds four distinct valid bash programs
     lines = result.stdout.splitlines()
-    assert result.exit_code == 0 and 1 <= len(lines) <= 2 and lines[0] == "wc -l file.txt"
+    assert result.exit_code == 0 and len(lines) == n and lines[0] == "wc -l file.txt"
+
+
+def test_more_steps_than_the_model_has_is_bad_usage(runner, tiny_model):
+    result = invoke(runner, ["generate", "x", "-m", str(tiny_model), "--steps", "5000"])
+    assert result.exit_code == 2 and "--steps must be between 1 and 1200 for this model" in result.stderr
 
 
 def test_json_schema(runner, tiny_model):
@@ -83,7 +91,7 @@ def test_table_grounds_cf_rules_and_lists_rows(runner, tiny_model, tmp_path):
         (["generate", ""], 2, "empty"),
         (["generate", "   "], 2, "empty"),
         (["generate", "x", "--lang", "cobol"], 2, "unknown language 'cobol'"),
-        (["generate", "x", "--steps", "0"], 2, "--steps must be between 1 and 1200"),
+        (["generate", "x", "--steps", "0"], 2, "--steps must be at least 1"),
         (["generate", "x", "-n", "0"], 2, "-n must be from 1 to 100"),
         (["generate", "x", "-l", "cf", "-n", "100000"], 2, "-n must be from 1 to 100"),
         (["generate", "x", "-l", "cf", "--seed", "99999999999999999999999"], 2, "--seed must be from 0"),
@@ -220,16 +228,17 @@ def test_export_writes_a_half_precision_model_that_answers_the_same(runner, tiny
 
 
 def test_export_records_the_strengths_chosen_on_dev(runner, tiny_model, tmp_path):
-    from cfgen.generate import FALLBACK_STRENGTH, CodeGenerator
+    from cfgen.bundle import FALLBACK_STRENGTH, load_strengths
+    from cfgen.pipeline import Pipeline
 
-    assert CodeGenerator(tiny_model).strengths == {"bash": FALLBACK_STRENGTH, "python": FALLBACK_STRENGTH, "cf": FALLBACK_STRENGTH}
+    assert load_strengths(tiny_model) == {"bash": FALLBACK_STRENGTH, "python": FALLBACK_STRENGTH, "cf": FALLBACK_STRENGTH}
     result = invoke(runner, ["export", str(tiny_model), str(tmp_path / "tuned"), "--strength", "cf=0.25", "--strength", "bash=0"])
     assert result.exit_code == 0, result.output
-    tuned = CodeGenerator(tmp_path / "tuned")
-    assert tuned.strengths == {"bash": 0.0, "python": FALLBACK_STRENGTH, "cf": 0.25}
+    tuned = Pipeline.from_directory(tmp_path / "tuned")
+    assert tuned.bundle.strengths == {"bash": 0.0, "python": FALLBACK_STRENGTH, "cf": 0.25}
     assert tuned.effective_strength(None, "cf") == 0.25 and tuned.effective_strength(0.5, "cf") == 0.5
     again = invoke(runner, ["export", str(tmp_path / "tuned"), str(tmp_path / "copy")])  # carried over
-    assert again.exit_code == 0 and CodeGenerator(tmp_path / "copy").strengths == tuned.strengths
+    assert again.exit_code == 0 and load_strengths(tmp_path / "copy") == tuned.bundle.strengths
     for bad in ("cf=1.5", "perl=0.1", "cf"):
         refused = invoke(runner, ["export", str(tiny_model), str(tmp_path / "bad"), "--strength", bad])
         assert refused.exit_code == 2 and "LANG=S" in refused.stderr
@@ -265,11 +274,15 @@ def test_install_completion_writes_the_bash_script(tmp_path):
     assert str(script) in (tmp_path / ".bashrc").read_text()
 
 
-def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index():
-    from cfgen.cli import _method
+def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index(tiny_model, encoder):
+    from cfgen.bundle import load_bundle
+    from cfgen.pipeline import Pipeline
 
-    no_index = type("NoIndex", (), {"index": None, "effective_strength": staticmethod(lambda strength, lang: 1.0)})
-    assert _method(no_index(), "bash", 20, None) == "bash: 20 denoising steps from noise"
+    without_index = load_bundle(tiny_model)
+    without_index.index = None
+    pipeline = Pipeline(without_index, encoder=encoder)
+    assert pipeline.how("bash", 20, None) == "bash: 20 denoising steps from noise"
+    assert pipeline.how("bash", 20, 0.0) == "bash: 20 denoising steps from noise"  # no index: nothing to retrieve
 
 
 def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, tiny_model, tmp_path):
@@ -292,16 +305,15 @@ def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, 
                              "--tune-retrieval", "bash", "--tune-steps", "3"])
     assert result.exit_code == 0, result.output
     verify_checksums(output)  # the head is covered like every other file
-    index = RetrievalIndex.load(output)
+    index = RetrievalIndex.load(index_files(output))
     assert index.head is not None and index.head.languages == {"bash"} and len(index.codes) == 6
     answer = invoke(runner, ["generate", "count the lines in file.txt", "-m", str(output), "--strength", "0"])
     assert answer.exit_code == 0 and answer.stdout == "wc -l file.txt\n"
-    from cfgen.cli import _method
-    from cfgen.generate import CodeGenerator
+    from cfgen.pipeline import Pipeline
 
-    generator = CodeGenerator(output)  # the timing line says how each language was answered
-    assert "(retrieval head)" in _method(generator, "bash", 20, 0.0)
-    assert "(retrieval head)" not in _method(generator, "cf", 20, 0.0)
+    pipeline = Pipeline.from_directory(output)  # the timing line says how each language was answered
+    assert "(retrieval head)" in pipeline.how("bash", 20, 0.0)
+    assert "(retrieval head)" not in pipeline.how("cf", 20, 0.0)
     for args, message in ((["--tune-retrieval", "python", "--index-from", str(data)], "masked"),
                           (["--tune-retrieval", "perl", "--index-from", str(data)], "one of"),
                           (["--tune-retrieval", "bash"], "needs --index-from")):

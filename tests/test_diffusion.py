@@ -5,8 +5,11 @@ import math
 import pytest
 import torch
 
-from cfgen.diffusion import GaussianDiffusion, sqrt_alpha_bar
-from cfgen.sampler import SkipStepScheduler, sample
+from cfgen.conditioning import Conditioning
+from cfgen.pipeline import initial_noise, sample
+from cfgen.processes import make_process
+from cfgen.processes.gaussian import Process as GaussianDiffusion
+from cfgen.processes.gaussian import SkipStepScheduler, sqrt_alpha_bar
 
 V, C = 6, 6
 
@@ -23,12 +26,12 @@ class OracleNetwork:
     def embed(self, tokens):
         return self.table[tokens]
 
-    def denoise(self, x_t, t, self_condition, memory, memory_padding):
+    def denoise(self, x_t, t, self_condition, condition):
         self.seen_t.append(t.clone())
         x = self.embed(self.target).expand(x_t.shape[0], -1, -1).clone()
         return x + 1.0 if self.wrong else x
 
-    def decode(self, x_start, memory, memory_padding):
+    def decode(self, x_start, condition):
         return x_start
 
     def logits(self, hidden):
@@ -46,6 +49,12 @@ def test_sqrt_schedule_matches_diffusion_lm():
         assert alpha_bar[t - 1].item() == pytest.approx(sqrt_alpha_bar(t / 1200), rel=0.02)
     # the sqrt schedule adds noise fast at first: halfway there after ~1/4 of the steps
     assert math.isclose(sqrt_alpha_bar(0.25), 0.5, abs_tol=0.01)
+
+
+def test_processes_are_chosen_by_name_and_unknown_ones_list_the_choices():
+    assert isinstance(make_process("gaussian", 1200, "sqrt"), GaussianDiffusion)
+    with pytest.raises(ValueError, match="choose one of gaussian"):
+        make_process("absorbing-typo", 1200, "sqrt")
 
 
 def test_unknown_schedule_lists_the_choices():
@@ -67,13 +76,13 @@ def test_q_sample_moments_and_noise_inversion():
 
 def test_loss_terms_vanish_for_a_perfect_denoiser_and_not_for_a_wrong_one():
     tokens = torch.tensor([[0, 3, 1, 2]])
-    memory, padding = torch.zeros(1, 2, 8), torch.zeros(1, 2, dtype=torch.bool)
+    condition = Conditioning(torch.zeros(1, 2, 8), torch.zeros(1, 2, dtype=torch.bool))
     diffusion = GaussianDiffusion(1200)
-    perfect = diffusion.training_losses(OracleNetwork(tokens[0]), tokens, memory, padding, torch.Generator().manual_seed(0))
+    perfect = diffusion.training_losses(OracleNetwork(tokens[0]), tokens, condition, torch.Generator().manual_seed(0))
     assert perfect["x_start_mse"].item() == pytest.approx(0.0, abs=1e-6)
     assert perfect["decoder_mse"].item() == pytest.approx(0.0, abs=1e-6)
     assert perfect["cross_entropy"].item() < 1e-3
-    wrong = diffusion.training_losses(OracleNetwork(tokens[0], wrong=True), tokens, memory, padding, torch.Generator().manual_seed(0))
+    wrong = diffusion.training_losses(OracleNetwork(tokens[0], wrong=True), tokens, condition, torch.Generator().manual_seed(0))
     assert wrong["x_start_mse"].item() == pytest.approx(1.0, abs=1e-5)  # off by exactly 1 everywhere
     assert wrong["loss"].item() == pytest.approx(sum(wrong[k].item() for k in ("x_start_mse", "decoder_mse", "cross_entropy")))
 
@@ -82,8 +91,8 @@ def test_training_timesteps_cover_the_range():
     net = OracleNetwork(torch.tensor([0, 1, 2]))
     diffusion = GaussianDiffusion(1200)
     tokens = torch.tensor([[0, 1, 2]] * 256)
-    memory, padding = torch.zeros(256, 1, 8), torch.zeros(256, 1, dtype=torch.bool)
-    diffusion.training_losses(net, tokens, memory, padding, torch.Generator().manual_seed(1), self_condition_rate=0)
+    condition = Conditioning(torch.zeros(256, 1, 8), torch.zeros(256, 1, dtype=torch.bool))
+    diffusion.training_losses(net, tokens, condition, torch.Generator().manual_seed(1), self_condition_rate=0)
     t = net.seen_t[-1]
     assert t.min() < 100 and t.max() > 1100
 
@@ -111,18 +120,20 @@ def test_step_with_a_perfect_estimate_lands_on_the_forward_marginal():
     x_start = torch.randn(2, 3, C)
     noise = torch.randn(2, 3, C)
     x_t = diffusion.q_sample(x_start, torch.tensor([900, 900]), noise)
-    stepped = scheduler.step(x_start, 900, 400, x_t)
+    scheduler.timesteps = [900, 400, 0]
+    stepped = scheduler.step(x_start, 900, x_t)
     # DDIM with eta=0 keeps the same noise: x_400 = q_sample(x_0, 400, noise)
-    assert torch.allclose(stepped, diffusion.q_sample(x_start, torch.tensor([400, 400]), noise), atol=1e-5)
-    assert torch.equal(scheduler.step(x_start, 0, None, x_t), x_start)
+    assert torch.allclose(stepped.prev_sample, diffusion.q_sample(x_start, torch.tensor([400, 400]), noise), atol=1e-5)
+    assert torch.equal(stepped.pred_original_sample, x_start)
+    assert torch.equal(scheduler.step(x_start, 0, x_t).prev_sample, x_start)  # the last step returns the estimate
 
 
 @pytest.mark.parametrize("steps", [1, 3, 50])
 def test_sampler_returns_the_oracle_program_at_any_step_count(steps):
     target = torch.tensor([2, 4, 3, 1, 0, 0])  # tag 2, tokens 4 3, end 1, pad 0
     net = OracleNetwork(target)
-    memory, padding = torch.zeros(3, 2, 8), torch.zeros(3, 2, dtype=torch.bool)
-    result = sample(net, GaussianDiffusion(1200), memory, padding, tag_id=2, end_id=1, length=6,
+    condition = Conditioning(torch.zeros(3, 2, 8), torch.zeros(3, 2, dtype=torch.bool))
+    result = sample(net, GaussianDiffusion(1200), condition, tag_id=2, end_id=1, length=6,
                     num_candidates=4, steps=steps, seed=7)
     assert len(result) == 3 and all(len(candidates) == 4 for candidates in result)
     for candidates in result:
@@ -133,8 +144,6 @@ def test_sampler_returns_the_oracle_program_at_any_step_count(steps):
 
 
 def test_sampler_noise_is_seeded_and_independent_of_the_batch():
-    from cfgen.sampler import initial_noise
-
     one = initial_noise(1, 3, 5, C, seed=11)
     many = initial_noise(4, 3, 5, C, seed=11)
     assert torch.equal(many[6:9], one)  # query 2 of 4 draws what a lone query draws
@@ -157,32 +166,17 @@ class EchoNetwork(OracleNetwork):
         super().__init__(torch.tensor([0]))
         self.diffusion = diffusion
 
-    def denoise(self, x_t, t, self_condition, memory, memory_padding):
+    def denoise(self, x_t, t, self_condition, condition):
         return x_t / self.diffusion.alphas_cumprod[t].sqrt().float()[:, None, None]
 
 
 def test_sampler_started_from_a_program_with_low_strength_returns_it():
     diffusion = GaussianDiffusion(1200)
     start = torch.tensor([[2, 5, 3, 1, 0, 0]] * 4)
-    memory, padding = torch.zeros(2, 2, 8), torch.zeros(2, 2, dtype=torch.bool)
-    near = sample(EchoNetwork(diffusion), diffusion, memory, padding, tag_id=2, end_id=1, length=6,
+    condition = Conditioning(torch.zeros(2, 2, 8), torch.zeros(2, 2, dtype=torch.bool))
+    near = sample(EchoNetwork(diffusion), diffusion, condition, tag_id=2, end_id=1, length=6,
                   num_candidates=2, steps=5, seed=0, start_tokens=start, strength=0.002)
     assert all(c.tokens == start[0].tolist() for cs in near for c in cs)
-    far = sample(EchoNetwork(diffusion), diffusion, memory, padding, tag_id=2, end_id=1, length=6,
+    far = sample(EchoNetwork(diffusion), diffusion, condition, tag_id=2, end_id=1, length=6,
                  num_candidates=2, steps=5, seed=0, start_tokens=start, strength=1.0)
     assert any(c.tokens != start[0].tolist() for cs in far for c in cs)  # at full strength the start is forgotten
-
-
-@pytest.mark.parametrize("clamp", ["nearest", "decoder"])
-def test_clamping_rounds_each_estimate_to_token_embeddings(clamp):
-    class Blurry(OracleNetwork):
-        def denoise(self, x_t, t, self_condition, memory, memory_padding):
-            if self_condition is not None:  # after clamping, the fed-back estimate is an exact embedding
-                assert torch.allclose(self_condition[0], self.embed(self.target), atol=1e-6)
-            return super().denoise(x_t, t, self_condition, memory, memory_padding) * 0.6  # off the embeddings
-
-    target = torch.tensor([2, 4, 3, 1, 0, 0])
-    memory, padding = torch.zeros(1, 2, 8), torch.zeros(1, 2, dtype=torch.bool)
-    result = sample(Blurry(target), GaussianDiffusion(1200), memory, padding, tag_id=2, end_id=1, length=6,
-                    num_candidates=2, steps=4, seed=0, clamp=clamp)
-    assert all(c.tokens == target.tolist() for c in result[0])

@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from cfgen.data import BatchPlan, mask_identifiers
+from cfgen.corpus import BatchPlan
+from cfgen.data import mask_identifiers
 from cfgen.errors import EncoderError
 from cfgen.tokenizer import CodeTokenizer
 
@@ -31,8 +32,8 @@ def test_tokenizer_marks_truncation_and_stops_at_end(tokenizer):
 
 
 def test_tokenizer_save_load(tokenizer, tmp_path):
-    tokenizer.save(tmp_path)
-    again = CodeTokenizer.load(tmp_path)
+    tokenizer.save(tmp_path / "tokenizer.json")
+    again = CodeTokenizer.load(tmp_path / "tokenizer.json")
     assert again.encode("x[::-1]", "python", 32) == tokenizer.encode("x[::-1]", "python", 32)
     assert set(again.tag_ids) == {"bash", "python", "cf"}
 

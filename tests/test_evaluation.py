@@ -7,9 +7,8 @@ import pytest
 from conftest import DATA_DIR
 from cfgen.data import BENCHMARK_FILES, load_benchmark
 from cfgen.evaluate import evaluate
-from cfgen.generate import Candidate
 from cfgen.metrics import distinct_ngrams, normalised_edit_distance, pairwise_edit_diversity
-from cfgen.ranking import rank
+from cfgen.ranking import Candidate, rank
 
 
 @pytest.mark.parametrize("lang", ["bash", "python", "cf"])

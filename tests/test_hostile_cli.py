@@ -53,8 +53,8 @@ def test_overwriting_a_cfgen_model_needs_the_flag_and_keeps_files_cfgen_did_not_
 
 
 def test_a_second_training_run_on_the_same_folder_is_refused_while_the_first_holds_it(tmp_path, pairs_file):
-    from cfgen.bundle import RunLock
     from cfgen.errors import RunInUseError
+    from cfgen.files import RunLock
     from cfgen.train import run_training
 
     from conftest import tiny_request
@@ -66,8 +66,9 @@ def test_a_second_training_run_on_the_same_folder_is_refused_while_the_first_hol
 
 
 def test_readers_never_see_half_of_a_model_being_published(tmp_path, tiny_model, encoder):
-    from cfgen.bundle import RunLock, load_model, save_model
-    from cfgen.generate import CodeGenerator
+    from cfgen.bundle import load_model, save_model
+    from cfgen.files import RunLock
+    from cfgen.pipeline import Pipeline
 
     network, tokenizer = load_model(tiny_model)
     target = tmp_path / "published"
@@ -86,7 +87,7 @@ def test_readers_never_see_half_of_a_model_being_published(tmp_path, tiny_model,
     reads = 0
     while not stop.is_set():
         try:
-            CodeGenerator(target, encoder=encoder)
+            Pipeline.from_directory(target, encoder=encoder)
             reads += 1
         except Exception as failure:  # noqa: BLE001 - any failure is the bug
             failures.append(repr(failure))
@@ -125,10 +126,10 @@ def test_every_batch_line_gets_exactly_one_output_line_in_order(tiny_model):
 
 def test_answers_stream_out_and_survive_an_interrupt(tiny_model, encoder, capsys):
     from cfgen.answer import Request
-    from cfgen.generate import CodeGenerator
     from cfgen.output import Output
+    from cfgen.pipeline import Pipeline
 
-    generator = CodeGenerator(tiny_model, encoder=encoder)
+    generator = Pipeline.from_directory(tiny_model, encoder=encoder)
 
     def windows():
         yield [Request("count the lines in file.txt", "bash", None, 1)]

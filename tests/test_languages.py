@@ -7,8 +7,7 @@ import pytest
 from conftest import DATA_DIR
 from cfgen.data import load_benchmark
 from cfgen.languages import bash, get_language, python
-from cfgen.ranking import rank
-from cfgen.generate import Candidate
+from cfgen.ranking import Candidate, rank
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from cfgen.bundle import index_files
 from cfgen.data import Pair
 from cfgen.retrieval import RetrievalIndex
 from cfgen.retrieval_head import RetrievalHead, fit_retrieval_head
@@ -69,8 +70,8 @@ def test_an_index_with_a_head_saves_loads_and_serves_only_its_languages(split, t
     found = index.neighbours(test_enc, "bash", 1)
     plain = RetrievalIndex.build(pairs, train_enc + train_enc[:1]).neighbours(test_enc, "bash", 1)
     assert [row[0][1] for row in found] != [row[0][1] for row in plain]  # the head moved the similarities
-    index.save(tmp_path)
-    loaded = RetrievalIndex.load(tmp_path)
+    index.save(index_files(tmp_path))
+    loaded = RetrievalIndex.load(index_files(tmp_path))
     assert loaded.head is not None and loaded.head.languages == {"bash"}
     found, again = (i.neighbours(test_enc, "bash", 3) for i in (index, loaded))
     assert [[code for code, _ in row] for row in found] == [[code for code, _ in row] for row in again]

@@ -15,17 +15,16 @@ from cfgen.train import run_training
 
 @pytest.fixture(scope="module")
 def generator(tiny_model, encoder):
-    from cfgen.generate import CodeGenerator
+    from cfgen.pipeline import Pipeline
 
-    return CodeGenerator(tiny_model, encoder=encoder)
+    return Pipeline.from_directory(tiny_model, encoder=encoder)
 
 
 def test_tiny_model_samples_back_its_eight_training_programs(generator):
     for lang in ("bash", "python", "cf"):
         pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
-        results = generator.generate([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, seed=0, strength=1.0)
-        best = [max(candidates, key=lambda c: c.score).code for candidates in results]
-        assert best == [code for _, code in pairs]
+        results = generator([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, seed=0, strength=1.0)
+        assert [candidates[0].code for candidates in results] == [code for _, code in pairs]
 
 
 def test_model_directory_has_the_hub_layout(tiny_model):
@@ -36,14 +35,15 @@ def test_model_directory_has_the_hub_layout(tiny_model):
 
 
 def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, encoder, tmp_path):
-    from cfgen.generate import CodeGenerator
     from cfgen.bundle import load_model, save_model
+    from cfgen.pipeline import Pipeline
 
     network, tokenizer = load_model(tiny_model)
     save_model(network, tokenizer, tmp_path / "copy")
+
     def candidates(directory, strength):
-        return CodeGenerator(directory, encoder=encoder).generate(["reverse the list x"], "python", 3, 7, seed=3,
-                                                                  strength=strength)
+        return Pipeline.from_directory(directory, encoder=encoder)(["reverse the list x"], "python", 3, 7, seed=3,
+                                                                   strength=strength)
 
     first, again, copied = candidates(tiny_model, 1.0), candidates(tiny_model, 1.0), candidates(tmp_path / "copy", 1.0)
     assert candidates(tiny_model, 0.4) == candidates(tiny_model, 0.4)  # guided sampling is seeded too
@@ -63,22 +63,21 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, pairs_file):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def _interrupting_at(step_to_interrupt: int, times: int = 1):
-    """A _train_step that receives Ctrl-C (a real SIGINT) `times` times in the middle of one step."""
+def _interrupting_at(monkeypatch, step_to_interrupt: int, times: int = 1) -> None:
+    """Ctrl-C (a real SIGINT), `times` times, in the middle of the optimiser step of one training step."""
     import os
     import signal
 
-    from cfgen import train
+    original, calls = torch.optim.AdamW.step, []
 
-    original = train._Loop._train_step
-
-    def step_with_interrupt(self, step):
-        if step == step_to_interrupt:
+    def step_with_interrupt(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == step_to_interrupt + 1:
             for _ in range(times):
                 os.kill(os.getpid(), signal.SIGINT)
-        return original(self, step)
+        return original(self, *args, **kwargs)
 
-    return step_with_interrupt
+    monkeypatch.setattr(torch.optim.AdamW, "step", step_with_interrupt)
 
 
 @pytest.mark.parametrize("times", [1, 2])
@@ -89,12 +88,11 @@ def test_ctrl_c_mid_step_saves_only_whole_steps_and_resume_is_bit_identical(tmp_
     straight = tmp_path / "straight"
     run_training(tiny_request(straight, pairs_file, steps=30, checkpoint_every=10))
     interrupted = tmp_path / "interrupted"
-    original = train._Loop._train_step
-    monkeypatch.setattr(train._Loop, "_train_step", _interrupting_at(13, times))
-    with pytest.raises(train.TrainingInterrupted, match="--resume"):
-        run_training(tiny_request(interrupted, pairs_file, steps=30, checkpoint_every=10))
+    with monkeypatch.context() as patched:
+        _interrupting_at(patched, 13, times)
+        with pytest.raises(train.TrainingInterrupted, match="--resume"):
+            run_training(tiny_request(interrupted, pairs_file, steps=30, checkpoint_every=10))
     assert list_checkpoints(interrupted)[-1].name == "step-00000014"  # step 13 finished, then saved
-    monkeypatch.setattr(train._Loop, "_train_step", original)
     request = tiny_request(interrupted, pairs_file, steps=30, checkpoint_every=10)
     request.resume = True
     assert run_training(request).steps == 30
@@ -231,13 +229,14 @@ def _codefusion_folder(root, pairs):
 
 def test_pretraining_then_fine_tuning_with_dev_loss(tmp_path):
     from cfgen.config import TrainConfig
-    from cfgen.train import DataSources, TrainRequest, gather_corpus
+    from cfgen.corpus import DataSources, gather_corpus
+    from cfgen.train import TrainRequest
 
     folder = _codefusion_folder(tmp_path / "data", EIGHT_PAIRS)
     sources = DataSources(data_dir=folder, languages=("bash", "cf"))
     corpus = gather_corpus("pretrain", sources)
-    conditions = [text for code, _, text in corpus.items if code == "grep -r foo ."]
-    assert len(corpus.items) == 2 * 6  # 3 distinct bash + 3 cf snippets, each unsupervised and CPD
+    conditions = [pair.nl for pair in corpus.pairs if pair.code == "grep -r foo ."]
+    assert len(corpus.pairs) == 2 * 6  # 3 distinct bash + 3 cf snippets, each unsupervised and CPD
     assert conditions[0] is None and "[MASK]" in conditions[1]  # E_s is noise, or the masked code
     settings = dict(steps=20, batch_size=4, learning_rate=2e-3, warmup_steps=5, checkpoint_every=10, eval_every=10)
     pretrained = run_training(TrainRequest(tmp_path / "pre", TrainConfig(stage="pretrain", **settings), sources,
@@ -260,30 +259,32 @@ def test_python_snippet_corpus_comes_from_the_standard_library():
 
 
 def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_model, generator):
+    from cfgen.bundle import index_files
     from cfgen.retrieval import RetrievalIndex
 
-    index = RetrievalIndex.load(tiny_model)
+    index = RetrievalIndex.load(index_files(tiny_model))
     assert index is not None and sorted(index.codes) == sorted(code for _, code, _ in EIGHT_PAIRS)
     found = index.neighbours(generator.encoder.encode(["how many lines does file.txt have"]), "bash", 2)
     assert found[0][0][0] == "wc -l file.txt" and len(found[0]) == 2
     query = "how many lines does file.txt have"
-    as_retrieved = generator.generate([query], "bash", 3, steps=10, strength=0.0)[0]
+    as_retrieved = generator([query], "bash", 3, steps=10, strength=0.0)[0]
     assert [c.code for c in as_retrieved] == [c.code for c in index.nearest_programs(generator.encoder.encode([query]), "bash", 3)[0]]
     assert as_retrieved[0].code == "wc -l file.txt"
-    lightly_edited = generator.generate([query], "bash", 3, steps=10, strength=0.05)[0]
+    lightly_edited = generator([query], "bash", 3, steps=10, strength=0.05)[0]
     assert lightly_edited[0].code == "wc -l file.txt"  # a light edit of a memorised program rebuilds it
-    assert generator.generate(["count the lines in file.txt"], "bash", 3, steps=10, strength=0.5)[0][0].code == "wc -l file.txt"
-    edits = {c.code for c in generator.generate([query], "bash", 5, steps=10, strength=0.8)[0]}
+    assert generator(["count the lines in file.txt"], "bash", 3, steps=10, strength=0.5)[0][0].code == "wc -l file.txt"
+    edits = {c.code for c in generator([query], "bash", 5, steps=10, strength=0.8)[0]}
     assert edits - set(index.codes), "a heavy edit should write something new"
 
 
 def test_retrieved_programs_take_the_values_the_request_names(tiny_model, generator):
+    from cfgen.bundle import index_files
     from cfgen.retrieval import RetrievalIndex
 
-    index = RetrievalIndex.load(tiny_model)
+    index = RetrievalIndex.load(index_files(tiny_model))
     assert index.masked == {"python", "cf"} and [("path", "file.txt")] in index.values
-    assert generator.generate(["count the lines in notes.md"], "bash", 1, strength=0.0)[0][0].code == "wc -l notes.md"
-    assert generator.generate(["format cells greater than 25"], "cf", 1, strength=0.0)[0][0].code == "GreaterThan(25)"
+    assert generator(["count the lines in notes.md"], "bash", 1, strength=0.0)[0][0].code == "wc -l notes.md"
+    assert generator(["format cells greater than 25"], "cf", 1, strength=0.0)[0][0].code == "GreaterThan(25)"
     # the baseline (no requests given) returns programs as they were written
     plain = index.nearest_programs(generator.encoder.encode(["count the lines in notes.md"]), "bash", 1)
     assert plain[0][0].code == "wc -l file.txt"
@@ -293,13 +294,14 @@ def test_an_index_without_training_requests_returns_programs_unchanged(tiny_mode
     import json
     import shutil
 
+    from cfgen.bundle import index_files
     from cfgen.retrieval import RetrievalIndex
 
     copy = tmp_path / "old-index"
     shutil.copytree(tiny_model / "retrieval", copy / "retrieval")
     entries = json.loads((copy / "retrieval" / "entries.json").read_text())
     (copy / "retrieval" / "entries.json").write_text(json.dumps({"codes": entries["codes"], "langs": entries["langs"]}))
-    old = RetrievalIndex.load(copy)
+    old = RetrievalIndex.load(index_files(copy))
     assert old.values is None and not old.masked
     query = "count the lines in notes.md"
     found = old.nearest_programs(generator.encoder.encode([query]), "bash", 1, requests=[query])
@@ -307,11 +309,20 @@ def test_an_index_without_training_requests_returns_programs_unchanged(tiny_mode
 
 
 def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypatch):
-    import cfgen.generate
+    from cfgen import languages
+    from cfgen.languages import bash
 
     known = set(generator.index.codes)
-    strict = type("Strict", (), {"check": staticmethod(lambda code: (code in known, "not a training program"))})
-    monkeypatch.setattr(cfgen.generate, "get_language", lambda lang: strict)
-    candidates = generator.generate(["how many lines does file.txt have"], "bash", 5, steps=10, strength=0.8)[0]
+
+    class StrictBash:  # bash, except that only training programs pass the check
+        def __getattr__(self, name):
+            return getattr(bash, name)
+
+        @staticmethod
+        def check(code):
+            return (code in known, "not a training program")
+
+    monkeypatch.setitem(languages.REGISTRY, "bash", StrictBash())
+    candidates = generator(["how many lines does file.txt have"], "bash", 5, steps=10, strength=0.8)[0]
     assert {c.code for c in candidates} <= known
     assert generator.effective_strength(1.0, "bash") == 1.0

@@ -27,10 +27,17 @@ class Language(Protocol):
     def risks(self, code: str) -> list[str]: ...
 
 
+# The language registry: each name's module, imported on first use. Replacing an entry (a plug-in, a
+# test's stricter checker) changes what every caller gets.
+REGISTRY: dict[str, Language] = {}
+
+
 def get_language(name: str) -> Language:
     if name not in LANGUAGES:
         raise ValueError(f"unknown language {name!r}; choose one of {', '.join(LANGUAGES)}")
-    return importlib.import_module(f"cfgen.languages.{name}")  # type: ignore[return-value]
+    if name not in REGISTRY:
+        REGISTRY[name] = importlib.import_module(f"cfgen.languages.{name}")  # type: ignore[assignment]
+    return REGISTRY[name]
 
 
 def as_text(code: str | bytes) -> str:

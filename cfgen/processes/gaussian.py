@@ -1,26 +1,22 @@
-"""The Gaussian diffusion process over code embeddings, and its training loss.
+"""CodeFusion's process: Gaussian diffusion over code embeddings, and its skip-step (DDIM) scheduler.
 
-A plain object in the style of improved-diffusion: it holds the schedule and
-its methods take the network as an argument (any object with the
-`DenoisingNetwork` methods), so it can be tested with a fake denoiser.
 The network predicts x_0 directly; position 0 holds the language tag and is
-never noised.
+never noised. Because x_0 is predicted, the scheduler can jump between any two
+timesteps (DDIM with eta = 0): from x_t and x_0-hat it recovers the implied
+noise and re-noises x_0-hat to the next, lower timestep.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Protocol
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-
-class DenoisingNetwork(Protocol):
-    def embed(self, tokens: torch.Tensor) -> torch.Tensor: ...
-    def denoise(self, x_t, t, self_condition, memory, memory_padding) -> torch.Tensor: ...
-    def decode(self, x_start, memory, memory_padding) -> torch.Tensor: ...
-    def logits(self, hidden: torch.Tensor) -> torch.Tensor: ...
+from cfgen.conditioning import Conditioning
+from cfgen.processes import DenoisingNetwork
 
 
 def sqrt_alpha_bar(t: float) -> float:
@@ -44,7 +40,7 @@ def betas_for_alpha_bar(num_steps: int, alpha_bar: Callable[[float], float], max
     return torch.tensor(betas, dtype=torch.float64)
 
 
-class GaussianDiffusion:
+class Process:
     def __init__(self, num_steps: int = 1200, schedule: str = "sqrt") -> None:
         if schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
@@ -66,12 +62,14 @@ class GaussianDiffusion:
         signal, sigma = self._coefficients(t, x_t)
         return (x_t - signal * x_start) / sigma
 
+    def scheduler(self) -> "SkipStepScheduler":
+        return SkipStepScheduler(self)
+
     def training_losses(
         self,
         network: DenoisingNetwork,
         tokens: torch.Tensor,  # (B, T); position 0 is the language tag
-        memory: torch.Tensor,  # (B, S, W)
-        memory_padding: torch.Tensor,  # (B, S) True where padded
+        condition: Conditioning,
         generator: torch.Generator | None = None,
         self_condition_rate: float = 0.5,
     ) -> dict[str, torch.Tensor]:
@@ -88,10 +86,10 @@ class GaussianDiffusion:
         use_self_condition = torch.rand((), generator=generator).item() < self_condition_rate
         if use_self_condition:
             with torch.no_grad():
-                self_condition = network.denoise(x_t, t, None, memory, memory_padding).detach()
+                self_condition = network.denoise(x_t, t, None, condition).detach()
 
-        x_start_hat = network.denoise(x_t, t, self_condition, memory, memory_padding)
-        decoded = network.decode(x_start_hat, memory, memory_padding)
+        x_start_hat = network.denoise(x_t, t, self_condition, condition)
+        decoded = network.decode(x_start_hat, condition)
         logits = network.logits(decoded)  # (B, T, V)
         target = x_start  # L trains through these terms too, as in the paper
         terms = {
@@ -101,3 +99,47 @@ class GaussianDiffusion:
         }
         terms["loss"] = terms["x_start_mse"] + terms["decoder_mse"] + terms["cross_entropy"]
         return terms
+
+
+@dataclass
+class StepOutput:
+    prev_sample: torch.Tensor  # x at the next (lower) timestep; the estimate itself after the last step
+    pred_original_sample: torch.Tensor  # the x_0 estimate this step used
+
+
+class SkipStepScheduler:
+    """diffusers' contract: `set_timesteps`, then `step` at each of `timesteps` in order."""
+
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.timesteps: list[int] = []
+
+    def set_timesteps(self, num_steps: int, start: int | None = None) -> None:
+        """Evenly spaced timesteps from `start` (default T-1: pure noise) down to 0, at most num_steps of them."""
+        total = self.process.num_steps
+        start = total - 1 if start is None else start
+        if not 1 <= num_steps <= total:
+            raise ValueError(f"steps must be between 1 and {total}, got {num_steps}")
+        if not 0 <= start < total:
+            raise ValueError(f"start must be between 0 and {total - 1}, got {start}")
+        if num_steps == 1:
+            self.timesteps = [start]
+            return
+        spaced = torch.linspace(start, 0, min(num_steps, start + 1)).round().long().tolist()
+        self.timesteps = sorted(set(spaced), reverse=True)
+
+    def add_noise(self, original: torch.Tensor, noise: torch.Tensor, t: int) -> torch.Tensor:
+        """`original` noised to timestep t (SDEdit's start)."""
+        at = torch.full((original.shape[0],), t, dtype=torch.long, device=original.device)
+        return self.process.q_sample(original, at, noise)
+
+    def step(self, model_output: torch.Tensor, t: int, x_t: torch.Tensor) -> StepOutput:
+        """x at the timestep after t (in `timesteps`) from x_t and the network's x_0 estimate `model_output`."""
+        position = self.timesteps.index(t)
+        if position + 1 == len(self.timesteps):
+            return StepOutput(model_output, model_output)
+        batch = x_t.shape[0]
+        t_now = torch.full((batch,), t, dtype=torch.long, device=x_t.device)
+        noise = self.process.predict_noise(x_t, t_now, model_output)
+        t_next = torch.full((batch,), self.timesteps[position + 1], dtype=torch.long, device=x_t.device)
+        return StepOutput(self.process.q_sample(model_output, t_next, noise), model_output)

@@ -1,0 +1,184 @@
+"""Training data by data flow: sources -> pairs -> examples -> batches, and the E_s of their texts.
+
+One record type throughout: `Pair(nl, code, lang)`, where `nl` is the text a
+program is conditioned on (a request, or for pre-training the masked code of
+CPD) and None for unsupervised pre-training (E_s is then Gaussian noise).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from cfgen import LANGUAGES
+from cfgen.data import BENCHMARK_FILES, SNIPPET_FILES, Pair, load_benchmark, load_pairs_jsonl, load_snippets, \
+    mask_identifiers, python_stdlib_snippets
+from cfgen.encodings import pad_states
+from cfgen.errors import DataError
+from cfgen.runtime import Distributed, barrier
+from cfgen.tokenizer import CodeTokenizer
+
+logger = logging.getLogger(__name__)
+
+NOISE_CONDITION = -1  # Example.text for unsupervised pre-training: E_s is Gaussian noise
+NOISE_CONDITION_TOKENS = 8
+
+
+@dataclass
+class DataSources:
+    data_dir: Path | None = None  # the CodeFusion folder (benchmarks and snippet files)
+    pair_files: list[Path] = field(default_factory=list)  # JSON Lines {"nl", "code", "lang"}
+    languages: tuple[str, ...] = LANGUAGES
+    max_snippets: int = 0  # per language, for pre-training (0: all)
+
+
+@dataclass
+class Corpus:
+    pairs: list[Pair]  # what to learn
+    dev: list[Pair]  # the benchmarks' dev pairs, where the data folder has them, for the dev loss
+
+
+@dataclass
+class Example:
+    tokens: list[int]
+    text: int  # index into the encoded texts, or NOISE_CONDITION
+    lang: str
+
+
+def _benchmark_path(sources: DataSources, lang: str) -> Path:
+    if sources.data_dir is None:
+        raise DataError("no data directory given (--data)")
+    return Path(sources.data_dir) / BENCHMARK_FILES[lang]
+
+
+def _snippets(sources: DataSources, lang: str) -> list[str]:
+    if lang == "python":
+        snippets = python_stdlib_snippets()
+    else:
+        snippets = load_snippets(Path(sources.data_dir) / SNIPPET_FILES[lang])
+    return snippets[: sources.max_snippets] if sources.max_snippets else snippets
+
+
+def gather_corpus(stage: str, sources: DataSources) -> Corpus:
+    pairs: list[Pair] = []
+    dev: list[Pair] = []
+    if stage == "pretrain":
+        if sources.data_dir is None:
+            raise DataError("pre-training needs the data directory with the snippet files (--data)")
+        for lang in sources.languages:
+            for code in _snippets(sources, lang):
+                pairs.append(Pair(None, code, lang))  # unsupervised generation
+                pairs.append(Pair(mask_identifiers(code), code, lang))  # CPD
+    else:
+        if sources.data_dir is not None:
+            for lang in sources.languages:
+                pairs += load_benchmark(_benchmark_path(sources, lang), "train", lang)
+        for path in sources.pair_files:
+            pairs += [p for p in load_pairs_jsonl(path) if p.lang in sources.languages]
+    if sources.data_dir is not None:
+        for lang in sources.languages:
+            if _benchmark_path(sources, lang).is_file():
+                dev += load_benchmark(_benchmark_path(sources, lang), "dev", lang)
+    if not pairs:
+        raise DataError("no training data: give --data and/or --pairs")
+    return Corpus(pairs, dev)
+
+
+def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -> dict[str, int]:
+    """Per language, the 99th-percentile sequence length rounded up to 4: what the sampler denoises."""
+    result = {}
+    for lang, lengths in lengths_by_language.items():
+        if lengths:
+            ordered = sorted(lengths)
+            p99 = ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+            result[lang] = min(max_length, max(4, 4 * math.ceil(p99 / 4)))
+    return result
+
+
+def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int, lengths: dict[str, int] | None = None):
+    """Tokenise, fix each language's padded length (given, or the data's 99th percentile),
+    and skip (and count) code longer than its language's length.
+
+    Returns (examples, the distinct texts they index, lengths, skipped count).
+    """
+    encoded = [(tokenizer.encode(pair.code, pair.lang, max_length), pair) for pair in pairs]
+    if lengths is None:
+        observed = {lang: [] for lang in LANGUAGES}
+        for tokens, pair in encoded:
+            if not tokens.truncated:
+                observed[pair.lang].append(len(tokens.ids))
+        lengths = sample_lengths(observed, max_length)
+    examples, texts, skipped = [], {}, 0
+    for tokens, pair in encoded:
+        if tokens.truncated or len(tokens.ids) > lengths.get(pair.lang, max_length):
+            skipped += 1
+            continue
+        index = NOISE_CONDITION if pair.nl is None else texts.setdefault(pair.nl, len(texts))
+        examples.append(Example(tokens.ids, index, pair.lang))
+    return examples, list(texts), lengths, skipped
+
+
+def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator):
+    """Tokens padded to `length` (the batch's language length), E_s padded to the batch's longest."""
+    tokens = torch.full((len(examples), length), pad_id, dtype=torch.long)
+    conditions = []
+    for row, example in enumerate(examples):
+        tokens[row, : len(example.tokens)] = torch.tensor(example.tokens[:length])
+        if example.text == NOISE_CONDITION:
+            dim = encodings[0].shape[-1] if encodings else 384
+            conditions.append(torch.randn((NOISE_CONDITION_TOKENS, dim), generator=generator))
+        else:
+            conditions.append(encodings[example.text])
+    encoded, mask = pad_states(conditions)
+    return tokens, encoded, mask
+
+
+class BatchPlan:
+    """Global batches drawn from one group (language) each, as a pure function of (seed, step).
+
+    Each epoch shuffles every group, cuts it into batches and shuffles the batch
+    order; a batch of one language pads to that language's length, and a
+    resumed run sees exactly the batches an uninterrupted one would.
+    """
+
+    def __init__(self, groups: list[str], batch_size: int, seed: int) -> None:
+        self.members: dict[str, list[int]] = {}
+        for index, group in enumerate(groups):
+            self.members.setdefault(group, []).append(index)
+        self.batch_size, self.seed = batch_size, seed
+        self.batches_per_epoch = sum(-(-len(m) // batch_size) for m in self.members.values())
+
+    @functools.lru_cache(maxsize=2)
+    def _epoch(self, epoch: int) -> list[list[int]]:
+        rng = random.Random(self.seed * 1_000_003 + epoch)
+        batches = []
+        for group in sorted(self.members):
+            order = list(self.members[group])
+            rng.shuffle(order)
+            batches += [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        rng.shuffle(batches)
+        return batches
+
+    def batch(self, step: int) -> list[int]:
+        epoch, position = divmod(step, self.batches_per_epoch)
+        return self._epoch(epoch)[position]
+
+
+def encode_texts(texts: list[str], dist_info: Distributed, device: str):
+    """E_s of each text, from the on-disk cache (rank 0 fills it; the other ranks then read it)."""
+    from cfgen.encoder import TextEncoder
+    from cfgen.encodings import cached_encodings
+
+    make_encoder = lambda: TextEncoder(device=device.split(":")[0] if device.startswith("cuda") else "cpu")  # noqa: E731
+    if dist_info.is_main:
+        encodings = cached_encodings(texts, make_encoder)
+    barrier(dist_info)
+    if not dist_info.is_main:
+        encodings = cached_encodings(texts, make_encoder)
+    return encodings

@@ -1,0 +1,169 @@
+"""Reading and writing model files safely, whatever a folder holds.
+
+Contracts: a failure to read a file (missing, binary, malformed, nested too
+deep, truncated) is a `CorruptModelError` that names the file; safetensors
+shapes come from headers alone, so a lying config is caught before anything
+is allocated; a folder is written by one process at a time (`RunLock`) and
+published under an exclusive lock that readers hold shared (`reading`), so a
+reader never sees half of a save. This module knows no model file names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+from cfgen.errors import CorruptModelError, ModelNotAvailableError, RunInUseError
+
+PUBLISH_LOCK, RUN_LOCK = ".cfgen.lock", ".cfgen-run.lock"
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    return ((str(error).splitlines() or [""])[0] or type(error).__name__)[:limit]
+
+
+def read_json(path: Path) -> object:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelNotAvailableError(f"{path} is missing") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else first_line(error)
+        raise CorruptModelError(f"{path} is not valid JSON ({reason})") from None
+
+
+def weight_shapes(paths: list[Path]) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape, read from safetensors headers only (no tensor is loaded)."""
+    from safetensors import SafetensorError, safe_open
+
+    shapes = {}
+    for path in paths:
+        try:
+            with safe_open(str(path), framework="pt") as handle:
+                for name in handle.keys():
+                    shapes[name] = tuple(handle.get_slice(name).get_shape())
+        except (SafetensorError, OSError, ValueError) as error:
+            raise CorruptModelError(f"{path} is not a valid safetensors file ({first_line(error)}); "
+                                    "it may be truncated") from None
+    return shapes
+
+
+def read_tensors(paths: list[Path]) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    tensors = {}
+    for path in paths:
+        try:
+            tensors.update(load_file(str(path)))
+        except (SafetensorError, OSError, ValueError) as error:
+            raise CorruptModelError(f"{path} cannot be read ({first_line(error)}); it may be truncated") from None
+    return tensors
+
+
+def expected_shapes(module_factory) -> dict[str, tuple[int, ...]]:
+    """The state dict shapes of a module built on the meta device: nothing is allocated."""
+    import torch
+
+    with torch.device("meta"):
+        module = module_factory()
+    return {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
+
+
+def check_shapes(found: dict, expected: dict, where: Path) -> None:
+    for name in sorted(set(found) | set(expected)):
+        if found.get(name) != expected.get(name):
+            raise CorruptModelError(f"{where} does not match its weights: {name} is {found.get(name)} in the weights "
+                                    f"but {expected.get(name)} by the config")
+
+
+# -- one writer, many readers ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def reading(directory: Path) -> Iterator[None]:
+    """Hold the folder's publish lock shared while its files are read (no lock file: nothing publishes there)."""
+    try:
+        handle = open(Path(directory) / PUBLISH_LOCK, "rb")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        yield
+
+
+class RunLock:
+    """An exclusive, non-blocking lock on a folder for the one process that writes it (training or export).
+
+    The kernel drops it when the process ends, however it ends, so a crash never leaves the folder locked.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._handle = None
+
+    def __enter__(self) -> "RunLock":
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle = open(self.directory / RUN_LOCK, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()[:40] or "another process"
+            handle.close()
+            raise RunInUseError(f"{self.directory} is in use by another cfgen process ({holder}); "
+                                "wait for it to finish or choose another folder") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        self._handle = handle
+        for stale in self.directory.parent.glob(_staging_prefix(self.directory) + "*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed writer: only the lock holder writes there
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def _staging_prefix(directory: Path) -> str:
+    return f".{directory.name}.staging-"
+
+
+def staging_folder(directory: Path) -> Path:
+    """A fresh folder beside `directory` (same file system) to write into before publishing."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.parent / f"{_staging_prefix(directory)}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    return staging
+
+
+def publish(staging: Path, directory: Path, owned: set[str], last: str) -> None:
+    """Move every file of `staging` into `directory`: one rename into a new folder, else file by file under the
+    exclusive publish lock, `last` last. Of the files already there, only `owned` ones (relative paths) that the
+    new set lacks are removed; nothing else is touched."""
+    staging, directory = Path(staging), Path(directory)
+    for path in staging.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # temp files are private; a model is for all users
+    staging.chmod(0o755)
+    if not directory.exists():
+        os.rename(staging, directory)
+        return
+    with open(directory / PUBLISH_LOCK, "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fresh = {path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file()}
+        for name in sorted(fresh - {last}) + ([last] if last in fresh else []):
+            (directory / name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, directory / name)
+        for name in owned - fresh:
+            (directory / name).unlink(missing_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)

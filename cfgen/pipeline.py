@@ -1,0 +1,202 @@
+"""Requests -> ranked candidates: encode, condition, run the reverse process (or retrieve and edit), decode, rank.
+
+The one entry used by the CLI, `cfgen eval` and bench/. Each query's
+candidates are drawn from `Generator(seed)`, so a query's answer does not
+depend on the batch it came in. The reverse process speaks only the
+scheduler contract of `cfgen.processes` (set_timesteps, add_noise, step).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from cfgen import LANGUAGES
+from cfgen.bundle import Bundle, load_bundle
+from cfgen.conditioning import Conditioning
+from cfgen.encodings import pad_states
+from cfgen.errors import UsageError
+from cfgen.languages import get_language
+from cfgen.processes import DenoisingNetwork, make_process
+from cfgen.ranking import Candidate, RankedCandidate, rank
+
+DEFAULT_STEPS = 20
+
+
+@dataclass
+class SampledSequence:
+    tokens: list[int]  # argmax token per position, language tag first
+    score: float  # mean log-probability of the tokens up to and including the end token
+
+
+def initial_noise(num_queries: int, num_candidates: int, length: int, dim: int, seed: int) -> torch.Tensor:
+    """Each query's candidates draw from Generator(seed): a query's result does not depend on its batch."""
+    generator = torch.Generator().manual_seed(seed)
+    one_query = torch.randn((num_candidates, length, dim), generator=generator)
+    return one_query.repeat(num_queries, 1, 1)  # (Q*n, L, C)
+
+
+@torch.inference_mode()
+def sample(network: DenoisingNetwork, process, condition: Conditioning, tag_id: int, end_id: int, length: int,
+           num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
+           strength: float = 1.0) -> list[list[SampledSequence]]:
+    """`num_candidates` sequences for each of Q queries (`condition` holds Q rows), all denoised in one batch.
+
+    With `start_tokens` (Q*n, L), the reverse process starts from those
+    programs noised to timestep strength*(T-1) (SDEdit): the network edits
+    rather than invents; the scheduler spaces its steps from there.
+    """
+    queries = condition.memory.shape[0]
+    condition = condition.repeat(num_candidates)  # (Q*n, S, W)
+    device, dtype = condition.memory.device, condition.memory.dtype
+    tag = network.embed(torch.full((1, 1), tag_id, device=device))  # (1, 1, C)
+    x_t = initial_noise(queries, num_candidates, length, tag.shape[-1], seed).to(device, dtype)
+    scheduler = process.scheduler()
+    start = None
+    if start_tokens is not None:
+        start = round(strength * (process.num_steps - 1))
+        x_t = scheduler.add_noise(network.embed(start_tokens.to(device)), x_t, start)
+    scheduler.set_timesteps(steps, start)
+    self_condition = None
+    for t in scheduler.timesteps:
+        x_t = torch.cat([tag.expand(x_t.shape[0], 1, -1), x_t[:, 1:]], dim=1)  # the tag is known
+        t_batch = torch.full((x_t.shape[0],), t, dtype=torch.long, device=device)
+        x_start_hat = network.denoise(x_t, t_batch, self_condition, condition)
+        self_condition = x_start_hat
+        x_t = scheduler.step(x_start_hat, t, x_t).prev_sample
+
+    log_probs = network.logits(network.decode(x_t, condition)).float().log_softmax(dim=-1)
+    best, tokens = log_probs.max(dim=-1)  # (Q*n, L)
+    tokens[:, 0] = tag_id  # position 0 is given, never predicted
+    sequences = [_score(tokens[i].tolist(), best[i].tolist(), end_id) for i in range(tokens.shape[0])]
+    return [sequences[q * num_candidates : (q + 1) * num_candidates] for q in range(queries)]
+
+
+def _score(tokens: list[int], log_probs: list[float], end_id: int) -> SampledSequence:
+    stop = tokens.index(end_id, 1) + 1 if end_id in tokens[1:] else len(tokens)
+    kept = log_probs[1:stop] or [0.0]
+    return SampledSequence(tokens=tokens, score=sum(kept) / len(kept))
+
+
+@functools.lru_cache(maxsize=2)
+def shared_encoder(device: str):
+    """One NL encoder per device per process (loading it costs more than a query)."""
+    from cfgen.encoder import TextEncoder
+
+    return TextEncoder(device=device)
+
+
+class Pipeline:
+    def __init__(self, bundle: Bundle, device: str = "cpu", encoder=None) -> None:
+        self.bundle, self.device = bundle, device
+        self.network, self.tokenizer, self.index = bundle.network, bundle.tokenizer, bundle.index
+        config = self.network.config
+        self.process = make_process(config.process, config.diffusion_steps, config.schedule)
+        self.encoder = encoder or shared_encoder(device)
+
+    @classmethod
+    def from_directory(cls, directory: Path, device: str = "cpu", encoder=None, verify: bool = True) -> "Pipeline":
+        """A pipeline over a model directory, verified against its checksums unless `verify` is False."""
+        return cls(load_bundle(directory, device, verify), device, encoder)
+
+    def __call__(self, queries: list[str], lang: str, num_candidates: int = 5, steps: int = DEFAULT_STEPS,
+                 seed: int = 0, strength: float | None = None, batch_size: int = 32) -> list[list[RankedCandidate]]:
+        """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide).
+
+        strength 1 (or no retrieval index): denoised from pure noise. strength
+        < 1: candidate i is the i-th nearest training program with the
+        request's values put in (slots.py), noised to that strength and
+        denoised under the query; an edit that fails the language's check
+        gives way to the program it came from (0: the programs unedited).
+        """
+        if lang not in LANGUAGES:
+            raise UsageError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+        if not 1 <= steps <= self.process.num_steps:
+            raise UsageError(f"--steps must be between 1 and {self.process.num_steps} for this model")
+        strength = self.effective_strength(strength, lang)
+        results: list[list[RankedCandidate]] = []
+        for start in range(0, len(queries), batch_size):
+            batch = queries[start : start + batch_size]
+            encoded = self.encoder.encode(batch)
+            if strength == 0.0:
+                results.extend(self._retrieved(batch, encoded, lang, num_candidates))
+            elif strength < 1.0:
+                results.extend(rank(row, lang) for row in self._edited(batch, encoded, lang, num_candidates, steps,
+                                                                       seed, strength))
+            else:
+                results.extend(rank(row, lang) for row in self._from_noise(encoded, lang, num_candidates, steps, seed))
+        return results
+
+    def effective_strength(self, strength: float | None, lang: str) -> float:
+        """1.0 (pure noise) without an index; the model's default for the language with one, unless told otherwise."""
+        if self.index is None:
+            return 1.0
+        return self.bundle.strengths[lang] if strength is None else strength
+
+    def how(self, lang: str, steps: int, strength: float | None) -> str:
+        """How this language's candidates are made, in words."""
+        strength = self.effective_strength(strength, lang)
+        if strength == 1.0:
+            return f"{lang}: {steps} denoising steps from noise"
+        retrieved = "nearest training programs" + (" (retrieval head)" if self.index.tuned(lang) else "")
+        retrieved += ", with the request's values" if self.index.values else ""
+        if strength == 0.0:
+            return f"{lang}: {retrieved}, not edited"
+        return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"
+
+    # -- the three ways candidates are made ----------------------------------------------------
+    def _condition(self, encoded: list[torch.Tensor]) -> Conditioning:
+        states, mask = pad_states(encoded)
+        dtype = next(self.network.parameters()).dtype
+        with torch.inference_mode():
+            return self.network.condition(states.to(self.device, dtype), mask.to(self.device))
+
+    def _length(self, lang: str) -> int:
+        config = self.network.config
+        return config.sample_lengths.get(lang, config.max_length)
+
+    def _sample(self, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0):
+        return sample(self.network, self.process, self._condition(encoded), tag_id=self.tokenizer.tag_ids[lang],
+                      end_id=self.tokenizer.end_id, length=self._length(lang), num_candidates=num_candidates,
+                      steps=steps, seed=seed, start_tokens=start_tokens, strength=strength)
+
+    def _from_noise(self, encoded, lang, num_candidates, steps, seed) -> list[list[Candidate]]:
+        sampled = self._sample(encoded, lang, num_candidates, steps, seed)
+        return [[Candidate(self.tokenizer.decode(s.tokens), s.score) for s in row] for row in sampled]
+
+    def _retrieved(self, queries, encoded, lang, num_candidates) -> list[list[RankedCandidate]]:
+        """The nearest distinct programs, valid first (already ranked by the index)."""
+        return self.index.nearest_programs(self._retrieval_encodings(queries, encoded, lang), lang, num_candidates,
+                                           requests=queries)
+
+    def _retrieval_encodings(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> list[torch.Tensor]:
+        """The queries as the index compares them: encoded again where masked (slots.py)."""
+        texts = [self.index.query_text(query, lang) for query in queries]
+        changed = [i for i, (text, query) in enumerate(zip(texts, queries)) if text != query]
+        if not changed:
+            return encoded
+        encodings = list(encoded)
+        for i, encoding in zip(changed, self.encoder.encode([texts[i] for i in changed])):
+            encodings[i] = encoding
+        return encodings
+
+    def _edited(self, queries, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
+        retrieved = self._retrieved(queries, encoded, lang, num_candidates)
+        sources = [row or [RankedCandidate("", 0.0, False, "")] for row in retrieved]
+        sources = [[row[i % len(row)] for i in range(num_candidates)] for row in sources]  # cycle if too few
+        length = self._length(lang)
+        rows = []
+        for source in (s for row in sources for s in row):
+            ids = self.tokenizer.encode(source.code, lang, length).ids
+            rows.append(ids + [self.tokenizer.pad_id] * (length - len(ids)))
+        sampled = self._sample(encoded, lang, num_candidates, steps, seed, torch.tensor(rows, dtype=torch.long), strength)
+        language = get_language(lang)
+        results = []
+        for row_sources, row_sampled in zip(sources, sampled):
+            edits = (self.tokenizer.decode(s.tokens) for s in row_sampled)
+            results.append([Candidate(edit if language.check(edit)[0] else source.code, source.score)
+                            for source, edit in zip(row_sources, edits)])
+        return results
