@@ -6,10 +6,16 @@ requests are sampled together in batches.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
+from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
+from cfgen.errors import UsageError
 from cfgen.ranking import RankedCandidate
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,6 +45,31 @@ class Answer:
             for candidate, rows in zip(out["candidates"], self.rows):
                 candidate["rows"] = rows
         return out
+
+
+def checked_query(query: str) -> str:
+    """A single query as answered: UsageError if empty or not UTF-8; over MAX_QUERY_CHARS, cut (with a warning)."""
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("the query is not valid UTF-8") from None
+    if not query.strip():
+        raise UsageError('the query is empty; say what the code should do, e.g. cfgen "list files older than 3 days"')
+    if len(query) > MAX_QUERY_CHARS:
+        logger.warning("query truncated to %d characters", MAX_QUERY_CHARS)
+    return query[:MAX_QUERY_CHARS].strip()
+
+
+def load_table(path: Path) -> list:
+    """A --table CSV file as rows, header first; UsageError (exit 2) saying why it cannot be read."""
+    from cfgen.languages.cf import CFError, read_table
+
+    try:
+        if not path.is_file():
+            raise UsageError(f"table file not found: {path}")
+        return read_table(path)
+    except (CFError, OSError, UnicodeDecodeError) as failure:
+        raise UsageError(f"cannot read the table {path}: {failure}"[:400]) from None
 
 
 def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[RankedCandidate], list]:

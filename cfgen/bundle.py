@@ -19,7 +19,6 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 from cfgen import LANGUAGES
 from cfgen.errors import CorruptModelError, ModelNotAvailableError, UsageError
@@ -32,13 +31,10 @@ WEIGHTS_PATTERN = "model*.safetensors"
 CHECKPOINTS = "checkpoints"  # a training run's, beside the model files
 
 
-class IndexFiles(NamedTuple):
-    vectors: Path
-    entries: Path
-    head: Path
+def index_files(directory: Path):
+    """The retrieval index's files in a model directory (a retrieval.IndexFiles)."""
+    from cfgen.retrieval import IndexFiles
 
-
-def index_files(directory: Path) -> IndexFiles:
     folder = Path(directory) / "retrieval"
     return IndexFiles(folder / "vectors.safetensors", folder / "entries.json", folder / "head.safetensors")
 

