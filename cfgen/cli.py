@@ -1,4 +1,4 @@
-"""The command line: argument declarations and calls. With render.py and output.py the only modules
+"""The command line: argument declarations and calls (the `cfgen` entry point is `__main__.main`). With render.py and output.py the only modules
 importing typer or rich; torch and the model code are imported inside commands, so `--help` and
 completion stay fast. Every failure leaves through `_user_errors`: one line, the exit code of errors.py."""
 
@@ -174,19 +174,15 @@ def evaluate_command(
 
     with _user_errors():
         from cfgen.data import load_benchmark
-        from cfgen.evaluate import evaluate
+        from cfgen.evaluate import evaluate_pipeline
         from cfgen.pipeline import DEFAULT_STEPS
 
-        items = load_benchmark(file, split, lang)
-        items = items[:limit] if limit else items
-        pipeline = _pipeline(model, device, allow_unverified)
-        steps = steps or DEFAULT_STEPS
+        items = load_benchmark(file, split, lang)[: limit or None]
+        pipeline, steps = _pipeline(model, device, allow_unverified), steps or DEFAULT_STEPS
         with render.counting(f"scoring {lang}", len(items)) as advance:
-            result = evaluate(items, lang, lambda queries: pipeline(queries, lang, n, steps, seed, strength),
-                              on_progress=advance)
-        result.update(model=str(pipeline.bundle.directory), split=split, steps=steps, candidates=n, seed=seed,
-                      strength=pipeline.effective_strength(strength, lang))
+            result = evaluate_pipeline(pipeline, items, lang, n, steps, seed, strength, on_progress=advance)
         figures = result["figures"]
+        result["split"] = split
         render.figures(f"{lang} {split} ({figures['items']} items, {figures['metric']}, {steps} steps)", figures)
         if "note" in figures:
             info(figures["note"])
@@ -294,37 +290,3 @@ def models() -> None:
         from cfgen.hub import list_models
 
         render.models(list_models())
-
-
-# -- entry point ---------------------------------------------------------------------------------
-
-GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}
-
-
-def _with_default_command(argv: list[str]) -> list[str]:
-    """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
-    commands = {c.name or c.callback.__name__ for c in app.registered_commands}
-    if any(o in argv for o in ("--install-completion", "--show-completion")):
-        return argv
-    for position, token in enumerate(argv):
-        if token in GLOBAL_OPTIONS:
-            continue
-        if token in commands:
-            return argv
-        return argv[:position] + ["generate"] + argv[position:]
-    if not sys.stdin.isatty() and "--help" not in argv:
-        return argv + ["generate"]
-    return argv
-
-
-def main() -> None:
-    if any(key.startswith("_CFGEN_COMPLETE") for key in os.environ):
-        app(prog_name="cfgen")  # shell completion: leave the arguments alone
-        return
-    try:
-        app(args=_with_default_command(sys.argv[1:]), prog_name="cfgen")
-    except Exception as failure:  # a failure outside any command: still one line, unless --debug
-        if "--debug" in sys.argv[1:]:
-            raise
-        print_error(describe(failure))
-        sys.exit(1)

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cfgen.bundle import index_files
-from cfgen.cli import _with_default_command, app
+from cfgen.__main__ import _with_default_command
+from cfgen.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,0 +1,94 @@
+"""Risk flags for bash commands: destructive, privileged or download-and-run. Nothing is ever executed."""
+
+from __future__ import annotations
+
+import re
+
+from cfgen.languages import MAX_CODE_CHARS, as_text
+from cfgen.languages.bash_syntax import (FIND_EXEC_FLAGS, _bare, _commands, _effective_utility, _pipelines,
+                                         _redirect_targets, _tree, _walk)
+
+BROAD_PATHS = {"/", "/*", "~", "~/", "~/*", "*", ".", "./", "..", "$HOME", "${HOME}", "$HOME/", "/home", "/usr",
+               "/etc", "/var", "/boot", "/bin", "/lib", "/root", "/dev", "/sys", "/proc"}
+BLOCK_DEVICE = re.compile(r"^/dev/(sd[a-z]|hd[a-z]|vd[a-z]|xvd[a-z]|nvme\d|mmcblk\d|disk\d|md\d|dm-\d|loop\d)")
+SHELLS = {"sh", "bash", "zsh", "ksh", "dash", "fish", "python", "python3", "perl", "ruby"}
+RUNS_CODE = SHELLS | {"source", ".", "eval", "exec", "node", "php", "python2"}  # run text they are given as code
+DOWNLOADERS = {"curl", "wget", "fetch", "aria2c"}
+FORK_BOMB = re.compile(r"(\w+|:)\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*\}\s*;\s*\1")
+
+
+def _runs_a_download(root) -> bool:
+    """A shell or interpreter fed a download through <(…), $(…) or `…`: `bash <(curl URL)`, `eval "$(wget -O- URL)"`."""
+    for node in _walk(root):
+        if node.type != "command" or node.child_by_field_name("name") is None:
+            continue
+        if _bare(_effective_utility(node)) not in RUNS_CODE:
+            continue
+        scopes = [node] + ([node.parent] if node.parent is not None and node.parent.type == "redirected_statement" else [])
+        for scope in scopes:
+            for inner in _walk(scope):
+                if inner.type in ("process_substitution", "command_substitution") and any(
+                        utility in DOWNLOADERS for utility, _ in _commands(inner)):
+                    return True
+    return False
+
+
+def _is_recursive(arguments: list[str]) -> bool:
+    return any(a in ("--recursive",) or (re.fullmatch(r"-[a-zA-Z]+", a) and ("r" in a or "R" in a)) for a in arguments)
+
+
+def _command_risks(utility: str, arguments: list[str]) -> list[str]:
+    utility = utility.rsplit("/", 1)[-1]
+    paths = [a for a in arguments if not a.startswith("-")]
+    found = []
+    if utility == "rm" and _is_recursive(arguments):
+        broad = [p for p in paths if p in BROAD_PATHS or p.rstrip("/") in BROAD_PATHS]
+        forced = any(a == "--force" or (re.fullmatch(r"-[a-zA-Z]+", a) and "f" in a) for a in arguments)
+        if broad:
+            found.append(f"recursive delete of {broad[0]}")
+        elif forced:
+            found.append("forced recursive delete")
+    if utility in ("rm", "unlink", "rmdir") and not found:
+        found.append("deletes files")
+    if utility == "find":
+        runs = {arguments[i + 1].rsplit("/", 1)[-1] for i, a in enumerate(arguments[:-1]) if a in FIND_EXEC_FLAGS}
+        if "-delete" in arguments or runs & {"rm", "unlink", "rmdir", "shred"}:
+            found.append("deletes the files it finds")
+    if utility == "dd":
+        target = next((a[3:] for a in arguments if a.startswith("of=")), "")
+        found.append("dd writes to a block device" if BLOCK_DEVICE.match(target) else "dd copies raw data")
+    if utility.startswith(("mkfs", "mke2fs", "wipefs", "mkswap")) or utility in ("fdisk", "parted", "sfdisk"):
+        found.append("formats or repartitions a disk")
+    if utility in ("chmod", "chown", "chgrp") and _is_recursive(arguments):
+        if any(p in BROAD_PATHS for p in paths):
+            found.append(f"recursive {utility} on a system path")
+    if utility == "shred":
+        found.append("shred destroys file contents")
+    if utility in ("sudo", "doas", "su"):
+        found.append("runs as root")
+    if any(BLOCK_DEVICE.match(a) for a in paths) and utility not in ("dd", "ls", "lsblk", "blkid", "df", "mount", "fdisk"):
+        found.append("touches a block device")
+    return found
+
+
+def risks(code: str) -> list[str]:
+    """Flags for destructive or dangerous commands; never executes anything."""
+    code = as_text(code)
+    if not code.strip() or len(code) > MAX_CODE_CHARS:
+        return []
+    root = _tree(code).root_node
+    flags: list[str] = []
+    for utility, arguments in _commands(root):
+        flags += _command_risks(utility, arguments)
+    for target in _redirect_targets(root):
+        if BLOCK_DEVICE.match(target):
+            flags.append("writes to a block device")
+    for names in _pipelines(root):
+        downloads = [i for i, n in enumerate(names) if _bare(n) in DOWNLOADERS]
+        if downloads and any(_bare(n) in SHELLS for n in names[downloads[0] + 1 :]):
+            flags.append("pipes a download into a shell")
+    if _runs_a_download(root):
+        flags.append("runs a downloaded script")
+    if FORK_BOMB.search(code):
+        flags.append("fork bomb")
+    return list(dict.fromkeys(flags))

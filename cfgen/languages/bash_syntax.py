@@ -1,0 +1,119 @@
+"""Walking tree-sitter-bash's parse of a command: the shared ground of the bash checker, templates and risk flags.
+
+tree-sitter-bash is an incremental GLR parser, linear in its input, that
+cannot loop (bashlex was seen here looping forever, memory climbing past
+18 GB, on half-formed commands). Every walk here is bounded by MAX_DEPTH.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Iterator
+
+MAX_DEPTH = 150  # deeper trees are not walked (recursion guard); such code is flagged invalid
+ARGUMENT_NODES = {
+    "word", "string", "raw_string", "number", "concatenation", "simple_expansion", "expansion",
+    "ansi_c_string", "translated_string", "arithmetic_expansion", "brace_expression", "regex",
+    "extglob_pattern", "heredoc_body", "string_content",
+}
+# Commands whose first non-flag argument is itself a utility (NL2Bash keeps it in templates).
+WRAPPERS = {"xargs", "sudo", "doas", "nohup", "time", "nice", "exec", "env", "watch", "command", "builtin", "stdbuf"}
+FIND_EXEC_FLAGS = {"-exec", "-execdir", "-ok", "-okdir"}
+TYPOGRAPHIC_DASHES = {"\u2013", "\u2014", "\u2212"}  # en dash, em dash, minus sign
+TYPOGRAPHIC_QUOTES = {"\u201c", "\u201d", "\u2018", "\u2019"}
+@functools.cache
+def _parser():
+    import tree_sitter
+    import tree_sitter_bash
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+# tree-sitter-bash 0.25's scanner passes code points to C's ctype functions, which index a
+# 384-entry table: far past it the process can segfault ("{" + U+E8CE3 here, "{" + U+31860 in
+# tree-sitter-bash#337). The parse sees such characters as U+FFFD; the code itself is untouched.
+BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def _tree(code: str):
+    return _parser().parse(BEYOND_BMP.sub("\ufffd", code).encode("utf-8", errors="replace"))
+
+
+def _text(node) -> str:
+    return node.text.decode("utf-8", errors="replace")
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" else text
+
+
+def _bare(utility: str) -> str:
+    """`\\rm`, `'rm'` and `/bin/rm` all run rm."""
+    return _unquote(utility.lstrip("\\")).rsplit("/", 1)[-1]
+
+
+def _walk(node, depth: int = 0) -> Iterator:
+    if depth > MAX_DEPTH:
+        return
+    yield node
+    for child in node.children:
+        yield from _walk(child, depth + 1)
+
+
+def _commands(node, depth: int = 0) -> Iterator[tuple[str, list[str]]]:
+    if depth > MAX_DEPTH:
+        return
+    if node.type == "command":
+        name_node = node.child_by_field_name("name")
+        arguments = [_unquote(_text(c)) for c in node.children_by_field_name("argument")]
+        if name_node is not None:
+            utility = _bare(_text(name_node))
+            yield utility, arguments
+            while utility.rsplit("/", 1)[-1] in WRAPPERS:  # sudo rm -rf / also runs rm -rf /
+                inner = next((i for i, a in enumerate(arguments) if not a.startswith("-")), None)
+                if inner is None:
+                    break
+                utility, arguments = arguments[inner], arguments[inner + 1 :]
+                yield utility, arguments
+    for child in node.children:
+        yield from _commands(child, depth + 1)
+
+
+def _effective_utility(command) -> str:
+    """The utility a command really runs: `sudo bash` runs bash."""
+    utility = _text(command.child_by_field_name("name"))
+    for argument in command.children_by_field_name("argument"):
+        if utility.rsplit("/", 1)[-1] not in WRAPPERS:
+            break
+        text = _text(argument)
+        if not text.startswith("-"):
+            utility = text
+    return utility
+
+
+def _pipelines(node, depth: int = 0) -> Iterator[list[str]]:
+    if depth > MAX_DEPTH:
+        return
+    if node.type == "pipeline":
+        names = []
+        for child in node.children:
+            command = child if child.type == "command" else next((c for c in child.children if c.type == "command"), None)
+            if command is not None and command.child_by_field_name("name") is not None:
+                names.append(_effective_utility(command))
+        yield names
+    for child in node.children:
+        yield from _pipelines(child, depth + 1)
+
+
+def _redirect_targets(node, depth: int = 0) -> Iterator[str]:
+    if depth > MAX_DEPTH:
+        return
+    if node.type == "file_redirect":
+        destination = node.child_by_field_name("destination")
+        if destination is not None:
+            yield _unquote(_text(destination))
+    for child in node.children:
+        yield from _redirect_targets(child, depth + 1)
+
+
