@@ -80,7 +80,7 @@ class TextEncoder:
         path = resolve_encoder_directory(directory)
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=MAX_NL_TOKENS)
-        self.tokenizer.no_padding()
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest; BERT's [PAD] is 0
         self.model = MiniLM.from_directory(path).to(device)
         self.device = device
         self.dim = self.model.config["hidden_size"]
@@ -93,11 +93,9 @@ class TextEncoder:
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
                 encodings = self.tokenizer.encode_batch(texts[start : start + batch_size])
-                lengths = [len(e.ids) for e in encodings]
-                ids = torch.zeros((len(encodings), max(lengths)), dtype=torch.long)
-                for row, encoding in enumerate(encodings):
-                    ids[row, : lengths[row]] = torch.tensor(encoding.ids)
-                mask = torch.arange(ids.shape[1])[None, :] < torch.tensor(lengths)[:, None]
+                ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)  # (B, S)
+                mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.bool)
+                lengths = mask.sum(dim=1).tolist()
                 hidden = self.model(ids.to(self.device), mask.to(self.device))  # (B, S, D)
                 outputs.extend(hidden[i, :n].to("cpu", torch.float16) for i, n in enumerate(lengths))
         return outputs

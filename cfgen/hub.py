@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from cfgen.bundle import CONFIG, LOADED, model_size_mb, verify_checksums
+from cfgen.bundle import CHECKSUMS, CONFIG, LOADED, TOKENIZER, model_size_mb, verify_checksums
 from cfgen.errors import (
     CorruptModelError,
     ModelNotAvailableError,
@@ -27,7 +27,7 @@ from cfgen.errors import (
 
 logger = logging.getLogger(__name__)
 
-MODEL_FILES = [*LOADED, "checksums.json"]
+MODEL_FILES = [*LOADED, CHECKSUMS]
 TIMEOUT_SECONDS = 10.0  # per connect/read; HF_HUB_DOWNLOAD_TIMEOUT or HF_HUB_ETAG_TIMEOUT raise or lower it
 
 
@@ -38,7 +38,7 @@ def bundled_directory() -> Path:
 def default_model_directory() -> Path:
     """The model shipped inside the package (no network needed)."""
     directory = bundled_directory()
-    if not (directory / "config.json").is_file():
+    if not (directory / CONFIG).is_file():
         raise ModelNotAvailableError(
             "this install has no bundled model; train one (cfgen train NAME --data DIR) and pass --model NAME, "
             "or download one with cfgen pull OWNER/NAME"
@@ -219,7 +219,7 @@ def list_models() -> list[dict]:
     from cfgen.paths import runs_directory
 
     found = []
-    if (bundled_directory() / "config.json").is_file():
+    if (bundled_directory() / CONFIG).is_file():
         found.append(dict(name="default", source="bundled", revision="-", size_mb=model_size_mb(bundled_directory()),
                           path=str(bundled_directory())))
     try:
@@ -234,12 +234,12 @@ def list_models() -> list[dict]:
             continue
         for revision in sorted(repo.revisions, key=lambda r: r.commit_hash):
             names = {f.file_name for f in revision.files}
-            if {"config.json", "tokenizer.json"} <= names:
+            if {CONFIG, TOKENIZER} <= names:
                 refs = ",".join(sorted(revision.refs)) or "-"
                 found.append(dict(name=repo.repo_id, source="hub cache", revision=f"{revision.commit_hash[:12]} ({refs})",
                                   size_mb=revision.size_on_disk / 1e6, path=str(revision.snapshot_path)))
     runs = runs_directory()
     for run in sorted(runs.iterdir()) if runs.is_dir() else []:
-        if (run / "config.json").is_file():
+        if (run / CONFIG).is_file():
             found.append(dict(name=run.name, source="trained", revision="-", size_mb=model_size_mb(run), path=str(run)))
     return found

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from cfgen import LANGUAGES
-from cfgen.bundle import CHECKPOINTS, check_output_folder, load_model, save_model
+from cfgen.bundle import CHECKPOINTS, TOKENIZER, check_output_folder, load_model, save_model
 from cfgen.checkpoint import list_checkpoints, load_checkpoint, remove_partial_checkpoints, save_checkpoint
 from cfgen.config import ModelConfig, TrainConfig, from_dict, preset
 from cfgen.corpus import BatchPlan, Corpus, DataSources, build_examples, collate, encode_texts, gather_corpus
@@ -130,7 +130,7 @@ class TrainingLoop:
         output = Path(request.output_dir)
         resumed = _load_run_state(request) if request.resume else None
         if resumed:
-            tokenizer, model_config = CodeTokenizer.load(output / "tokenizer.json"), resumed.model_config
+            tokenizer, model_config = CodeTokenizer.load(output / TOKENIZER), resumed.model_config
         else:
             if dist_info.is_main and request.overwrite:
                 shutil.rmtree(output / CHECKPOINTS, ignore_errors=True)  # the earlier run's, written by cfgen
@@ -162,7 +162,7 @@ class TrainingLoop:
         self.start_step = resumed.restore(self.network, self.optimizer) if resumed else 0
         if not resumed and dist_info.is_main:
             output.mkdir(parents=True, exist_ok=True)
-            tokenizer.save(output / "tokenizer.json")  # what --resume reads back
+            tokenizer.save(output / TOKENIZER)  # what --resume reads back
         self.trained = self.objective
         if dist_info.world_size > 1:
             ids = [dist_info.local_rank] if device.startswith("cuda") else None
