@@ -80,7 +80,7 @@ class TextEncoder:
         path = resolve_encoder_directory(directory)
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=MAX_NL_TOKENS)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the batch's longest; BERT's [PAD] is 0
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]", length=None)  # to the batch's longest; [PAD] is 0
         self.model = MiniLM.from_directory(path).to(device)
         self.device = device
         self.dim = self.model.config["hidden_size"]
