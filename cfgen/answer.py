@@ -37,7 +37,8 @@ class Answer:
             "query": self.request.query,
             "lang": self.request.lang,
             "candidates": [
-                {"code": c.code, "score": round(c.score, 4), "valid": c.valid, "check": c.check, "risks": c.risks}
+                {"code": c.code, "score": round(c.score, 4), "valid": c.valid, "check": c.check, "risks": c.risks,
+                 "source": c.source}
                 for c in self.candidates
             ],
         }
@@ -85,7 +86,8 @@ def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[R
                 rows = [i + 1 for i, hit in enumerate(cf.execute(code, request.table)) if hit]
             except cf.CFError:
                 rows = None
-        grounded.append(RankedCandidate(code, candidate.score, candidate.valid, candidate.check, candidate.risks))
+        grounded.append(RankedCandidate(code, candidate.score, candidate.valid, candidate.check, candidate.risks,
+                                        candidate.source))
         selections.append(rows)
     return grounded, selections
 

@@ -9,7 +9,7 @@ scheduler contract of `cfgen.processes` (set_timesteps, add_noise, step).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -81,6 +81,13 @@ def _score(tokens: list[int], log_probs: list[float], end_id: int) -> SampledSeq
     return SampledSequence(tokens=tokens, score=sum(kept) / len(kept))
 
 
+def _edited_or_source(edit: str, source: RankedCandidate, language) -> Candidate:
+    """The model's edit if it passes the language's check and changes the program; else the retrieved program."""
+    if edit != source.code and language.check(edit)[0]:
+        return Candidate(edit, source.score, "edited")
+    return Candidate(source.code, source.score, "retrieved")
+
+
 @functools.lru_cache(maxsize=2)
 def shared_encoder(device: str):
     """One NL encoder per device per process (loading it costs more than a query)."""
@@ -104,7 +111,8 @@ class Pipeline:
 
     def __call__(self, queries: list[str], lang: str, num_candidates: int = 5, steps: int = DEFAULT_STEPS,
                  seed: int = 0, strength: float | None = None, batch_size: int = 32) -> list[list[RankedCandidate]]:
-        """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide).
+        """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide), each
+        labelled with how it was made (`source`: generated, edited or retrieved).
 
         strength 1 (or no retrieval index): denoised from pure noise. strength
         < 1: candidate i is the i-th nearest training program with the
@@ -128,7 +136,7 @@ class Pipeline:
                                                                        seed, strength))
             else:
                 results.extend(rank(row, lang) for row in self._from_noise(encoded, lang, num_candidates, steps, seed))
-        return results
+        return [[self._labelled(candidate) for candidate in row] for row in results]
 
     def effective_strength(self, strength: float | None, lang: str) -> float:
         """1.0 (pure noise) without an index; the model's default for the language with one, unless told otherwise."""
@@ -146,6 +154,16 @@ class Pipeline:
         if strength == 0.0:
             return f"{lang}: {retrieved}, not edited"
         return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"
+
+    def _labelled(self, candidate: RankedCandidate) -> RankedCandidate:
+        """A training program written out verbatim is retrieval, however it was reached."""
+        if candidate.source != "retrieved" and self.index is not None and candidate.code in self._training_programs:
+            return replace(candidate, source="retrieved")
+        return candidate
+
+    @functools.cached_property
+    def _training_programs(self) -> frozenset[str]:
+        return frozenset(self.index.codes)
 
     # -- the three ways candidates are made ----------------------------------------------------
     def _condition(self, encoded: list[torch.Tensor]) -> Conditioning:
@@ -185,7 +203,7 @@ class Pipeline:
 
     def _edited(self, queries, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
         retrieved = self._retrieved(queries, encoded, lang, num_candidates)
-        sources = [row or [RankedCandidate("", 0.0, False, "")] for row in retrieved]
+        sources = [row or [RankedCandidate("", 0.0, False, "", source="retrieved")] for row in retrieved]
         sources = [[row[i % len(row)] for i in range(num_candidates)] for row in sources]  # cycle if too few
         length = self._length(lang)
         rows = []
@@ -197,6 +215,5 @@ class Pipeline:
         results = []
         for row_sources, row_sampled in zip(sources, sampled):
             edits = (self.tokenizer.decode(s.tokens) for s in row_sampled)
-            results.append([Candidate(edit if language.check(edit)[0] else source.code, source.score)
-                            for source, edit in zip(row_sources, edits)])
+            results.append([_edited_or_source(edit, source, language) for source, edit in zip(row_sources, edits)])
         return results

@@ -8,9 +8,13 @@ from typing import Iterable, Protocol
 from cfgen.languages import get_language
 
 
+SOURCES = ("generated", "edited", "retrieved")  # how a candidate was made; a copied training program is "retrieved"
+
+
 class Scored(Protocol):
     code: str
     score: float
+    source: str
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class Candidate:
 
     code: str
     score: float
+    source: str = "generated"  # one of SOURCES
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class RankedCandidate:
     valid: bool
     check: str  # the checker's message ("ok" or what is wrong)
     risks: list[str] = field(default_factory=list)
+    source: str = "generated"  # one of SOURCES
 
 
 def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
@@ -41,6 +47,7 @@ def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
     ranked = []
     for candidate in best.values():
         valid, message = language.check(candidate.code)
-        ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code)))
+        ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
+                                      candidate.source))
     ranked.sort(key=lambda c: (not c.valid, -c.score))
     return ranked

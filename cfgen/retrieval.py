@@ -173,7 +173,7 @@ class RetrievalIndex:
         Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
         """
         found = self.neighbours(query_encodings, lang, 4 * k, requests)
-        return [rank([Candidate(code, s) for code, s in row], lang)[:k] for row in found]
+        return [rank([Candidate(code, s, "retrieved") for code, s in row], lang)[:k] for row in found]
 
 
 def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:

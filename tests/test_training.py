@@ -330,3 +330,14 @@ def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypa
     candidates = generator(["how many lines does file.txt have"], "bash", 5, steps=10, strength=0.8)[0]
     assert {c.code for c in candidates} <= known
     assert generator.effective_strength(1.0, "bash") == 1.0
+
+
+def test_every_candidate_says_how_it_was_made_and_copies_are_retrieval(generator):
+    training_programs = set(generator.index.codes)
+    query = "how many lines does file.txt have"
+    retrieved = generator([query], "bash", 3, steps=10, strength=0.0)[0]
+    assert {c.source for c in retrieved} == {"retrieved"}
+    for strength, made in ((0.8, "edited"), (1.0, "generated")):  # heavy edits, and pure noise
+        candidates = generator([query], "bash", 5, steps=10, strength=strength)[0]
+        for candidate in candidates:
+            assert candidate.source == ("retrieved" if candidate.code in training_programs else made), candidate
