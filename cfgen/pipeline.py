@@ -166,19 +166,21 @@ class Pipeline:
         return frozenset(self.index.codes)
 
     # -- the three ways candidates are made ----------------------------------------------------
-    def _condition(self, encoded: list[torch.Tensor]) -> Conditioning:
+    def conditioning(self, encoded: list[torch.Tensor]) -> Conditioning:
+        """The networks' view of encoded requests (E_s, padded and projected)."""
         states, mask = pad_states(encoded)
         dtype = next(self.network.parameters()).dtype
         with torch.inference_mode():
             return self.network.condition(states.to(self.device, dtype), mask.to(self.device))
 
-    def _length(self, lang: str) -> int:
+    def sample_length(self, lang: str) -> int:
+        """How many positions (tag, code, end, padding) the sampler denoises for this language."""
         config = self.network.config
         return config.sample_lengths.get(lang, config.max_length)
 
     def _sample(self, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0):
-        return sample(self.network, self.process, self._condition(encoded), tag_id=self.tokenizer.tag_ids[lang],
-                      end_id=self.tokenizer.end_id, length=self._length(lang), num_candidates=num_candidates,
+        return sample(self.network, self.process, self.conditioning(encoded), tag_id=self.tokenizer.tag_ids[lang],
+                      end_id=self.tokenizer.end_id, length=self.sample_length(lang), num_candidates=num_candidates,
                       steps=steps, seed=seed, start_tokens=start_tokens, strength=strength)
 
     def _from_noise(self, encoded, lang, num_candidates, steps, seed) -> list[list[Candidate]]:
@@ -205,7 +207,7 @@ class Pipeline:
         retrieved = self._retrieved(queries, encoded, lang, num_candidates)
         sources = [row or [RankedCandidate("", 0.0, False, "", source="retrieved")] for row in retrieved]
         sources = [[row[i % len(row)] for i in range(num_candidates)] for row in sources]  # cycle if too few
-        length = self._length(lang)
+        length = self.sample_length(lang)
         rows = []
         for source in (s for row in sources for s in row):
             ids = self.tokenizer.encode(source.code, lang, length).ids

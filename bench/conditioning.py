@@ -1,0 +1,118 @@
+"""Whether a model reads the request: token accuracy of its one-shot x̂₀ against the timestep.
+
+    python bench/conditioning.py [MODEL] [--items 128] [--langs bash,cf,python]
+
+For a dev sample of each language, every program is noised to timestep t (one
+noise draw, seeded), the network's first estimate x̂₀ (no self-conditioning,
+as at the first sampling step) is decoded, and its tokens are compared with
+the program's on the content positions (the language tag and the padding after
+the end token excluded). Once with each item's own request, once with another
+item's (the next one's). At the last timestep x_t is pure noise: all that is
+right there comes from the request and the prior. Writes
+bench/results/conditioning.json and conditioning.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.pipeline import Pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timesteps(total: int, count: int) -> list[int]:
+    """`count` timesteps over the schedule, denser near the end where sampling starts, always with T-1."""
+    spread = torch.linspace(0, 1, count) ** 0.5 * (total - 1)
+    return sorted(set(spread.round().long().tolist()) | {total - 1})
+
+
+@torch.inference_mode()
+def accuracy_by_timestep(pipeline: Pipeline, requests: list[str], codes: list[str], lang: str, steps: list[int],
+                         seed: int = 0) -> dict[int, float]:
+    network, tokenizer, process = pipeline.network, pipeline.tokenizer, pipeline.process
+    length = pipeline.sample_length(lang)
+    rows = [tokenizer.encode(code, lang, length).ids for code in codes]
+    tokens = torch.full((len(rows), length), tokenizer.pad_id, dtype=torch.long)
+    content = torch.zeros((len(rows), length), dtype=torch.bool)
+    for i, ids in enumerate(rows):
+        tokens[i, : len(ids)] = torch.tensor(ids)
+        content[i, 1 : len(ids)] = True  # code tokens and the end token; not the tag, not the padding
+    condition = pipeline.conditioning(pipeline.encoder.encode(requests))
+    x_start = network.embed(tokens)
+    noise = torch.randn(x_start.shape, generator=torch.Generator().manual_seed(seed))
+    result = {}
+    for t in steps:
+        at = torch.full((len(rows),), t, dtype=torch.long)
+        x_t = process.q_sample(x_start, at, noise)
+        x_t = torch.cat([x_start[:, :1], x_t[:, 1:]], dim=1)  # the tag is known, as when sampling
+        predicted = network.logits(network.decode(network.denoise(x_t, at, None, condition), condition)).argmax(-1)
+        result[t] = ((predicted == tokens) & content).sum().item() / content.sum().item()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", nargs="?", default=None, help="model spec (default: the bundled model)")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
+    parser.add_argument("--items", type=int, default=128, help="dev items per language")
+    parser.add_argument("--timesteps", type=int, default=20)
+    parser.add_argument("--langs", default="bash,cf,python")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "conditioning.json")
+    args = parser.parse_args()
+
+    directory = resolve_model_directory(args.model) if args.model else default_model_directory()
+    pipeline = Pipeline.from_directory(directory)
+    steps = timesteps(pipeline.process.num_steps, args.timesteps)
+    rows = []
+    for lang in args.langs.split(","):
+        items = load_benchmark(args.data / BENCHMARK_FILES[lang], "dev", lang)
+        items = [p for p in items if not pipeline.tokenizer.encode(p.code, lang, pipeline.sample_length(lang)).truncated]
+        items = items[: args.items]
+        requests, codes = [p.nl for p in items], [p.code for p in items]
+        own = accuracy_by_timestep(pipeline, requests, codes, lang, steps)
+        other = accuracy_by_timestep(pipeline, requests[1:] + requests[:1], codes, lang, steps)
+        rows.append({"lang": lang, "items": len(items), "own": own, "other": other})
+
+    print(f"token accuracy of the one-shot x̂₀ on content positions, model {directory}")
+    print(f"{'lang':<7}{'request':<9}" + "".join(f"{t:>7}" for t in steps))
+    for row in rows:
+        for name in ("own", "other"):
+            print(f"{row['lang']:<7}{name:<9}" + "".join(f"{row[name][t]:>7.3f}" for t in steps))
+        last = steps[-1]
+        ratio = row["own"][last] / max(row["other"][last], 1e-9)
+        print(f"{row['lang']:<7}at t={last}: own {row['own'][last]:.3f}, other {row['other'][last]:.3f} ({ratio:.1f}x)")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"model": str(directory), "timesteps": steps, "rows": rows}, indent=1))
+    plot(rows, steps, args.output.with_suffix(".png"))
+
+
+def plot(rows: list[dict], steps: list[int], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no PNG")
+        return
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for row in rows:
+        line = axis.plot(steps, [row["own"][t] for t in steps], marker="o", label=f"{row['lang']}, own request")[0]
+        axis.plot(steps, [row["other"][t] for t in steps], linestyle="--", color=line.get_color(),
+                  label=f"{row['lang']}, another item's request")
+    axis.set_xlabel("timestep t (noise grows to the right)")
+    axis.set_ylabel("content-token accuracy of x̂₀")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
