@@ -2,7 +2,8 @@
 
     python bench/quality.py [--model SPEC] [--steps S] [--limit N]
 
-For each language: the paper's metric at top-1/3/5 (bash template match, cf
+Also prints the autoregressive peer's rows when bench/ar_peer.py has measured
+them (bench/results/ar_peer.json). For each language: the paper's metric at top-1/3/5 (bash template match, cf
 execution match, python normalised exact match), python chrF, share of
 valid top-1, top-5 diversity. Writes bench/results/quality.json (figures) and
 quality.items.json (every item's candidates; too big to track).
@@ -54,12 +55,17 @@ def main() -> None:
             rows.append({"lang": lang, "system": name, "strength": strength, **report["figures"]})
             reports[f"{lang}/{name}"] = report
 
+    peer = ROOT / "bench" / "results" / "ar_peer.json"  # written by bench/ar_peer.py eval, from its own checkpoint
+    if peer.is_file() and not args.limit:
+        measured = json.loads(peer.read_text())
+        rows += [{**row, "system": f"AR peer ({measured['steps']} steps)"} for row in measured["rows"]]
+        rows.sort(key=lambda row: LANGUAGES.index(row["lang"]))
     print(f"dev quality: model {directory}, {args.steps} steps, {args.n} candidates")
-    print(f"{'lang':<8}{'system':<11}{'strength':>9}  {'metric':<24}{'n':>5}" + "".join(f"{c:>14}" for c in COLUMNS))
+    print(f"{'lang':<8}{'system':<22}{'strength':>9}  {'metric':<24}{'n':>5}" + "".join(f"{c:>14}" for c in COLUMNS))
     for row in rows:
         cells = "".join(f"{row[c]:>14.3f}" if c in row else f"{'-':>14}" for c in COLUMNS)
         strength = "-" if row["strength"] is None else f"{row['strength']:.2f}"
-        print(f"{row['lang']:<8}{row['system']:<11}{strength:>9}  {row['metric']:<24}{row['items']:>5}{cells}")
+        print(f"{row['lang']:<8}{row['system']:<22}{strength:>9}  {row['metric']:<24}{row['items']:>5}{cells}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "rows": rows}, indent=1))
     args.output.with_suffix(".items.json").write_text(json.dumps(reports))  # per-item candidates: not tracked
