@@ -67,4 +67,4 @@ class Output:
         elif self.terminal:
             render.terminal([answer], self.shown)
         else:
-            render.piped(answer, self.shown or 1, self.allow_invalid)
+            render.piped(answer, self.shown or 1, self.allow_invalid, one_line=self.batch)

@@ -72,8 +72,9 @@ def piped_blank() -> None:
     sys.stdout.flush()
 
 
-def piped(answer, shown: int, allow_invalid: bool) -> None:
-    """The best `shown` codes of one answer, one per line (an empty line if none may be printed).
+def piped(answer, shown: int, allow_invalid: bool, one_line: bool = False) -> None:
+    """The best `shown` codes of one answer, one per line (an empty line if none may be printed); `one_line`
+    (batch input) writes a code's own line breaks as spaces, so that output lines stay aligned with input lines.
 
     Invalid candidates are left out unless `allow_invalid`; whatever is printed
     that failed its check or carries risk flags is named on stderr, since
@@ -91,7 +92,7 @@ def piped(answer, shown: int, allow_invalid: bool) -> None:
         if candidate.risks:
             warning(f"{where}printed code is risky ({', '.join(candidate.risks)}); read it before you run it: "
                     f"{candidate.code}")
-    sys.stdout.write("\n".join(c.code.replace("\n", " ") for c in chosen) + "\n")
+    sys.stdout.write("\n".join(c.code.replace("\n", " ") if one_line else c.code for c in chosen) + "\n")
     sys.stdout.flush()
 
 
