@@ -35,11 +35,12 @@ def test_model_directory_has_the_hub_layout(tiny_model):
 
 
 def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, encoder, tmp_path):
-    from cfgen.bundle import load_model, save_model
+    from cfgen.bundle import index_files, load_model, save_model
     from cfgen.pipeline import Pipeline
+    from cfgen.retrieval import RetrievalIndex
 
     network, tokenizer = load_model(tiny_model)
-    save_model(network, tokenizer, tmp_path / "copy")
+    save_model(network, tokenizer, tmp_path / "copy", index=RetrievalIndex.load(index_files(tiny_model)))
 
     def candidates(directory, strength):
         return Pipeline.from_directory(directory, encoder=encoder)(["reverse the list x"], "python", 3, 7, seed=3,
@@ -47,7 +48,7 @@ def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, enc
 
     first, again, copied = candidates(tiny_model, 1.0), candidates(tiny_model, 1.0), candidates(tmp_path / "copy", 1.0)
     assert candidates(tiny_model, 0.4) == candidates(tiny_model, 0.4)  # guided sampling is seeded too
-    assert first == again == copied  # same codes and bit-identical scores
+    assert first == again == copied  # same codes, bit-identical scores, same sources
     original, reloaded = load_file(str(tiny_model / "model.safetensors")), load_file(str(tmp_path / "copy" / "model.safetensors"))
     assert original.keys() == reloaded.keys()
     assert all(torch.equal(original[k], reloaded[k]) for k in original)
