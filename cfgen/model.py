@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from cfgen.conditioning import Conditioning
@@ -53,11 +52,9 @@ class CrossAttentionStack(nn.Module):
         return self.norm(h)
 
 
-class CodeFusionModel(nn.Module, PyTorchModelHubMixin, library_name="cfgen", tags=["code-generation", "diffusion"]):
+class CodeFusionModel(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        if isinstance(config, dict):  # the Hub mixin may hand over the raw JSON
-            config = ModelConfig(**config)
         self.config = config
         C, W = config.latent_dim, config.width
         self.token_embedding = nn.Embedding(config.vocab_size, C)  # L; N(0, 1), the noise's scale
