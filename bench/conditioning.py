@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import torch
+from plots import pyplot
 
 from cfgen.data import BENCHMARK_FILES, load_benchmark
 from cfgen.hub import default_model_directory, resolve_model_directory
@@ -94,13 +95,8 @@ def main() -> None:
 
 
 def plot(rows: list[dict], steps: list[int], path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no PNG")
+    plt = pyplot()
+    if plt is None:
         return
     figure, axis = plt.subplots(figsize=(7, 4))
     for row in rows:

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from plots import pyplot
+
 ROOT = Path(__file__).resolve().parents[1]
 CFGEN = str(Path(sys.executable).parent / "cfgen")
 QUERY = "list files older than 3 days"
@@ -81,13 +83,8 @@ def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) 
 
 
 def plot(rows: list[dict], path: Path) -> None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot")
+    plt = pyplot()
+    if plt is None:
         return
     figure, axis = plt.subplots(figsize=(6, 4))
     for lang, strength in dict.fromkeys((r["lang"], r["strength"]) for r in rows):
