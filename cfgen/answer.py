@@ -1,7 +1,7 @@
 """Answer a batch of requests: group by language, sample, rank, ground CF rules.
 
 Requests come back in input order whatever their languages; each language's
-requests are sampled together in batches.
+requests are sampled together.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 from cfgen.errors import UsageError
@@ -93,21 +92,17 @@ def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[R
 
 
 def answer_all(pipeline, requests: list[Request], num_candidates: int, steps: int, seed: int,
-               on_progress: Callable[[int], None] | None = None, batch_size: int = 32,
                strength: float | None = None) -> list[Answer]:
+    """Answers in input order; each language's requests go to the pipeline together (it batches them)."""
     answers: list[Answer | None] = [None] * len(requests)
     by_language: dict[str, list[int]] = {}
     for index, request in enumerate(requests):
         by_language.setdefault(request.lang, []).append(index)
     for lang, indices in by_language.items():
-        for start in range(0, len(indices), batch_size):
-            chunk = indices[start : start + batch_size]
-            answered = pipeline([requests[i].query for i in chunk], lang, num_candidates, steps, seed, strength=strength)
-            for index, ranked in zip(chunk, answered):
-                selections: list = []
-                if lang == "cf" and requests[index].table:
-                    ranked, selections = _ground(ranked, requests[index])
-                answers[index] = Answer(requests[index], ranked, selections)
-            if on_progress:
-                on_progress(len(chunk))
-    return [a for a in answers if a is not None]
+        answered = pipeline([requests[i].query for i in indices], lang, num_candidates, steps, seed, strength=strength)
+        for index, ranked in zip(indices, answered):
+            selections: list = []
+            if lang == "cf" and requests[index].table:
+                ranked, selections = _ground(ranked, requests[index])
+            answers[index] = Answer(requests[index], ranked, selections)
+    return answers

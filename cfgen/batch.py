@@ -44,9 +44,9 @@ def _table(value: object) -> list:
     return value
 
 
-def parse_line(raw: bytes, number: int, default_lang: str, default_table: list | None) -> Request | Rejected:
-    """One stdin line (without its newline) as a request, or why it is rejected."""
-    if len(raw) > MAX_LINE_BYTES:
+def parse_line(raw: bytes | None, number: int, default_lang: str, default_table: list | None) -> Request | Rejected:
+    """One stdin line (without its newline; None for one too long to read) as a request, or why it is rejected."""
+    if raw is None or len(raw) > MAX_LINE_BYTES:
         return Rejected(number, f"line longer than {MAX_LINE_BYTES:,} bytes")
     try:
         line = raw.decode("utf-8").strip()
@@ -86,8 +86,7 @@ def read_windows(stream: BinaryIO, default_lang: str, default_table: list | None
     """Windows of parsed lines, in input order; a final line without a newline counts, a trailing newline does not."""
     parsed: list[Request | Rejected] = []
     for number, raw in enumerate(_lines(stream), start=1):
-        too_long = Rejected(number, f"line longer than {MAX_LINE_BYTES:,} bytes")
-        parsed.append(too_long if raw is None else parse_line(raw, number, default_lang, default_table))
+        parsed.append(parse_line(raw, number, default_lang, default_table))
         if len(parsed) == window:
             yield parsed
             parsed = []

@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from cfgen.bundle import CHECKPOINTS as DIRECTORY
 from cfgen.errors import CheckpointError
+from cfgen.files import first_line
 
 KEEP = 2
 
@@ -79,7 +80,7 @@ def save_checkpoint(run_directory: Path, step: int, model_state: dict, optimizer
         os.replace(temporary, final)
     except (OSError, SafetensorError) as error:
         shutil.rmtree(temporary, ignore_errors=True)
-        reason = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        reason = first_line(error)
         raise CheckpointError(f"cannot write the checkpoint of step {step} in {root} ({reason}); "
                               "free some space and continue with --resume") from None
     for old in list_checkpoints(run_directory)[:-KEEP]:

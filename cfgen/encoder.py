@@ -23,12 +23,17 @@ FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config
 MAX_NL_TOKENS = 128
 
 
-def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def hash_file(path: Path, digest=None, chunk_size: int = 1 << 20) -> str:
+    """Hex digest of a file's bytes fed into `digest` (a hashlib object; SHA-256 by default), read in chunks."""
+    digest = digest if digest is not None else hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    return hash_file(path)
 
 
 def packaged_directory() -> Path | None:

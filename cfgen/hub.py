@@ -9,6 +9,7 @@ file that fails is removed from the cache and fetched once more.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -24,6 +25,7 @@ from cfgen.errors import (
     UnknownModelError,
     UsageError,
 )
+from cfgen.files import first_line
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ def resolve_model_directory(spec: str | os.PathLike) -> Path:
         raise ModelNotAvailableError(f"no model named {spec[:100]!r}: not a directory, nor a run of `cfgen train`")
     if spec.startswith((".", "/", "~")):
         raise ModelNotAvailableError(f"model {spec[:100]!r} is neither a directory nor a Hub repo id (owner/name[@revision])")
-    return pull(*parse_repo_spec(spec))
+    return pull(*parse_repo_spec(spec), verify=False)  # loading it checks every file against its checksums
 
 
 REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
@@ -86,7 +88,7 @@ def parse_repo_spec(spec: str) -> tuple[str, str | None]:
         try:
             validate_repo_id(repo_id)
         except HFValidationError as error:
-            problem = str(error).splitlines()[0][:160]
+            problem = first_line(error, 160)
     if problem is None and at and (not REVISION.fullmatch(revision) or ".." in revision):
         problem = "the revision after @ is not a branch, tag or commit name"
     if problem:
@@ -94,6 +96,7 @@ def parse_repo_spec(spec: str) -> tuple[str, str | None]:
     return repo_id, revision or None
 
 
+@functools.cache
 def _use_timeouts() -> None:
     """huggingface_hub sends its requests with no timeout, so a server that accepts and never answers hangs it
     forever: every request it makes gets a connect/read timeout unless it set one itself."""
@@ -112,13 +115,19 @@ def _use_timeouts() -> None:
                                                    timeout=httpx2.Timeout(seconds)))
 
 
-def pull(repo_id: str, revision: str | None = None, progress: bool = False) -> Path:
-    """Download (or find in the HF cache) a model snapshot, then verify every file it loads.
+def pull(repo_id: str, revision: str | None = None, progress: bool = False, verify: bool = True) -> Path:
+    """Download (or find in the HF cache) a model snapshot and, if `verify`, check every file it loads.
 
     A file that fails verification is removed from the cache and fetched once more before giving up.
+    Without `verify` (a --model spec about to be loaded) the files are left to the load's own
+    checksum check, so that a cold start hashes them once.
     """
     try:
         directory = _download(repo_id, revision, progress)
+        if not verify:
+            if not (directory / CONFIG).is_file():
+                raise ModelNotAvailableError(f"{repo_id} has no config.json: not a cfgen model")
+            return directory
         removed = remove_corrupt_blobs(directory)
         if removed:
             logger.warning("%s failed verification and was fetched again", ", ".join(removed))
@@ -166,14 +175,14 @@ def _download(repo_id: str, revision: str | None, progress: bool) -> Path:
                                         "unset it and run cfgen pull first") from None
         raise NetworkError(f"cannot reach the Hub for {where}, and it is not cached; check the network or HF_ENDPOINT") from None
     except HFValidationError as error:
-        raise UsageError(f"{where!r} is not a Hub model id: {str(error).splitlines()[0][:160]}") from None
+        raise UsageError(f"{where!r} is not a Hub model id: {first_line(error, 160)}") from None
     except HfHubHTTPError as error:
-        raise NetworkError(f"the Hub answered {where} with an error: {str(error).splitlines()[0][:200]}") from None
+        raise NetworkError(f"the Hub answered {where} with an error: {first_line(error)}") from None
     except httpx2.TimeoutException:
         raise NetworkError(f"the Hub did not answer in time for {where}; check the network or HF_ENDPOINT, "
                            "then run again to resume") from None
     except (httpx2.HTTPError, httpx2.StreamError, OSError, ValueError, EOFError) as error:  # broken-off transfers, resets
-        reason = (str(error).splitlines() or [type(error).__name__])[0][:160] or type(error).__name__
+        reason = first_line(error, 160)
         raise NetworkError(f"downloading {where} failed ({reason}); run again to resume") from None
 
 
@@ -185,16 +194,13 @@ def _offline() -> bool:
 
 def _content_address(data_path: Path, name: str) -> str | None:
     """What a cached blob's content hashes to, in the form of its name (SHA-256 or git blob id), if it has one."""
+    from cfgen.encoder import hash_file
+
     if re.fullmatch(r"[0-9a-f]{64}", name):
-        digest = hashlib.sha256()
-    elif re.fullmatch(r"[0-9a-f]{40}", name):
-        digest = hashlib.sha1(b"blob %d\0" % data_path.stat().st_size)
-    else:
-        return None
-    with open(data_path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hash_file(data_path)
+    if re.fullmatch(r"[0-9a-f]{40}", name):
+        return hash_file(data_path, hashlib.sha1(b"blob %d\0" % data_path.stat().st_size))
+    return None
 
 
 def remove_corrupt_blobs(directory: Path) -> list[str]:

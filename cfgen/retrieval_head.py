@@ -67,7 +67,7 @@ class RetrievalHead(nn.Module):
         """A saved head for sentence vectors of width `dim`; CorruptModelError if the file says otherwise."""
         from safetensors import SafetensorError, safe_open
 
-        from cfgen.files import check_shapes, expected_shapes
+        from cfgen.files import check_shapes, expected_shapes, first_line
         from cfgen.errors import CorruptModelError
 
         try:
@@ -80,7 +80,7 @@ class RetrievalHead(nn.Module):
                 check_shapes(shapes, expected_shapes(lambda: cls(dim, languages)), path)
                 state = {name: handle.get_tensor(name).float() for name in handle.keys()}
         except (SafetensorError, OSError, ValueError, KeyError, TypeError, RecursionError) as error:
-            raise CorruptModelError(f"{path} is not a valid retrieval head ({str(error).splitlines()[0][:160]})") from None
+            raise CorruptModelError(f"{path} is not a valid retrieval head ({first_line(error, 160)})") from None
         head = cls(dim, languages)
         head.load_state_dict(state)
         return head.eval()

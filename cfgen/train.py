@@ -28,7 +28,7 @@ from cfgen.checkpoint import list_checkpoints, load_checkpoint, remove_partial_c
 from cfgen.config import ModelConfig, TrainConfig, from_dict, preset
 from cfgen.corpus import BatchPlan, Corpus, DataSources, build_examples, collate, encode_texts, gather_corpus
 from cfgen.errors import CheckpointError, DataError, Interrupted
-from cfgen.files import RunLock
+from cfgen.files import RunLock, first_line
 from cfgen.processes import make_process
 from cfgen.runtime import Distributed, any_rank, barrier, select_device, setup_distributed
 from cfgen.tokenizer import CodeTokenizer
@@ -268,7 +268,7 @@ class _RunState:
             network.load_state_dict(self.model_state)
             optimizer.load_state_dict(self.optimizer_state)
         except (RuntimeError, ValueError, KeyError) as error:
-            raise CheckpointError(f"the checkpoint does not match this model: {str(error).splitlines()[0]}") from None
+            raise CheckpointError(f"the checkpoint does not match this model: {first_line(error)}") from None
         return self.info["step"]
 
 
