@@ -2,13 +2,15 @@
 
     python bench/conditioning.py [MODEL] [--items 128] [--langs bash,cf,python]
 
-For a dev sample of each language, every program is noised to timestep t (one
-noise draw, seeded), the network's first estimate x̂₀ (no self-conditioning,
-as at the first sampling step) is decoded, and its tokens are compared with
-the program's on the content positions (the language tag and the padding after
-the end token excluded). Once with each item's own request, once with another
-item's (the next one's). At the last timestep x_t is pure noise: all that is
-right there comes from the request and the prior. Writes
+For a dev sample of each language, every program is noised to timestep t by
+the model's process (Gaussian noise, or masked positions; one seeded draw),
+the network's first estimate x̂₀ (no self-conditioning, as at the first
+sampling step) is decoded, and its tokens are compared with the program's on
+the content positions (the language tag and the padding after the end token
+excluded). Once with each item's own request, once with another item's (the
+next one's; for a model that reads retrieved programs, that request's
+programs too). At the last timestep x_t is pure noise (every position masked):
+all that is right there comes from the request and the prior. Writes
 bench/results/conditioning.json and conditioning.png.
 """
 
@@ -45,15 +47,13 @@ def accuracy_by_timestep(pipeline: Pipeline, requests: list[str], codes: list[st
     for i, ids in enumerate(rows):
         tokens[i, : len(ids)] = torch.tensor(ids)
         content[i, 1 : len(ids)] = True  # code tokens and the end token; not the tag, not the padding
-    condition = pipeline.conditioning(pipeline.encoder.encode(requests))
-    x_start = network.embed(tokens)
-    noise = torch.randn(x_start.shape, generator=torch.Generator().manual_seed(seed))
+    condition = pipeline.conditioning(requests, pipeline.encoder.encode(requests), lang)
     result = {}
     for t in steps:
         at = torch.full((len(rows),), t, dtype=torch.long)
-        x_t = process.q_sample(x_start, at, noise)
-        x_t = torch.cat([x_start[:, :1], x_t[:, 1:]], dim=1)  # the tag is known, as when sampling
-        predicted = network.logits(network.decode(network.denoise(x_t, at, None, condition), condition)).argmax(-1)
+        x_t = process.noised(network, tokens, at, torch.Generator().manual_seed(seed))  # the same draw at every t
+        decoded = network.decode(network.denoise(x_t, at, None, condition), condition)
+        predicted = network.logits(decoded, condition).argmax(-1)
         result[t] = ((predicted == tokens) & content).sum().item() / content.sum().item()
     return result
 

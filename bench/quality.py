@@ -5,7 +5,8 @@
 Also prints the autoregressive peer's rows when bench/ar_peer.py has measured
 them (bench/results/ar_peer.json). For each language: the paper's metric at top-1/3/5 (bash template match, cf
 execution match, python normalised exact match), python chrF, share of
-valid top-1, top-5 diversity. Writes bench/results/quality.json (figures) and
+valid top-1, share of top-1 answers the network generated (not a training
+program), top-5 diversity. Writes bench/results/quality.json (figures) and
 quality.items.json (every item's candidates; too big to track).
 """
 
@@ -23,7 +24,7 @@ from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline, shared_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
-COLUMNS = ["top1", "top3", "top5", "chrf", "valid_top1", "distinct_2", "edit_diversity"]
+COLUMNS = ["top1", "top3", "top5", "chrf", "valid_top1", "generated_top1", "distinct_2", "edit_diversity"]
 
 
 def main() -> None:

@@ -63,6 +63,8 @@ def load_bundle(directory: Path, device: str = "cpu", verify: bool = True) -> Bu
         network, tokenizer = load_model(directory, device, verify)
         index = RetrievalIndex.load(index_files(directory))
         strengths = load_strengths(directory)
+    if network.config.neighbours and index is None:
+        raise CorruptModelError(f"{directory} holds a model that reads retrieved programs but no retrieval index")
     return Bundle(directory, network, tokenizer, index, strengths)
 
 

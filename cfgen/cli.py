@@ -202,6 +202,9 @@ def train(
     size: Annotated[str, typer.Option(help="Model size when starting from scratch: tiny, small or base.", callback=_one_of(("tiny", "small", "base"), "size"))] = "small",
     vocab_size: Annotated[int, typer.Option(help="Code BPE vocabulary size when starting from scratch.")] = 4096,
     init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
+    process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=_one_of(("gaussian", "masked"), "process"))] = None,
+    neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=_within(0, 16, "--neighbours"))] = None,
+    copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue this run from its last checkpoint.")] = False,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 1000,
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch size (split across torchrun ranks).")] = 64,
@@ -234,7 +237,8 @@ def train(
             output_dir=run_path(output), train=config,
             sources=DataSources(data_dir=data, pair_files=list(pairs), languages=languages, max_snippets=max_snippets),
             size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
-            device=device, max_shard_size=max_shard_size, overwrite=overwrite,
+            device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
+            copy=copy,
         )
         with render.training_progress(steps) as on_step:
             result = run_training(request, on_step)

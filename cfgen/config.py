@@ -26,7 +26,11 @@ class ModelConfig:
     self_condition: bool = True  # feed the previous x_0 estimate back into the denoiser
     diffusion_steps: int = 1200  # T of the forward process
     process: str = "gaussian"  # forward process (see processes.PROCESSES)
-    schedule: str = "sqrt"  # its noise schedule (see processes.gaussian.SCHEDULES)
+    schedule: str = "sqrt"  # its noise schedule (see the process's SCHEDULES)
+    # Nearest training programs (of the request, from the model's retrieval
+    # index) the denoiser and decoder attend to beside E_s; 0: the request only.
+    neighbours: int = 0
+    copy: bool = False  # with neighbours: H may copy their tokens (a pointer head) as well as choose from V
     # Sequence length the sampler uses per language (tag + code + end), set
     # from the training data so sampling matches what the network saw.
     sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
@@ -36,6 +40,8 @@ class ModelConfig:
         if not isinstance(self.sample_lengths, dict) or not all(
                 isinstance(k, str) and type(v) is int for k, v in self.sample_lengths.items()):
             raise ValueError("sample_lengths must map language names to whole numbers")
+        if self.copy and not self.neighbours:
+            raise ValueError("copy needs neighbours: a model copies from the retrieved programs it reads")
         if self.width % self.heads:
             raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
         for lang, length in self.sample_lengths.items():
@@ -70,6 +76,7 @@ MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
     "denoiser_layers": (int, 0, 128), "decoder_layers": (int, 0, 128), "ffn_multiplier": (int, 1, 16),
     "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
     "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "process": (str, 0, 0), "schedule": (str, 0, 0),
+    "neighbours": (int, 0, 16), "copy": (bool, 0, 1),
 }
 
 

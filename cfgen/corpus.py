@@ -21,6 +21,7 @@ from cfgen.data import BENCHMARK_FILES, SNIPPET_FILES, Pair, load_benchmark, loa
     mask_identifiers, python_stdlib_snippets
 from cfgen.encodings import pad_states
 from cfgen.errors import DataError
+from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
 from cfgen.tokenizer import CodeTokenizer
 
@@ -49,6 +50,8 @@ class Example:
     tokens: list[int]
     text: int  # index into the encoded texts, or NOISE_CONDITION
     lang: str
+    pair: int = 0  # index of the pair it came from
+    neighbours: list[list[int]] = field(default_factory=list)  # retrieved programs it reads (neighbours.py)
 
 
 def _benchmark_path(sources: DataSources, lang: str) -> Path:
@@ -115,17 +118,19 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
                 observed[pair.lang].append(len(tokens.ids))
         lengths = sample_lengths(observed, max_length)
     examples, texts, skipped = [], {}, 0
-    for tokens, pair in encoded:
+    for number, (tokens, pair) in enumerate(encoded):
         if tokens.truncated or len(tokens.ids) > lengths.get(pair.lang, max_length):
             skipped += 1
             continue
         index = NOISE_CONDITION if pair.nl is None else texts.setdefault(pair.nl, len(texts))
-        examples.append(Example(tokens.ids, index, pair.lang))
+        examples.append(Example(tokens.ids, index, pair.lang, number))
     return examples, list(texts), lengths, skipped
 
 
-def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator):
-    """Tokens padded to `length` (the batch's language length), E_s padded to the batch's longest."""
+def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator,
+            neighbours: int = 0):
+    """Tokens padded to `length` (the batch's language length), E_s padded to the batch's longest, and
+    (with `neighbours` k > 0) each example's k retrieved programs (B, k, length) with their mask, else None."""
     tokens = torch.full((len(examples), length), pad_id, dtype=torch.long)
     conditions = []
     for row, example in enumerate(examples):
@@ -136,7 +141,9 @@ def collate(examples: list[Example], encodings, pad_id: int, length: int, genera
         else:
             conditions.append(encodings[example.text])
     encoded, mask = pad_states(conditions)
-    return tokens, encoded, mask
+    if not neighbours:
+        return tokens, encoded, mask, None, None
+    return (tokens, encoded, mask, *neighbour_tensors([e.neighbours for e in examples], neighbours, length, pad_id))
 
 
 class BatchPlan:

@@ -26,6 +26,7 @@ def score_item(item: Pair, candidates: list[RankedCandidate]) -> dict:
         "candidates": [asdict(c) for c in candidates],
         "match": {str(k): top_k_match(codes, item.code, item.lang, k, item.table) for k in CUTOFFS},
         "valid_top1": bool(candidates) and candidates[0].valid,
+        "generated_top1": bool(candidates) and candidates[0].source == "generated",  # not a training program
         "distinct_1": distinct_ngrams(codes[:5], 1),
         "distinct_2": distinct_ngrams(codes[:5], 2),
         "edit_diversity": pairwise_edit_diversity(codes[:5]),
@@ -45,6 +46,7 @@ def summarise(results: list[dict], lang: str) -> dict:
         items=count,
         metric=METRIC_NAMES[lang],
         valid_top1=mean("valid_top1"),
+        generated_top1=mean("generated_top1"),
         distinct_1=mean("distinct_1"),
         distinct_2=mean("distinct_2"),
         edit_diversity=mean("edit_diversity"),

@@ -68,6 +68,14 @@ class CodeFusionModel(nn.Module):
         self.decoder = CrossAttentionStack(config, config.decoder_layers)
         self.decoder_output = nn.Linear(W, C)
         self.head_bias = nn.Parameter(torch.zeros(config.vocab_size))  # H shares its matrix with L
+        if config.neighbours:  # retrieved programs, embedded by L, join E_s in the memory N and D attend to
+            self.neighbour_input = nn.Sequential(nn.Linear(C, W), nn.LayerNorm(W))
+            self.neighbour_rank = nn.Embedding(config.neighbours, W)
+            if config.copy:  # H may also copy a token of those programs (a pointer, as in CopyNet)
+                self.copy_query = nn.Linear(C, W)
+                self.copy_gate = nn.Linear(C, 1)
+        if config.process == "masked":  # x_t's value at a masked position (a latent vector, not a token)
+            self.mask_vector = nn.Parameter(torch.randn(C))
 
     # -- the pieces the diffusion process calls ---------------------------------
     def embedding_matrix(self) -> torch.Tensor:
@@ -82,9 +90,28 @@ class CodeFusionModel(nn.Module):
         """L: (B, T) token ids -> (B, T, C)."""
         return F.embedding(tokens, self.embedding_matrix())
 
-    def condition(self, encoded: torch.Tensor, mask: torch.Tensor) -> Conditioning:
-        """E_s (B, S, encoder_dim) and its validity mask -> memory (B, S, W) and padding mask."""
-        return Conditioning(self.condition_projection(encoded), ~mask)
+    def embed_masked(self, tokens: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
+        """L(tokens) with the mask vector (at L's norm) where `masked` (B, T) is True: (B, T, C)."""
+        mask_vector = F.normalize(self.mask_vector, dim=-1) * math.sqrt(self.mask_vector.shape[-1])
+        return torch.where(masked[..., None], mask_vector.to(self.token_embedding.weight.dtype), self.embed(tokens))
+
+    def condition(self, encoded: torch.Tensor, mask: torch.Tensor, neighbours: torch.Tensor | None = None,
+                  neighbour_mask: torch.Tensor | None = None) -> Conditioning:
+        """E_s (B, S, encoder_dim) and its validity mask -> memory (B, S, W) and padding mask.
+
+        With `neighbours` (B, k, N) token ids and their validity mask, the k
+        programs (embedded by L, nearest first) follow E_s in the memory: (B, S + k*N, W).
+        """
+        memory, padding = self.condition_projection(encoded), ~mask
+        if not self.config.neighbours or neighbours is None:
+            return Conditioning(memory, padding)
+        batch, k, length = neighbours.shape
+        positions = sinusoidal_embedding(torch.arange(length, device=neighbours.device), self.config.width)
+        h = self.neighbour_input(self.embed(neighbours)) + positions.to(memory.dtype)  # (B, k, N, W)
+        h = h + self.neighbour_rank(torch.arange(k, device=h.device))[None, :, None, :]
+        memory = torch.cat([memory, h.reshape(batch, k * length, -1).to(memory.dtype)], dim=1)
+        return Conditioning(memory, torch.cat([padding, ~neighbour_mask.reshape(batch, k * length)], dim=1),
+                            neighbours.reshape(batch, k * length))
 
     def _positions(self, x: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(x.shape[1], device=x.device)
@@ -106,9 +133,27 @@ class CodeFusionModel(nn.Module):
         h = self.decoder_input(x_start) + self._positions(x_start)
         return self.decoder_output(self.decoder(h, condition))
 
-    def logits(self, hidden: torch.Tensor) -> torch.Tensor:
-        """H: (B, T, C) -> (B, T, V)."""
-        return F.linear(hidden, self.embedding_matrix(), self.head_bias)
+    def logits(self, hidden: torch.Tensor, condition: Conditioning | None = None) -> torch.Tensor:
+        """H: (B, T, C) -> (B, T, V) scores whose log-softmax is the token distribution.
+
+        With a copy head and retrieved programs in `condition`, the scores are
+        log-probabilities: a gate mixes H's softmax with a pointer over the
+        programs' tokens (query: the position's latent and its position; keys:
+        the programs' memory states, which carry token, position and rank).
+        """
+        scores = F.linear(hidden, self.embedding_matrix(), self.head_bias)
+        if not self.config.copy or condition is None or condition.neighbour_tokens is None:
+            return scores
+        tokens = condition.neighbour_tokens  # (B, M)
+        keys, blocked = condition.memory[:, -tokens.shape[1]:], condition.padding[:, -tokens.shape[1]:]
+        query = self.copy_query(hidden) + self._positions(hidden)  # (B, T, W)
+        attention = (query @ keys.transpose(1, 2)) / math.sqrt(query.shape[-1])  # (B, T, M)
+        attention = attention.float().masked_fill(blocked[:, None, :], -1e4).softmax(dim=-1)
+        copied = torch.zeros(scores.shape, dtype=attention.dtype, device=scores.device)
+        copied.scatter_add_(2, tokens[:, None, :].expand(-1, hidden.shape[1], -1), attention)
+        gate = torch.sigmoid(self.copy_gate(hidden).float())  # (B, T, 1): how much to copy
+        mixed = (1 - gate) * scores.float().softmax(dim=-1) + gate * copied
+        return torch.log(mixed + 1e-9).to(scores.dtype)
 
     # -- model directory files (bundle.py owns the directory) ---------------------
     def save_weights(self, directory: Path, max_shard_size: str | int) -> None:

@@ -20,6 +20,7 @@ from cfgen.conditioning import Conditioning
 from cfgen.encodings import pad_states
 from cfgen.errors import UsageError
 from cfgen.languages import get_language
+from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import DenoisingNetwork, make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank
 
@@ -32,46 +33,17 @@ class SampledSequence:
     score: float  # mean log-probability of the tokens up to and including the end token
 
 
-def initial_noise(num_queries: int, num_candidates: int, length: int, dim: int, seed: int) -> torch.Tensor:
-    """Each query's candidates draw from Generator(seed): a query's result does not depend on its batch."""
-    generator = torch.Generator().manual_seed(seed)
-    one_query = torch.randn((num_candidates, length, dim), generator=generator)
-    return one_query.repeat(num_queries, 1, 1)  # (Q*n, L, C)
-
-
-@torch.inference_mode()
 def sample(network: DenoisingNetwork, process, condition: Conditioning, tag_id: int, end_id: int, length: int,
            num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
            strength: float = 1.0) -> list[list[SampledSequence]]:
-    """`num_candidates` sequences for each of Q queries (`condition` holds Q rows), all denoised in one batch.
+    """`num_candidates` sequences for each of Q queries (`condition` holds Q rows), all in one batch.
 
-    With `start_tokens` (Q*n, L), the reverse process starts from those
-    programs noised to timestep strength*(T-1) (SDEdit): the network edits
-    rather than invents; the scheduler spaces its steps from there.
+    With `start_tokens` (Q*n, L), the process edits those programs (how far: `strength`).
     """
     queries = condition.memory.shape[0]
-    condition = condition.repeat(num_candidates)  # (Q*n, S, W)
-    device, dtype = condition.memory.device, condition.memory.dtype
-    tag = network.embed(torch.full((1, 1), tag_id, device=device))  # (1, 1, C)
-    x_t = initial_noise(queries, num_candidates, length, tag.shape[-1], seed).to(device, dtype)
-    scheduler = process.scheduler()
-    start = None
-    if start_tokens is not None:
-        start = round(strength * (process.num_steps - 1))
-        x_t = scheduler.add_noise(network.embed(start_tokens.to(device)), x_t, start)
-    scheduler.set_timesteps(steps, start)
-    self_condition = None
-    for t in scheduler.timesteps:
-        x_t = torch.cat([tag.expand(x_t.shape[0], 1, -1), x_t[:, 1:]], dim=1)  # the tag is known
-        t_batch = torch.full((x_t.shape[0],), t, dtype=torch.long, device=device)
-        x_start_hat = network.denoise(x_t, t_batch, self_condition, condition)
-        self_condition = x_start_hat
-        x_t = scheduler.step(x_start_hat, t, x_t).prev_sample
-
-    log_probs = network.logits(network.decode(x_t, condition)).float().log_softmax(dim=-1)
-    best, tokens = log_probs.max(dim=-1)  # (Q*n, L)
-    tokens[:, 0] = tag_id  # position 0 is given, never predicted
-    sequences = [_score(tokens[i].tolist(), best[i].tolist(), end_id) for i in range(tokens.shape[0])]
+    tokens, log_probs = process.generate(network, condition.repeat(num_candidates), tag_id, length, num_candidates,
+                                         steps, seed, start_tokens, strength)
+    sequences = [_score(tokens[i].tolist(), log_probs[i].tolist(), end_id) for i in range(tokens.shape[0])]
     return [sequences[q * num_candidates : (q + 1) * num_candidates] for q in range(queries)]
 
 
@@ -135,7 +107,8 @@ class Pipeline:
                 results.extend(rank(row, lang) for row in self._edited(batch, encoded, lang, num_candidates, steps,
                                                                        seed, strength))
             else:
-                results.extend(rank(row, lang) for row in self._from_noise(encoded, lang, num_candidates, steps, seed))
+                results.extend(rank(row, lang) for row in self._from_noise(batch, encoded, lang, num_candidates, steps,
+                                                                          seed))
         return [[self._labelled(candidate) for candidate in row] for row in results]
 
     def effective_strength(self, strength: float | None, lang: str) -> float:
@@ -148,7 +121,9 @@ class Pipeline:
         """How this language's candidates are made, in words."""
         strength = self.effective_strength(strength, lang)
         if strength == 1.0:
-            return f"{lang}: {steps} denoising steps from noise"
+            k = self.network.config.neighbours
+            reading = f", reading the {k} nearest training programs" if k else ""
+            return f"{lang}: {steps} denoising steps from noise ({self.network.config.process} process){reading}"
         retrieved = "nearest training programs" + (" (retrieval head)" if self.index.tuned(lang) else "")
         retrieved += ", with the request's values" if self.index.values else ""
         if strength == 0.0:
@@ -166,25 +141,33 @@ class Pipeline:
         return frozenset(self.index.codes)
 
     # -- the three ways candidates are made ----------------------------------------------------
-    def conditioning(self, encoded: list[torch.Tensor]) -> Conditioning:
-        """The networks' view of encoded requests (E_s, padded and projected)."""
+    def conditioning(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> Conditioning:
+        """The networks' view of encoded requests: E_s, padded and projected, and, for a model that reads
+        them, the requests' nearest training programs."""
         states, mask = pad_states(encoded)
         dtype = next(self.network.parameters()).dtype
+        neighbours = neighbour_mask = None
+        k = self.network.config.neighbours
+        if k:
+            rows = neighbour_ids(self.index, self.tokenizer, queries, self._retrieval_encodings(queries, encoded, lang),
+                                 lang, k, self.sample_length(lang))
+            neighbours, neighbour_mask = neighbour_tensors(rows, k, self.sample_length(lang), self.tokenizer.pad_id)
+            neighbours, neighbour_mask = neighbours.to(self.device), neighbour_mask.to(self.device)
         with torch.inference_mode():
-            return self.network.condition(states.to(self.device, dtype), mask.to(self.device))
+            return self.network.condition(states.to(self.device, dtype), mask.to(self.device), neighbours, neighbour_mask)
 
     def sample_length(self, lang: str) -> int:
         """How many positions (tag, code, end, padding) the sampler denoises for this language."""
         config = self.network.config
         return config.sample_lengths.get(lang, config.max_length)
 
-    def _sample(self, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0):
-        return sample(self.network, self.process, self.conditioning(encoded), tag_id=self.tokenizer.tag_ids[lang],
+    def _sample(self, queries, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0):
+        return sample(self.network, self.process, self.conditioning(queries, encoded, lang), tag_id=self.tokenizer.tag_ids[lang],
                       end_id=self.tokenizer.end_id, length=self.sample_length(lang), num_candidates=num_candidates,
                       steps=steps, seed=seed, start_tokens=start_tokens, strength=strength)
 
-    def _from_noise(self, encoded, lang, num_candidates, steps, seed) -> list[list[Candidate]]:
-        sampled = self._sample(encoded, lang, num_candidates, steps, seed)
+    def _from_noise(self, queries, encoded, lang, num_candidates, steps, seed) -> list[list[Candidate]]:
+        sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed)
         return [[Candidate(self.tokenizer.decode(s.tokens), s.score) for s in row] for row in sampled]
 
     def _retrieved(self, queries, encoded, lang, num_candidates) -> list[list[RankedCandidate]]:
@@ -193,15 +176,7 @@ class Pipeline:
                                            requests=queries)
 
     def _retrieval_encodings(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> list[torch.Tensor]:
-        """The queries as the index compares them: encoded again where masked (slots.py)."""
-        texts = [self.index.query_text(query, lang) for query in queries]
-        changed = [i for i, (text, query) in enumerate(zip(texts, queries)) if text != query]
-        if not changed:
-            return encoded
-        encodings = list(encoded)
-        for i, encoding in zip(changed, self.encoder.encode([texts[i] for i in changed])):
-            encodings[i] = encoding
-        return encodings
+        return retrieval_encodings(self.index, self.encoder.encode, queries, encoded, lang)
 
     def _edited(self, queries, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
         retrieved = self._retrieved(queries, encoded, lang, num_candidates)
@@ -212,7 +187,8 @@ class Pipeline:
         for source in (s for row in sources for s in row):
             ids = self.tokenizer.encode(source.code, lang, length).ids
             rows.append(ids + [self.tokenizer.pad_id] * (length - len(ids)))
-        sampled = self._sample(encoded, lang, num_candidates, steps, seed, torch.tensor(rows, dtype=torch.long), strength)
+        sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed, torch.tensor(rows, dtype=torch.long),
+                               strength)
         language = get_language(lang)
         results = []
         for row_sources, row_sampled in zip(sources, sampled):

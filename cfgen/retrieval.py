@@ -139,12 +139,14 @@ class RetrievalIndex:
         return torch.cat([plain, tuned], dim=-1) / math.sqrt(2)
 
     def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int,
-                   requests: list[str] | None = None) -> list[list[tuple[str, float]]]:
+                   requests: list[str] | None = None, exclude: list[int] | None = None) -> list[list[tuple[str, float]]]:
         """Up to k (code, cosine) of the same language per query, most similar first.
 
         Given the queries' `requests` (then `query_encodings` must encode their
         `query_text`), each program gets their values (`slots.transfer`), and a
         request that names values is compared with the masked training requests.
+        `exclude[q]` is a row never returned for query q (leave-one-out: a
+        training pair's own row, when its neighbours condition training).
         """
         values = None if requests is None else [find_values(request) for request in requests]
         masked = [False] * len(query_encodings) if values is None else [lang in self.masked and bool(v) for v in values]
@@ -158,6 +160,12 @@ class RetrievalIndex:
         if any(masked):
             masked_similarity = query_vectors @ self._matrix(lang, True)[1].T
             similarity = torch.where(torch.tensor(masked)[:, None], masked_similarity, similarity)
+        if exclude is not None:
+            column = {row: j for j, row in enumerate(rows)}
+            for q, row in enumerate(exclude):
+                if row in column:
+                    similarity[q, column[row]] = -math.inf
+            k = min(k, len(rows) - 1)
         # a stable sort so that equally similar programs (one request, several programs) keep training order
         scores, order = (part[:, :k] for part in similarity.sort(dim=-1, descending=True, stable=True))
         found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
@@ -167,12 +175,12 @@ class RetrievalIndex:
                 for row, named in zip(found, values)]
 
     def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int,
-                         requests: list[str] | None = None) -> list[list[RankedCandidate]]:
+                         requests: list[str] | None = None, exclude: list[int] | None = None) -> list[list[RankedCandidate]]:
         """Up to k distinct programs per query (by normal form), valid ones first, then most similar.
 
         Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
         """
-        found = self.neighbours(query_encodings, lang, 4 * k, requests)
+        found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude)
         return [rank([Candidate(code, s, "retrieved") for code, s in row], lang)[:k] for row in found]
 
 

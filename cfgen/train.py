@@ -29,7 +29,7 @@ from cfgen.config import ModelConfig, TrainConfig, from_dict, preset
 from cfgen.corpus import BatchPlan, Corpus, DataSources, build_examples, collate, encode_texts, gather_corpus
 from cfgen.errors import CheckpointError, DataError, Interrupted
 from cfgen.files import RunLock, first_line
-from cfgen.processes import make_process
+from cfgen.processes import make_process, process_module
 from cfgen.runtime import Distributed, any_rank, barrier, select_device, setup_distributed
 from cfgen.tokenizer import CodeTokenizer
 
@@ -52,6 +52,9 @@ class TrainRequest:
     device: str = "auto"
     max_shard_size: str = "16MB"
     overwrite: bool = False  # replace an earlier cfgen model or run in output_dir (never other files)
+    process: str | None = None  # forward process of a new model (default: the preset's, or --init's)
+    neighbours: int | None = None  # retrieved programs a new model reads (default: the preset's, or --init's)
+    copy: bool | None = None  # whether a new model reading neighbours may copy their tokens (default: --init's)
 
 
 @dataclass
@@ -80,8 +83,9 @@ class TrainingObjective(nn.Module):
         super().__init__()
         self.network, self.process = network, process
 
-    def forward(self, tokens, encoded, mask, generator):
-        return self.process.training_losses(self.network, tokens, self.network.condition(encoded, mask), generator)
+    def forward(self, tokens, encoded, mask, neighbours, neighbour_mask, generator):
+        condition = self.network.condition(encoded, mask, neighbours, neighbour_mask)
+        return self.process.training_losses(self.network, tokens, condition, generator)
 
 
 def learning_rate_factor(step: int, config: TrainConfig) -> float:
@@ -154,7 +158,7 @@ class TrainingLoop:
         torch.manual_seed(self.config.seed)
         self.network = CodeFusionModel(model_config)
         if request.init is not None and not resumed:
-            self.network.load_state_dict(load_model(request.init)[0].state_dict())
+            _load_matching(self.network, load_model(request.init)[0].state_dict())
         process = make_process(model_config.process, model_config.diffusion_steps, model_config.schedule)
         self.objective = TrainingObjective(self.network, process).to(device)
         self.optimizer = torch.optim.AdamW(self.objective.parameters(), lr=self.config.learning_rate,
@@ -173,6 +177,29 @@ class TrainingLoop:
             from cfgen.indexing import index_of
 
             self.index = index_of(corpus.pairs, texts, self.encodings)
+            if model_config.neighbours:
+                rows = [i for i, pair in enumerate(corpus.pairs) if pair.nl in set(texts)]  # the index's rows
+                row_of_pair = {pair: row for row, pair in enumerate(rows)}
+                self._attach_neighbours(self.examples, texts, self.encodings, lambda e: row_of_pair.get(e.pair))
+                self._attach_neighbours(self.dev_examples, dev_texts, self.dev_encodings, lambda e: None)
+
+    def _attach_neighbours(self, examples, texts: list[str], encodings, own_row: Callable) -> None:
+        """Each example's nearest training programs but its own pair's (leave-one-out), as neighbours.py tokenises them."""
+        from cfgen.neighbours import neighbour_ids, retrieval_encodings
+
+        encode = lambda batch: encode_texts(batch, Distributed(), "cpu")  # cached: index_of encoded them
+        k = self.network.config.neighbours
+        for lang in LANGUAGES:
+            group = [e for e in examples if e.lang == lang and e.text >= 0]
+            for start in range(0, len(group), 512):
+                chunk = group[start : start + 512]
+                requests = [texts[e.text] for e in chunk]
+                query = retrieval_encodings(self.index, encode, requests, [encodings[e.text] for e in chunk], lang)
+                found = neighbour_ids(self.index, self.tokenizer, requests, query, lang, k, self._length(lang),
+                                      exclude=[own_row(e) for e in chunk])
+                for example, programs in zip(chunk, found):
+                    example.neighbours = programs
+        logger.info("attached %d retrieved programs to each of %d examples", k, len(examples))
 
     def run(self, on_step: Callable[[StepReport], None] | None = None) -> TrainResult:
         """Steps until done or Ctrl-C; Ctrl-C takes effect between steps, so a checkpoint never holds half a step."""
@@ -202,13 +229,13 @@ class TrainingLoop:
         generator = torch.Generator().manual_seed(step_seed(self.config.seed, step, self.dist.rank))
         indices = self.plan.batch(step)
         batch = [self.examples[i] for i in indices[self.dist.rank :: self.dist.world_size] or indices[:1]]
-        tokens, encoded, mask = collate(batch, self.encodings, self.tokenizer.pad_id, self._length(batch[0].lang),
-                                        generator)
+        tensors = collate(batch, self.encodings, self.tokenizer.pad_id, self._length(batch[0].lang), generator,
+                          self._neighbours)
         for group in self.optimizer.param_groups:
             group["lr"] = self.config.learning_rate * learning_rate_factor(step, self.config)
         self.trained.train()
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.startswith("cuda")):
-            terms = self.trained(tokens.to(self.device), encoded.to(self.device), mask.to(self.device), generator)
+            terms = self.trained(*_to(tensors, self.device), generator)
         self.optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         if self.config.grad_clip:
@@ -218,6 +245,11 @@ class TrainingLoop:
 
     def _length(self, lang: str) -> int:
         return self.network.config.sample_lengths[lang]
+
+    @property
+    def _neighbours(self) -> int:
+        """k for batches: the model's, once fine-tuning attached retrieved programs (pre-training has none)."""
+        return self.network.config.neighbours if self.index is not None else 0
 
     @torch.no_grad()
     def dev_loss(self) -> float | None:
@@ -230,9 +262,9 @@ class TrainingLoop:
             subset = [e for e in self.dev_examples if e.lang == lang][:128]
             for start in range(0, len(subset), 64):
                 chunk = subset[start : start + 64]
-                tokens, encoded, mask = collate(chunk, self.dev_encodings, self.tokenizer.pad_id, self._length(lang),
-                                                generator)
-                terms = self.objective(tokens.to(self.device), encoded.to(self.device), mask.to(self.device), generator)
+                tensors = collate(chunk, self.dev_encodings, self.tokenizer.pad_id, self._length(lang), generator,
+                                  self._neighbours)
+                terms = self.objective(*_to(tensors, self.device), generator)
                 total, count = total + terms["loss"].item() * len(chunk), count + len(chunk)
         return total / count if count else None
 
@@ -244,12 +276,36 @@ class TrainingLoop:
         save_model(self.network, self.tokenizer, self.request.output_dir, self.request.max_shard_size, index=self.index)
 
 
+def _to(tensors: tuple, device: str) -> list:
+    return [None if tensor is None else tensor.to(device) for tensor in tensors]
+
+
 def _tokenizer_and_config(request: TrainRequest, corpus: Corpus) -> tuple[CodeTokenizer, ModelConfig]:
     if request.init is not None:
         network, tokenizer = load_model(request.init)
-        return tokenizer, network.config
-    tokenizer = CodeTokenizer.train((pair.code for pair in corpus.pairs), request.vocab_size)
-    return tokenizer, preset(request.size, vocab_size=tokenizer.vocab_size)
+        config = network.config
+    else:
+        tokenizer = CodeTokenizer.train((pair.code for pair in corpus.pairs), request.vocab_size)
+        config = preset(request.size, vocab_size=tokenizer.vocab_size)
+    if request.process is not None and request.process != config.process:
+        config = replace(config, process=request.process, schedule=process_module(request.process).DEFAULT_SCHEDULE)
+    if request.neighbours is not None:
+        config = replace(config, neighbours=request.neighbours)
+    if request.copy is not None:
+        config = replace(config, copy=request.copy)
+    return tokenizer, config
+
+
+# Parameters a model gains with --process masked or --neighbours: new when starting from a model without them.
+_NEW_PARTS = ("neighbour_input.", "neighbour_rank.", "mask_vector", "copy_query.", "copy_gate.")
+
+
+def _load_matching(network: nn.Module, state: dict) -> None:
+    """--init's weights into `network`; only the parts a changed process or neighbour count adds may be missing."""
+    missing, unexpected = network.load_state_dict(state, strict=False)
+    left = [name for name in missing if not name.startswith(_NEW_PARTS)]
+    if left or unexpected:
+        raise CheckpointError(f"--init's weights do not fit this model: {', '.join((left + unexpected)[:3])}")
 
 
 @dataclass

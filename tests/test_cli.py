@@ -112,6 +112,8 @@ def test_table_grounds_cf_rules_and_lists_rows(runner, tiny_model, tmp_path):
         (["pull", "[/bold]x"], 2, "not a Hub model id"),
         (["pull", "a b/c"], 2, "not a Hub model id"),
         (["train", "n" * 300, "--pairs", "p.jsonl"], 2, "longer than 255"),
+        (["train", "out", "--pairs", "p.jsonl", "--process", "uniform"], 2, "unknown process 'uniform'"),
+        (["train", "out", "--pairs", "p.jsonl", "--neighbours", "17"], 2, "--neighbours must be from 0 to 16"),
         (["generate", "x", "-l", "cf", "--table", "/no/such.csv"], 2, "table file not found"),
         (["generate", "x", "-m", "/no/such/dir"], 3, "neither a directory nor a Hub repo"),
         (["generate", "x", "-m", "never-trained"], 3, "no model named 'never-trained'"),
@@ -282,7 +284,7 @@ def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index(ti
     without_index = load_bundle(tiny_model)
     without_index.index = None
     pipeline = Pipeline(without_index, encoder=encoder)
-    assert pipeline.how("bash", 20, None) == "bash: 20 denoising steps from noise"
+    assert pipeline.how("bash", 20, None) == "bash: 20 denoising steps from noise (gaussian process)"
     assert pipeline.how("bash", 20, 0.0) == "bash: 20 denoising steps from noise"  # no index: nothing to retrieve
 
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from cfgen.conditioning import Conditioning
-from cfgen.pipeline import initial_noise, sample
+from cfgen.pipeline import sample
+from cfgen.processes.gaussian import initial_noise
 from cfgen.processes import make_process
 from cfgen.processes.gaussian import Process as GaussianDiffusion
 from cfgen.processes.gaussian import SkipStepScheduler, sqrt_alpha_bar
@@ -34,7 +35,7 @@ class OracleNetwork:
     def decode(self, x_start, condition):
         return x_start
 
-    def logits(self, hidden):
+    def logits(self, hidden, condition=None):
         return hidden @ self.table.T * 10
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from typing import Any
 
 from cfgen.languages import MAX_CODE_CHARS, as_text
@@ -12,7 +13,10 @@ name = "python"
 
 
 def _parse(code: str) -> ast.Module:
-    return ast.parse(code)
+    """The module's syntax tree; Python's SyntaxWarnings (e.g. "invalid decimal literal") are not the user's concern."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(code)
 
 
 def check(code: str) -> tuple[bool, str]:

@@ -30,6 +30,14 @@ def cosine_alpha_bar(t: float) -> float:
 
 
 SCHEDULES: dict[str, Callable[[float], float]] = {"sqrt": sqrt_alpha_bar, "cosine": cosine_alpha_bar}
+DEFAULT_SCHEDULE = "sqrt"
+
+
+def initial_noise(num_queries: int, num_candidates: int, length: int, dim: int, seed: int) -> torch.Tensor:
+    """Each query's candidates draw from Generator(seed): a query's result does not depend on its batch."""
+    generator = torch.Generator().manual_seed(seed)
+    one_query = torch.randn((num_candidates, length, dim), generator=generator)
+    return one_query.repeat(num_queries, 1, 1)  # (Q*n, L, C)
 
 
 def betas_for_alpha_bar(num_steps: int, alpha_bar: Callable[[float], float], max_beta: float = 0.999) -> torch.Tensor:
@@ -41,7 +49,7 @@ def betas_for_alpha_bar(num_steps: int, alpha_bar: Callable[[float], float], max
 
 
 class Process:
-    def __init__(self, num_steps: int = 1200, schedule: str = "sqrt") -> None:
+    def __init__(self, num_steps: int = 1200, schedule: str = DEFAULT_SCHEDULE) -> None:
         if schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
         self.num_steps = num_steps
@@ -62,8 +70,46 @@ class Process:
         signal, sigma = self._coefficients(t, x_t)
         return (x_t - signal * x_start) / sigma
 
+    def noised(self, network: DenoisingNetwork, tokens: torch.Tensor, t: torch.Tensor,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """x_t (B, T, C): L(tokens) noised to timesteps t (B,), the tag left clean."""
+        x_start = network.embed(tokens)
+        noise = torch.randn(x_start.shape, generator=generator, device="cpu").to(x_start.device, x_start.dtype)
+        x_t = self.q_sample(x_start, t, noise)
+        return torch.cat([x_start[:, :1], x_t[:, 1:]], dim=1)
+
     def scheduler(self) -> "SkipStepScheduler":
         return SkipStepScheduler(self)
+
+    @torch.inference_mode()
+    def generate(self, network: DenoisingNetwork, condition: Conditioning, tag_id: int, length: int,
+                 num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
+                 strength: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tokens (B, L) and their log-probabilities for B = Q*num_candidates rows of `condition`.
+
+        With `start_tokens` (B, L), the reverse process starts from those
+        programs noised to timestep strength*(T-1) (SDEdit): the network edits
+        rather than invents; the scheduler spaces its steps from there.
+        """
+        rows, device, dtype = condition.memory.shape[0], condition.memory.device, condition.memory.dtype
+        tag = network.embed(torch.full((1, 1), tag_id, device=device))  # (1, 1, C)
+        x_t = initial_noise(rows // num_candidates, num_candidates, length, tag.shape[-1], seed).to(device, dtype)
+        scheduler = self.scheduler()
+        start = None
+        if start_tokens is not None:
+            start = round(strength * (self.num_steps - 1))
+            x_t = scheduler.add_noise(network.embed(start_tokens.to(device)), x_t, start)
+        scheduler.set_timesteps(steps, start)
+        self_condition = None
+        for t in scheduler.timesteps:
+            x_t = torch.cat([tag.expand(x_t.shape[0], 1, -1), x_t[:, 1:]], dim=1)  # the tag is known
+            t_batch = torch.full((x_t.shape[0],), t, dtype=torch.long, device=device)
+            x_start_hat = network.denoise(x_t, t_batch, self_condition, condition)
+            self_condition = x_start_hat
+            x_t = scheduler.step(x_start_hat, t, x_t).prev_sample
+        log_probs, tokens = network.logits(network.decode(x_t, condition), condition).float().log_softmax(dim=-1).max(dim=-1)
+        tokens[:, 0] = tag_id  # position 0 is given, never predicted
+        return tokens, log_probs
 
     def training_losses(
         self,
@@ -75,12 +121,9 @@ class Process:
     ) -> dict[str, torch.Tensor]:
         """CodeFusion's loss: x_0 error + decoder error + head cross-entropy."""
         batch = tokens.shape[0]
-        device = tokens.device
+        t = torch.randint(0, self.num_steps, (batch,), generator=generator, device="cpu").to(tokens.device)
+        x_t = self.noised(network, tokens, t, generator)
         x_start = network.embed(tokens)  # (B, T, C)
-        t = torch.randint(0, self.num_steps, (batch,), generator=generator, device="cpu").to(device)
-        noise = torch.randn(x_start.shape, generator=generator, device="cpu").to(device, x_start.dtype)
-        x_t = self.q_sample(x_start, t, noise)
-        x_t = torch.cat([x_start[:, :1], x_t[:, 1:]], dim=1)  # the tag stays clean
 
         self_condition = None
         use_self_condition = torch.rand((), generator=generator).item() < self_condition_rate
@@ -90,7 +133,7 @@ class Process:
 
         x_start_hat = network.denoise(x_t, t, self_condition, condition)
         decoded = network.decode(x_start_hat, condition)
-        logits = network.logits(decoded)  # (B, T, V)
+        logits = network.logits(decoded, condition)  # (B, T, V)
         target = x_start  # L trains through these terms too, as in the paper
         terms = {
             "x_start_mse": (x_start_hat - target)[:, 1:].pow(2).mean(),

@@ -1,0 +1,236 @@
+"""The masked (absorbing-state) process and retrieved-program conditioning, against fake and tiny real networks."""
+
+import pytest
+import torch
+from conftest import EIGHT_PAIRS, tiny_request
+
+from cfgen.conditioning import Conditioning
+from cfgen.pipeline import sample
+from cfgen.processes import make_process
+from cfgen.processes.masked import Process as MaskedProcess
+from cfgen.processes.masked import _draw, _least_confident
+
+V, C = 6, 6
+TARGET = torch.tensor([2, 4, 3, 1, 0, 0])  # tag 2, tokens 4 3, end 1, pad 0
+
+
+class OracleNetwork:
+    """Predicts `target` at every position, confidently; records what it was shown."""
+
+    def __init__(self, target: torch.Tensor, wrong: bool = False):
+        self.table = torch.eye(V, C) * 2.0
+        self.target, self.wrong = target, wrong
+        self.seen_masked, self.calls = [], 0
+
+    def embed(self, tokens):
+        return self.table[tokens]
+
+    def embed_masked(self, tokens, masked):
+        self.seen_masked.append(masked.clone())
+        return torch.where(masked[..., None], torch.zeros(C), self.embed(tokens))
+
+    def denoise(self, x_t, t, self_condition, condition):
+        self.calls += 1
+        target = (self.target + 1) % V if self.wrong else self.target
+        return self.embed(target).expand(x_t.shape[0], -1, -1).clone()
+
+    def decode(self, x_start, condition):
+        return x_start
+
+    def logits(self, hidden, condition=None):
+        return hidden @ self.table.T * 10
+
+
+def _condition(rows: int) -> Conditioning:
+    return Conditioning(torch.zeros(rows, 2, 8), torch.zeros(rows, 2, dtype=torch.bool))
+
+
+def test_the_masked_process_is_chosen_by_name_and_refuses_gaussian_schedules():
+    assert isinstance(make_process("masked", 1200, "cosine"), MaskedProcess)
+    with pytest.raises(ValueError, match="linear, cosine"):
+        make_process("masked", 1200, "sqrt")
+
+
+def test_loss_counts_masked_positions_only_and_never_masks_the_tag():
+    tokens = TARGET.repeat(64, 1)
+    process = MaskedProcess(1200)
+    perfect = process.training_losses(OracleNetwork(TARGET), tokens, _condition(64), torch.Generator().manual_seed(0))
+    assert perfect["loss"].item() < 1e-3
+    wrong_net = OracleNetwork(TARGET, wrong=True)
+    wrong = process.training_losses(wrong_net, tokens, _condition(64), torch.Generator().manual_seed(0))
+    assert wrong["loss"].item() > 5
+    masked = wrong_net.seen_masked[-1]
+    assert not masked[:, 0].any() and masked[:, 1:].any(dim=1).all()  # tag given; something to predict in every row
+    shares = masked[:, 1:].float().mean(dim=1)
+    assert shares.min() < 0.3 and shares.max() > 0.8  # the mask ratio covers the range
+
+
+@pytest.mark.parametrize("steps", [1, 3, 10])
+def test_mask_predict_returns_the_oracle_program_at_any_step_count(steps):
+    net = OracleNetwork(TARGET)
+    result = sample(net, MaskedProcess(1200), _condition(3), tag_id=2, end_id=1, length=6, num_candidates=4,
+                    steps=steps, seed=7)
+    assert [[c.tokens for c in row] for row in result] == [[TARGET.tolist()] * 4] * 3
+    assert all(c.score > -1e-3 for row in result for c in row)
+    assert net.calls == steps
+    assert net.seen_masked[0][:, 1:].all()  # the first step sees every code position masked
+
+
+def test_fewer_positions_are_masked_at_each_step():
+    net = OracleNetwork(TARGET)
+    sample(net, MaskedProcess(1200), _condition(1), tag_id=2, end_id=1, length=6, num_candidates=2, steps=4, seed=0)
+    counts = [int(m[0].sum()) for m in net.seen_masked]
+    assert counts == sorted(counts, reverse=True) and counts[0] == 5 and counts[-1] >= 1
+
+
+def test_candidates_are_seeded_and_independent_of_the_batch():
+    class Unsure(OracleNetwork):
+        def logits(self, hidden, condition=None):
+            return torch.zeros(*hidden.shape[:2], V)  # every token equally likely: candidates are draws
+
+    def draw(rows, seed):
+        return sample(Unsure(TARGET), MaskedProcess(1200), _condition(rows), tag_id=2, end_id=1, length=6,
+                      num_candidates=3, steps=2, seed=seed)
+
+    alone, batched = draw(1, seed=5), draw(4, seed=5)
+    assert batched[2] == alone[0]
+    assert draw(1, seed=6) != alone
+    assert len({tuple(c.tokens) for c in alone[0][1:]}) == 2  # the sampled candidates differ
+
+
+def test_a_low_strength_edit_keeps_the_start_program():
+    class Echo(OracleNetwork):
+        """Predicts whatever token it is shown (a masked position: token 5, unsure)."""
+
+        def denoise(self, x_t, t, self_condition, condition):
+            return x_t
+
+        def logits(self, hidden, condition=None):
+            scores = hidden @ self.table.T * 10
+            scores[hidden.abs().sum(-1) == 0] = 0.0
+            return scores
+
+    start = TARGET.repeat(4, 1)
+    near = sample(Echo(TARGET), MaskedProcess(1200), _condition(2), tag_id=2, end_id=1, length=6, num_candidates=2,
+                  steps=3, seed=0, start_tokens=start, strength=0.0)
+    assert all(c.tokens == TARGET.tolist() for row in near for c in row)
+
+
+def test_draw_inverts_the_cdf_and_least_confident_skips_the_tag():
+    log_probs = torch.log(torch.tensor([[[0.5, 0.25, 0.25]]]))
+    picks = [_draw(log_probs, torch.tensor([[u]])).item() for u in (0.01, 0.99)]
+    assert picks == [0, 2]
+    confidence = torch.tensor([[-9.0, -1.0, -5.0, -0.1]])
+    assert _least_confident(confidence, 2).tolist() == [[False, True, True, False]]
+    assert not _least_confident(confidence, 0).any()
+
+
+def test_the_network_reads_its_neighbours():
+    from cfgen.config import preset
+    from cfgen.model import CodeFusionModel
+
+    torch.manual_seed(0)
+    network = CodeFusionModel(preset("tiny", vocab_size=50, neighbours=2, process="masked", schedule="cosine")).eval()
+    encoded, mask = torch.randn(1, 3, 384), torch.ones(1, 3, dtype=torch.bool)
+    neighbours = torch.tensor([[[2, 7, 8, 1], [2, 9, 1, 0]]])
+    valid = neighbours != 0
+    condition = network.condition(encoded, mask, neighbours, valid)
+    assert condition.memory.shape == (1, 3 + 2 * 4, 64)
+    assert condition.padding[0].tolist() == [False] * 3 + [False] * 4 + [False, False, False, True]
+    x = network.embed_masked(torch.tensor([[2, 5, 5]]), torch.tensor([[False, True, True]]))
+    t = torch.tensor([1199])
+    other = network.condition(encoded, mask, torch.tensor([[[2, 11, 12, 1], [2, 9, 1, 0]]]), valid)
+    assert not torch.allclose(network.denoise(x, t, None, condition), network.denoise(x, t, None, other))
+
+
+def test_the_copy_head_mixes_a_pointer_over_the_neighbours_tokens_into_a_distribution():
+    from cfgen.config import preset
+    from cfgen.model import CodeFusionModel
+
+    torch.manual_seed(0)
+    config = preset("tiny", vocab_size=50, neighbours=2, process="masked", schedule="cosine", copy=True)
+    network = CodeFusionModel(config).eval()
+    neighbours = torch.tensor([[[2, 7, 8, 1], [2, 9, 1, 0]]])
+    condition = network.condition(torch.randn(1, 3, 384), torch.ones(1, 3, dtype=torch.bool), neighbours, neighbours != 0)
+    hidden = torch.randn(1, 5, config.latent_dim)
+    log_probs = network.logits(hidden, condition)
+    assert torch.allclose(log_probs.logsumexp(dim=-1), torch.zeros(1, 5), atol=1e-4)  # a distribution already
+    with torch.no_grad():
+        network.copy_gate.bias.fill_(30.0)  # copy only
+    copied = network.logits(hidden, condition).exp()
+    assert torch.allclose(copied[..., [1, 2, 7, 8, 9]].sum(-1), torch.ones(1, 5), atol=1e-4)  # only their tokens
+    assert copied[..., 0].max() < 1e-3  # the padding after the second program is never copied
+    assert torch.equal(network.logits(hidden), network.logits(hidden, None))  # without programs: H alone
+    with pytest.raises(ValueError, match="copy needs neighbours"):
+        preset("tiny", copy=True)
+
+
+def test_leave_one_out_neighbours_never_return_the_row_itself(encoder):
+    from cfgen.data import Pair
+    from cfgen.retrieval import RetrievalIndex
+
+    pairs = [Pair(nl, code, lang) for nl, code, lang in EIGHT_PAIRS if lang == "bash"]
+    encodings = encoder.encode([p.nl for p in pairs])
+    index = RetrievalIndex.build(pairs, encodings)
+    found = index.neighbours(encodings, "bash", 2, exclude=[0, 1, 2, 3])
+    assert [row[0][0] for row in found] != [p.code for p in pairs]
+    assert all(code != pair.code for row, pair in zip(found, pairs) for code, _ in row)
+    assert [row[0][0] for row in index.neighbours(encodings, "bash", 1)] == [p.code for p in pairs]
+
+
+# A second request for each program of EIGHT_PAIRS: with its own pair left out, each request's nearest
+# training program is still its program, as for a new request whose program was seen in training.
+PARAPHRASES = [
+    ("show every file here in long format, hidden ones too", "ls -la", "bash"),
+    ("how much space does my home directory take", "du -sh ~", "bash"),
+    ("how many lines does file.txt have", "wc -l file.txt", "bash"),
+    ("search this folder and below for .py files", "find . -name '*.py'", "bash"),
+    ("the list x backwards", "x[::-1]", "python"),
+    ("the total of values", "sum(values)", "python"),
+    ("highlight values above 10", "GreaterThan(10)", "cf"),
+    ("mark values that occur more than once", "Duplicate()", "cf"),
+]
+
+
+@pytest.fixture(scope="module")
+def masked_model(tmp_path_factory):
+    from dataclasses import replace
+
+    from conftest import write_pairs
+    from cfgen.train import run_training
+
+    output = tmp_path_factory.mktemp("masked-model")
+    pairs = write_pairs(tmp_path_factory.mktemp("paraphrased") / "pairs.jsonl", EIGHT_PAIRS + PARAPHRASES)
+    run_training(replace(tiny_request(output, pairs), process="masked", neighbours=2, copy=True))
+    return output
+
+
+def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_programs(masked_model, encoder):
+    import json
+
+    from cfgen.pipeline import Pipeline
+
+    config = json.loads((masked_model / "config.json").read_text())
+    assert (config["process"], config["schedule"], config["neighbours"], config["copy"]) == ("masked", "cosine", 2, True)
+    pipeline = Pipeline.from_directory(masked_model, encoder=encoder)
+    for lang in ("bash", "python", "cf"):
+        pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
+        results = pipeline([nl for nl, _ in pairs], lang, num_candidates=3, steps=8, seed=0, strength=1.0)
+        assert [row[0].code for row in results] == [code for _, code in pairs]
+        assert all(row[0].source == "retrieved" for row in results)  # a training program verbatim is retrieval
+    assert "masked process" in pipeline.how("bash", 8, 1.0) and "2 nearest" in pipeline.how("bash", 8, 1.0)
+
+
+def test_init_from_a_gaussian_model_adds_the_new_parts(tiny_model, pairs_file, tmp_path):
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    from cfgen.train import run_training
+
+    output = tmp_path / "switched"
+    run_training(replace(tiny_request(output, pairs_file, steps=2), init=tiny_model, process="masked", neighbours=1))
+    weights = load_file(str(output / "model.safetensors"))
+    assert "mask_vector" in weights and "neighbour_rank.weight" in weights
+    assert weights["token_embedding.weight"].shape == load_file(str(tiny_model / "model.safetensors"))[
+        "token_embedding.weight"].shape
