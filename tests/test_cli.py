@@ -285,7 +285,7 @@ def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index(ti
     without_index.index = None
     pipeline = Pipeline(without_index, encoder=encoder)
     assert pipeline.how("bash", 20, None) == "bash: 20 denoising steps from noise (gaussian process)"
-    assert pipeline.how("bash", 20, 0.0) == "bash: 20 denoising steps from noise"  # no index: nothing to retrieve
+    assert pipeline.how("bash", 20, 0.0) == "bash: 20 denoising steps from noise (gaussian process)"  # no index: nothing to retrieve
 
 
 def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, tiny_model, tmp_path):
