@@ -178,7 +178,8 @@ class TrainingLoop:
 
             self.index = index_of(corpus.pairs, texts, self.encodings)
             if model_config.neighbours:
-                rows = [i for i, pair in enumerate(corpus.pairs) if pair.nl in set(texts)]  # the index's rows
+                indexed = set(texts)
+                rows = [i for i, pair in enumerate(corpus.pairs) if pair.nl in indexed]  # the index's rows
                 row_of_pair = {pair: row for row, pair in enumerate(rows)}
                 self._attach_neighbours(self.examples, texts, self.encodings, lambda e: row_of_pair.get(e.pair))
                 self._attach_neighbours(self.dev_examples, dev_texts, self.dev_encodings, lambda e: None)

@@ -73,7 +73,9 @@ class Process:
     def noised(self, network: DenoisingNetwork, tokens: torch.Tensor, t: torch.Tensor,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """x_t (B, T, C): L(tokens) noised to timesteps t (B,), the tag left clean."""
-        x_start = network.embed(tokens)
+        return self._noised(network.embed(tokens), t, generator)
+
+    def _noised(self, x_start: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         noise = torch.randn(x_start.shape, generator=generator, device="cpu").to(x_start.device, x_start.dtype)
         x_t = self.q_sample(x_start, t, noise)
         return torch.cat([x_start[:, :1], x_t[:, 1:]], dim=1)
@@ -122,8 +124,8 @@ class Process:
         """CodeFusion's loss: x_0 error + decoder error + head cross-entropy."""
         batch = tokens.shape[0]
         t = torch.randint(0, self.num_steps, (batch,), generator=generator, device="cpu").to(tokens.device)
-        x_t = self.noised(network, tokens, t, generator)
         x_start = network.embed(tokens)  # (B, T, C)
+        x_t = self._noised(x_start, t, generator)
 
         self_condition = None
         use_self_condition = torch.rand((), generator=generator).item() < self_condition_rate
