@@ -29,6 +29,7 @@ CONFIG, TOKENIZER, CHECKSUMS, CARD = "config.json", "tokenizer.json", "checksums
 GENERATION_CONFIG = "generation_config.json"
 WEIGHTS_PATTERN = "model*.safetensors"
 CHECKPOINTS = "checkpoints"  # a training run's, beside the model files
+BEST = "best"  # a run's model of the lowest dev loss (cfgen train --keep-best)
 
 
 def index_files(directory: Path):

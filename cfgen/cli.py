@@ -205,6 +205,7 @@ def train(
     process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=_one_of(("gaussian", "masked"), "process"))] = None,
     neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=_within(0, 16, "--neighbours"))] = None,
     copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
+    aligned: Annotated[Optional[bool], typer.Option("--aligned/--no-aligned", help="Whether the new model also reads the nearest program position by position (needs neighbours). Default: --init's, else no.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue this run from its last checkpoint.")] = False,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 1000,
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch size (split across torchrun ranks).")] = 64,
@@ -213,6 +214,7 @@ def train(
     seed: Seed = 0,
     checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 200,
     eval_every: Annotated[int, typer.Option(min=0, help="Steps between dev-loss reports (0: never).")] = 200,
+    keep_best: Annotated[bool, typer.Option(help="Also keep the model of the lowest dev loss so far in OUTPUT/best (needs --eval-every).")] = False,
     max_snippets: Annotated[int, typer.Option(min=0, help="Pre-training: at most this many snippets per language (0: all).")] = 0,
     device: Device = "auto",
     max_shard_size: Annotated[str, typer.Option(help="Largest weights file written.")] = "16MB",
@@ -231,6 +233,8 @@ def train(
         languages = tuple(_one_of(LANGUAGES, "language")(name.strip()) for name in lang.split(",") if name.strip())
         if len(output) > 255:
             _fail("the run name or folder is longer than 255 characters")
+        if keep_best and not eval_every:
+            _fail("--keep-best needs dev-loss reports: give --eval-every a positive number of steps")
         config = TrainConfig(stage=stage, steps=steps, batch_size=batch_size, learning_rate=lr, warmup_steps=warmup,
                              seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every)
         request = TrainRequest(
@@ -238,7 +242,7 @@ def train(
             sources=DataSources(data_dir=data, pair_files=list(pairs), languages=languages, max_snippets=max_snippets),
             size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
             device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
-            copy=copy,
+            copy=copy, aligned=aligned, keep_best=keep_best,
         )
         with render.training_progress(steps) as on_step:
             result = run_training(request, on_step)

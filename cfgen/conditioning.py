@@ -13,9 +13,24 @@ class Conditioning:
     padding: torch.Tensor  # (B, S): True where a position is padding
     # The retrieved programs' token ids, flattened (B, M), whose states are memory[:, -M:]: what a copy head copies.
     neighbour_tokens: torch.Tensor | None = None
+    # The same programs by rank (B, k, N) with their validity, and which one each row reads position by
+    # position (an `aligned` model): rank aligned_rank[b] (B,), the nearest where None or that program is empty.
+    programs: torch.Tensor | None = None
+    program_valid: torch.Tensor | None = None
+    aligned_rank: torch.Tensor | None = None
 
-    def repeat(self, times: int) -> "Conditioning":
-        """Each row `times` times in a row: (B, ...) -> (B*times, ...), for several candidates per request."""
-        tokens = self.neighbour_tokens
-        return Conditioning(self.memory.repeat_interleave(times, dim=0), self.padding.repeat_interleave(times, dim=0),
-                            None if tokens is None else tokens.repeat_interleave(times, dim=0))
+    def repeat(self, times: int, rotate_aligned: bool = False) -> "Conditioning":
+        """Each row `times` times in a row: (B, ...) -> (B*times, ...), for several candidates per request.
+
+        With `rotate_aligned`, the j-th copy of a row reads its (j mod k)-th program position by position,
+        so that candidates start from different programs.
+        """
+        def rows(tensor):
+            return None if tensor is None else tensor.repeat_interleave(times, dim=0)
+
+        aligned_rank = rows(self.aligned_rank)
+        if rotate_aligned and self.programs is not None:
+            k = self.programs.shape[1]
+            aligned_rank = (torch.arange(times, device=self.programs.device) % k).repeat(self.programs.shape[0])
+        return Conditioning(rows(self.memory), rows(self.padding), rows(self.neighbour_tokens), rows(self.programs),
+                            rows(self.program_valid), aligned_rank)

@@ -31,6 +31,9 @@ class ModelConfig:
     # index) the denoiser and decoder attend to beside E_s; 0: the request only.
     neighbours: int = 0
     copy: bool = False  # with neighbours: H may copy their tokens (a pointer head) as well as choose from V
+    # With neighbours: N and D also read the nearest program position by position
+    # (its token at i added to position i's input), so copying it is the identity.
+    aligned: bool = False
     # Sequence length the sampler uses per language (tag + code + end), set
     # from the training data so sampling matches what the network saw.
     sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
@@ -42,6 +45,8 @@ class ModelConfig:
             raise ValueError("sample_lengths must map language names to whole numbers")
         if self.copy and not self.neighbours:
             raise ValueError("copy needs neighbours: a model copies from the retrieved programs it reads")
+        if self.aligned and not self.neighbours:
+            raise ValueError("aligned needs neighbours: a model aligns to the nearest retrieved program")
         if self.width % self.heads:
             raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
         for lang, length in self.sample_lengths.items():
@@ -76,7 +81,7 @@ MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
     "denoiser_layers": (int, 0, 128), "decoder_layers": (int, 0, 128), "ffn_multiplier": (int, 1, 16),
     "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
     "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "process": (str, 0, 0), "schedule": (str, 0, 0),
-    "neighbours": (int, 0, 16), "copy": (bool, 0, 1),
+    "neighbours": (int, 0, 16), "copy": (bool, 0, 1), "aligned": (bool, 0, 1),
 }
 
 

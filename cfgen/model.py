@@ -74,6 +74,8 @@ class CodeFusionModel(nn.Module):
             if config.copy:  # H may also copy a token of those programs (a pointer, as in CopyNet)
                 self.copy_query = nn.Linear(C, W)
                 self.copy_gate = nn.Linear(C, 1)
+            if config.aligned:  # the nearest program's token at each position, added to N's and D's inputs
+                self.aligned_input = nn.Linear(C, W)
         if config.process == "masked":  # x_t's value at a masked position (a latent vector, not a token)
             self.mask_vector = nn.Parameter(torch.randn(C))
 
@@ -111,11 +113,26 @@ class CodeFusionModel(nn.Module):
         h = h + self.neighbour_rank(torch.arange(k, device=h.device))[None, :, None, :]
         memory = torch.cat([memory, h.reshape(batch, k * length, -1).to(memory.dtype)], dim=1)
         return Conditioning(memory, torch.cat([padding, ~neighbour_mask.reshape(batch, k * length)], dim=1),
-                            neighbours.reshape(batch, k * length))
+                            neighbours.reshape(batch, k * length), neighbours, neighbour_mask)
 
     def _positions(self, x: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(x.shape[1], device=x.device)
         return sinusoidal_embedding(positions, self.config.width).to(x.dtype)  # (T, W), same scale as LayerNorm'd h
+
+    def _aligned(self, x: torch.Tensor, condition: Conditioning) -> torch.Tensor | float:
+        """The aligned program's embedded token at each of x's T positions (zero past its end): (B, T, W).
+
+        Which program: condition.aligned_rank's, or the nearest where that one is missing.
+        """
+        if not self.config.aligned or condition.programs is None:
+            return 0.0
+        rows = torch.arange(x.shape[0], device=x.device)
+        rank = condition.aligned_rank if condition.aligned_rank is not None else torch.zeros_like(rows)
+        rank = torch.where(condition.program_valid[rows, rank].any(dim=-1), rank, 0)
+        tokens, valid = condition.programs[rows, rank, : x.shape[1]], condition.program_valid[rows, rank, : x.shape[1]]
+        missing = x.shape[1] - tokens.shape[1]
+        tokens, valid = F.pad(tokens, (0, missing)), F.pad(valid, (0, missing))  # padding is then masked out
+        return (self.aligned_input(self.embed(tokens)) * valid[..., None]).to(x.dtype)
 
     def denoise(self, x_t, t, self_condition, condition: Conditioning) -> torch.Tensor:
         """N: predict x_0 from x_t (B, T, C) at timesteps t (B,)."""
@@ -123,14 +140,14 @@ class CodeFusionModel(nn.Module):
             if self_condition is None:
                 self_condition = torch.zeros_like(x_t)
             x_t = torch.cat([x_t, self_condition], dim=-1)  # (B, T, 2C)
-        h = self.denoiser_input(x_t) + self._positions(x_t)
+        h = self.denoiser_input(x_t) + self._positions(x_t) + self._aligned(x_t, condition)
         time = self.time_mlp(sinusoidal_embedding(t, self.config.width).to(h.dtype))  # (B, W)
         h = self.denoiser(h + time[:, None, :], condition)
         return self.denoiser_output(h)  # (B, T, C)
 
     def decode(self, x_start, condition: Conditioning) -> torch.Tensor:
         """D: x_0-hat (B, T, C) -> refined latents (B, T, C), trained towards L(y)."""
-        h = self.decoder_input(x_start) + self._positions(x_start)
+        h = self.decoder_input(x_start) + self._positions(x_start) + self._aligned(x_start, condition)
         return self.decoder_output(self.decoder(h, condition))
 
     def logits(self, hidden: torch.Tensor, condition: Conditioning | None = None) -> torch.Tensor:

@@ -33,6 +33,11 @@ class SampledSequence:
     score: float  # mean log-probability of the tokens up to and including the end token
 
 
+# An aligned model's j-th candidate reads the request's (j mod k)-th program position by position (the
+# first candidate the nearest), so that candidates start from different programs, as retrieval's do.
+CANDIDATES_ALIGN_TO_EACH_PROGRAM = True
+
+
 def sample(network: DenoisingNetwork, process, condition: Conditioning, tag_id: int, end_id: int, length: int,
            num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
            strength: float = 1.0) -> list[list[SampledSequence]]:
@@ -41,8 +46,9 @@ def sample(network: DenoisingNetwork, process, condition: Conditioning, tag_id: 
     With `start_tokens` (Q*n, L), the process edits those programs (how far: `strength`).
     """
     queries = condition.memory.shape[0]
-    tokens, log_probs = process.generate(network, condition.repeat(num_candidates), tag_id, length, num_candidates,
-                                         steps, seed, start_tokens, strength)
+    candidates = condition.repeat(num_candidates, rotate_aligned=CANDIDATES_ALIGN_TO_EACH_PROGRAM)
+    tokens, log_probs = process.generate(network, candidates, tag_id, length, num_candidates, steps, seed,
+                                         start_tokens, strength)
     sequences = [_score(tokens[i].tolist(), log_probs[i].tolist(), end_id) for i in range(tokens.shape[0])]
     return [sequences[q * num_candidates : (q + 1) * num_candidates] for q in range(queries)]
 

@@ -23,11 +23,11 @@ import torch
 from torch import nn
 
 from cfgen import LANGUAGES
-from cfgen.bundle import CHECKPOINTS, TOKENIZER, check_output_folder, load_model, save_model
+from cfgen.bundle import BEST, CHECKPOINTS, TOKENIZER, check_output_folder, load_model, save_model
 from cfgen.checkpoint import list_checkpoints, load_checkpoint, remove_partial_checkpoints, save_checkpoint
 from cfgen.config import ModelConfig, TrainConfig, from_dict, preset
 from cfgen.corpus import BatchPlan, Corpus, DataSources, build_examples, collate, encode_texts, gather_corpus
-from cfgen.errors import CheckpointError, DataError, Interrupted
+from cfgen.errors import CheckpointError, DataError, Interrupted, UsageError
 from cfgen.files import RunLock, first_line
 from cfgen.processes import make_process, process_module
 from cfgen.runtime import Distributed, any_rank, barrier, select_device, setup_distributed
@@ -55,6 +55,8 @@ class TrainRequest:
     process: str | None = None  # forward process of a new model (default: the preset's, or --init's)
     neighbours: int | None = None  # retrieved programs a new model reads (default: the preset's, or --init's)
     copy: bool | None = None  # whether a new model reading neighbours may copy their tokens (default: --init's)
+    aligned: bool | None = None  # whether it also reads the nearest program position by position (default: --init's)
+    keep_best: bool = False  # also keep the model of the lowest dev loss so far in output_dir/BEST
 
 
 @dataclass
@@ -136,8 +138,9 @@ class TrainingLoop:
         if resumed:
             tokenizer, model_config = CodeTokenizer.load(output / TOKENIZER), resumed.model_config
         else:
-            if dist_info.is_main and request.overwrite:
-                shutil.rmtree(output / CHECKPOINTS, ignore_errors=True)  # the earlier run's, written by cfgen
+            if dist_info.is_main and request.overwrite:  # the earlier run's, written by cfgen
+                shutil.rmtree(output / CHECKPOINTS, ignore_errors=True)
+                shutil.rmtree(output / BEST, ignore_errors=True)
             tokenizer, model_config = _tokenizer_and_config(request, corpus)
         self.tokenizer = tokenizer
 
@@ -164,6 +167,7 @@ class TrainingLoop:
         self.optimizer = torch.optim.AdamW(self.objective.parameters(), lr=self.config.learning_rate,
                                            weight_decay=self.config.weight_decay)
         self.start_step = resumed.restore(self.network, self.optimizer) if resumed else 0
+        self.best_dev = resumed.info.get("best_dev_loss", math.inf) if resumed else math.inf
         if not resumed and dist_info.is_main:
             output.mkdir(parents=True, exist_ok=True)
             tokenizer.save(output / TOKENIZER)  # what --resume reads back
@@ -212,6 +216,8 @@ class TrainingLoop:
                 step += 1
                 tokens_seen += real_tokens
                 dev = self.dev_loss() if self.config.eval_every and step % self.config.eval_every == 0 else None
+                if dev is not None and dev < self.best_dev:
+                    self._record_dev_loss(step, dev)
                 if step % self.config.checkpoint_every == 0 or step == self.config.steps:
                     self.save(step)
                     saved = step
@@ -224,6 +230,15 @@ class TrainingLoop:
                 raise TrainingInterrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume")
         barrier(self.dist)
         return TrainResult(self.request.output_dir, step, len(self.examples), self.skipped, loss, dev)
+
+    def _record_dev_loss(self, step: int, dev: float) -> None:
+        """With --keep-best, the model of this lowest dev loss so far becomes output_dir/BEST (published whole)."""
+        self.best_dev = dev
+        if self.request.keep_best and self.dist.is_main:
+            save_model(self.network, self.tokenizer, Path(self.request.output_dir) / BEST,
+                       self.request.max_shard_size, index=self.index)
+            logger.info("step %d: dev loss %.4f, the lowest so far; model kept in %s", step, dev,
+                        Path(self.request.output_dir) / BEST)
 
     def train_step(self, step: int) -> tuple[float, int]:
         torch.manual_seed(step_seed(self.config.seed, step, self.dist.rank))  # dropout
@@ -273,6 +288,8 @@ class TrainingLoop:
         if not self.dist.is_main:
             return
         info = {"train_config": asdict(self.config), "model_config": asdict(self.network.config)}
+        if math.isfinite(self.best_dev):
+            info["best_dev_loss"] = self.best_dev
         save_checkpoint(self.request.output_dir, step, self.network.state_dict(), self.optimizer.state_dict(), info)
         save_model(self.network, self.tokenizer, self.request.output_dir, self.request.max_shard_size, index=self.index)
 
@@ -288,17 +305,18 @@ def _tokenizer_and_config(request: TrainRequest, corpus: Corpus) -> tuple[CodeTo
     else:
         tokenizer = CodeTokenizer.train((pair.code for pair in corpus.pairs), request.vocab_size)
         config = preset(request.size, vocab_size=tokenizer.vocab_size)
+    changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned")
+               if getattr(request, name) is not None}
     if request.process is not None and request.process != config.process:
-        config = replace(config, process=request.process, schedule=process_module(request.process).DEFAULT_SCHEDULE)
-    if request.neighbours is not None:
-        config = replace(config, neighbours=request.neighbours)
-    if request.copy is not None:
-        config = replace(config, copy=request.copy)
-    return tokenizer, config
+        changes.update(process=request.process, schedule=process_module(request.process).DEFAULT_SCHEDULE)
+    try:
+        return tokenizer, replace(config, **changes)
+    except ValueError as error:  # e.g. --copy without neighbours
+        raise UsageError(str(error)) from None
 
 
 # Parameters a model gains with --process masked or --neighbours: new when starting from a model without them.
-_NEW_PARTS = ("neighbour_input.", "neighbour_rank.", "mask_vector", "copy_query.", "copy_gate.")
+_NEW_PARTS = ("neighbour_input.", "neighbour_rank.", "mask_vector", "copy_query.", "copy_gate.", "aligned_input.")
 
 
 def _load_matching(network: nn.Module, state: dict) -> None:

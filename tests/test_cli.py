@@ -114,6 +114,7 @@ def test_table_grounds_cf_rules_and_lists_rows(runner, tiny_model, tmp_path):
         (["train", "n" * 300, "--pairs", "p.jsonl"], 2, "longer than 255"),
         (["train", "out", "--pairs", "p.jsonl", "--process", "uniform"], 2, "unknown process 'uniform'"),
         (["train", "out", "--pairs", "p.jsonl", "--neighbours", "17"], 2, "--neighbours must be from 0 to 16"),
+        (["train", "out", "--pairs", "p.jsonl", "--keep-best", "--eval-every", "0"], 2, "--keep-best needs dev-loss"),
         (["generate", "x", "-l", "cf", "--table", "/no/such.csv"], 2, "table file not found"),
         (["generate", "x", "-m", "/no/such/dir"], 3, "neither a directory nor a Hub repo"),
         (["generate", "x", "-m", "never-trained"], 3, "no model named 'never-trained'"),

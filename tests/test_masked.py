@@ -143,6 +143,42 @@ def test_the_network_reads_its_neighbours():
     assert not torch.allclose(network.denoise(x, t, None, condition), network.denoise(x, t, None, other))
 
 
+def test_an_aligned_network_reads_the_nearest_program_position_by_position(pairs_file, tmp_path):
+    from dataclasses import replace
+
+    from cfgen.config import preset
+    from cfgen.errors import UsageError
+    from cfgen.model import CodeFusionModel
+    from cfgen.train import run_training
+
+    torch.manual_seed(0)
+    config = preset("tiny", vocab_size=50, neighbours=2, process="masked", schedule="cosine", aligned=True)
+    network = CodeFusionModel(config).eval()
+    encoded, mask = torch.randn(1, 3, 384), torch.ones(1, 3, dtype=torch.bool)
+    nearest = torch.tensor([[[2, 7, 8, 1], [2, 9, 1, 0]]])
+
+    def hint(neighbours, length=6):
+        condition = network.condition(encoded, mask, neighbours, neighbours != 0)
+        return network._aligned(torch.zeros(1, length, config.latent_dim), condition)[0]
+
+    base = hint(nearest)
+    changed = hint(torch.tensor([[[2, 7, 11, 1], [2, 9, 1, 0]]]))  # the nearest program's third token
+    assert torch.equal(base[[0, 1, 3]], changed[[0, 1, 3]]) and not torch.allclose(base[2], changed[2])
+    assert torch.equal(base, hint(torch.tensor([[[2, 7, 8, 1], [2, 12, 1, 0]]])))  # other programs: not aligned
+    assert torch.count_nonzero(base[4:]) == 0 and hint(nearest, length=3).shape == (3, config.width)  # past its end
+    candidates = network.condition(encoded, mask, nearest, nearest != 0).repeat(3, rotate_aligned=True)
+    hints = network._aligned(torch.zeros(3, 6, config.latent_dim), candidates)
+    assert candidates.aligned_rank.tolist() == [0, 1, 0]  # the j-th candidate reads the (j mod k)-th program
+    assert torch.equal(hints[0], base) and torch.equal(hints[1], hint(torch.tensor([[[2, 9, 1, 0], [2, 7, 8, 1]]])))
+    one_program = torch.tensor([[[2, 7, 8, 1], [0, 0, 0, 0]]])  # too few programs: the nearest again
+    candidates = network.condition(encoded, mask, one_program, one_program != 0).repeat(2, rotate_aligned=True)
+    assert torch.equal(network._aligned(torch.zeros(2, 6, config.latent_dim), candidates)[1], base)
+    with pytest.raises(ValueError, match="aligned needs neighbours"):
+        preset("tiny", aligned=True)
+    with pytest.raises(UsageError, match="aligned needs neighbours"):  # cfgen train --aligned: one line, exit 2
+        run_training(replace(tiny_request(tmp_path / "run", pairs_file), aligned=True))
+
+
 def test_the_copy_head_mixes_a_pointer_over_the_neighbours_tokens_into_a_distribution():
     from cfgen.config import preset
     from cfgen.model import CodeFusionModel
@@ -201,7 +237,7 @@ def masked_model(tmp_path_factory):
 
     output = tmp_path_factory.mktemp("masked-model")
     pairs = write_pairs(tmp_path_factory.mktemp("paraphrased") / "pairs.jsonl", EIGHT_PAIRS + PARAPHRASES)
-    run_training(replace(tiny_request(output, pairs), process="masked", neighbours=2, copy=True))
+    run_training(replace(tiny_request(output, pairs), process="masked", neighbours=2, copy=True, aligned=True))
     return output
 
 
@@ -211,7 +247,8 @@ def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_progra
     from cfgen.pipeline import Pipeline
 
     config = json.loads((masked_model / "config.json").read_text())
-    assert (config["process"], config["schedule"], config["neighbours"], config["copy"]) == ("masked", "cosine", 2, True)
+    assert (config["process"], config["schedule"], config["neighbours"], config["copy"], config["aligned"]) == (
+        "masked", "cosine", 2, True, True)
     pipeline = Pipeline.from_directory(masked_model, encoder=encoder)
     for lang in ("bash", "python", "cf"):
         pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]

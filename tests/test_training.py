@@ -64,6 +64,28 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, pairs_file):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_keep_best_keeps_the_model_of_the_lowest_dev_loss_across_a_resume(tmp_path, pairs_file, monkeypatch):
+    from cfgen.bundle import BEST, load_model
+    from cfgen.train import TrainingLoop
+
+    scripted = iter([3.0, 2.0, 2.5, 1.0, 1.5, 1.2])  # dev losses at steps 5, 10, 15, 20, then (resumed) 25, 30
+    monkeypatch.setattr(TrainingLoop, "dev_loss", lambda self: next(scripted))
+    run, kept = tmp_path / "run", {}
+
+    def note_best(report):
+        if report.dev_loss is not None:
+            kept[report.step] = (run / BEST / "checksums.json").read_text()
+
+    settings = dict(checkpoint_every=10, eval_every=5)
+    run_training(replace(tiny_request(run, pairs_file, steps=20, **settings), keep_best=True), note_best)
+    assert kept[5] != kept[10] == kept[15] != kept[20]  # rewritten only when the dev loss is a new low
+    final, best = load_file(str(run / "model.safetensors")), load_file(str(run / BEST / "model.safetensors"))
+    assert all(torch.equal(final[name], best[name]) for name in final)  # step 20 is both the last and the best
+    run_training(replace(tiny_request(run, pairs_file, steps=30, **settings), keep_best=True, resume=True), note_best)
+    assert kept[20] == kept[25] == kept[30]  # 1.5 and 1.2 lose to step 20's 1.0, remembered by the checkpoint
+    assert load_model(run / BEST)[0].config == load_model(run)[0].config
+
+
 def _interrupting_at(monkeypatch, step_to_interrupt: int, times: int = 1) -> None:
     """Ctrl-C (a real SIGINT), `times` times, in the middle of the optimiser step of one training step."""
     import os
