@@ -7,7 +7,8 @@ the model's process (Gaussian noise, or masked positions; one seeded draw),
 the network's first estimate x̂₀ (no self-conditioning, as at the first
 sampling step) is decoded, and its tokens are compared with the program's on
 the content positions (the language tag and the padding after the end token
-excluded). Once with each item's own request, once with another item's (the
+excluded; for a masked process, only the masked ones, which are all the
+network predicts). Once with each item's own request, once with another item's (the
 next one's; for a model that reads retrieved programs, that request's
 programs too). At the last timestep x_t is pure noise (every position masked):
 all that is right there comes from the request and the prior. Writes
@@ -54,8 +55,17 @@ def accuracy_by_timestep(pipeline: Pipeline, requests: list[str], codes: list[st
         x_t = process.noised(network, tokens, at, torch.Generator().manual_seed(seed))  # the same draw at every t
         decoded = network.decode(network.denoise(x_t, at, None, condition), condition)
         predicted = network.logits(decoded, condition).argmax(-1)
-        result[t] = ((predicted == tokens) & content).sum().item() / content.sum().item()
+        scored = content & _hidden(process, tokens, at, seed)
+        result[t] = ((predicted == tokens) & scored).sum().item() / max(1, scored.sum().item())
     return result
+
+
+def _hidden(process, tokens: torch.Tensor, t: torch.Tensor, seed: int) -> torch.Tensor:
+    """The positions x_t hides from the network: the masked ones (the same draw as `noised`) for a masked
+    process, whose output at a visible position is never trained nor used; every position under Gaussian noise."""
+    if hasattr(process, "masked_positions"):
+        return process.masked_positions(tokens, t, torch.Generator().manual_seed(seed))
+    return torch.ones_like(tokens, dtype=torch.bool)
 
 
 def main() -> None:

@@ -92,7 +92,9 @@ class Pipeline:
         """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide), each
         labelled with how it was made (`source`: generated, edited or retrieved).
 
-        strength 1 (or no retrieval index): denoised from pure noise. strength
+        strength 1 (or no retrieval index): denoised from pure noise; a model
+        that reads retrieved programs ranks them after its own candidates
+        (so that they fill the places its duplicates leave). strength
         < 1: candidate i is the i-th nearest training program with the
         request's values put in (slots.py), noised to that strength and
         denoised under the query; an edit that fails the language's check
@@ -113,8 +115,9 @@ class Pipeline:
                 results.extend(rank(row, lang) for row in self._edited(batch, encoded, lang, num_candidates, steps,
                                                                        seed, strength))
             else:
-                results.extend(rank(row, lang) for row in self._from_noise(batch, encoded, lang, num_candidates, steps,
-                                                                          seed))
+                rows = self._from_noise(batch, encoded, lang, num_candidates, steps, seed)
+                results.extend(rank(row, lang)[:num_candidates] for row in self._completed(rows, batch, encoded, lang,
+                                                                                          num_candidates))
         return [[self._labelled(candidate) for candidate in row] for row in results]
 
     def effective_strength(self, strength: float | None, lang: str) -> float:
@@ -174,7 +177,23 @@ class Pipeline:
 
     def _from_noise(self, queries, encoded, lang, num_candidates, steps, seed) -> list[list[Candidate]]:
         sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed)
-        return [[Candidate(self.tokenizer.decode(s.tokens), s.score) for s in row] for row in sampled]
+        return [[Candidate(self.tokenizer.decode(s.tokens), s.score, group=self._aligned_rank(j))
+                 for j, s in enumerate(row)] for row in sampled]
+
+    def _completed(self, rows: list[list[Candidate]], queries, encoded, lang, num_candidates) -> list[list[Candidate]]:
+        """A model that reads retrieved programs: each row followed by those programs, ranked after every
+        generated candidate, so that they fill what duplicates left empty. Other models: the rows as they are."""
+        if not self.network.config.neighbours:
+            return rows
+        after = self.network.config.neighbours  # a group below every aligned candidate's
+        retrieved = self._retrieved(queries, encoded, lang, num_candidates)
+        return [row + [Candidate(c.code, c.score, "retrieved", group=after) for c in programs]
+                for row, programs in zip(rows, retrieved)]
+
+    def _aligned_rank(self, candidate: int) -> int:
+        """Which retrieved program the candidate-th candidate read position by position (0 unless aligned)."""
+        config = self.network.config
+        return candidate % config.neighbours if config.aligned and CANDIDATES_ALIGN_TO_EACH_PROGRAM else 0
 
     def _retrieved(self, queries, encoded, lang, num_candidates) -> list[list[RankedCandidate]]:
         """The nearest distinct programs, valid first (already ranked by the index)."""

@@ -1,4 +1,4 @@
-"""Rank sampled candidates: deduplicate by normal form, valid first, then by model score."""
+"""Rank sampled candidates: deduplicate by normal form, valid first, then by group, then by score."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class Candidate:
     code: str
     score: float
     source: str = "generated"  # one of SOURCES
+    # Lower groups rank first, whatever their score: an aligned model's candidates written from a nearer program.
+    group: int = 0
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,18 @@ class RankedCandidate:
 
 def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
     language = get_language(lang)
+    def order(candidate: Scored) -> tuple[int, float]:
+        return getattr(candidate, "group", 0), -candidate.score
+
     best: dict[str, Scored] = {}
     for candidate in candidates:
         key = language.normalise(candidate.code)
-        if key not in best or candidate.score > best[key].score:
+        if key not in best or order(candidate) < order(best[key]):
             best[key] = candidate
     ranked = []
-    for candidate in best.values():
+    for candidate in sorted(best.values(), key=order):
         valid, message = language.check(candidate.code)
         ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
                                       candidate.source))
-    ranked.sort(key=lambda c: (not c.valid, -c.score))
+    ranked.sort(key=lambda c: not c.valid)  # stable: valid first, each part in `order`
     return ranked

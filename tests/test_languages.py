@@ -166,6 +166,19 @@ def test_ranking_dedupes_puts_valid_first_then_score():
     assert ranked[3].check.startswith("syntax error")
 
 
+def test_ranking_puts_lower_groups_first_whatever_their_score():
+    candidates = [
+        Candidate("find . -type f", -0.1, group=1),  # written from the second program: after group 0
+        Candidate("ls -la", -0.9),
+        Candidate("ls -l |", -0.5),  # group 0 but broken: still after every valid one
+        Candidate("ls  -la", -0.01, group=2),  # the same program from a farther group: the group-0 copy is kept
+        Candidate("du -sh .", -0.3, group=1),
+    ]
+    ranked = rank(candidates, "bash")
+    assert [(c.code, c.score) for c in ranked] == [("ls -la", -0.9), ("find . -type f", -0.1), ("du -sh .", -0.3),
+                                                  ("ls -l |", -0.5)]
+
+
 def test_ranking_merges_python_forms():
     ranked = rank([Candidate("x [::-1]", -0.3), Candidate("x[::-1]", -0.1), Candidate("x[::-", -0.05)], "python")
     assert [(c.code, c.valid) for c in ranked] == [("x[::-1]", True), ("x[::-", False)]

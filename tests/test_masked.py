@@ -241,10 +241,12 @@ def masked_model(tmp_path_factory):
     return output
 
 
-def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_programs(masked_model, encoder):
+def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_programs(masked_model, encoder,
+                                                                                   monkeypatch):
     import json
 
     from cfgen.pipeline import Pipeline
+    from cfgen.processes import masked
 
     config = json.loads((masked_model / "config.json").read_text())
     assert (config["process"], config["schedule"], config["neighbours"], config["copy"], config["aligned"]) == (
@@ -256,6 +258,14 @@ def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_progra
         assert [row[0].code for row in results] == [code for _, code in pairs]
         assert all(row[0].source == "retrieved" for row in results)  # a training program verbatim is retrieval
     assert "masked process" in pipeline.how("bash", 8, 1.0) and "2 nearest" in pipeline.how("bash", 8, 1.0)
+    assert [pipeline._aligned_rank(j) for j in range(5)] == [0, 1, 0, 1, 0]  # candidates read each program in turn
+    monkeypatch.setattr(masked, "TEMPERATURE", 1e-3)  # sampled candidates repeat the greedy ones: places left empty
+    bash_programs = {code for _, code, lang in EIGHT_PAIRS if lang == "bash"}
+    row = pipeline(["count the lines in file.txt"], "bash", num_candidates=5, steps=8, seed=0, strength=1.0)[0]
+    assert row[0].code == "wc -l file.txt" and len(row) == 5
+    assert bash_programs <= {c.code for c in row}  # the retrieved programs fill the places, after the generated ones
+    assert [c.code for c in row[-3:]] == [c.code for c in pipeline(["count the lines in file.txt"], "bash", 5,
+                                                                   strength=0.0)[0] if c.code != "wc -l file.txt"][:3]
 
 
 def test_init_from_a_gaussian_model_adds_the_new_parts(tiny_model, pairs_file, tmp_path):
