@@ -9,7 +9,7 @@ QUERIES = {
 }
 # The bash request, piped through a fresh `cfgen` process: a find with an age test on the request's 3 days.
 BASH_TOP_ANSWER = r"^find .*-[acm]time [+-]?3\b"
-# CF: the model's edits (default strength > 0) write a rule retrieval alone does not give.
+# CF: the network (default strength 1, from noise) writes a rule retrieval alone does not give.
 CF_EDIT = ("highlight cells greater than 250", "GreaterThan(250)")
 # Python: the value the request names appears in the top answer.
 PYTHON_VALUE = ("sort list `my_scores` in descending order", "my_scores")

@@ -62,8 +62,8 @@ def test_the_bundled_model_answers_each_language_with_valid_code(bundled_generat
     assert get_language(lang).check(ranked[0].code)[0]
 
 
-def test_the_bundled_model_edits_retrieved_cf_rules(bundled_generator):
-    """CF generation runs the denoiser (strength > 0): it writes rules retrieval alone does not give."""
+def test_the_bundled_model_writes_cf_rules_retrieval_does_not_give(bundled_generator):
+    """CF candidates come from the network (strength > 0): it writes rules retrieval alone does not give."""
     assert bundled_generator.effective_strength(None, "cf") > 0
     query, expected = CF_EDIT
     edited = {c.code for c in bundled_generator([query], "cf", 5)[0]}
