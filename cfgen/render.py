@@ -97,14 +97,15 @@ def piped(answer, shown: int, allow_invalid: bool, one_line: bool = False) -> No
 
 
 def terminal(answers: Iterable, shown: int | None) -> None:
-    """A table per answer: rank, highlighted code, score, check, risk flags (and CF rows with a table)."""
+    """A table per answer: rank, highlighted code, score, how it was made, check, risk flags (and CF rows with
+    a table). Scores compare only within a source: log-probabilities (generated), similarities (retrieved, edited)."""
     from rich.syntax import Syntax
     from rich.table import Table
 
     out = Console(highlight=False, soft_wrap=True)
     for answer in answers:
         table = Table(title=Text(printable(answer.request.query)), title_justify="left", expand=False)
-        for column in ("#", "code", "score", "check", "risks"):
+        for column in ("#", "code", "score", "made", "check", "risks"):
             table.add_column(column, overflow="fold")
         if answer.rows:
             table.add_column("rows")
@@ -112,7 +113,7 @@ def terminal(answers: Iterable, shown: int | None) -> None:
             check = Text("ok", style="green") if candidate.valid else Text(printable(candidate.check), style="red")
             risks = Text(printable(", ".join(candidate.risks)), style="bold red")
             code = Syntax(printable(candidate.code, newlines=True), LEXERS[answer.request.lang], word_wrap=True)
-            cells = [str(rank_number), code, f"{candidate.score:.3f}", check, risks]
+            cells = [str(rank_number), code, f"{candidate.score:.3f}", candidate.source, check, risks]
             if answer.rows:
                 rows = answer.rows[rank_number - 1]
                 cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")

@@ -188,6 +188,7 @@ def test_terminal_output_is_a_table_and_default_command_works(tiny_model):
                  {"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "COLUMNS": "120"})
     assert result.returncode == 0, result.stderr
     assert "wc" in result.stdout and "score" in result.stdout and "check" in result.stdout
+    assert "made" in result.stdout and "retrieved" in result.stdout  # a training program verbatim says so
     assert "never runs what it writes" in result.stderr
 
 
