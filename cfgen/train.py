@@ -155,6 +155,8 @@ class TrainingLoop:
                                                             model_config.sample_lengths)
         self.encodings = encode_texts(texts, dist_info, device)
         self.dev_encodings = encode_texts(dev_texts, dist_info, device) if self.dev_examples else []
+        if request.keep_best and not self.dev_examples:
+            logger.warning("--keep-best keeps nothing: the training data has no dev split")
 
         from cfgen.model import CodeFusionModel
 
