@@ -11,13 +11,22 @@ import torch
 class Conditioning:
     memory: torch.Tensor  # (B, S, W): the request's encoder states E_s, projected, then any retrieved programs'
     padding: torch.Tensor  # (B, S): True where a position is padding
-    # The retrieved programs' token ids, flattened (B, M), whose states are memory[:, -M:]: what a copy head copies.
-    neighbour_tokens: torch.Tensor | None = None
-    # The same programs by rank (B, k, N) with their validity, and which one each row reads position by
-    # position (an `aligned` model): rank aligned_rank[b] (B,), the nearest where None or that program is empty.
+    # The retrieved programs by rank (B, k, N), whose states are memory[:, -k*N:], and which one each row reads
+    # position by position (an `aligned` model): rank aligned_rank[b] (B,), the nearest where None or that one is empty.
     programs: torch.Tensor | None = None
-    program_valid: torch.Tensor | None = None
     aligned_rank: torch.Tensor | None = None
+
+    @property
+    def neighbour_tokens(self) -> torch.Tensor | None:
+        """The programs' token ids flattened (B, k*N), in memory order: what a copy head copies."""
+        return None if self.programs is None else self.programs.flatten(1)
+
+    @property
+    def program_valid(self) -> torch.Tensor | None:
+        """(B, k, N): True at the programs' real tokens (the memory's padding mask, read back)."""
+        if self.programs is None:
+            return None
+        return ~self.padding[:, -self.programs[0].numel():].view_as(self.programs)
 
     def repeat(self, times: int, rotate_aligned: bool = False) -> "Conditioning":
         """Each row `times` times in a row: (B, ...) -> (B*times, ...), for several candidates per request.
@@ -32,5 +41,4 @@ class Conditioning:
         if rotate_aligned and self.programs is not None:
             k = self.programs.shape[1]
             aligned_rank = (torch.arange(times, device=self.programs.device) % k).repeat(self.programs.shape[0])
-        return Conditioning(rows(self.memory), rows(self.padding), rows(self.neighbour_tokens), rows(self.programs),
-                            rows(self.program_valid), aligned_rank)
+        return Conditioning(rows(self.memory), rows(self.padding), rows(self.programs), aligned_rank)

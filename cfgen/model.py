@@ -113,7 +113,7 @@ class CodeFusionModel(nn.Module):
         h = h + self.neighbour_rank(torch.arange(k, device=h.device))[None, :, None, :]
         memory = torch.cat([memory, h.reshape(batch, k * length, -1).to(memory.dtype)], dim=1)
         return Conditioning(memory, torch.cat([padding, ~neighbour_mask.reshape(batch, k * length)], dim=1),
-                            neighbours.reshape(batch, k * length), neighbours, neighbour_mask)
+                            neighbours)
 
     def _positions(self, x: torch.Tensor) -> torch.Tensor:
         positions = torch.arange(x.shape[1], device=x.device)
@@ -126,10 +126,10 @@ class CodeFusionModel(nn.Module):
         """
         if not self.config.aligned or condition.programs is None:
             return 0.0
-        rows = torch.arange(x.shape[0], device=x.device)
+        rows, program_valid = torch.arange(x.shape[0], device=x.device), condition.program_valid
         rank = condition.aligned_rank if condition.aligned_rank is not None else torch.zeros_like(rows)
-        rank = torch.where(condition.program_valid[rows, rank].any(dim=-1), rank, 0)
-        tokens, valid = condition.programs[rows, rank, : x.shape[1]], condition.program_valid[rows, rank, : x.shape[1]]
+        rank = torch.where(program_valid[rows, rank].any(dim=-1), rank, 0)
+        tokens, valid = condition.programs[rows, rank, : x.shape[1]], program_valid[rows, rank, : x.shape[1]]
         missing = x.shape[1] - tokens.shape[1]
         tokens, valid = F.pad(tokens, (0, missing)), F.pad(valid, (0, missing))  # padding is then masked out
         return (self.aligned_input(self.embed(tokens)) * valid[..., None]).to(x.dtype)

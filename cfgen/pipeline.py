@@ -115,9 +115,11 @@ class Pipeline:
                 results.extend(rank(row, lang) for row in self._edited(batch, encoded, lang, num_candidates, steps,
                                                                        seed, strength))
             else:
-                rows = self._from_noise(batch, encoded, lang, num_candidates, steps, seed)
+                # a model that reads retrieved programs: the requests as the index compares them, encoded once
+                query = self._retrieval_encodings(batch, encoded, lang) if self.network.config.neighbours else None
+                rows = self._from_noise(batch, encoded, lang, num_candidates, steps, seed, query)
                 results.extend(rank(row, lang)[:num_candidates] for row in self._completed(rows, batch, encoded, lang,
-                                                                                          num_candidates))
+                                                                                          num_candidates, query))
         return [[self._labelled(candidate) for candidate in row] for row in results]
 
     def effective_strength(self, strength: float | None, lang: str) -> float:
@@ -150,16 +152,19 @@ class Pipeline:
         return frozenset(self.index.codes)
 
     # -- the three ways candidates are made ----------------------------------------------------
-    def conditioning(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> Conditioning:
+    def conditioning(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
+                     query_encodings: list[torch.Tensor] | None = None) -> Conditioning:
         """The networks' view of encoded requests: E_s, padded and projected, and, for a model that reads
-        them, the requests' nearest training programs."""
+        them, the requests' nearest training programs (found with `query_encodings`, the requests as the
+        index compares them, when the caller has them already)."""
         states, mask = pad_states(encoded)
         dtype = next(self.network.parameters()).dtype
         neighbours = neighbour_mask = None
         k = self.network.config.neighbours
         if k:
-            rows = neighbour_ids(self.index, self.tokenizer, queries, self._retrieval_encodings(queries, encoded, lang),
-                                 lang, k, self.sample_length(lang))
+            if query_encodings is None:
+                query_encodings = self._retrieval_encodings(queries, encoded, lang)
+            rows = neighbour_ids(self.index, self.tokenizer, queries, query_encodings, lang, k, self.sample_length(lang))
             neighbours, neighbour_mask = neighbour_tensors(rows, k, self.sample_length(lang), self.tokenizer.pad_id)
             neighbours, neighbour_mask = neighbours.to(self.device), neighbour_mask.to(self.device)
         with torch.inference_mode():
@@ -170,23 +175,27 @@ class Pipeline:
         config = self.network.config
         return config.sample_lengths.get(lang, config.max_length)
 
-    def _sample(self, queries, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0):
-        return sample(self.network, self.process, self.conditioning(queries, encoded, lang), tag_id=self.tokenizer.tag_ids[lang],
+    def _sample(self, queries, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0,
+                query_encodings=None):
+        condition = self.conditioning(queries, encoded, lang, query_encodings)
+        return sample(self.network, self.process, condition, tag_id=self.tokenizer.tag_ids[lang],
                       end_id=self.tokenizer.end_id, length=self.sample_length(lang), num_candidates=num_candidates,
                       steps=steps, seed=seed, start_tokens=start_tokens, strength=strength)
 
-    def _from_noise(self, queries, encoded, lang, num_candidates, steps, seed) -> list[list[Candidate]]:
-        sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed)
+    def _from_noise(self, queries, encoded, lang, num_candidates, steps, seed, query_encodings=None
+                    ) -> list[list[Candidate]]:
+        sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed, query_encodings=query_encodings)
         return [[Candidate(self.tokenizer.decode(s.tokens), s.score, group=self._aligned_rank(j))
                  for j, s in enumerate(row)] for row in sampled]
 
-    def _completed(self, rows: list[list[Candidate]], queries, encoded, lang, num_candidates) -> list[list[Candidate]]:
+    def _completed(self, rows: list[list[Candidate]], queries, encoded, lang, num_candidates,
+                   query_encodings=None) -> list[list[Candidate]]:
         """A model that reads retrieved programs: each row followed by those programs, ranked after every
         generated candidate, so that they fill what duplicates left empty. Other models: the rows as they are."""
         if not self.network.config.neighbours:
             return rows
         after = self.network.config.neighbours  # a group below every aligned candidate's
-        retrieved = self._retrieved(queries, encoded, lang, num_candidates)
+        retrieved = self._retrieved(queries, encoded, lang, num_candidates, query_encodings)
         return [row + [Candidate(c.code, c.score, "retrieved", group=after) for c in programs]
                 for row, programs in zip(rows, retrieved)]
 
@@ -195,16 +204,18 @@ class Pipeline:
         config = self.network.config
         return candidate % config.neighbours if config.aligned and CANDIDATES_ALIGN_TO_EACH_PROGRAM else 0
 
-    def _retrieved(self, queries, encoded, lang, num_candidates) -> list[list[RankedCandidate]]:
+    def _retrieved(self, queries, encoded, lang, num_candidates, query_encodings=None) -> list[list[RankedCandidate]]:
         """The nearest distinct programs, valid first (already ranked by the index)."""
-        return self.index.nearest_programs(self._retrieval_encodings(queries, encoded, lang), lang, num_candidates,
-                                           requests=queries)
+        if query_encodings is None:
+            query_encodings = self._retrieval_encodings(queries, encoded, lang)
+        return self.index.nearest_programs(query_encodings, lang, num_candidates, requests=queries)
 
     def _retrieval_encodings(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> list[torch.Tensor]:
         return retrieval_encodings(self.index, self.encoder.encode, queries, encoded, lang)
 
     def _edited(self, queries, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
-        retrieved = self._retrieved(queries, encoded, lang, num_candidates)
+        query = self._retrieval_encodings(queries, encoded, lang)  # once, for the programs to edit and to read
+        retrieved = self._retrieved(queries, encoded, lang, num_candidates, query)
         sources = [row or [RankedCandidate("", 0.0, False, "", source="retrieved")] for row in retrieved]
         sources = [[row[i % len(row)] for i in range(num_candidates)] for row in sources]  # cycle if too few
         length = self.sample_length(lang)
@@ -213,7 +224,7 @@ class Pipeline:
             ids = self.tokenizer.encode(source.code, lang, length).ids
             rows.append(ids + [self.tokenizer.pad_id] * (length - len(ids)))
         sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed, torch.tensor(rows, dtype=torch.long),
-                               strength)
+                               strength, query)
         language = get_language(lang)
         results = []
         for row_sources, row_sampled in zip(sources, sampled):

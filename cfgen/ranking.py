@@ -15,6 +15,7 @@ class Scored(Protocol):
     code: str
     score: float
     source: str
+    group: int
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class RankedCandidate:
 def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
     language = get_language(lang)
     def order(candidate: Scored) -> tuple[int, float]:
-        return getattr(candidate, "group", 0), -candidate.score
+        return candidate.group, -candidate.score
 
     best: dict[str, Scored] = {}
     for candidate in candidates:
