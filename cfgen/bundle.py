@@ -22,8 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from cfgen import LANGUAGES
 from cfgen.errors import CorruptModelError, ModelNotAvailableError, UsageError
-from cfgen.files import (RUN_LOCK, check_shapes, expected_shapes, first_line, publish, read_json, read_tensors,
-                         reading, staging_folder, weight_shapes)
+from cfgen.files import (RUN_LOCK, check_shapes, first_line, module_shapes, publish, read_json,
+                         read_tensors, reading, staging_folder, uninitialised, weight_shapes)
 
 CONFIG, TOKENIZER, CHECKSUMS, CARD = "config.json", "tokenizer.json", "checksums.json", "README.md"
 GENERATION_CONFIG = "generation_config.json"
@@ -75,6 +75,31 @@ def loaded_files(directory: Path) -> list[Path]:
     """Every file of the directory that loading the model reads."""
     directory = Path(directory)
     return sorted({path for pattern in LOADED for path in directory.glob(pattern) if path.is_file()})
+
+
+def _confinement(directory: Path) -> Path:
+    """The folder a model's files may resolve into: the folder itself, or for a Hugging Face cache snapshot
+    (`models--owner--name/snapshots/REV`, whose files link to `../../blobs/`) its repository's cache folder."""
+    directory = Path(directory).resolve()
+    if directory.parent.name == "snapshots" and directory.parents[1].name.startswith("models--"):
+        return directory.parents[1]
+    return directory
+
+
+def check_confined(directory: Path) -> None:
+    """Refuse a model whose files (or the folders holding them) are links that lead out of its folder, before
+    anything is read or hashed: a model folder must not make cfgen open `/etc/passwd`."""
+    directory = Path(directory)
+    root = _confinement(directory)
+
+    def check(paths) -> None:
+        for path in paths:
+            if path.exists() and not path.resolve().is_relative_to(root):
+                raise CorruptModelError(f"{path} links to a file outside the model folder; refused")
+
+    check([directory / CHECKSUMS, *loaded_files(directory)])
+    if (directory / CHECKSUMS).is_file():
+        check(directory / name for name in sorted(read_checksums(directory)))
 
 
 def _inside(name: str) -> bool:
@@ -174,6 +199,7 @@ def load_model(directory: Path, device: str = "cpu", verify: bool = True):
     if not (directory / CONFIG).is_file():
         raise ModelNotAvailableError(f"{directory} is not a model directory (no config.json)")
     with reading(directory):
+        check_confined(directory)
         verify_checksums(directory, required=verify)
         config = load_config(directory)
         tokenizer = load_tokenizer(directory)
@@ -182,11 +208,11 @@ def load_model(directory: Path, device: str = "cpu", verify: bool = True):
         files = sorted(directory.glob(WEIGHTS_PATTERN))
         if not files:
             raise ModelNotAvailableError(f"{directory} has no model.safetensors")
-        check_shapes(weight_shapes(files), expected_shapes(lambda: CodeFusionModel(config)), directory / CONFIG)
-        network = CodeFusionModel(config)
-        network.load_state_dict(read_tensors(files), strict=True)
-    if device.startswith("cuda"):
-        network = network.half()
+        with uninitialised():  # on the meta device: a lying config allocates nothing
+            network = CodeFusionModel(config)
+        check_shapes(weight_shapes(files), module_shapes(network), directory / CONFIG)
+        network.load_state_dict(read_tensors(files), strict=True, assign=True)  # only what the files hold
+    network = network.half() if device.startswith("cuda") else network.float()
     return network.to(device).eval(), tokenizer
 
 

@@ -54,24 +54,60 @@ def weight_shapes(paths: list[Path]) -> dict[str, tuple[int, ...]]:
 
 
 def read_tensors(paths: list[Path]) -> dict:
+    """Every tensor of the files; refused (naming the file) unless each is float16 or float32, as cfgen writes
+    them, and finite: a relabelled dtype or NaN weights would load and answer wrongly."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     tensors = {}
     for path in paths:
         try:
-            tensors.update(load_file(str(path)))
+            found = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as error:
             raise CorruptModelError(f"{path} cannot be read ({first_line(error)}); it may be truncated") from None
+        for name, tensor in found.items():
+            check_tensor(path, name, tensor)
+        tensors.update(found)
     return tensors
 
 
-def expected_shapes(module_factory) -> dict[str, tuple[int, ...]]:
-    """The state dict shapes of a module built on the meta device: nothing is allocated."""
+def check_tensor(path: Path, name: str, tensor) -> None:
+    """CorruptModelError unless `tensor` is float16 or float32 (what cfgen writes) and finite."""
     import torch
 
-    with torch.device("meta"):
-        module = module_factory()
+    if tensor.dtype not in (torch.float16, torch.float32):
+        raise CorruptModelError(f"{path} stores {name} as {tensor.dtype}; cfgen writes float16 or float32")
+    if not torch.isfinite(tensor).all():
+        raise CorruptModelError(f"{path} holds NaN or infinite values in {name}; the file is corrupt")
+
+
+@contextlib.contextmanager
+def uninitialised() -> Iterator[None]:
+    """Build modules inside this on the meta device, without random initialisation: nothing is allocated.
+
+    Only for a module that is then filled by `load_state_dict(state, strict=True,
+    assign=True)`, which takes the state's tensors as they are (no copy, so a
+    cold start holds each weight once). Init ops are skipped rather than run on
+    meta tensors because the first meta `normal_` loads torch's meta kernels
+    (about a second).
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    skipped = {"normal_", "uniform_", "fill_", "zero_"}  # the in-place ops torch.nn.init's functions end in
+
+    class SkipInitialisation(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__name__", None) in skipped:  # Tensor.normal_(self) or nn.init.normal_(tensor=)
+                return args[0] if args else kwargs["tensor"]
+            return func(*args, **(kwargs or {}))
+
+    with torch.device("meta"), SkipInitialisation():
+        yield
+
+
+def module_shapes(module) -> dict[str, tuple[int, ...]]:
+    """The state dict shapes of a built module."""
     return {name: tuple(tensor.shape) for name, tensor in module.state_dict().items()}
 
 

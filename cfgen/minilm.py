@@ -15,6 +15,8 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
+from cfgen.files import uninitialised
+
 
 class Embeddings(nn.Module):
     def __init__(self, config: dict) -> None:
@@ -55,8 +57,10 @@ class MiniLM(nn.Module):
     @classmethod
     def from_directory(cls, directory: Path) -> "MiniLM":
         config = json.loads((Path(directory) / "config.json").read_text(encoding="utf-8"))
-        model = cls(config)
-        model.load_state_dict(_from_bert_names(load_file(str(Path(directory) / "model.safetensors"))), strict=True)
+        with uninitialised():
+            model = cls(config)
+        model.load_state_dict(_from_bert_names(load_file(str(Path(directory) / "model.safetensors"))),
+                              strict=True, assign=True)
         return model.eval().requires_grad_(False)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -45,10 +45,17 @@ class CrossAttentionStack(nn.Module):
             for _ in range(layers)
         )
         self.norm = nn.LayerNorm(config.width)
+        self.heads = config.heads
 
     def forward(self, h: torch.Tensor, condition: Conditioning) -> torch.Tensor:
+        # The memory's padding as a per-head attention mask (B*heads, T, S) rather than a key padding mask: the
+        # same attention, but torch checks a key padding mask with symbolic-shape code whose first use imports
+        # sympy (about a second of a cold start).
+        (batch, length), memory_length = h.shape[:2], condition.padding.shape[1]
+        blocked = condition.padding[:, None, None, :].expand(batch, self.heads, length, memory_length)
+        blocked = blocked.reshape(batch * self.heads, length, memory_length)  # True: may not attend
         for block in self.blocks:
-            h = block(h, condition.memory, memory_key_padding_mask=condition.padding)  # (B, T, W)
+            h = block(h, condition.memory, memory_mask=blocked)  # (B, T, W)
         return self.norm(h)
 
 
@@ -77,7 +84,7 @@ class CodeFusionModel(nn.Module):
             if config.aligned:  # the nearest program's token at each position, added to N's and D's inputs
                 self.aligned_input = nn.Linear(C, W)
         if config.process == "masked":  # x_t's value at a masked position (a latent vector, not a token)
-            self.mask_vector = nn.Parameter(torch.randn(C))
+            self.mask_vector = nn.Parameter(nn.init.normal_(torch.empty(C)))
 
     # -- the pieces the diffusion process calls ---------------------------------
     def embedding_matrix(self) -> torch.Tensor:

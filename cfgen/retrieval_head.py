@@ -67,7 +67,7 @@ class RetrievalHead(nn.Module):
         """A saved head for sentence vectors of width `dim`; CorruptModelError if the file says otherwise."""
         from safetensors import SafetensorError, safe_open
 
-        from cfgen.files import check_shapes, expected_shapes, first_line
+        from cfgen.files import check_shapes, check_tensor, first_line, module_shapes, uninitialised
         from cfgen.errors import CorruptModelError
 
         try:
@@ -77,12 +77,16 @@ class RetrievalHead(nn.Module):
                 if int(metadata["dim"]) != dim or not languages <= set(LANGUAGES):
                     raise ValueError(f"dim {metadata['dim'][:20]} for vectors of width {dim}, languages {sorted(languages)}")
                 shapes = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
-                check_shapes(shapes, expected_shapes(lambda: cls(dim, languages)), path)
-                state = {name: handle.get_tensor(name).float() for name in handle.keys()}
+                with uninitialised():
+                    head = cls(dim, languages)
+                check_shapes(shapes, module_shapes(head), path)
+                state = {name: handle.get_tensor(name) for name in handle.keys()}
+                for name, tensor in state.items():
+                    check_tensor(path, name, tensor)
+                state = {name: tensor.float() for name, tensor in state.items()}
         except (SafetensorError, OSError, ValueError, KeyError, TypeError, RecursionError) as error:
             raise CorruptModelError(f"{path} is not a valid retrieval head ({first_line(error, 160)})") from None
-        head = cls(dim, languages)
-        head.load_state_dict(state)
+        head.load_state_dict(state, strict=True, assign=True)
         return head.eval()
 
 
