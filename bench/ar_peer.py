@@ -90,7 +90,7 @@ def train(out: Path, steps: int, batch_size: int) -> None:
     for step in range(start, steps):
         generator = torch.Generator().manual_seed(step_seed(0, step, 0))
         batch = [examples[i] for i in plan.batch(step)]
-        tokens, encoded, mask = collate(batch, encodings, tokenizer.pad_id, lengths[batch[0].lang], generator)
+        tokens, encoded, mask, _, _ = collate(batch, encodings, tokenizer.pad_id, lengths[batch[0].lang], generator)
         for group in optimizer.param_groups:
             group["lr"] = config.learning_rate * learning_rate_factor(step, config)
         logits = model(tokens[:, :-1], encoded, mask)

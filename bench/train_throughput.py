@@ -35,9 +35,10 @@ def time_steps(objective, optimizer, examples, encodings, pad_id, length_of, ste
     for step in range(steps + 1):  # step 0 warms up and is not counted
         generator = torch.Generator().manual_seed(step)
         batch = [examples[i] for i in plan.batch(step)]
-        tokens, encoded, mask = collate(batch, encodings, pad_id, length_of(batch[0].lang), generator)
+        tokens, encoded, mask, neighbours, neighbour_mask = collate(batch, encodings, pad_id, length_of(batch[0].lang),
+                                                                    generator)
         started = time.perf_counter()
-        terms = objective(tokens, encoded, mask, generator)
+        terms = objective(tokens, encoded, mask, neighbours, neighbour_mask, generator)
         optimizer.zero_grad()
         terms["loss"].backward()
         optimizer.step()

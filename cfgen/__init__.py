@@ -9,3 +9,6 @@ that need it, never at import time here.
 __version__ = "0.1.0"
 
 LANGUAGES = ("bash", "python", "cf")
+
+# When cfgen was first imported: near enough the process start for the timing line, which counts start-up.
+STARTED = __import__("time").perf_counter()

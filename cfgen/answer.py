@@ -7,7 +7,7 @@ requests are sampled together.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
@@ -31,14 +31,15 @@ class Answer:
     candidates: list[RankedCandidate]
     rows: list[list[int] | None] = field(default_factory=list)  # CF + table: selected data rows per candidate
 
-    def to_json(self) -> dict:
+    def to_json(self, shown: int | None = None) -> dict:
+        """The request and its best `shown` candidates (all if None)."""
         out = {
             "query": self.request.query,
             "lang": self.request.lang,
             "candidates": [
                 {"code": c.code, "score": round(c.score, 4), "valid": c.valid, "check": c.check, "risks": c.risks,
-                 "source": c.source}
-                for c in self.candidates
+                 "source": c.source, "seen": c.seen, **({"request": c.request} if c.request is not None else {})}
+                for c in self.candidates[:shown]
             ],
         }
         if self.request.table is not None:
@@ -85,8 +86,7 @@ def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[R
                 rows = [i + 1 for i, hit in enumerate(cf.execute(code, request.table)) if hit]
             except cf.CFError:
                 rows = None
-        grounded.append(RankedCandidate(code, candidate.score, candidate.valid, candidate.check, candidate.risks,
-                                        candidate.source))
+        grounded.append(replace(candidate, code=code))
         selections.append(rows)
     return grounded, selections
 

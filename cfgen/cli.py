@@ -7,23 +7,68 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
+from typer.core import TyperGroup
 
-from cfgen import LANGUAGES
-from cfgen.errors import describe, exit_codes_help
+from cfgen import LANGUAGES, STARTED
+from cfgen.errors import DownloadInterrupted, describe, exit_codes_help
 from cfgen.render import error as print_error
 from cfgen.render import configure_logging, info, note, stderr
 from cfgen.runtime import DEVICES
 
+class _DefaultCommandGroup(TyperGroup):
+    """Tab completion as the command line reads it: `cfgen "x" --lang <TAB>` completes `generate`'s options
+    (the entry point inserts `generate` before running; completion leaves the words alone, so it is done here),
+    and `cfgen --la<TAB>` offers `generate`'s options beside the group's own."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing:  # only while completing
+            args = with_default_command(args, set(self.commands), stdin_is_tty=True)
+        return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx, incomplete: str):
+        found = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            command = self.commands[DEFAULT_COMMAND]
+            inner = command.make_context(DEFAULT_COMMAND, [], parent=ctx, resilient_parsing=True)
+            known = {item.value for item in found}
+            found += [item for item in command.shell_complete(inner, incomplete) if item.value not in known]
+        return found
+
+
+DEFAULT_COMMAND = "generate"
+GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}
+
+
+def with_default_command(argv: list[str], commands: set[str], stdin_is_tty: bool) -> list[str]:
+    """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
+    if any(o in argv for o in ("--install-completion", "--show-completion")):
+        return argv
+    for position, token in enumerate(argv):
+        if token in GLOBAL_OPTIONS:
+            continue
+        if token in commands:
+            return argv
+        return argv[:position] + [DEFAULT_COMMAND] + argv[position:]
+    if not stdin_is_tty and "--help" not in argv:
+        return argv + [DEFAULT_COMMAND]
+    return argv
+
+
 app = typer.Typer(
+    cls=_DefaultCommandGroup,
     name="cfgen",
-    help="Turn a plain-English request into ranked, syntax-checked Bash, Python or Excel CF-rule candidates.",
+    help="Turn a plain-English request into ranked, syntax-checked Bash, Python or Excel CF-rule candidates.\n\n"
+         'cfgen "QUERY" [OPTIONS] is short for cfgen generate "QUERY" [OPTIONS], e.g. '
+         'cfgen "list files older than 3 days" --lang bash.',
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags without a type after them
 )
 _state = {"debug": False}
 MAX_CANDIDATES = 100  # -n bound: memory grows with it
@@ -88,6 +133,10 @@ def _user_errors():
         if _state["debug"]:
             raise
         print_error(describe(failure))
+        if isinstance(failure, DownloadInterrupted):  # download threads run on; a normal exit would wait for them
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(failure.exit_code)
         raise typer.Exit(getattr(failure, "exit_code", 1)) from None
     except KeyboardInterrupt:
         if _state["debug"]:
@@ -109,7 +158,7 @@ def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False)
 
 @app.command(epilog=EXIT_CODES_HELP)
 def generate(
-    query: Annotated[Optional[str], typer.Argument(help="What the code should do. '-' or none (with piped stdin): one request per line.")] = None,
+    query: Annotated[Optional[str], typer.Argument(metavar="QUERY", help="What the code should do. '-' or none (with piped stdin): one request per line.")] = None,
     lang: Lang = "bash",
     n: Annotated[Optional[int], typer.Option("-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped).", callback=_within(1, MAX_CANDIDATES, "-n"))] = None,
     steps: Steps = None,
@@ -120,32 +169,34 @@ def generate(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per request, one per line.")] = False,
     strength: Strength = None,
     allow_invalid: Annotated[bool, typer.Option("--allow-invalid", help="Piped: print candidates that fail their syntax check too.")] = False,
+    null: Annotated[bool, typer.Option("--null", "-z", help="Piped: end each candidate with NUL instead of a newline, multi-line code as written (for xargs -0).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Terminal: also show the training request each retrieved or edited program was written for.")] = False,
     allow_unverified: AllowUnverified = False,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
-    import time
-
     from cfgen.answer import Request, checked_query, load_table
     from cfgen.batch import read_windows
     from cfgen.output import Output
     from cfgen.pipeline import DEFAULT_STEPS
 
     with _user_errors():
+        if table is not None and lang != "cf":
+            _fail("--table grounds CF rules in a table's columns: use it with --lang cf")
         rows = load_table(table) if table is not None else None
         batch = query is None or query == "-"
         if batch and sys.stdin.isatty():
             _fail("no query: give one as an argument, or pipe one per line")
         windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
-        output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch)
-        steps, started = steps or DEFAULT_STEPS, time.perf_counter()
+        output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
+        steps = steps or DEFAULT_STEPS
         summary = output.stream(windows, lambda: _pipeline(model, device, allow_unverified), max(n or 5, 5), steps,
                                 seed, strength)
         if summary.requests == 0 and summary.rejected == 0:
             _fail("no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty")
-        if output.terminal and output.pipeline is not None:  # the timing line
+        if output.terminal and output.pipeline is not None:  # the timing line: one short line
             how = "; ".join(output.pipeline.how(name, steps, strength) for name in summary.languages)
-            note(f"{summary.requests} request(s) in {time.perf_counter() - started:.2f} s ({how}). "
-                 "cfgen never runs what it writes: read before you run.")
+            count = f"{summary.requests} request{'s' if summary.requests != 1 else ''}"
+            note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
         if summary.rejected:
             raise typer.Exit(5)
 
@@ -177,6 +228,8 @@ def evaluate_command(
         from cfgen.evaluate import evaluate_pipeline
         from cfgen.pipeline import DEFAULT_STEPS
 
+        if report is not None and not (report.parent.is_dir() and os.access(report.parent, os.W_OK)):
+            _fail(f"cannot write the report: {report.parent} is not a writable folder")  # before the scoring
         items = load_benchmark(file, split, lang)[: limit or None]
         pipeline, steps = _pipeline(model, device, allow_unverified), steps or DEFAULT_STEPS
         with render.counting(f"scoring {lang}", len(items)) as advance:
@@ -197,10 +250,10 @@ def train(
     output: Annotated[str, typer.Argument(help="Run name (kept in cfgen's data folder) or a directory path.")],
     stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=_one_of(("pretrain", "finetune"), "stage"))] = "finetune",
     data: Annotated[Optional[Path], typer.Option(help="The CodeFusion data folder (benchmarks and snippet files).")] = None,
-    pairs: Annotated[List[Path], typer.Option(help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
+    pairs: Annotated[List[Path], typer.Option(metavar="FILE", help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
     lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(LANGUAGES),
-    size: Annotated[str, typer.Option(help="Model size when starting from scratch: tiny, small or base.", callback=_one_of(("tiny", "small", "base"), "size"))] = "small",
-    vocab_size: Annotated[int, typer.Option(help="Code BPE vocabulary size when starting from scratch.")] = 4096,
+    size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=_one_of(("tiny", "small", "base"), "size"))] = None,
+    vocab_size: Annotated[Optional[int], typer.Option(help="Code BPE vocabulary size when starting from scratch (default 4096).")] = None,
     init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
     process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=_one_of(("gaussian", "masked"), "process"))] = None,
     neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=_within(0, 16, "--neighbours"))] = None,
@@ -246,7 +299,10 @@ def train(
         )
         with render.training_progress(steps) as on_step:
             result = run_training(request, on_step)
-        if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
+        if result.already_done:
+            info(f"nothing to do: {result.output_dir} has trained all {result.steps} steps; "
+                 "give --steps more than that to train longer")
+        elif os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
             dev = f", dev loss {result.dev_loss:.3f}" if result.dev_loss is not None else ""
             info(f"trained {result.steps} steps on {result.examples} examples ({result.skipped} skipped as too long); "
                  f"loss {result.final_loss:.3f}{dev}; model in {result.output_dir}")

@@ -106,7 +106,8 @@ def load_pairs_jsonl(path: Path) -> list[Pair]:
             raise DataError(f"{path}:{number}: expected a JSON object with nl, code and lang") from None
         if not all(isinstance(value, str) for value in (nl, code, lang)):
             raise DataError(f"{path}:{number}: nl, code and lang must be text")
-        check_language(lang)
+        if lang not in LANGUAGES:
+            raise DataError(f"{path}:{number}: unknown language {lang[:40]!r}; choose one of {', '.join(LANGUAGES)}")
         if len(nl) > MAX_NL_CHARS or len(code) > MAX_CODE_CHARS:
             too_long += 1
             continue

@@ -86,6 +86,10 @@ class Interrupted(CfgenError):
     exit_code = 130
 
 
+class DownloadInterrupted(Interrupted):
+    """Ctrl-C during a download: the process must end without waiting for huggingface_hub's download threads."""
+
+
 def describe(failure: BaseException) -> str:
     """One line for any failure: a CfgenError's own message, an OS error's reason and file, else what broke."""
     if isinstance(failure, CfgenError):

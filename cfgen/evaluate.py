@@ -26,7 +26,8 @@ def score_item(item: Pair, candidates: list[RankedCandidate]) -> dict:
         "candidates": [asdict(c) for c in candidates],
         "match": {str(k): top_k_match(codes, item.code, item.lang, k, item.table) for k in CUTOFFS},
         "valid_top1": bool(candidates) and candidates[0].valid,
-        "generated_top1": bool(candidates) and candidates[0].source == "generated",  # not a training program
+        # written by the network and not a training program verbatim
+        "generated_top1": bool(candidates) and candidates[0].source == "generated" and not candidates[0].seen,
         "distinct_1": distinct_ngrams(codes[:5], 1),
         "distinct_2": distinct_ngrams(codes[:5], 2),
         "edit_diversity": pairwise_edit_diversity(codes[:5]),

@@ -9,16 +9,20 @@ file that fails is removed from the cache and fetched once more.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 
 from cfgen.bundle import CHECKSUMS, CONFIG, LOADED, TOKENIZER, model_size_mb, verify_checksums
 from cfgen.errors import (
+    CfgenError,
     CorruptModelError,
+    DownloadInterrupted,
     ModelNotAvailableError,
     NetworkError,
     OfflineCacheMissError,
@@ -159,12 +163,15 @@ def _download(repo_id: str, revision: str | None, progress: bool) -> Path:
     where = f"{repo_id}@{revision}" if revision else repo_id
     enable_progress_bars() if progress else disable_progress_bars()
     if not logger.isEnabledFor(logging.DEBUG):  # its retries are noise; the outcome is reported in one line
+        import warnings
+
         from huggingface_hub.utils import logging as hub_logging
 
         hub_logging.set_verbosity_error()
+        warnings.filterwarnings("ignore", "Not enough free disk space", UserWarning)  # a full disk: see below
     _use_timeouts()
     try:
-        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES))
+        return Path(_interruptible(lambda: snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES)))
     except RevisionNotFoundError:
         raise UnknownModelError(f"{repo_id} has no revision {revision!r} on the Hub") from None
     except RepositoryNotFoundError:
@@ -182,8 +189,49 @@ def _download(repo_id: str, revision: str | None, progress: bool) -> Path:
         raise NetworkError(f"the Hub did not answer in time for {where}; check the network or HF_ENDPOINT, "
                            "then run again to resume") from None
     except (httpx2.HTTPError, httpx2.StreamError, OSError, ValueError, EOFError) as error:  # broken-off transfers, resets
+        _raise_local_cause(error, where)
         reason = first_line(error, 160)
         raise NetworkError(f"downloading {where} failed ({reason}); run again to resume") from None
+
+
+# errno of a cache that cannot be written: read-only or no permission, full disk or quota, file size limit
+_UNWRITABLE, _FULL = {errno.EACCES, errno.EPERM, errno.EROFS}, {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _raise_local_cause(error: Exception, where: str) -> None:
+    """The failures of a download that are not the network's: a cache that cannot be written (exit 1), a
+    repository listing files outside itself (exit 6). Running again would not help either."""
+    from huggingface_hub import constants
+
+    if isinstance(error, OSError) and error.errno in _UNWRITABLE | _FULL:
+        why = "the disk is full" if error.errno in _FULL else "it cannot be written (read-only or no permission)"
+        raise CfgenError(f"cannot download {where} into the Hugging Face cache ({constants.HF_HUB_CACHE}): {why}; "
+                         "free space or point HF_HOME elsewhere") from None
+    if isinstance(error, ValueError) and "Invalid filename" in str(error):
+        raise CorruptModelError(f"{where} lists a file outside its own folder ({first_line(error, 120)}); refused")
+
+
+def _interruptible(download):
+    """download() in a worker thread, so that Ctrl-C stops the wait at once (huggingface_hub's own download
+    threads cannot be stopped: the CLI ends the process without waiting for them; a rerun resumes)."""
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = download()
+        except BaseException as failure:  # noqa: BLE001 - handed to the waiting thread as it is
+            outcome["error"] = failure
+
+    worker = threading.Thread(target=work, daemon=True, name="cfgen-download")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        raise DownloadInterrupted("download interrupted; run the same command again to resume it") from None
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _offline() -> bool:

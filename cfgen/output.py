@@ -27,9 +27,13 @@ class Summary:
 
 
 class Output:
-    def __init__(self, as_json: bool, shown: int | None, allow_invalid: bool, batch: bool) -> None:
+    def __init__(self, as_json: bool, shown: int | None, allow_invalid: bool, batch: bool, null: bool = False,
+                 verbose: bool = False) -> None:
+        """`shown`: -n, the candidates written per request (None: all on a terminal and in JSON, one piped)."""
         self.as_json, self.shown, self.allow_invalid, self.batch = as_json, shown, allow_invalid, batch
+        self.verbose = verbose
         self.terminal = not as_json and Console().is_terminal
+        self.records = render.Records(shown or 1, null, batch)
         self.pipeline = None  # loaded on the first window that holds a request
 
     def stream(self, windows: Iterable[list[Request | Rejected]], load_pipeline: Callable, num_candidates: int,
@@ -58,13 +62,13 @@ class Output:
         if self.as_json:
             render.json_line(rejected.to_json())
         elif not self.terminal:
-            render.piped_blank()
+            render.piped_blank(self.records)
 
     def _answer(self, answer) -> None:
         if self.as_json:
-            payload = answer.to_json()
+            payload = answer.to_json(self.shown)
             render.json_line({"line": answer.request.line, **payload} if self.batch else payload)
         elif self.terminal:
-            render.terminal([answer], self.shown)
+            render.terminal([answer], self.shown, self.verbose)
         else:
-            render.piped(answer, self.shown or 1, self.allow_invalid, one_line=self.batch)
+            render.piped(answer, self.records, self.allow_invalid)

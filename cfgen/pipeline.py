@@ -62,8 +62,8 @@ def _score(tokens: list[int], log_probs: list[float], end_id: int) -> SampledSeq
 def _edited_or_source(edit: str, source: RankedCandidate, language) -> Candidate:
     """The model's edit if it passes the language's check and changes the program; else the retrieved program."""
     if edit != source.code and language.check(edit)[0]:
-        return Candidate(edit, source.score, "edited")
-    return Candidate(source.code, source.score, "retrieved")
+        return Candidate(edit, source.score, "edited", request=source.request)
+    return Candidate(source.code, source.score, "retrieved", request=source.request)
 
 
 @functools.lru_cache(maxsize=2)
@@ -90,7 +90,8 @@ class Pipeline:
     def __call__(self, queries: list[str], lang: str, num_candidates: int = 5, steps: int = DEFAULT_STEPS,
                  seed: int = 0, strength: float | None = None, batch_size: int = 32) -> list[list[RankedCandidate]]:
         """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide), each
-        labelled with how it was made (`source`: generated, edited or retrieved).
+        labelled with how it was made (`source`: generated, edited or retrieved) and whether the program occurs
+        verbatim in the training data (`seen`).
 
         strength 1 (or no retrieval index): denoised from pure noise; a model
         that reads retrieved programs ranks them after its own candidates
@@ -129,23 +130,19 @@ class Pipeline:
         return self.bundle.strengths[lang] if strength is None else strength
 
     def how(self, lang: str, steps: int, strength: float | None) -> str:
-        """How this language's candidates are made, in words."""
+        """How this language's candidates are made, in a few words (the terminal's `made` column agrees)."""
         strength = self.effective_strength(strength, lang)
         if strength == 1.0:
-            k = self.network.config.neighbours
-            reading = f", reading the {k} nearest training programs" if k else ""
-            return f"{lang}: {steps} denoising steps from noise ({self.network.config.process} process){reading}"
-        retrieved = "nearest training programs" + (" (retrieval head)" if self.index.tuned(lang) else "")
-        retrieved += ", with the request's values" if self.index.values else ""
+            after = ", then retrieved" if self.network.config.neighbours else ""
+            return f"{lang}: generated from noise ({steps} steps){after}"
         if strength == 0.0:
-            return f"{lang}: {retrieved}, not edited"
-        return f"{lang}: {retrieved}, edited by the model ({steps} steps from strength {strength:g})"
+            return f"{lang}: retrieved (nearest training programs)"
+        return f"{lang}: retrieved, then edited ({steps} steps)"
 
     def _labelled(self, candidate: RankedCandidate) -> RankedCandidate:
-        """A training program written out verbatim is retrieval, however it was reached."""
-        if candidate.source != "retrieved" and self.index is not None and candidate.code in self._training_programs:
-            return replace(candidate, source="retrieved")
-        return candidate
+        """`seen`: the program occurs verbatim in the training data, whichever path (`source`) wrote it."""
+        seen = self.index is not None and candidate.code in self._training_programs
+        return replace(candidate, seen=seen) if seen else candidate
 
     @functools.cached_property
     def _training_programs(self) -> frozenset[str]:
@@ -196,7 +193,7 @@ class Pipeline:
             return rows
         after = self.network.config.neighbours  # a group below every aligned candidate's
         retrieved = self._retrieved(queries, encoded, lang, num_candidates, query_encodings)
-        return [row + [Candidate(c.code, c.score, "retrieved", group=after) for c in programs]
+        return [row + [Candidate(c.code, c.score, "retrieved", group=after, request=c.request) for c in programs]
                 for row, programs in zip(rows, retrieved)]
 
     def _aligned_rank(self, candidate: int) -> int:

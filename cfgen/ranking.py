@@ -8,7 +8,6 @@ from typing import Iterable, Protocol
 from cfgen.languages import get_language
 
 
-SOURCES = ("generated", "edited", "retrieved")  # how a candidate was made; a copied training program is "retrieved"
 
 
 class Scored(Protocol):
@@ -16,6 +15,7 @@ class Scored(Protocol):
     score: float
     source: str
     group: int
+    request: str | None
 
 
 @dataclass(frozen=True)
@@ -25,9 +25,10 @@ class Candidate:
 
     code: str
     score: float
-    source: str = "generated"  # one of SOURCES
+    source: str = "generated"  # the path that made it: generated (from noise), edited or retrieved
     # Lower groups rank first, whatever their score: an aligned model's candidates written from a nearer program.
     group: int = 0
+    request: str | None = None  # retrieved or edited: the training request its program was written for
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,9 @@ class RankedCandidate:
     valid: bool
     check: str  # the checker's message ("ok" or what is wrong)
     risks: list[str] = field(default_factory=list)
-    source: str = "generated"  # one of SOURCES
+    source: str = "generated"  # generated, edited or retrieved (Candidate.source)
+    request: str | None = None  # Candidate.request
+    seen: bool = False  # the program occurs verbatim in the training data (whatever made it)
 
 
 def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
@@ -54,6 +57,6 @@ def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
     for candidate in sorted(best.values(), key=order):
         valid, message = language.check(candidate.code)
         ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
-                                      candidate.source))
+                                      candidate.source, candidate.request))
     ranked.sort(key=lambda c: not c.valid)  # stable: valid first, each part in `order`
     return ranked

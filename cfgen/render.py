@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sys
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from rich.console import Console
 from rich.text import Text
 
+from cfgen.languages import UNPRINTABLE, unprintable
+
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 LEXERS = {"bash": "bash", "python": "python", "cf": "text"}
 
 
@@ -27,7 +28,8 @@ def printable(text: object, newlines: bool = False) -> str:
     text = str(text)
     if not newlines:
         text = text.replace("\n", "\\n").replace("\r", "\\r")
-    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
+    return UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
 
 
 def configure_logging(debug: bool, quiet: bool) -> None:
@@ -67,58 +69,108 @@ def json_line(payload: dict) -> None:
     sys.stdout.flush()
 
 
-def piped_blank() -> None:
-    sys.stdout.write("\n")
+@dataclass(frozen=True)
+class Records:
+    """How piped output is cut into records: one record per candidate, `shown` per request.
+
+    A record ends with a newline, or with NUL under `-z` (as `find -print0`,
+    for `xargs -0`). A newline-terminated record cannot hold a line break, so
+    where records must line up (a batch, or more than one candidate shown) a
+    multi-line candidate is written with its backslashes and line breaks
+    escaped as two-character sequences (backslash-backslash, backslash-n;
+    `printf '%b'` restores it) and stderr says so; a single
+    request's single candidate, or any candidate under `-z`, is written as is.
+    In a batch every request gets exactly `shown` records (empty ones where it
+    has fewer), so that record k*shown+i is request k's i-th candidate.
+    """
+
+    shown: int = 1
+    null: bool = False
+    batch: bool = False
+
+    @property
+    def end(self) -> str:
+        return "\0" if self.null else "\n"
+
+    @property
+    def verbatim(self) -> bool:
+        return self.null or (not self.batch and self.shown == 1)
+
+
+def piped_blank(records: Records = Records()) -> None:
+    """The records of a request that gets no answer (a rejected or blank batch line)."""
+    sys.stdout.write(records.end * records.shown)
     sys.stdout.flush()
 
 
-def piped(answer, shown: int, allow_invalid: bool, one_line: bool = False) -> None:
-    """The best `shown` codes of one answer, one per line (an empty line if none may be printed); `one_line`
-    (batch input) writes a code's own line breaks as spaces, so that output lines stay aligned with input lines.
+def piped(answer, records: Records, allow_invalid: bool) -> None:
+    """The best `records.shown` codes of one answer, as records (see Records); nothing printable: an empty record.
 
     Invalid candidates are left out unless `allow_invalid`; whatever is printed
     that failed its check or carries risk flags is named on stderr, since
-    piped output is what gets run.
+    piped output is what gets run. A printed code never holds a control
+    character: one that fails its check for it is written with escapes.
     """
-    printable_candidates = [c for c in answer.candidates if allow_invalid or c.valid]
-    chosen = printable_candidates[:shown]
+    chosen = [c for c in answer.candidates if allow_invalid or c.valid][: records.shown]
     where = f"line {answer.request.line}: " if answer.request.line else ""
     if not chosen:
         warning(f"{where}no candidate passed its syntax check; nothing printed (--allow-invalid prints them anyway)"
                 if answer.candidates else f"{where}no candidate; nothing printed")
+    written = []
     for candidate in chosen:
         if not candidate.valid:
             warning(f"{where}printed code fails its syntax check ({candidate.check}): {candidate.code}")
         if candidate.risks:
             warning(f"{where}printed code is risky ({', '.join(candidate.risks)}); read it before you run it: "
                     f"{candidate.code}")
-    sys.stdout.write("\n".join(c.code.replace("\n", " ") if one_line else c.code for c in chosen) + "\n")
+        code = printable(candidate.code, newlines=True) if unprintable(candidate.code) else candidate.code
+        if "\n" in code and not records.verbatim:
+            warning(f"{where}a candidate spans several lines: written with \\n escapes (-z or --json give it as is)")
+            code = code.replace("\\", "\\\\").replace("\n", "\\n")
+        written.append(code)
+    count = records.shown if records.batch else max(len(written), 1)
+    sys.stdout.write("".join(code + records.end for code in written + [""] * (count - len(written))))
     sys.stdout.flush()
 
 
-def terminal(answers: Iterable, shown: int | None) -> None:
-    """A table per answer: rank, highlighted code, score, how it was made, check, risk flags (and CF rows with
-    a table). Scores compare only within a source: log-probabilities (generated), similarities (retrieved, edited)."""
+def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> None:
+    """A table per answer: rank, highlighted code, how it was made, check, risk flags (and CF rows with a
+    table; with `verbose`, the training request a retrieved or edited program was written for).
+
+    No score column: a generated candidate's log-probability and a retrieved one's similarity are not on one
+    scale, and the rank already says which is preferred. `made` reads `generated`, `edited` or `retrieved`,
+    with `, seen` when the program occurs verbatim in the training data.
+    """
     from rich.syntax import Syntax
     from rich.table import Table
 
     out = Console(highlight=False, soft_wrap=True)
     for answer in answers:
         table = Table(title=Text(printable(answer.request.query)), title_justify="left", expand=False)
-        for column in ("#", "code", "score", "made", "check", "risks"):
+        for column in ("#", "code", "made", "check", "risks") + (("written for",) if verbose else ()):
             table.add_column(column, overflow="fold")
         if answer.rows:
             table.add_column("rows")
-        for rank_number, candidate in enumerate(answer.candidates[: shown or len(answer.candidates)], start=1):
+        candidates = answer.candidates[: shown or len(answer.candidates)]
+        for rank_number, candidate in enumerate(candidates, start=1):
             check = Text("ok", style="green") if candidate.valid else Text(printable(candidate.check), style="red")
             risks = Text(printable(", ".join(candidate.risks)), style="bold red")
             code = Syntax(printable(candidate.code, newlines=True), LEXERS[answer.request.lang], word_wrap=True)
-            cells = [str(rank_number), code, f"{candidate.score:.3f}", candidate.source, check, risks]
+            made = candidate.source + (", seen" if candidate.seen else "")
+            cells = [str(rank_number), code, made, check, risks]
+            if verbose:
+                cells.append(Text(printable(candidate.request or "-")))
             if answer.rows:
                 rows = answer.rows[rank_number - 1]
                 cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")
             table.add_row(*cells)
         out.print(table)
+        wanted = shown or 5
+        if len(candidates) < wanted:
+            note(f"only {len(candidates)} distinct candidate{'s' if len(candidates) != 1 else ''} "
+                 f"(of {wanted} asked): the others coincided")
+        if any(c.seen for c in candidates):
+            note("seen: the program occurs verbatim in the training data")
 
 
 @contextlib.contextmanager

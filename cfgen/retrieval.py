@@ -36,7 +36,7 @@ class IndexFiles(NamedTuple):
     """Where an index is stored; the model bundle chooses the names (`bundle.index_files`)."""
 
     vectors: Path  # safetensors: vectors, and where present masked_vectors, tuned_vectors
-    entries: Path  # JSON: codes, langs, values, masked
+    entries: Path  # JSON: codes, langs, values, masked, requests
     head: Path  # safetensors: the retrieval head, if any
 
 
@@ -49,8 +49,10 @@ def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
 class RetrievalIndex:
     def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str], values: list[Values] | None = None,
                  masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None,
-                 head: RetrievalHead | None = None, tuned_vectors: torch.Tensor | None = None) -> None:
+                 head: RetrievalHead | None = None, tuned_vectors: torch.Tensor | None = None,
+                 requests: list[str] | None = None) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
+        self.requests = requests  # the training request each program was written for; None in older indexes
         # The head's vectors of its languages' rows, in row order.
         self.head = head if tuned_vectors is not None else None
         self.tuned_vectors = None if self.head is None else tuned_vectors.float()
@@ -73,7 +75,8 @@ class RetrievalIndex:
         if head is not None:
             tuned_vectors = head.vectors([encodings[i] for i, p in enumerate(pairs) if p.lang in head.languages])
         return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
-                   [find_values(p.nl) for p in pairs], masked, masked_vectors, head, tuned_vectors)
+                   [find_values(p.nl) for p in pairs], masked, masked_vectors, head, tuned_vectors,
+                   [p.nl for p in pairs])
 
     def save(self, files: IndexFiles) -> None:
         files.vectors.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,8 @@ class RetrievalIndex:
         if self.tuned_vectors is not None:
             tensors["tuned_vectors"] = self.tuned_vectors.half().contiguous()
         save_file(tensors, str(files.vectors))
-        entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked)}
+        entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked),
+                   "requests": self.requests}
         files.entries.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
         if self.head is not None:
             self.head.save(files.head)
@@ -103,9 +107,9 @@ class RetrievalIndex:
             tuned_rows = sum(lang in head.languages for lang in entries["langs"])
             if tensors.get("tuned_vectors") is None or tensors["tuned_vectors"].shape[0] != tuned_rows:
                 raise CorruptModelError(f"{files.vectors} does not hold a tuned vector per row the head serves")
-        return cls(tensors["vectors"], entries["codes"], entries["langs"],
-                   None if values is None else [[tuple(value) for value in row] for row in values],
-                   frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"))
+        return cls(tensors["vectors"], entries["codes"], entries["langs"], values,  # rows of [kind, value] lists
+                   frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"),
+                   entries.get("requests"))
 
     def query_text(self, request: str, lang: str) -> str:
         """What to encode for a request: masked where its language is and it names values."""
@@ -139,8 +143,9 @@ class RetrievalIndex:
         return torch.cat([plain, tuned], dim=-1) / math.sqrt(2)
 
     def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int,
-                   requests: list[str] | None = None, exclude: list[int] | None = None) -> list[list[tuple[str, float]]]:
-        """Up to k (code, cosine) of the same language per query, most similar first.
+                   requests: list[str] | None = None, exclude: list[int] | None = None
+                   ) -> list[list[tuple[str, float, int]]]:
+        """Up to k (code, cosine, row) of the same language per query, most similar first.
 
         Given the queries' `requests` (then `query_encodings` must encode their
         `query_text`), each program gets their values (`slots.transfer`), and a
@@ -169,10 +174,17 @@ class RetrievalIndex:
         # a stable sort so that equally similar programs (one request, several programs) keep training order
         scores, order = (part[:, :k] for part in similarity.sort(dim=-1, descending=True, stable=True))
         found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
-        if values is None or self.values is None:
-            return [[(self.codes[j], s) for j, s in row] for row in found]
-        return [[(transfer(self.codes[j], self.values[j], named, lang), s) for j, s in row]
-                for row, named in zip(found, values)]
+        return [[(self._program(j, named, lang), s, j) for j, s in row]
+                for row, named in zip(found, values or [None] * len(found))]
+
+    def _program(self, row: int, named: Values | None, lang: str) -> str:
+        """A row's program, with the values the new request names in place of its own (if known)."""
+        if named is None or self.values is None:
+            return self.codes[row]
+        return transfer(self.codes[row], [tuple(value) for value in self.values[row]], named, lang)
+
+    def request_of(self, row: int) -> str | None:
+        return self.requests[row] if self.requests is not None else None
 
     def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int,
                          requests: list[str] | None = None, exclude: list[int] | None = None) -> list[list[RankedCandidate]]:
@@ -181,7 +193,8 @@ class RetrievalIndex:
         Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
         """
         found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude)
-        return [rank([Candidate(code, s, "retrieved") for code, s in row], lang)[:k] for row in found]
+        return [rank([Candidate(code, s, "retrieved", request=self.request_of(j)) for code, s, j in row], lang)[:k]
+                for row in found]
 
 
 def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
@@ -204,6 +217,10 @@ def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
             isinstance(row, list) and all(isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
                                           for v in row) for row in values)):
         fail("values must hold one list of (kind, value) pairs per program")
+    requests = entries.get("requests")
+    if requests is not None and not (isinstance(requests, list) and len(requests) == len(codes)
+                                     and all(isinstance(r, str) for r in requests)):
+        fail("requests must hold one text per program")
     masked = entries.get("masked") or []
     if not isinstance(masked, list) or not all(m in LANGUAGES for m in masked):
         fail("masked must list known languages")

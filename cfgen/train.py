@@ -25,7 +25,7 @@ from torch import nn
 from cfgen import LANGUAGES
 from cfgen.bundle import BEST, CHECKPOINTS, TOKENIZER, check_output_folder, load_model, save_model
 from cfgen.checkpoint import list_checkpoints, load_checkpoint, remove_partial_checkpoints, save_checkpoint
-from cfgen.config import ModelConfig, TrainConfig, from_dict, preset
+from cfgen.config import MODEL_PRESETS, ModelConfig, TrainConfig, from_dict, preset
 from cfgen.corpus import BatchPlan, Corpus, DataSources, build_examples, collate, encode_texts, gather_corpus
 from cfgen.errors import CheckpointError, DataError, Interrupted, UsageError
 from cfgen.files import RunLock, first_line
@@ -45,8 +45,8 @@ class TrainRequest:
     output_dir: Path
     train: TrainConfig
     sources: DataSources
-    size: str = "small"  # model preset when starting from scratch
-    vocab_size: int = 4096
+    size: str | None = None  # model preset when starting from scratch (None: small)
+    vocab_size: int | None = None  # code BPE vocabulary when starting from scratch (None: 4096)
     init: Path | None = None  # an existing model directory to continue from (keeps its tokenizer)
     resume: bool = False
     device: str = "auto"
@@ -76,6 +76,7 @@ class TrainResult:
     skipped: int
     final_loss: float
     dev_loss: float | None
+    already_done: bool = False  # --resume of a run that had trained all its steps: nothing was done
 
 
 class TrainingObjective(nn.Module):
@@ -109,11 +110,14 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
         torch.cuda.set_device(dist_info.local_rank)
         device = f"cuda:{dist_info.local_rank}"
     _check_output(request)
+    resumed = _load_run_state(request) if request.resume else None  # its settings checked against the request
+    if resumed and resumed.info["step"] >= request.train.steps:
+        return TrainResult(request.output_dir, resumed.info["step"], 0, 0, math.nan, None, already_done=True)
     corpus = gather_corpus(request.train.stage, request.sources)
     with RunLock(request.output_dir) if dist_info.is_main else contextlib.nullcontext():
         if dist_info.is_main:
             remove_partial_checkpoints(request.output_dir)
-        return TrainingLoop(request, corpus, device, dist_info).run(on_step)
+        return TrainingLoop(request, corpus, device, dist_info, resumed).run(on_step)
 
 
 def _check_output(request: TrainRequest) -> None:
@@ -131,10 +135,10 @@ def _check_output(request: TrainRequest) -> None:
 class TrainingLoop:
     """Everything a run needs, prepared at construction (tokenizer, examples, E_s, network, optimizer, index)."""
 
-    def __init__(self, request: TrainRequest, corpus: Corpus, device: str, dist_info: Distributed) -> None:
+    def __init__(self, request: TrainRequest, corpus: Corpus, device: str, dist_info: Distributed,
+                 resumed: "_RunState | None" = None) -> None:
         self.request, self.config, self.device, self.dist = request, request.train, device, dist_info
         output = Path(request.output_dir)
-        resumed = _load_run_state(request) if request.resume else None
         if resumed:
             tokenizer, model_config = CodeTokenizer.load(output / TOKENIZER), resumed.model_config
         else:
@@ -300,13 +304,16 @@ def _to(tensors: tuple, device: str) -> list:
     return [None if tensor is None else tensor.to(device) for tensor in tensors]
 
 
+DEFAULT_SIZE, DEFAULT_VOCAB = "small", 4096
+
+
 def _tokenizer_and_config(request: TrainRequest, corpus: Corpus) -> tuple[CodeTokenizer, ModelConfig]:
     if request.init is not None:
         network, tokenizer = load_model(request.init)
         config = network.config
     else:
-        tokenizer = CodeTokenizer.train((pair.code for pair in corpus.pairs), request.vocab_size)
-        config = preset(request.size, vocab_size=tokenizer.vocab_size)
+        tokenizer = CodeTokenizer.train((pair.code for pair in corpus.pairs), request.vocab_size or DEFAULT_VOCAB)
+        config = preset(request.size or DEFAULT_SIZE, vocab_size=tokenizer.vocab_size)
     changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned")
                if getattr(request, name) is not None}
     if request.process is not None and request.process != config.process:
@@ -350,10 +357,20 @@ class _RunState:
 
 
 def _load_run_state(request: TrainRequest) -> _RunState:
-    """The last checkpoint of the output directory, checked against this request."""
+    """The last checkpoint of the output directory, checked against this request (training settings, and the
+    model options given: --resume never silently ignores one)."""
     state = _RunState(*load_checkpoint(list_checkpoints(request.output_dir)[-1]))
     if replace(from_dict(TrainConfig, state.info["train_config"]), steps=request.train.steps) != request.train:
         raise CheckpointError("the checkpoint was made with other training settings; resume with the same ones")
+    saved = state.model_config
+    asked = {name: getattr(request, name) for name in ("vocab_size", "process", "neighbours", "copy", "aligned")}
+    differing = [f"--{name.replace('_', '-')} {value}" for name, value in asked.items()
+                 if value is not None and getattr(saved, name) != value]
+    if request.size is not None and any(getattr(saved, k) != v for k, v in MODEL_PRESETS[request.size].items()):
+        differing.append(f"--size {request.size}")
+    if differing:
+        raise UsageError(f"--resume continues the run's own model; {', '.join(differing)} differs from it "
+                         "(leave the option out, or start a new run)")
     return state
 
 

@@ -65,3 +65,14 @@ def encoder():
     from cfgen.encoder import TextEncoder
 
     return TextEncoder()
+
+
+# Fixtures that train a model first: the tests that use them cost tens of seconds each on two cores (the first
+# one pays for the training), so they carry the `trains` marker: `-m "not trains"` is the quick run.
+TRAINING_FIXTURES = {"tiny_model", "masked_model", "generator"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.trains)

@@ -56,6 +56,7 @@ class FakeHub:
         self.corrupt: set[str] = set()  # filenames served with flipped bytes (same size)
         self.corrupt_once: set[str] = set()  # the same, for the next GET of each only
         self.cut_off: dict[str, int] = {}  # filename -> GETs still to cut off halfway
+        self.slow: dict[str, float] = {}  # filename -> seconds to spend sending it (in 20 pieces)
         self.requests: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -165,6 +166,15 @@ class FakeHub:
                     self.wfile.write(payload[: len(payload) // 2])
                     self.wfile.flush()
                     self.close_connection = True
+                    return
+                if filename in hub.slow:
+                    import time
+
+                    piece = max(1, len(payload) // 20)
+                    for start in range(0, len(payload), piece):
+                        self.wfile.write(payload[start : start + piece])
+                        self.wfile.flush()
+                        time.sleep(hub.slow[filename] / 20)
                     return
                 self.wfile.write(payload)
 

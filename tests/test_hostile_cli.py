@@ -220,14 +220,14 @@ def test_piped_output_flags_risky_and_withholds_invalid_candidates(capsys):
 
     risky = Answer(Request("wipe the disk", "bash"), [RankedCandidate("dd if=/dev/zero of=/dev/sdb", 1.0, True, "ok",
                                                                       ["dd writes to a block device"])])
-    render.piped(risky, 1, allow_invalid=False)
+    render.piped(risky, render.Records(), allow_invalid=False)
     out, err = capsys.readouterr()
     assert out == "dd if=/dev/zero of=/dev/sdb\n" and "risky (dd writes to a block device)" in err
     broken = Answer(Request("x", "bash"), [RankedCandidate("echo $(date", 1.0, False, "syntax error")])
-    render.piped(broken, 1, allow_invalid=False)
+    render.piped(broken, render.Records(), allow_invalid=False)
     out, err = capsys.readouterr()
     assert out == "\n" and "no candidate passed its syntax check" in err
-    render.piped(broken, 1, allow_invalid=True)
+    render.piped(broken, render.Records(), allow_invalid=True)
     out, err = capsys.readouterr()
     assert out == "echo $(date\n" and "fails its syntax check" in err
 

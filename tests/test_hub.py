@@ -165,3 +165,56 @@ def test_encoder_comes_from_the_hub_at_its_pinned_revision_when_the_package_is_a
         assert result.stdout.startswith("EncoderError:") and "SHA-256" in result.stdout
     else:
         assert REVISION in result.stdout and "models--sentence-transformers--all-MiniLM-L6-v2" in result.stdout
+
+
+def test_ctrl_c_during_a_slow_pull_ends_it_at_once_and_a_rerun_resumes(hub, hf_env):
+    import signal
+    import time
+
+    hub.slow["model.safetensors"] = 30.0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")} | hf_env
+    process = subprocess.Popen([sys.executable, "-m", "cfgen", "pull", f"{REPO}@v1"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(r.startswith("GET") and r.endswith("model.safetensors") for r in hub.requests):
+        assert time.monotonic() < deadline and process.poll() is None, "the download never started"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    interrupted = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - interrupted < 5, "Ctrl-C waited for the download"
+    assert process.returncode == 130 and "run the same command again" in stderr and "Traceback" not in stderr
+    hub.slow.clear()
+    assert run_cfgen(["pull", f"{REPO}@v1"], hf_env).returncode == 0
+
+
+def test_a_repository_listing_files_outside_itself_is_refused_as_corrupt(hub, hf_env, tiny_model):
+    from fake_hub import Repo
+
+    files = {p.relative_to(tiny_model).as_posix(): p.read_bytes() for p in tiny_model.rglob("*") if p.is_file()}
+    hub.repos["cfgen-test/evil"] = Repo(commits={"e" * 40: {**files, "retrieval/../../escape.json": b"{}"}}, refs={"main": "e" * 40})
+    result = run_cfgen(["pull", "cfgen-test/evil"], hf_env)
+    assert result.returncode == 6 and "outside its own folder" in result.stderr, result.stderr
+    assert "run again" not in result.stderr
+
+
+@pytest.mark.parametrize("error, code, message", [
+    (PermissionError(13, "Permission denied"), 1, "cannot be written"),
+    (OSError(28, "No space left on device"), 1, "the disk is full"),
+    (OSError(30, "Read-only file system"), 1, "cannot be written"),
+    (ConnectionResetError(104, "Connection reset by peer"), 4, "run again"),
+])
+def test_a_cache_that_cannot_be_written_is_not_called_a_network_failure(monkeypatch, error, code, message):
+    import huggingface_hub
+
+    from cfgen import hub
+    from cfgen.errors import CfgenError
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", failing)
+    with pytest.raises(CfgenError) as raised:
+        hub._download(REPO, "v1", progress=False)
+    assert raised.value.exit_code == code and message in str(raised.value)

@@ -74,8 +74,8 @@ def test_an_index_with_a_head_saves_loads_and_serves_only_its_languages(split, t
     loaded = RetrievalIndex.load(index_files(tmp_path))
     assert loaded.head is not None and loaded.head.languages == {"bash"}
     found, again = (i.neighbours(test_enc, "bash", 3) for i in (index, loaded))
-    assert [[code for code, _ in row] for row in found] == [[code for code, _ in row] for row in again]
-    assert max(abs(a - b) for x, y in zip(found, again) for (_, a), (_, b) in zip(x, y)) < 1e-2  # float16 on disk
+    assert [[code for code, *_ in row] for row in found] == [[code for code, *_ in row] for row in again]
+    assert max(abs(a - b) for x, y in zip(found, again) for (_, a, _), (_, b, _) in zip(x, y)) < 1e-2  # float16 on disk
 
 
 def test_a_head_cannot_serve_a_language_retrieved_by_masked_request(split):

@@ -120,4 +120,4 @@ def test_equally_near_programs_come_in_training_order():
     # One utterance with several programs gives equal similarities; the order must not depend on the sort.
     codes = [f"echo {n}" for n in range(300)]
     index = RetrievalIndex(torch.ones(300, 2), codes, ["bash"] * 300)
-    assert [code for code, _ in index.neighbours([torch.tensor([[1.0, 1.0]])], "bash", 300)[0]] == codes
+    assert [code for code, *_ in index.neighbours([torch.tensor([[1.0, 1.0]])], "bash", 300)[0]] == codes

@@ -297,7 +297,7 @@ def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_mode
     as_retrieved = generator([query], "bash", 3, steps=10, strength=0.0)[0]
     assert [c.code for c in as_retrieved] == [c.code for c in index.nearest_programs(generator.encoder.encode([query]), "bash", 3)[0]]
     assert as_retrieved[0].code == "wc -l file.txt"
-    lightly_edited = generator([query], "bash", 3, steps=10, strength=0.05)[0]
+    lightly_edited = generator([query], "bash", 3, steps=10, strength=0.02)[0]
     assert lightly_edited[0].code == "wc -l file.txt"  # a light edit of a memorised program rebuilds it
     assert generator(["count the lines in file.txt"], "bash", 3, steps=10, strength=0.5)[0][0].code == "wc -l file.txt"
     edits = {c.code for c in generator([query], "bash", 5, steps=10, strength=0.8)[0]}
@@ -309,7 +309,7 @@ def test_retrieved_programs_take_the_values_the_request_names(tiny_model, genera
     from cfgen.retrieval import RetrievalIndex
 
     index = RetrievalIndex.load(index_files(tiny_model))
-    assert index.masked == {"python", "cf"} and [("path", "file.txt")] in index.values
+    assert index.masked == {"python", "cf"} and [["path", "file.txt"]] in [list(map(list, row)) for row in index.values]
     assert generator(["count the lines in notes.md"], "bash", 1, strength=0.0)[0][0].code == "wc -l notes.md"
     assert generator(["format cells greater than 25"], "cf", 1, strength=0.0)[0][0].code == "GreaterThan(25)"
     # the baseline (no requests given) returns programs as they were written
@@ -355,12 +355,14 @@ def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypa
     assert generator.effective_strength(1.0, "bash") == 1.0
 
 
-def test_every_candidate_says_how_it_was_made_and_copies_are_retrieval(generator):
+def test_every_candidate_says_how_it_was_made_and_whether_training_holds_it(generator):
     training_programs = set(generator.index.codes)
     query = "how many lines does file.txt have"
     retrieved = generator([query], "bash", 3, steps=10, strength=0.0)[0]
-    assert {c.source for c in retrieved} == {"retrieved"}
+    assert {c.source for c in retrieved} == {"retrieved"} and all(c.request for c in retrieved)
     for strength, made in ((0.8, "edited"), (1.0, "generated")):  # heavy edits, and pure noise
         candidates = generator([query], "bash", 5, steps=10, strength=strength)[0]
         for candidate in candidates:
-            assert candidate.source == ("retrieved" if candidate.code in training_programs else made), candidate
+            assert candidate.seen == (candidate.code in training_programs), candidate
+            # an edit that fails its check or changes nothing gives way to the program it came from
+            assert candidate.source == made or (made == "edited" and candidate.source == "retrieved"), candidate

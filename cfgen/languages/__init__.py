@@ -8,11 +8,16 @@ table, in Python, with no access to anything else).
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any, Protocol
 
 from cfgen import LANGUAGES
 
 MAX_CODE_CHARS = 4096  # longer candidates are rejected unread: no checker gets unbounded input
+# Characters no candidate may hold: C0/C1 controls but tab and newline (terminal escapes, NUL, BEL), line and
+# paragraph separators, bidirectional overrides (text that reads differently than it runs), and U+FFFD (bytes
+# that were not text). A terminal shows them only as escapes (render.py); a check fails on them.
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffd]")
 
 
 class Language(Protocol):
@@ -38,6 +43,12 @@ def get_language(name: str) -> Language:
     if name not in REGISTRY:
         REGISTRY[name] = importlib.import_module(f"cfgen.languages.{name}")  # type: ignore[assignment]
     return REGISTRY[name]
+
+
+def unprintable(code: str) -> str | None:
+    """Why `code` is not printable text (its first such character, as an escape), or None if it is."""
+    found = UNPRINTABLE.search(code)
+    return None if found is None else f"holds the unprintable character U+{ord(found.group()):04X}"
 
 
 def as_text(code: str | bytes) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cfgen.languages import MAX_CODE_CHARS, as_text
+from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
 from cfgen.languages.bash_risks import risks  # noqa: F401 - part of the Language protocol
 from cfgen.languages.bash_syntax import (ARGUMENT_NODES, FIND_EXEC_FLAGS, MAX_DEPTH, TYPOGRAPHIC_DASHES,
                                          TYPOGRAPHIC_QUOTES, WRAPPERS, _commands, _text, _tree)
@@ -48,6 +48,8 @@ def check(code: str) -> tuple[bool, str]:
         return False, "empty"
     if len(code) > MAX_CODE_CHARS:
         return False, f"longer than {MAX_CODE_CHARS} characters"
+    if unprintable(code):
+        return False, unprintable(code)
     root = _tree(code).root_node
     if _depth_exceeds(root, MAX_DEPTH):
         return False, "too deeply nested"

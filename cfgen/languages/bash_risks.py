@@ -33,6 +33,32 @@ def _runs_a_download(root) -> bool:
     return False
 
 
+def _downloaded_files(utility: str, arguments: list[str]) -> set[str]:
+    """File names a download command saves to: curl -o/--output F, wget -O F (else the URL's last part)."""
+    letter, long = {"curl": ("o", "--output"), "wget": ("O", "--output-document")}.get(utility, ("", ""))
+    if not letter:
+        return set()
+    takes_file = re.compile(rf"-[a-zA-Z]*{letter}|{long}")  # -o F, -sSLo F, --output F
+    named = {arguments[i + 1] for i, a in enumerate(arguments[:-1]) if takes_file.fullmatch(a)}
+    named |= {a.split("=", 1)[1] for a in arguments if a.startswith(long + "=")}
+    if utility == "wget" and not named:
+        named = {a.rstrip("/").rsplit("/", 1)[-1] for a in arguments if "://" in a}
+    return {name.rsplit("/", 1)[-1] for name in named if name and name != "-"}
+
+
+def _runs_a_downloaded_file(commands: list[tuple[str, list[str]]]) -> bool:
+    """`curl -o a.sh URL && bash a.sh`, `wget URL/x.sh; sh x.sh`, `… && chmod +x a.sh && ./a.sh`."""
+    saved: set[str] = set()
+    for utility, arguments in commands:
+        name = utility.rsplit("/", 1)[-1]
+        runs = name in RUNS_CODE and any(a.rsplit("/", 1)[-1] in saved for a in arguments if not a.startswith("-"))
+        if runs or name in saved:  # ./a.sh runs a.sh
+            return True
+        if name in DOWNLOADERS:
+            saved |= _downloaded_files(name, arguments)
+    return False
+
+
 def _is_recursive(arguments: list[str]) -> bool:
     return any(a in ("--recursive",) or (re.fullmatch(r"-[a-zA-Z]+", a) and ("r" in a or "R" in a)) for a in arguments)
 
@@ -78,7 +104,8 @@ def risks(code: str) -> list[str]:
         return []
     root = _tree(code).root_node
     flags: list[str] = []
-    for utility, arguments in _commands(root):
+    commands = list(_commands(root))
+    for utility, arguments in commands:
         flags += _command_risks(utility, arguments)
     for target in _redirect_targets(root):
         if BLOCK_DEVICE.match(target):
@@ -87,7 +114,7 @@ def risks(code: str) -> list[str]:
         downloads = [i for i, n in enumerate(names) if _bare(n) in DOWNLOADERS]
         if downloads and any(_bare(n) in SHELLS for n in names[downloads[0] + 1 :]):
             flags.append("pipes a download into a shell")
-    if _runs_a_download(root):
+    if _runs_a_download(root) or _runs_a_downloaded_file(commands):
         flags.append("runs a downloaded script")
     if FORK_BOMB.search(code):
         flags.append("fork bomb")

@@ -18,7 +18,8 @@ ARGUMENT_NODES = {
     "extglob_pattern", "heredoc_body", "string_content",
 }
 # Commands whose first non-flag argument is itself a utility (NL2Bash keeps it in templates).
-WRAPPERS = {"xargs", "sudo", "doas", "nohup", "time", "nice", "exec", "env", "watch", "command", "builtin", "stdbuf"}
+WRAPPERS = {"xargs", "sudo", "doas", "nohup", "time", "nice", "exec", "env", "watch", "command", "builtin", "stdbuf",
+            "busybox", "toybox"}
 FIND_EXEC_FLAGS = {"-exec", "-execdir", "-ok", "-okdir"}
 TYPOGRAPHIC_DASHES = {"\u2013", "\u2014", "\u2212"}  # en dash, em dash, minus sign
 TYPOGRAPHIC_QUOTES = {"\u201c", "\u201d", "\u2018", "\u2019"}
@@ -49,8 +50,11 @@ def _unquote(text: str) -> str:
 
 
 def _bare(utility: str) -> str:
-    """`\\rm`, `'rm'` and `/bin/rm` all run rm."""
-    return _unquote(utility.lstrip("\\")).rsplit("/", 1)[-1]
+    """`\\rm`, `'rm'`, `r""m`, `r\\m` and `/bin/rm` all run rm: the word after the shell's quote removal
+    (where it holds no expansion), its directory dropped."""
+    if not any(mark in utility for mark in "$`"):
+        utility = re.sub(r"\\(.)|[\"']", lambda m: m.group(1) or "", utility)
+    return utility.rsplit("/", 1)[-1]
 
 
 def _walk(node, depth: int = 0) -> Iterator:
@@ -74,7 +78,7 @@ def _commands(node, depth: int = 0) -> Iterator[tuple[str, list[str]]]:
                 inner = next((i for i, a in enumerate(arguments) if not a.startswith("-")), None)
                 if inner is None:
                     break
-                utility, arguments = arguments[inner], arguments[inner + 1 :]
+                utility, arguments = _bare(arguments[inner]), arguments[inner + 1 :]
                 yield utility, arguments
     for child in node.children:
         yield from _commands(child, depth + 1)

@@ -181,11 +181,22 @@ def execute(rule: str | Call, rows: list) -> list[bool]:
 # -- tables and column grounding ---------------------------------------------------------
 
 
+# Bounds on a --table: a spreadsheet's conditional format reads one table, not a data dump; past them the
+# column matching (a pattern per header) and rule execution would take minutes.
+MAX_TABLE_COLUMNS, MAX_TABLE_ROWS = 1_000, 100_000
+
+
 def read_table(path: Path) -> list[list[str]]:
-    """A CSV file as rows, header first."""
+    """A CSV file as rows, header first; CFError past MAX_TABLE_COLUMNS columns or MAX_TABLE_ROWS rows."""
+    rows = []
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = [row for row in csv.reader(handle)]
+            for row in csv.reader(handle):
+                if len(row) > MAX_TABLE_COLUMNS:
+                    raise CFError(f"{path} has a row of {len(row):,} columns; at most {MAX_TABLE_COLUMNS:,} are read")
+                rows.append(row)
+                if len(rows) > MAX_TABLE_ROWS + 1:
+                    raise CFError(f"{path} has more than {MAX_TABLE_ROWS:,} rows; give cfgen a smaller table")
     except csv.Error as error:  # e.g. a field over csv's field size limit (128 KB)
         raise CFError(f"{path} is not a readable CSV table ({error})") from None
     if not rows:

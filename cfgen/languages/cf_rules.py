@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-from cfgen.languages import MAX_CODE_CHARS, as_text
+from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
 
 MAX_NESTING = 32
 
@@ -114,6 +114,13 @@ def _unquote(text: str) -> str | None:
     return None
 
 
+def _unterminated_quote(raw: str) -> bool:
+    """Whether bare text holds a quote that is never closed: an odd number of double quotes, or of single
+    quotes that are not apostrophes (a single quote between two letters, as in "don't", is one)."""
+    single = re.findall(r"(?<![^\W\d_])'|'(?![^\W\d_])", raw)
+    return raw.count('"') % 2 == 1 or len(single) % 2 == 1
+
+
 def _parse_argument(text: str, depth: int) -> Argument:
     if NAME.match(text):
         call, end = _parse_call(text, 0, depth + 1, top_level=False)
@@ -154,6 +161,8 @@ def _parse_call(text: str, position: int, depth: int, top_level: bool) -> tuple[
             raise CFError("unbalanced parentheses")
         raw = text[inner_start:close]
         quoted = _unquote(raw)
+        if quoted is None and _unterminated_quote(raw):
+            raise CFError("unterminated quote in the text")
         return Call(function, (Text(quoted if quoted is not None else raw.strip()),)), close + 1
     close = _matching_paren(text, open_at, quote_aware=True)
     inner = text[inner_start:close]
@@ -201,6 +210,8 @@ def parse(rule: str) -> Call:
         raise CFError("empty rule")
     if len(rule) > MAX_CODE_CHARS:
         raise CFError(f"rule longer than {MAX_CODE_CHARS} characters")
+    if unprintable(rule):
+        raise CFError(f"rule {unprintable(rule)}")
     try:
         call, end = _parse_call(rule, 0, 0, top_level=True)
     except RecursionError:

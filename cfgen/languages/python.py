@@ -7,7 +7,7 @@ import re
 import warnings
 from typing import Any
 
-from cfgen.languages import MAX_CODE_CHARS, as_text
+from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
 
 name = "python"
 
@@ -25,6 +25,8 @@ def check(code: str) -> tuple[bool, str]:
         return False, "empty"
     if len(code) > MAX_CODE_CHARS:
         return False, f"longer than {MAX_CODE_CHARS} characters"
+    if unprintable(code):
+        return False, unprintable(code)
     try:
         _parse(code)
     except SyntaxError as error:
