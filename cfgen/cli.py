@@ -249,7 +249,7 @@ def evaluate_command(
 def train(
     output: Annotated[str, typer.Argument(help="Run name (kept in cfgen's data folder) or a directory path.")],
     stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=_one_of(("pretrain", "finetune"), "stage"))] = "finetune",
-    data: Annotated[Optional[Path], typer.Option(help="The CodeFusion data folder (benchmarks and snippet files).")] = None,
+    data: Annotated[List[Path], typer.Option(metavar="DIR", help="The CodeFusion data folder (benchmarks and snippet files), or a folder of tldr-style pages (Bash pairs); repeatable.")] = [],  # noqa: B006
     pairs: Annotated[List[Path], typer.Option(metavar="FILE", help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
     lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(LANGUAGES),
     size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=_one_of(("tiny", "small", "base"), "size"))] = None,
@@ -292,7 +292,8 @@ def train(
                              seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every)
         request = TrainRequest(
             output_dir=run_path(output), train=config,
-            sources=DataSources(data_dir=data, pair_files=list(pairs), languages=languages, max_snippets=max_snippets),
+            sources=DataSources.from_folders(list(data), pair_files=list(pairs), languages=languages,
+                                             max_snippets=max_snippets),
             size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
             device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
             copy=copy, aligned=aligned, keep_best=keep_best,
@@ -314,7 +315,7 @@ def export(
     output: Annotated[Path, typer.Argument(help="Directory to write (e.g. cfgen/weights/default to bundle it).")],
     half: Annotated[bool, typer.Option(help="Store the weights in float16 (half the size; loads as float32 on CPU).")] = True,
     max_shard_size: Annotated[str, typer.Option(help="Largest weights file written.")] = "16MB",
-    index_from: Annotated[Optional[Path], typer.Option(help="Build the retrieval index from this CodeFusion data folder.")] = None,
+    index_from: Annotated[List[Path], typer.Option(metavar="DIR", help="Build the retrieval index from this CodeFusion data folder or folder of tldr-style pages (repeatable).")] = [],  # noqa: B006
     strength: Annotated[List[str], typer.Option(help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's).")] = [],  # noqa: B006
     tune_retrieval: Annotated[List[str], typer.Option(help="LANG: train a retrieval head for this language on the --index-from train split (repeatable).")] = [],  # noqa: B006
     tune_steps: Annotated[int, typer.Option(min=1, help="Training steps of the retrieval head.")] = 300,

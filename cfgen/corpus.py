@@ -23,6 +23,7 @@ from cfgen.encodings import pad_states
 from cfgen.errors import DataError
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
+from cfgen.tldr import is_pages_folder, read_pages
 from cfgen.tokenizer import CodeTokenizer
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,16 @@ class DataSources:
     pair_files: list[Path] = field(default_factory=list)  # JSON Lines {"nl", "code", "lang"}
     languages: tuple[str, ...] = LANGUAGES
     max_snippets: int = 0  # per language, for pre-training (0: all)
+    page_dirs: list[Path] = field(default_factory=list)  # folders of tldr-style pages: Bash pairs (tldr.py)
+
+    @classmethod
+    def from_folders(cls, folders: list[Path], **fields) -> "DataSources":
+        """`--data` folders sorted by what they hold: at most one CodeFusion folder, any number of page folders."""
+        pages = [Path(folder) for folder in folders if is_pages_folder(folder)]
+        codefusion = [Path(folder) for folder in folders if not is_pages_folder(folder)]
+        if len(codefusion) > 1:
+            raise DataError(f"give one CodeFusion data folder, not {len(codefusion)} ({', '.join(map(str, codefusion))})")
+        return cls(data_dir=codefusion[0] if codefusion else None, page_dirs=pages, **fields)
 
 
 @dataclass
@@ -72,9 +83,9 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
     pairs: list[Pair] = []
     dev: list[Pair] = []
     if stage == "pretrain":
-        if sources.data_dir is None:
+        if sources.data_dir is None and not sources.page_dirs:
             raise DataError("pre-training needs the data directory with the snippet files (--data)")
-        for lang in sources.languages:
+        for lang in sources.languages if sources.data_dir is not None else ():
             for code in _snippets(sources, lang):
                 pairs.append(Pair(None, code, lang))  # unsupervised generation
                 pairs.append(Pair(mask_identifiers(code), code, lang))  # CPD
@@ -84,6 +95,10 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
                 pairs += load_benchmark(_benchmark_path(sources, lang), "train", lang)
         for path in sources.pair_files:
             pairs += [p for p in load_pairs_jsonl(path) if p.lang in sources.languages]
+    for folder in sources.page_dirs if "bash" in sources.languages else ():
+        train, held_out = _page_pairs(folder)
+        pairs += [Pair(None, p.code, "bash") for p in train] if stage == "pretrain" else train
+        dev += held_out
     if sources.data_dir is not None:
         for lang in sources.languages:
             if _benchmark_path(sources, lang).is_file():
@@ -91,6 +106,17 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
     if not pairs:
         raise DataError("no training data: give --data and/or --pairs")
     return Corpus(pairs, dev)
+
+
+def _page_pairs(folder: Path) -> tuple[list[Pair], list[Pair]]:
+    """A folder of tldr-style pages as Bash (train, dev) pairs; malformed pages are counted in one warning."""
+    examples, skipped = read_pages(folder)
+    if skipped:
+        logger.warning("skipped %d malformed page(s) in %s", skipped, folder)
+    if not examples:
+        raise DataError(f"{folder} holds no page with an example")
+    pairs = [(example.dev, Pair(example.description, example.command, "bash")) for example in examples]
+    return [pair for dev, pair in pairs if not dev], [pair for dev, pair in pairs if dev]
 
 
 def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -> dict[str, int]:

@@ -17,7 +17,7 @@ class ExportRequest:
     output: Path
     half: bool = True
     max_shard_size: str = "16MB"
-    index_from: Path | None = None  # rebuild the retrieval index from this CodeFusion data folder
+    index_from: list[Path] = field(default_factory=list)  # rebuild the retrieval index from these data folders
     tuned: frozenset[str] = frozenset()  # languages to train a retrieval head for (needs index_from)
     tune_steps: int = 300
     strengths: dict[str, float] = field(default_factory=dict)  # overrides of the source's default strengths
@@ -60,17 +60,17 @@ def export_model(request: ExportRequest) -> None:
     check_output_folder(request.output, request.overwrite)
     if Path(request.source).resolve() == Path(request.output).resolve():
         raise UsageError("export writes a copy: choose an output folder other than the model's own")
-    if request.tuned and request.index_from is None:
+    if request.tuned and not request.index_from:
         raise UsageError("--tune-retrieval needs --index-from (the head is trained on that data's train split)")
     with reading(request.source):
         strengths = {**load_strengths(request.source), **request.strengths}
         network, tokenizer = load_model(request.source, verify=request.verify)
-        index = None if request.index_from is not None else RetrievalIndex.load(index_files(request.source))
-    if request.index_from is not None:
+        index = None if request.index_from else RetrievalIndex.load(index_files(request.source))
+    if request.index_from:
         from cfgen.corpus import DataSources
         from cfgen.indexing import build_index
 
-        index = build_index(DataSources(data_dir=request.index_from), request.tuned, request.tune_steps)
+        index = build_index(DataSources.from_folders(request.index_from), request.tuned, request.tune_steps)
     with RunLock(request.output):
         check_output_folder(request.output, request.overwrite)  # again, now that no other writer can be at work
         save_model(network, tokenizer, request.output, max_shard_size=request.max_shard_size, half=request.half,
