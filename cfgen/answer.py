@@ -38,7 +38,8 @@ class Answer:
             "lang": self.request.lang,
             "candidates": [
                 {"code": c.code, "score": round(c.score, 4), "valid": c.valid, "check": c.check, "risks": c.risks,
-                 "source": c.source, "seen": c.seen, **({"request": c.request} if c.request is not None else {})}
+                 "source": c.source, "seen": c.seen, "placeholders": c.unfilled,
+                 **({"request": c.request} if c.request is not None else {})}
                 for c in self.candidates[:shown]
             ],
         }

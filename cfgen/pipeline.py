@@ -63,7 +63,7 @@ def _edited_or_source(edit: str, source: RankedCandidate, language) -> Candidate
     """The model's edit if it passes the language's check and changes the program; else the retrieved program."""
     if edit != source.code and language.check(edit)[0]:
         return Candidate(edit, source.score, "edited", request=source.request)
-    return Candidate(source.code, source.score, "retrieved", request=source.request)
+    return Candidate(source.code, source.score, "retrieved", request=source.request, stand_ins=tuple(source.unfilled))
 
 
 @functools.lru_cache(maxsize=2)
@@ -193,7 +193,8 @@ class Pipeline:
             return rows
         after = self.network.config.neighbours  # a group below every aligned candidate's
         retrieved = self._retrieved(queries, encoded, lang, num_candidates, query_encodings)
-        return [row + [Candidate(c.code, c.score, "retrieved", group=after, request=c.request) for c in programs]
+        return [row + [Candidate(c.code, c.score, "retrieved", group=after, request=c.request, stand_ins=tuple(c.unfilled))
+                       for c in programs]
                 for row, programs in zip(rows, retrieved)]
 
     def _aligned_rank(self, candidate: int) -> int:

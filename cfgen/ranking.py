@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
 from cfgen.languages import get_language
+from cfgen.tldr import placeholders
 
 
 
@@ -16,6 +17,7 @@ class Scored(Protocol):
     source: str
     group: int
     request: str | None
+    stand_ins: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Candidate:
     # Lower groups rank first, whatever their score: an aligned model's candidates written from a nearer program.
     group: int = 0
     request: str | None = None  # retrieved or edited: the training request its program was written for
+    stand_ins: tuple[str, ...] = ()  # retrieved: values its program names that the new request did not (slots.py)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class RankedCandidate:
     source: str = "generated"  # generated, edited or retrieved (Candidate.source)
     request: str | None = None  # Candidate.request
     seen: bool = False  # the program occurs verbatim in the training data (whatever made it)
+    unfilled: list[str] = field(default_factory=list)  # placeholders no value of the request filled (tldr.py)
 
 
 def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
@@ -56,7 +60,8 @@ def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
     ranked = []
     for candidate in sorted(best.values(), key=order):
         valid, message = language.check(candidate.code)
+        unfilled = list(dict.fromkeys(placeholders(candidate.code) + list(candidate.stand_ins)))
         ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
-                                      candidate.source, candidate.request))
+                                      candidate.source, candidate.request, unfilled=unfilled))
     ranked.sort(key=lambda c: not c.valid)  # stable: valid first, each part in `order`
     return ranked

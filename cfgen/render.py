@@ -123,6 +123,10 @@ def piped(answer, records: Records, allow_invalid: bool) -> None:
         if candidate.risks:
             warning(f"{where}printed code is risky ({', '.join(candidate.risks)}); read it before you run it: "
                     f"{candidate.code}")
+        if candidate.unfilled:
+            names = ", ".join(candidate.unfilled)
+            warning(f"{where}fill in {names} before running: the request named no value for "
+                    f"{'them' if len(candidate.unfilled) > 1 else 'it'}: {candidate.code}")
         code = printable(candidate.code, newlines=True) if unprintable(candidate.code) else candidate.code
         if "\n" in code and not records.verbatim:
             warning(f"{where}a candidate spans several lines: written with \\n escapes (-z or --json give it as is)")
@@ -154,6 +158,8 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
         candidates = answer.candidates[: shown or len(answer.candidates)]
         for rank_number, candidate in enumerate(candidates, start=1):
             check = Text("ok", style="green") if candidate.valid else Text(printable(candidate.check), style="red")
+            if candidate.unfilled:
+                check.append(Text(f"; fill in {printable(', '.join(candidate.unfilled))}", style="yellow"))
             risks = Text(printable(", ".join(candidate.risks)), style="bold red")
             code = Syntax(printable(candidate.code, newlines=True), LEXERS[answer.request.lang], word_wrap=True)
             made = candidate.source + (", seen" if candidate.seen else "")

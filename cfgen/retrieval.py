@@ -29,7 +29,7 @@ from cfgen.errors import CorruptModelError
 from cfgen.files import read_json, read_tensors, weight_shapes
 from cfgen.ranking import Candidate, RankedCandidate, rank
 from cfgen.retrieval_head import RetrievalHead
-from cfgen.slots import Values, find_values, mask, transfer
+from cfgen.slots import Values, fill_placeholders, find_values, mask, stand_ins, transfer
 
 
 class IndexFiles(NamedTuple):
@@ -174,14 +174,16 @@ class RetrievalIndex:
         # a stable sort so that equally similar programs (one request, several programs) keep training order
         scores, order = (part[:, :k] for part in similarity.sort(dim=-1, descending=True, stable=True))
         found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
-        return [[(self._program(j, named, lang), s, j) for j, s in row]
-                for row, named in zip(found, values or [None] * len(found))]
+        return [[(self._program(j, named, lang, request), s, j) for j, s in row]
+                for row, named, request in zip(found, values or [None] * len(found), requests or [None] * len(found))]
 
-    def _program(self, row: int, named: Values | None, lang: str) -> str:
-        """A row's program, with the values the new request names in place of its own (if known)."""
+    def _program(self, row: int, named: Values | None, lang: str, request: str | None = None) -> str:
+        """A row's program, with the values the new request names in place of its own (if known), and in its
+        placeholders (a page's program, tldr.py)."""
         if named is None or self.values is None:
             return self.codes[row]
-        return transfer(self.codes[row], [tuple(value) for value in self.values[row]], named, lang)
+        code = transfer(self.codes[row], [tuple(value) for value in self.values[row]], named, lang)
+        return fill_placeholders(code, request) if request is not None and "{{" in code else code
 
     def request_of(self, row: int) -> str | None:
         return self.requests[row] if self.requests is not None else None
@@ -193,8 +195,10 @@ class RetrievalIndex:
         Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
         """
         found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude)
-        return [rank([Candidate(code, s, "retrieved", request=self.request_of(j)) for code, s, j in row], lang)[:k]
-                for row in found]
+        asked = requests or [None] * len(found)
+        return [rank([Candidate(code, s, "retrieved", request=self.request_of(j),
+                                stand_ins=tuple(stand_ins(code, request)) if request is not None else ())
+                      for code, s, j in row], lang)[:k] for row, request in zip(found, asked)]
 
 
 def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:

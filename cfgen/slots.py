@@ -80,6 +80,53 @@ def transfer(code: str, source_values: Values, values: Values, lang: str) -> str
     return pattern.sub(replace, code)
 
 
+_URL = re.compile(r"\b(?:https?|ftp)://[^\s'\"`<>]+")
+# Which of a request's values may fill a placeholder of each kind (tldr.placeholder_kind), in order of preference.
+_FITS = {"path": ("path", "quoted"), "pattern": ("quoted", "path"), "number": ("number",), "port": ("number",),
+         "url": ("url", "quoted"), "user": ("quoted",), "text": ("quoted",)}
+
+
+def fill_placeholders(code: str, request: str) -> str:
+    """`code`'s `{{placeholders}}` (tldr-style pages) filled with the values `request` names, by kind, in order:
+    `tar xf {{path/to/source.tar}}` for "extract backup.tar" is `tar xf backup.tar`. A value fills one
+    placeholder; a placeholder no value fits stays as written, for the user to see and fill in."""
+    from cfgen.tldr import PLACEHOLDER, placeholder_kind
+
+    if "{{" not in code:
+        return code
+    values = [("url", url) for url in _URL.findall(request[:_MAX_SCANNED])]
+    urls = {value for _, value in values}
+    values += [(kind, value) for kind, value in find_values(_URL.sub(" ", request)) if value not in urls]
+    unused = list(values)
+
+    def fill(match: re.Match) -> str:
+        kind = placeholder_kind(match.group(1))
+        if kind == "pattern":  # a glob fits a pattern; a plain path fits only if nothing better comes
+            globbed = [v for v in unused if v[0] == "path" and "*" in v[1]]
+            if globbed:  # quoted, so that the command, not the shell, expands it
+                unused.remove(globbed[0])
+                return globbed[0][1] if _enclosing_quote(code, match.start()) else shlex.quote(globbed[0][1])
+        for wanted in _FITS[kind]:
+            found = next((v for v in unused if v[0] == wanted and (kind != "path" or "*" not in v[1])), None)
+            if found is not None:
+                unused.remove(found)
+                return _shell_text(code, match.start(), match.end(), found[1])
+        return match.group(0)
+
+    return PLACEHOLDER.sub(fill, code)
+
+
+# Stand-in values NL2Bash programs carry where their request named none: /path/to/dir, myfile.txt, someFile,
+# <SOURCE_DIR>, your_file, file_name.ext. Deliberately narrow: a flag must mean "change this".
+_STAND_IN = re.compile(r"(?<![\w/.$-])(?:/path(?:/[\w.*-]+)*|path/to(?:/[\w.*-]+)*|<[A-Za-z][\w -]{2,}>|(?:my|some|your)[_A-Z]\w*(?:\.\w+)?"
+                       r"|(?:my|some|your)(?:file|dir|folder|directory)\w*(?:\.\w+)?|file_?name\.\w+)(?![\w/])")
+
+
+def stand_ins(code: str, request: str) -> list[str]:
+    """The stand-in values of `code` (see _STAND_IN) that `request` does not itself name: for the user to replace."""
+    return [value for value in dict.fromkeys(_STAND_IN.findall(code)) if value not in request]
+
+
 def _shell_text(code: str, start: int, end: int, value: str) -> str:
     """`value` as it must be written in place of code[start:end] to mean itself there."""
     is_name = code[:start].endswith(("$", "${")) or re.match(r"\+?=", code[end:]) is not None

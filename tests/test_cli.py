@@ -49,7 +49,8 @@ def test_json_schema(runner, tiny_model):
     answer = json.loads(result.stdout)
     assert set(answer) == {"query", "lang", "candidates"} and answer["lang"] == "python"
     best = answer["candidates"][0]
-    assert set(best) == {"code", "score", "valid", "check", "risks", "source", "seen"} | ({"request"} & set(best))
+    assert set(best) == {"code", "score", "valid", "check", "risks", "source", "seen", "placeholders"} | (
+        {"request"} & set(best))
     assert best["code"] == "x[::-1]" and best["valid"] is True and best["check"] == "ok"
     scores = [c["score"] for c in answer["candidates"] if c["valid"]]
     assert scores == sorted(scores, reverse=True)

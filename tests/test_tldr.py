@@ -1,5 +1,6 @@
 """tldr-style pages as a data source: parsing, placeholders, malformed pages, and pages as training data."""
 
+import json
 import time
 
 import pytest
@@ -107,3 +108,56 @@ def test_a_retrieval_index_built_from_pages_answers_with_the_page_command(tmp_pa
     query = "show the sockets listening on a port"
     found = index.nearest_programs(encoder.encode([query]), "bash", 1, requests=[query])[0][0]
     assert found.code == "ss --listening --tcp src :{{8080}}" and found.request.startswith("Show all TCP sockets")
+
+
+@pytest.mark.parametrize("command, asked, expected", [
+    ("tar xf {{path/to/source.tar}} --directory {{path/to/directory}}", "extract backup.tar into /srv/www",
+     "tar xf backup.tar --directory /srv/www"),
+    ("ss --listening --tcp src :{{8080}}", "show sockets listening on port 9000", "ss --listening --tcp src :9000"),
+    ("find {{path/to/directory}} -name {{*.ext}}", "find all *.py files in ~/code", "find ~/code -name '*.py'"),
+    ("curl {{https://example.com}} -o {{path/to/file}}", "download https://x.io/a.zip to a.zip",
+     "curl https://x.io/a.zip -o a.zip"),
+    ("grep {{search_pattern}} {{path/to/file}}", 'search for "error" in app.log', "grep error app.log"),
+    ("rm {{path/to/file}}", 'delete "my notes.txt"', "rm 'my notes.txt'"),
+    ("tar xf {{path/to/source.tar}}", "extract the archive", "tar xf {{path/to/source.tar}}"),  # nothing named
+])
+def test_placeholders_take_the_values_the_request_names_by_kind(command, asked, expected):
+    from cfgen.slots import fill_placeholders
+
+    assert fill_placeholders(command, asked) == expected
+
+
+@pytest.mark.parametrize("code, asked, expected", [
+    ("rsync -av /path/to/files user@host:/path", "sync my files", ["/path/to/files", "/path"]),
+    ("tar -xf filename.tar", "extract the tarball", ["filename.tar"]),
+    ("cp myfile.txt /tmp", "copy myfile.txt to /tmp", []),  # the request named it: the user's own value
+    ("sed 's/<th>//' page.html", "strip the table headers", []), ("echo $myVariable", "print it", []),
+])
+def test_stand_in_values_of_retrieved_programs_are_found_unless_the_request_names_them(code, asked, expected):
+    from cfgen.slots import stand_ins
+
+    assert stand_ins(code, asked) == expected
+
+
+def test_a_model_trained_on_pages_fills_slots_and_flags_what_it_cannot(tmp_path):
+    from typer.testing import CliRunner
+
+    from cfgen.cli import app
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "tar.md").write_text(TAR)
+    (pages / "ss.md").write_text(SS)
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", str(tmp_path / "model"), "--data", str(pages), "--size", "tiny",
+                                  "--vocab-size", "300", "--steps", "20", "--batch-size", "4", "--eval-every", "0"])
+    assert trained.exit_code == 0, trained.output
+    model = ["-m", str(tmp_path / "model"), "--strength", "0"]
+    filled = runner.invoke(app, ["generate", "extract the archive backup.tar into /srv", *model])
+    assert filled.stdout == "tar xf backup.tar --directory /srv\n" and "fill in" not in filled.stderr
+    bare = runner.invoke(app, ["generate", "extract an archive into a directory", *model, "--json"])
+    best = json.loads(bare.stdout)["candidates"][0]
+    assert best["code"] == "tar xf {{path/to/source.tar}} --directory {{path/to/directory}}"
+    assert best["placeholders"] == ["path/to/source.tar", "path/to/directory"]
+    piped = runner.invoke(app, ["generate", "extract an archive into a directory", *model])
+    assert "fill in path/to/source.tar, path/to/directory before running" in piped.stderr
