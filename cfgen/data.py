@@ -33,6 +33,7 @@ class Pair:
     code: str
     lang: str
     table: Any = field(default=None, compare=False)  # CF items: the sample table (rows, header first)
+    from_pages: bool = field(default=False, compare=False)  # from tldr-style pages (generic requests, placeholders)
 
 
 def check_language(lang: str) -> str:

@@ -16,6 +16,7 @@ the similarity is the mean of the two cosines (more stable on dev than either).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import NamedTuple
 import torch
 from safetensors.torch import save_file
 
+from cfgen.corpora import COMMAND_BONUS, PAGE_MARGIN, adjustment, columns_by_command, command_of
 from cfgen.data import Pair
 from cfgen.errors import CorruptModelError
 from cfgen.files import read_json, read_tensors, weight_shapes
@@ -50,9 +52,11 @@ class RetrievalIndex:
     def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str], values: list[Values] | None = None,
                  masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None,
                  head: RetrievalHead | None = None, tuned_vectors: torch.Tensor | None = None,
-                 requests: list[str] | None = None) -> None:
+                 requests: list[str] | None = None, pages: frozenset[int] = frozenset()) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
         self.requests = requests  # the training request each program was written for; None in older indexes
+        self.pages = frozenset(pages)  # rows from tldr-style pages (corpora.py weighs them against the others)
+        self.margin, self.bonus = PAGE_MARGIN, COMMAND_BONUS  # corpora.py; bench/bash_corpora.py varies them
         # The head's vectors of its languages' rows, in row order.
         self.head = head if tuned_vectors is not None else None
         self.tuned_vectors = None if self.head is None else tuned_vectors.float()
@@ -76,7 +80,7 @@ class RetrievalIndex:
             tuned_vectors = head.vectors([encodings[i] for i, p in enumerate(pairs) if p.lang in head.languages])
         return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
                    [find_values(p.nl) for p in pairs], masked, masked_vectors, head, tuned_vectors,
-                   [p.nl for p in pairs])
+                   [p.nl for p in pairs], frozenset(i for i, p in enumerate(pairs) if p.from_pages))
 
     def save(self, files: IndexFiles) -> None:
         files.vectors.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +91,7 @@ class RetrievalIndex:
             tensors["tuned_vectors"] = self.tuned_vectors.half().contiguous()
         save_file(tensors, str(files.vectors))
         entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked),
-                   "requests": self.requests}
+                   "requests": self.requests, "pages": sorted(self.pages)}
         files.entries.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
         if self.head is not None:
             self.head.save(files.head)
@@ -109,7 +113,7 @@ class RetrievalIndex:
                 raise CorruptModelError(f"{files.vectors} does not hold a tuned vector per row the head serves")
         return cls(tensors["vectors"], entries["codes"], entries["langs"], values,  # rows of [kind, value] lists
                    frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"),
-                   entries.get("requests"))
+                   entries.get("requests"), frozenset(entries.get("pages") or ()))
 
     def query_text(self, request: str, lang: str) -> str:
         """What to encode for a request: masked where its language is and it names values."""
@@ -165,6 +169,9 @@ class RetrievalIndex:
         if any(masked):
             masked_similarity = query_vectors @ self._matrix(lang, True)[1].T
             similarity = torch.where(torch.tensor(masked)[:, None], masked_similarity, similarity)
+        if requests is not None and self.pages and lang == "bash":
+            columns, from_pages = self._corpus_columns(lang)
+            similarity = similarity + adjustment(requests, columns, from_pages, self.margin, self.bonus)
         if exclude is not None:
             column = {row: j for j, row in enumerate(rows)}
             for q, row in enumerate(exclude):
@@ -176,6 +183,13 @@ class RetrievalIndex:
         found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
         return [[(self._program(j, named, lang, request), s, j) for j, s in row]
                 for row, named, request in zip(found, values or [None] * len(found), requests or [None] * len(found))]
+
+    @functools.cache
+    def _corpus_columns(self, lang: str) -> tuple[dict[str, list[int]], torch.Tensor]:
+        """For the language's rows: the columns of each command they run (corpora.py), and which come from pages."""
+        rows = self._matrix(lang, False)[0]
+        return (columns_by_command([command_of(self.codes[row]) for row in rows]),
+                torch.tensor([row in self.pages for row in rows]))
 
     def _program(self, row: int, named: Values | None, lang: str, request: str | None = None) -> str:
         """A row's program, with the values the new request names in place of its own (if known), and in its
@@ -221,6 +235,9 @@ def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
             isinstance(row, list) and all(isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
                                           for v in row) for row in values)):
         fail("values must hold one list of (kind, value) pairs per program")
+    pages = entries.get("pages") or []
+    if not isinstance(pages, list) or not all(type(row) is int and 0 <= row < len(codes) for row in pages):
+        fail("pages must list row numbers")
     requests = entries.get("requests")
     if requests is not None and not (isinstance(requests, list) and len(requests) == len(codes)
                                      and all(isinstance(r, str) for r in requests)):

@@ -161,3 +161,34 @@ def test_a_model_trained_on_pages_fills_slots_and_flags_what_it_cannot(tmp_path)
     assert best["placeholders"] == ["path/to/source.tar", "path/to/directory"]
     piped = runner.invoke(app, ["generate", "extract an archive into a directory", *model])
     assert "fill in path/to/source.tar, path/to/directory before running" in piped.stderr
+
+
+def test_commands_and_the_words_that_name_them():
+    from cfgen.corpora import command_of, named_commands
+
+    assert [command_of(c) for c in ("sudo ss -lt", "FOO=1 env rsync -av a b", "/usr/bin/tar xf x", "")] == [
+        "ss", "rsync", "tar", ""]
+    assert named_commands("Use rsync to copy the files with ss") == {"rsync", "copy", "ss"}
+
+
+def test_page_rows_weigh_less_unless_the_request_names_their_command(tmp_path, encoder):
+    from cfgen.bundle import index_files
+    from cfgen.corpus import DataSources, gather_corpus
+    from cfgen.data import Pair
+    from cfgen.retrieval import RetrievalIndex
+
+    (tmp_path / "ss.md").write_text(SS)
+    pages = gather_corpus("finetune", DataSources.from_folders([tmp_path])).pairs + gather_corpus(
+        "finetune", DataSources.from_folders([tmp_path])).dev
+    pairs = [Pair("show every listening tcp socket", "netstat -tln", "bash")] + pages
+    index = RetrievalIndex.build(pairs, encoder.encode([p.nl for p in pairs]))
+    assert index.pages == frozenset(range(1, len(pairs)))
+    index.save(index_files(tmp_path / "model"))
+    assert RetrievalIndex.load(index_files(tmp_path / "model")).pages == index.pages
+
+    def best(request, margin, bonus):
+        index.margin, index.bonus = margin, bonus
+        return index.neighbours(encoder.encode([request]), "bash", 1, requests=[request])[0][0]
+
+    assert best("show all tcp sockets listening", 1.0, 0.0)[0] == "netstat -tln"  # a margin no page row makes up
+    assert best("with ss show all tcp sockets listening", 1.0, 2.0)[0].startswith("ss ")  # unless it is named

@@ -1,0 +1,58 @@
+"""Weighing two corpora in one retrieval index: benchmark pairs with specific requests, pages with generic ones.
+
+NL2Bash requests name their values ("files older than 7 days in /tmp"), tldr
+descriptions are generic ("Find files modified in the last n days"); in one
+index the 27k generic rows crowd out the specific ones. So a page row's
+cosine counts PAGE_MARGIN less than a benchmark row's, and any row whose
+command the request names ("use rsync to …", "with ss") counts
+COMMAND_BONUS more: a request that names a command gets that command.
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+PAGE_MARGIN = 0.03
+COMMAND_BONUS = 0.05
+_PREFIXES = {"sudo", "doas", "env", "nohup", "time", "command"}
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.+-]*")
+# Words too common in requests to be taken as naming a command ("find the files", "sort the lines" do name find
+# and sort, and keep their bonus); these name commands only by accident.
+_NOT_COMMANDS = {"a", "an", "the", "in", "of", "to", "and", "or", "for", "with", "all", "as", "at", "by", "on", "it",
+                 "file", "files", "list", "show", "make", "get", "set", "run", "use", "from", "into", "is", "be",
+                 "do", "up", "out", "new", "last", "first", "each", "every", "that", "this", "which"}
+
+
+def command_of(code: str) -> str:
+    """The command a program runs first (after sudo, env and the like), lower-cased: `sudo ss -lt` -> `ss`."""
+    words = code.split()
+    while words and (words[0] in _PREFIXES or "=" in words[0]):
+        words = words[1:]
+    return words[0].rsplit("/", 1)[-1].lower() if words else ""
+
+
+def named_commands(request: str) -> set[str]:
+    """The words of a request that could be command names."""
+    return {word for word in _WORD.findall(request.lower()) if word not in _NOT_COMMANDS}
+
+
+def columns_by_command(commands: list[str]) -> dict[str, list[int]]:
+    """Column numbers of the rows that run each command."""
+    columns: dict[str, list[int]] = {}
+    for column, command in enumerate(commands):
+        columns.setdefault(command, []).append(column)
+    return columns
+
+
+def adjustment(requests: list[str], columns: dict[str, list[int]], from_pages: torch.Tensor,
+               margin: float = PAGE_MARGIN, bonus: float = COMMAND_BONUS) -> torch.Tensor:
+    """(Q, N) to add to the cosines of Q requests with N rows (`columns`: columns_by_command of the rows;
+    `from_pages[j]`: whether row j comes from pages)."""
+    result = (-margin * from_pages.float()).expand(len(requests), -1).clone()
+    for q, request in enumerate(requests):
+        hits = [column for word in named_commands(request) for column in columns.get(word, ())]
+        if hits and bonus:
+            result[q, hits] += bonus
+    return result
