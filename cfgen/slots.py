@@ -22,7 +22,7 @@ import shlex
 _QUOTED = r"`(?P<backtick>[^`]+)`|(?<!\w)'(?P<single>[^'\s][^']*)'(?!\w)|\"(?P<double>[^\"]+)\""
 _NUMBER = r"(?<![\w.])(?P<number>\d+(?:\.\d+)?)(?![\w.])"
 # Paths and file patterns: /tmp/x, ./a, ~/b, *.txt, .bashrc, notes.txt
-_PATH = r"(?<![\w.`'\"])(?P<path>(?:~|\.{1,2})?/[\w./*-]*|\*?\.\w+|[\w-]+\.[A-Za-z]{1,4}(?!\.?\w))"
+_PATH = r"(?<![\w.`'\"])(?P<path>(?:~|\.{1,2})?/[\w./*-]*|\*?\.\w+|[\w-]+\.[A-Za-z][A-Za-z0-9]{0,3}(?!\.?\w))"
 _VALUE = re.compile("|".join((_QUOTED, _NUMBER, _PATH)))
 _KIND_OF_GROUP = {"backtick": "quoted", "single": "quoted", "double": "quoted", "number": "number", "path": "path"}
 

@@ -119,6 +119,8 @@ def test_a_retrieval_index_built_from_pages_answers_with_the_page_command(tmp_pa
      "curl https://x.io/a.zip -o a.zip"),
     ("grep {{search_pattern}} {{path/to/file}}", 'search for "error" in app.log', "grep error app.log"),
     ("rm {{path/to/file}}", 'delete "my notes.txt"', "rm 'my notes.txt'"),
+    ("ffmpeg -i {{path/to/video.mp4}} {{path/to/audio.mp3}}", "turn clip.mp4 into song.mp3",
+     "ffmpeg -i clip.mp4 song.mp3"),  # extensions with digits are values too
     ("tar xf {{path/to/source.tar}}", "extract the archive", "tar xf {{path/to/source.tar}}"),  # nothing named
 ])
 def test_placeholders_take_the_values_the_request_names_by_kind(command, asked, expected):
