@@ -10,5 +10,7 @@ __version__ = "0.1.0"
 
 LANGUAGES = ("bash", "python", "cf")
 
+import time as _time
+
 # When cfgen was first imported: near enough the process start for the timing line, which counts start-up.
-STARTED = __import__("time").perf_counter()
+STARTED = _time.perf_counter()

@@ -86,9 +86,10 @@ def _confinement(directory: Path) -> Path:
     return directory
 
 
-def check_confined(directory: Path) -> None:
+def check_confined(directory: Path) -> dict[str, str] | None:
     """Refuse a model whose files (or the folders holding them) are links that lead out of its folder, before
-    anything is read or hashed: a model folder must not make cfgen open `/etc/passwd`."""
+    anything is read or hashed: a model folder must not make cfgen open `/etc/passwd`. Returns checksums.json as
+    read_checksums gives it (None if there is none), for verify_checksums."""
     directory = Path(directory)
     root = _confinement(directory)
 
@@ -98,8 +99,11 @@ def check_confined(directory: Path) -> None:
                 raise CorruptModelError(f"{path} links to a file outside the model folder; refused")
 
     check([directory / CHECKSUMS, *loaded_files(directory)])
-    if (directory / CHECKSUMS).is_file():
-        check(directory / name for name in sorted(read_checksums(directory)))
+    if not (directory / CHECKSUMS).is_file():
+        return None
+    sums = read_checksums(directory)
+    check(directory / name for name in sorted(sums))
+    return sums
 
 
 def _inside(name: str) -> bool:
@@ -128,10 +132,11 @@ def read_checksums(directory: Path) -> dict[str, str]:
     return sums
 
 
-def verify_checksums(directory: Path, required: bool = True) -> None:
+def verify_checksums(directory: Path, required: bool = True, sums: dict[str, str] | None = None) -> None:
     """Every file the model loads is listed in checksums.json and matches its SHA-256.
 
     Without checksums.json the model is refused unless `required` is False (the user's --allow-unverified).
+    `sums`: checksums.json already read (check_confined), else it is read here.
     """
     from cfgen.encoder import sha256_of
 
@@ -141,7 +146,7 @@ def verify_checksums(directory: Path, required: bool = True) -> None:
             raise CorruptModelError(f"{directory} has no {CHECKSUMS}, so its files cannot be verified; "
                                     "re-export it with cfgen export, or pass --allow-unverified if you trust it")
         return
-    sums = read_checksums(directory)
+    sums = sums if sums is not None else read_checksums(directory)
     for path in loaded_files(directory):
         if path.relative_to(directory).as_posix() not in sums:
             raise CorruptModelError(f"{path} is not covered by {CHECKSUMS}; refused")
@@ -199,8 +204,8 @@ def load_model(directory: Path, device: str = "cpu", verify: bool = True):
     if not (directory / CONFIG).is_file():
         raise ModelNotAvailableError(f"{directory} is not a model directory (no config.json)")
     with reading(directory):
-        check_confined(directory)
-        verify_checksums(directory, required=verify)
+        sums = check_confined(directory)
+        verify_checksums(directory, required=verify, sums=sums)
         config = load_config(directory)
         tokenizer = load_tokenizer(directory)
         if tokenizer.vocab_size != config.vocab_size:

@@ -16,7 +16,6 @@ the similarity is the mean of the two cosines (more stable on dev than either).
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from pathlib import Path
@@ -66,6 +65,7 @@ class RetrievalIndex:
         self.masked = frozenset(masked) if masked_vectors is not None else frozenset()
         self.masked_vectors = None if masked_vectors is None else masked_vectors.float()
         self._matrices: dict[tuple[str, bool], tuple[list[int], torch.Tensor]] = {}  # found once per language
+        self._corpora: dict[str, tuple[dict[str, list[int]], torch.Tensor]] = {}  # _corpus_columns, per language
 
     @classmethod
     def build(cls, pairs: list[Pair], encodings: list[torch.Tensor], masked: frozenset[str] = frozenset(),
@@ -184,12 +184,14 @@ class RetrievalIndex:
         return [[(self._program(j, named, lang, request), s, j) for j, s in row]
                 for row, named, request in zip(found, values or [None] * len(found), requests or [None] * len(found))]
 
-    @functools.cache
     def _corpus_columns(self, lang: str) -> tuple[dict[str, list[int]], torch.Tensor]:
-        """For the language's rows: the columns of each command they run (corpora.py), and which come from pages."""
-        rows = self._matrix(lang, False)[0]
-        return (columns_by_command([command_of(self.codes[row]) for row in rows]),
-                torch.tensor([row in self.pages for row in rows]))
+        """For the language's rows: the columns of each command they run (corpora.py), and which come from pages;
+        found once per language."""
+        if lang not in self._corpora:
+            rows = self._matrix(lang, False)[0]
+            self._corpora[lang] = (columns_by_command([command_of(self.codes[row]) for row in rows]),
+                                   torch.tensor([row in self.pages for row in rows]))
+        return self._corpora[lang]
 
     def _program(self, row: int, named: Values | None, lang: str, request: str | None = None) -> str:
         """A row's program, with the values the new request names in place of its own (if known), and in its

@@ -48,8 +48,8 @@ def check(code: str) -> tuple[bool, str]:
         return False, "empty"
     if len(code) > MAX_CODE_CHARS:
         return False, f"longer than {MAX_CODE_CHARS} characters"
-    if unprintable(code):
-        return False, unprintable(code)
+    if why := unprintable(code):
+        return False, why
     root = _tree(code).root_node
     if _depth_exceeds(root, MAX_DEPTH):
         return False, "too deeply nested"

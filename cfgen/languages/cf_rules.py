@@ -210,8 +210,8 @@ def parse(rule: str) -> Call:
         raise CFError("empty rule")
     if len(rule) > MAX_CODE_CHARS:
         raise CFError(f"rule longer than {MAX_CODE_CHARS} characters")
-    if unprintable(rule):
-        raise CFError(f"rule {unprintable(rule)}")
+    if why := unprintable(rule):
+        raise CFError(f"rule {why}")
     try:
         call, end = _parse_call(rule, 0, 0, top_level=True)
     except RecursionError:

@@ -25,8 +25,8 @@ def check(code: str) -> tuple[bool, str]:
         return False, "empty"
     if len(code) > MAX_CODE_CHARS:
         return False, f"longer than {MAX_CODE_CHARS} characters"
-    if unprintable(code):
-        return False, unprintable(code)
+    if why := unprintable(code):
+        return False, why
     try:
         _parse(code)
     except SyntaxError as error:
