@@ -259,6 +259,7 @@ def train(
     neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=_within(0, 16, "--neighbours"))] = None,
     copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
     aligned: Annotated[Optional[bool], typer.Option("--aligned/--no-aligned", help="Whether the new model also reads the nearest program position by position (needs neighbours). Default: --init's, else no.")] = None,
+    slots: Annotated[Optional[bool], typer.Option("--slots/--no-slots", help="Whether the new model writes the values a request names as placeholders ({{path}}, {{number}}), filled from the request (Bash, Python). Default: --init's, else no.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue this run from its last checkpoint.")] = False,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 1000,
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch size (split across torchrun ranks).")] = 64,
@@ -296,7 +297,7 @@ def train(
                                              max_snippets=max_snippets),
             size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
             device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
-            copy=copy, aligned=aligned, keep_best=keep_best,
+            copy=copy, aligned=aligned, slots=slots, keep_best=keep_best,
         )
         with render.training_progress(steps) as on_step:
             result = run_training(request, on_step)

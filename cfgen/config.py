@@ -34,6 +34,9 @@ class ModelConfig:
     # With neighbours: N and D also read the nearest program position by position
     # (its token at i added to position i's input), so copying it is the identity.
     aligned: bool = False
+    # The network writes the values a request names as typed placeholders ({{path}}, {{number}}, ...),
+    # filled from the request after sampling (slots.abstract_values, slots.fill_placeholders).
+    slots: bool = False
     # Sequence length the sampler uses per language (tag + code + end), set
     # from the training data so sampling matches what the network saw.
     sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
@@ -82,6 +85,7 @@ MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
     "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
     "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "process": (str, 0, 0), "schedule": (str, 0, 0),
     "neighbours": (int, 0, 16), "copy": (bool, 0, 1), "aligned": (bool, 0, 1),
+    "slots": (bool, 0, 1),
 }
 
 

@@ -23,6 +23,7 @@ from cfgen.encodings import pad_states
 from cfgen.errors import DataError
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
+from cfgen.slots import abstract_values
 from cfgen.tldr import is_pages_folder, read_pages
 from cfgen.tokenizer import CodeTokenizer
 
@@ -130,13 +131,15 @@ def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -
     return result
 
 
-def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int, lengths: dict[str, int] | None = None):
+def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int, lengths: dict[str, int] | None = None,
+                   slots: bool = False):
     """Tokenise, fix each language's padded length (given, or the data's 99th percentile),
-    and skip (and count) code longer than its language's length.
+    and skip (and count) code longer than its language's length. With `slots`, a request's values in its
+    Bash or Python program are typed placeholders (slots.abstract_values).
 
     Returns (examples, the distinct texts they index, lengths, skipped count).
     """
-    encoded = [(tokenizer.encode(pair.code, pair.lang, max_length), pair) for pair in pairs]
+    encoded = [(tokenizer.encode(_target(pair, slots), pair.lang, max_length), pair) for pair in pairs]
     if lengths is None:
         observed = {lang: [] for lang in LANGUAGES}
         for tokens, pair in encoded:
@@ -151,6 +154,13 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
         index = NOISE_CONDITION if pair.nl is None else texts.setdefault(pair.nl, len(texts))
         examples.append(Example(tokens.ids, index, pair.lang, number))
     return examples, list(texts), lengths, skipped
+
+
+def _target(pair: Pair, slots: bool) -> str:
+    """The program the network learns to write for a pair."""
+    if not slots or pair.nl is None or pair.lang == "cf":  # CF rules name cells and colours, not slot values
+        return pair.code
+    return abstract_values(pair.code, pair.nl)
 
 
 def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator,

@@ -23,6 +23,7 @@ from cfgen.languages import get_language
 from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import DenoisingNetwork, make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank
+from cfgen.slots import fill_placeholders
 
 DEFAULT_STEPS = 20
 
@@ -182,8 +183,13 @@ class Pipeline:
     def _from_noise(self, queries, encoded, lang, num_candidates, steps, seed, query_encodings=None
                     ) -> list[list[Candidate]]:
         sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed, query_encodings=query_encodings)
-        return [[Candidate(self.tokenizer.decode(s.tokens), s.score, group=self._aligned_rank(j))
-                 for j, s in enumerate(row)] for row in sampled]
+        return [[Candidate(self._written(s, query, lang), s.score, group=self._aligned_rank(j))
+                 for j, s in enumerate(row)] for row, query in zip(sampled, queries)]
+
+    def _written(self, sampled: SampledSequence, request: str, lang: str) -> str:
+        """A sampled program as text, with the request's values in the placeholders a slots model writes."""
+        code = self.tokenizer.decode(sampled.tokens)
+        return fill_placeholders(code, request, lang) if "{{" in code and lang != "cf" else code
 
     def _completed(self, rows: list[list[Candidate]], queries, encoded, lang, num_candidates,
                    query_encodings=None) -> list[list[Candidate]]:
@@ -225,7 +231,7 @@ class Pipeline:
                                strength, query)
         language = get_language(lang)
         results = []
-        for row_sources, row_sampled in zip(sources, sampled):
-            edits = (self.tokenizer.decode(s.tokens) for s in row_sampled)
+        for row_sources, row_sampled, query in zip(sources, sampled, queries):
+            edits = (self._written(s, query, lang) for s in row_sampled)
             results.append([_edited_or_source(edit, source, language) for source, edit in zip(row_sources, edits)])
         return results

@@ -86,10 +86,11 @@ _FITS = {"path": ("path", "quoted"), "pattern": ("quoted", "path"), "number": ("
          "url": ("url", "quoted"), "user": ("quoted",), "text": ("quoted",)}
 
 
-def fill_placeholders(code: str, request: str) -> str:
-    """`code`'s `{{placeholders}}` (tldr-style pages) filled with the values `request` names, by kind, in order:
-    `tar xf {{path/to/source.tar}}` for "extract backup.tar" is `tar xf backup.tar`. A value fills one
-    placeholder; a placeholder no value fits stays as written, for the user to see and fill in."""
+def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
+    """`code`'s `{{placeholders}}` (tldr-style pages, or a slots model's output) filled with the values `request`
+    names, by kind, in order: `tar xf {{path/to/source.tar}}` for "extract backup.tar" is `tar xf backup.tar`.
+    A value fills one placeholder; a placeholder no value fits stays as written, for the user to see and fill
+    in. In bash a value is written so that the shell reads it as itself; in other languages as it is."""
     from cfgen.tldr import PLACEHOLDER, placeholder_kind
 
     if "{{" not in code:
@@ -105,15 +106,48 @@ def fill_placeholders(code: str, request: str) -> str:
             globbed = [v for v in unused if v[0] == "path" and "*" in v[1]]
             if globbed:  # quoted, so that the command, not the shell, expands it
                 unused.remove(globbed[0])
-                return globbed[0][1] if _enclosing_quote(code, match.start()) else shlex.quote(globbed[0][1])
+                bare = lang != "bash" or _enclosing_quote(code, match.start())
+                return globbed[0][1] if bare else shlex.quote(globbed[0][1])
         for wanted in _FITS[kind]:
             found = next((v for v in unused if v[0] == wanted and (kind != "path" or "*" not in v[1])), None)
             if found is not None:
                 unused.remove(found)
-                return _shell_text(code, match.start(), match.end(), found[1])
+                return _shell_text(code, match.start(), match.end(), found[1]) if lang == "bash" else found[1]
         return match.group(0)
 
     return PLACEHOLDER.sub(fill, code)
+
+
+def abstract_values(code: str, request: str) -> str:
+    """`code` with the values `request` names, and its stand-ins (myfile.txt), as typed placeholders
+    (`{{path}}`, `{{pattern}}`, `{{number}}`, `{{text}}`) that fill_placeholders fills back by kind: what a
+    slots model learns to write, so that it learns a command's shape rather than its training values.
+    Code that already holds placeholders (a tldr page's) is left as it is."""
+    if "{{" in code:
+        return code
+    slot_of = {value: _slot_name(kind, value) for kind, value in find_values(request) if value in code}
+    slot_of.update({value: "path" for value in stand_ins(code, request)})
+    if not slot_of:
+        return code
+    pattern = re.compile("|".join(_occurrence(value) for value in sorted(slot_of, key=len, reverse=True)))
+
+    def slot(match: re.Match) -> str:
+        if code[: match.start()].endswith(("$", "${")) or re.match(r"\+?=", code[match.end():]):
+            return match.group(0)  # a variable's name, not a value
+        return "{{" + slot_of[match.group(0)] + "}}"
+
+    return pattern.sub(slot, code)
+
+
+def _slot_name(kind: str, value: str) -> str:
+    if kind == "number":
+        return "number"
+    if kind == "path" or (kind == "quoted" and _PATH_LIKE.fullmatch(value)):
+        return "pattern" if "*" in value else "path"
+    return "text"
+
+
+_PATH_LIKE = re.compile(r"(?:~|\.{1,2})?/\S*|[\w.*-]+\.[A-Za-z][A-Za-z0-9]{0,3}|\S+/\S*")
 
 
 # Stand-in values NL2Bash programs carry where their request named none: /path/to/dir, myfile.txt, someFile,

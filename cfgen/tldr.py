@@ -71,7 +71,7 @@ def placeholders(command: str) -> list[str]:
 _KINDS = (("url", r"url|https?://|uri|address|example\.|\.(com|org|net)\b|hostname"), ("port", r"\bport\b"), ("user", r"user(name)?\b|\blogin\b"),
           ("number", r"\b(number|count|seconds?|minutes?|hours?|days?|size|amount|n|\d+)\b|^\d+$"),
           ("pattern", r"pattern|regex|glob|\*\.|wildcard"),
-          ("path", r"path/|/|\bfile|\bdir(ectory)?\b|folder|\.\w{1,4}\b"))
+          ("path", r"\bpath\b|/|\bfile|\bdir(ectory)?\b|folder|\.\w{1,4}\b"))
 
 
 def placeholder_kind(name: str) -> str:

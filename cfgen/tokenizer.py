@@ -14,7 +14,10 @@ from typing import Iterable, Iterator
 from cfgen import LANGUAGES
 
 PAD, END = "<pad>", "<end>"
-SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES]
+# Typed value placeholders (slots.abstract_values), one token each in a tokenizer trained here, so that a
+# slots model writes a value's place in one step; they decode to themselves.
+SLOT_TOKENS = ["{{path}}", "{{pattern}}", "{{number}}", "{{text}}"]
+SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES] + SLOT_TOKENS
 
 
 @dataclass

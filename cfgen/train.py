@@ -56,6 +56,7 @@ class TrainRequest:
     neighbours: int | None = None  # retrieved programs a new model reads (default: the preset's, or --init's)
     copy: bool | None = None  # whether a new model reading neighbours may copy their tokens (default: --init's)
     aligned: bool | None = None  # whether it also reads the nearest program position by position (default: --init's)
+    slots: bool | None = None  # whether it writes the request's values as placeholders (default: --init's)
     keep_best: bool = False  # also keep the model of the lowest dev loss so far in output_dir/BEST
 
 
@@ -149,14 +150,15 @@ class TrainingLoop:
         self.tokenizer = tokenizer
 
         known = model_config.sample_lengths if resumed else None
-        self.examples, texts, lengths, self.skipped = build_examples(corpus.pairs, tokenizer, model_config.max_length, known)
+        self.examples, texts, lengths, self.skipped = build_examples(corpus.pairs, tokenizer, model_config.max_length, known,
+                                                                            model_config.slots)
         if not self.examples:
             raise DataError("every training example is longer than the model's maximum length")
         if self.skipped:
             logger.warning("skipped %d examples longer than their language's length %s", self.skipped, lengths)
         model_config = replace(model_config, sample_lengths={**model_config.sample_lengths, **lengths})
         self.dev_examples, dev_texts, _, _ = build_examples(corpus.dev, tokenizer, model_config.max_length,
-                                                            model_config.sample_lengths)
+                                                            model_config.sample_lengths, model_config.slots)
         self.encodings = encode_texts(texts, dist_info, device)
         self.dev_encodings = encode_texts(dev_texts, dist_info, device) if self.dev_examples else []
         if request.keep_best and not self.dev_examples:
@@ -314,7 +316,7 @@ def _tokenizer_and_config(request: TrainRequest, corpus: Corpus) -> tuple[CodeTo
     else:
         tokenizer = CodeTokenizer.train((pair.code for pair in corpus.pairs), request.vocab_size or DEFAULT_VOCAB)
         config = preset(request.size or DEFAULT_SIZE, vocab_size=tokenizer.vocab_size)
-    changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned")
+    changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned", "slots")
                if getattr(request, name) is not None}
     if request.process is not None and request.process != config.process:
         changes.update(process=request.process, schedule=process_module(request.process).DEFAULT_SCHEDULE)
@@ -363,7 +365,7 @@ def _load_run_state(request: TrainRequest) -> _RunState:
     if replace(from_dict(TrainConfig, state.info["train_config"]), steps=request.train.steps) != request.train:
         raise CheckpointError("the checkpoint was made with other training settings; resume with the same ones")
     saved = state.model_config
-    asked = {name: getattr(request, name) for name in ("vocab_size", "process", "neighbours", "copy", "aligned")}
+    asked = {name: getattr(request, name) for name in ("vocab_size", "process", "neighbours", "copy", "aligned", "slots")}
     differing = [f"--{name.replace('_', '-')} {value}" for name, value in asked.items()
                  if value is not None and getattr(saved, name) != value]
     if request.size is not None and any(getattr(saved, k) != v for k, v in MODEL_PRESETS[request.size].items()):

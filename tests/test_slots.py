@@ -121,3 +121,55 @@ def test_equally_near_programs_come_in_training_order():
     codes = [f"echo {n}" for n in range(300)]
     index = RetrievalIndex(torch.ones(300, 2), codes, ["bash"] * 300)
     assert [code for code, *_ in index.neighbours([torch.tensor([[1.0, 1.0]])], "bash", 300)[0]] == codes
+
+
+@pytest.mark.parametrize("request_text, code, slotted", [
+    ("find files older than 7 days in /tmp", "find /tmp -mtime +7", "find {{path}} -mtime +{{number}}"),
+    ('search for "error" in log.txt', 'grep -n "error" log.txt', 'grep -n "{{text}}" {{path}}'),
+    ("delete all *.log files", 'find . -name "*.log" -delete', 'find . -name "{{pattern}}" -delete'),
+    ('link "/opt/a" to "/usr/bin/a"', 'ln -s "/opt/a" "/usr/bin/a"', 'ln -s "{{path}}" "{{path}}"'),
+    ("set x to 5", "x=5; echo $x", "x={{number}}; echo $x"),  # x is a name, not a value
+    ("split the string `a,b` on `,`", "'a,b'.split(',')", "'{{text}}'.split('{{text}}')"),
+])
+def test_a_slots_target_holds_typed_placeholders_that_the_request_fills_back(request_text, code, slotted):
+    from cfgen.slots import abstract_values, fill_placeholders
+
+    lang = "python" if "split" in request_text else "bash"
+    assert abstract_values(code, request_text) == slotted
+    assert fill_placeholders(slotted, request_text, lang) == code
+
+
+def test_stand_ins_become_placeholders_and_page_commands_are_left_as_written():
+    from cfgen.slots import abstract_values
+
+    assert abstract_values("wc -l myfile.txt", "count the lines of a file") == "wc -l {{path}}"
+    assert abstract_values("tar xf {{path/to/a.tar}} 7", "extract a.tar, 7") == "tar xf {{path/to/a.tar}} 7"
+
+
+SLOT_PAIRS = [
+    ("count the lines in notes.txt", "wc -l notes.txt", "bash"),
+    ("count the lines in report.csv", "wc -l report.csv", "bash"),
+    ("show the last 20 lines of app.log", "tail -n 20 app.log", "bash"),
+    ("show the last 5 lines of server.log", "tail -n 5 server.log", "bash"),
+    ("find files under /var named *.conf", "find /var -name '*.conf'", "bash"),
+    ("find files under /home named *.py", "find /home -name '*.py'", "bash"),
+]
+
+
+@pytest.mark.trains
+def test_a_slots_model_writes_values_it_never_saw_from_noise(tmp_path):
+    """Trained on programs whose values are placeholders, the network writes the command's shape and the
+    request's own values land in it: values that occur nowhere in its training data."""
+    from conftest import tiny_request, write_pairs
+
+    from cfgen.pipeline import Pipeline
+    from cfgen.train import run_training
+
+    request = tiny_request(tmp_path / "model", write_pairs(tmp_path / "pairs.jsonl", SLOT_PAIRS), steps=800)
+    request.slots, request.process = True, "masked"
+    run_training(request)
+    pipeline = Pipeline.from_directory(tmp_path / "model")
+    asked = ["count the lines in todo.md", "show the last 12 lines of boot.log", "find files under /etc named *.sh"]
+    best = [row[0] for row in pipeline(asked, "bash", num_candidates=3, strength=1.0)]
+    assert [c.code for c in best] == ["wc -l todo.md", "tail -n 12 boot.log", "find /etc -name '*.sh'"]
+    assert all(c.source == "generated" and not c.seen for c in best)
