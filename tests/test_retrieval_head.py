@@ -75,7 +75,27 @@ def test_an_index_with_a_head_saves_loads_and_serves_only_its_languages(split, t
     assert loaded.head is not None and loaded.head.languages == {"bash"}
     found, again = (i.neighbours(test_enc, "bash", 3) for i in (index, loaded))
     assert [[code for code, *_ in row] for row in found] == [[code for code, *_ in row] for row in again]
-    assert max(abs(a - b) for x, y in zip(found, again) for (_, a, _), (_, b, _) in zip(x, y)) < 1e-2  # float16 on disk
+    assert max(abs(a - b) for x, y in zip(found, again) for (_, a, _), (_, b, _) in zip(x, y)) < 1e-2  # int8 on disk
+
+
+def test_index_vectors_are_stored_as_int8_with_row_scales_and_a_missing_scale_is_refused(split, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from cfgen.errors import CorruptModelError
+
+    (train_enc, train_labels), (test_enc, _) = split
+    index = RetrievalIndex.build([Pair(f"r{n}", label, "bash") for n, label in enumerate(train_labels)], train_enc)
+    files = index_files(tmp_path)
+    index.save(files)
+    stored = load_file(str(files.vectors))
+    assert stored["vectors"].dtype == torch.int8 and stored["vectors.scale"].shape == (len(train_labels),)
+    loaded = RetrievalIndex.load(files)
+    assert (loaded.vectors - index.vectors).abs().max() < 0.01
+    assert [r[0][0] for r in loaded.neighbours(test_enc, "bash", 1)] == [r[0][0] for r in index.neighbours(test_enc, "bash", 1)]
+    del stored["vectors.scale"]
+    save_file(stored, str(files.vectors))
+    with pytest.raises(CorruptModelError, match="without a scale per row"):
+        RetrievalIndex.load(files)
 
 
 def test_a_head_cannot_serve_a_language_retrieved_by_masked_request(split):

@@ -1,0 +1,106 @@
+"""The network's dev accuracy against training: does more compute close the gap to retrieval, and how fast?
+
+    python bench/learning_curve.py --run RUN --checkpoints DIR [--limit 200] [--steps 20]
+
+RUN is a training run folder (its config, tokenizer and retrieval index);
+DIR holds copies of that run's checkpoints (`step-NNNNNNNN/` with
+model.safetensors and state.json; a run keeps only its last two, so copy them
+aside while it trains). Each checkpoint's network answers the first --limit
+dev items of each language from pure noise (strength 1); the retrieval
+index's answers (strength 0) are the flat line it must cross, and the
+autoregressive peer's (bench/ar_peer.py, where measured) a second one. Prints
+a table and writes bench/results/learning_curve.json and learning_curve.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from plots import pyplot
+from safetensors.torch import load_file
+
+from cfgen import LANGUAGES
+from cfgen.bundle import index_files, load_model, save_model
+from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.evaluate import evaluate_pipeline
+from cfgen.pipeline import Pipeline, shared_encoder
+from cfgen.retrieval import RetrievalIndex
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkpoint_model(run: Path, checkpoint: Path, into: Path) -> dict:
+    """A model folder holding the checkpoint's weights with the run's tokenizer and index; returns its state info."""
+    network, tokenizer = load_model(run)
+    network.load_state_dict(load_file(str(checkpoint / "model.safetensors")))
+    info = json.loads((checkpoint / "state.json").read_text())
+    save_model(network, tokenizer, into, index=RetrievalIndex.load(index_files(run)))
+    return info
+
+
+def scores(model: Path, dev: dict, steps: int, strength: float) -> dict:
+    pipeline = Pipeline(Pipeline.from_directory(model).bundle, encoder=shared_encoder("cpu"))
+    found = {}
+    for lang, items in dev.items():
+        figures = evaluate_pipeline(pipeline, items, lang, 5, steps, 0, strength)["figures"]
+        found[lang] = {"top1": figures["top1"], "top5": figures["top5"]}
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, required=True)
+    parser.add_argument("--checkpoints", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
+    parser.add_argument("--limit", type=int, default=200, help="first N dev items per language")
+    parser.add_argument("--steps", type=int, default=20, help="denoising steps")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "learning_curve.json")
+    args = parser.parse_args()
+    dev = {lang: load_benchmark(args.data / BENCHMARK_FILES[lang], "dev", lang)[: args.limit] for lang in LANGUAGES}
+    checkpoints = sorted(path for path in args.checkpoints.glob("step-*") if (path / "model.safetensors").is_file())
+    if not checkpoints:
+        parser.error(f"no step-*/model.safetensors in {args.checkpoints}")
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for checkpoint in checkpoints:
+            model = Path(scratch) / checkpoint.name
+            info = checkpoint_model(args.run, checkpoint, model)
+            examples = info["step"] * info["train_config"]["batch_size"]
+            rows.append({"step": info["step"], "examples": examples, "network": scores(model, dev, args.steps, 1.0)})
+            print(f"step {info['step']:>6} ({examples:,} examples): " + "  ".join(
+                f"{lang} {found['top1']:.3f}/{found['top5']:.3f}" for lang, found in rows[-1]["network"].items()), flush=True)
+        retrieval = scores(model, dev, args.steps, 0.0)
+    peer_file = ROOT / "bench" / "results" / "ar_peer.json"
+    peer = json.loads(peer_file.read_text()) if peer_file.is_file() else None
+    print(f"{'retrieval':>33}: " + "  ".join(f"{lang} {f['top1']:.3f}/{f['top5']:.3f}" for lang, f in retrieval.items()))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({"run": str(args.run), "limit": args.limit, "steps": args.steps,
+                                       "checkpoints": rows, "retrieval": retrieval, "ar_peer": peer}, indent=1) + "\n")
+    plot(rows, retrieval, args.output.with_suffix(".png"))
+
+
+def plot(rows: list[dict], retrieval: dict, path: Path) -> None:
+    plt = pyplot()
+    if plt is None:
+        return
+    figure, axes = plt.subplots(1, len(LANGUAGES), figsize=(4 * len(LANGUAGES), 3.2), sharey=True)
+    for axis, lang in zip(axes, LANGUAGES):
+        seen = [row["examples"] for row in rows]
+        for k, style in (("top1", "o-"), ("top5", "s--")):
+            axis.plot(seen, [row["network"][lang][k] for row in rows], style, label=f"network {k}")
+            axis.axhline(retrieval[lang][k], color="grey", linestyle=":" if k == "top5" else "-",
+                         label=f"retrieval {k}")
+        axis.set_title(lang)
+        axis.set_xlabel("training examples seen")
+    axes[0].set_ylabel("dev accuracy")
+    axes[0].legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""bench/gpu/: the GPU run packed here, carried in loads that fit a device call, and run end to end on the CPU."""
+
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from conftest import EIGHT_PAIRS
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "# wc\n\n> Count lines.\n\n- Count the lines of a file:\n\n`wc --lines {{path/to/file}}`\n"
+FILES = {"bash": "BashBenchmarks.json", "python": "PythonBenchmarks.json", "cf": "CFRuleBenchmarks.json"}
+
+
+def tiny_data(folder: Path) -> Path:
+    """A data folder laid out as ../shared/data is: codefusion/ benchmarks and tldr/ pages, a few items each."""
+    (folder / "codefusion").mkdir(parents=True)
+    for lang, name in FILES.items():
+        items = [{"NL Utterance": nl, "Code": code} for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
+        (folder / "codefusion" / name).write_text(json.dumps({"train": items, "dev": items[:1]}))
+    (folder / "codefusion" / "LICENSE").write_text("test data\n")
+    (folder / "tldr" / "pages" / "common").mkdir(parents=True)
+    (folder / "tldr" / "pages" / "common" / "wc.md").write_text(PAGE)
+    (folder / "tldr" / "LICENSE.md").write_text("test pages\n")
+    return folder
+
+
+def travelling_bytes() -> int:
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.split(b"\0")
+    return sum((ROOT / name.decode()).stat().st_size for name in listed if name and (ROOT / name.decode()).is_file())
+
+
+def bench(*args, **kwargs):
+    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True, **kwargs)
+
+
+@pytest.mark.trains
+def test_the_gpu_run_packs_checks_trains_and_sends_back_a_model_that_loads(tmp_path):
+    packed, out = tmp_path / "packed", tmp_path / "out"
+    made = bench("bench/gpu/pack.py", "--data", tiny_data(tmp_path / "data"), "--output", packed)
+    assert made.returncode == 0, made.stderr
+    # beside the repository's tracked files (the bundled model among them) the encoder cannot travel in one call
+    parts = sorted(packed.glob("part-*"))
+    assert parts and "run.sh stage 1" in made.stdout and "run.sh train" in made.stdout
+    for load in [*parts, packed / "last"]:
+        assert sum(f.stat().st_size for f in load.rglob("*")) < 64 * 2**20 - travelling_bytes()
+    for number in range(1, len(parts) + 1):
+        staged = bench("bench/gpu/device_run.py", "stage", number, "--packed", packed)
+        assert staged.returncode == 0 and f"part {number}:" in staged.stdout
+    ran = bench("bench/gpu/device_run.py", "train", "--packed", packed, "--out", out, "--device", "cpu",
+                "--size", "tiny", "--steps", "12", "--batch-size", "4", "--warmup", "2", "--checkpoint-every", "6")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["encoder_min_cosine"] > 0.999 and summary["train_exit"] == 0
+    assert set(summary["answers"]["cpu"]) == {"bash", "python", "cf"}
+    assert "step 12/12" in (out / "train.log").read_text()
+    with open(tmp_path / "model.tar", "wb") as joined:
+        for part in sorted(out.glob("model.tar.part-*")):
+            joined.write(part.read_bytes())
+    with tarfile.open(tmp_path / "model.tar") as archive:
+        archive.extractall(tmp_path / "back", filter="data")
+    from cfgen.bundle import load_model
+
+    network, _ = load_model(tmp_path / "back" / "model")
+    assert network.config.slots and network.config.process == "masked" and network.config.neighbours == 3
+    assert all(p.dtype.is_floating_point for p in network.parameters())
+
+
+def test_a_damaged_encoder_part_stops_the_run_before_training(tmp_path):
+    packed = tmp_path / "packed"
+    made = bench("bench/gpu/pack.py", "--data", tiny_data(tmp_path / "data"), "--output", packed)
+    assert made.returncode == 0, made.stderr
+    part = next(packed.rglob("encoder.part-*"))
+    part.write_bytes(part.read_bytes()[:-1] + b"\0")
+    ran = bench("bench/gpu/device_run.py", "train", "--packed", packed, "--out", tmp_path / "out", "--device", "cpu")
+    assert ran.returncode != 0 and "is damaged or missing" in ran.stderr
+    assert not (tmp_path / "out" / "train.log").exists()
