@@ -9,8 +9,6 @@ from cfgen.languages import get_language
 from cfgen.tldr import placeholders
 
 
-
-
 class Scored(Protocol):
     code: str
     score: float
@@ -47,8 +45,12 @@ class RankedCandidate:
     unfilled: list[str] = field(default_factory=list)  # placeholders no value of the request filled (tldr.py)
 
 
-def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
+def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None) -> list[RankedCandidate]:
+    """Distinct candidates (by normal form, the better of equals kept), valid first, then by group and score.
+    With `limit`, only that many are wanted: candidates are checked in order until `limit` valid ones are
+    found (checking is what costs), so the first `limit` are those a full ranking would give."""
     language = get_language(lang)
+
     def order(candidate: Scored) -> tuple[int, float]:
         return candidate.group, -candidate.score
 
@@ -59,6 +61,8 @@ def rank(candidates: Iterable[Scored], lang: str) -> list[RankedCandidate]:
             best[key] = candidate
     ranked = []
     for candidate in sorted(best.values(), key=order):
+        if limit is not None and sum(c.valid for c in ranked) >= limit:
+            break
         valid, message = language.check(candidate.code)
         unfilled = list(dict.fromkeys(placeholders(candidate.code) + list(candidate.stand_ins)))
         ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),

@@ -203,9 +203,7 @@ class RetrievalIndex:
                 if row in column:
                     similarity[q, column[row]] = -math.inf
             k = min(k, len(rows) - 1)
-        # a stable sort so that equally similar programs (one request, several programs) keep training order
-        scores, order = (part[:, :k] for part in similarity.sort(dim=-1, descending=True, stable=True))
-        found = [[(rows[j], s) for j, s in zip(row, row_scores)] for row, row_scores in zip(order.tolist(), scores.tolist())]
+        found = [[(rows[j], s) for j, s in row] for row in _most_similar(similarity, k)]
         return [[(self._program(j, named, lang, request), s, j) for j, s in row]
                 for row, named, request in zip(found, values or [None] * len(found), requests or [None] * len(found))]
 
@@ -239,7 +237,22 @@ class RetrievalIndex:
         asked = requests or [None] * len(found)
         return [rank([Candidate(code, s, "retrieved", request=self.request_of(j),
                                 stand_ins=tuple(stand_ins(code, request)) if request is not None else ())
-                      for code, s, j in row], lang)[:k] for row, request in zip(found, asked)]
+                      for code, s, j in row], lang, limit=k)[:k] for row, request in zip(found, asked)]
+
+
+def _most_similar(similarity: torch.Tensor, k: int) -> list[list[tuple[int, float]]]:
+    """Per row of (Q, N) similarities, the k largest as (column, similarity), largest first; equal ones in column
+    order (one request, several programs: training order), as a stable sort of the whole row would give them,
+    without sorting the whole row."""
+    if k <= 0 or similarity.shape[1] == 0:
+        return [[] for _ in range(similarity.shape[0])]
+    kth = similarity.topk(min(k, similarity.shape[1]), dim=-1).values[:, -1:]
+    found = []
+    for row, threshold in zip(similarity, kth):
+        columns = (row >= threshold).nonzero().flatten()  # the k largest, and any tied with the k-th
+        scores, order = row[columns].sort(descending=True, stable=True)
+        found.append(list(zip(columns[order][:k].tolist(), scores[:k].tolist())))
+    return found
 
 
 def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
