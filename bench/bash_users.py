@@ -1,6 +1,6 @@
-"""Everyday Bash requests as users type them: the shipped index, and with tldr-style pages merged in.
+"""Everyday Bash requests as users type them: the model's index without its tldr-page rows, and with them.
 
-    python bench/bash_users.py [--pages ../shared/data/tldr]
+    python bench/bash_users.py [--model SPEC]
 
 `bench/data/bash_users.json` holds 63 requests written for cfgen (not copied
 from NL2Bash or tldr-pages: some name values, some a command, many use
@@ -17,10 +17,10 @@ import argparse
 import json
 from pathlib import Path
 
-from bash_corpora import merged
+from bash_corpora import without_pages
 from cfgen.bundle import load_bundle
-from cfgen.corpus import DataSources, encode_texts, gather_corpus
-from cfgen.hub import default_model_directory
+from cfgen.corpus import encode_texts
+from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import get_language
 from cfgen.runtime import Distributed
 
@@ -47,17 +47,15 @@ def score(index, items: list[dict], encodings) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, default=ROOT.parent / "shared" / "data" / "tldr")
+    parser.add_argument("--model", default=None, help="model directory or Hub id (default: the bundled model)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "bash_users.json")
     args = parser.parse_args()
     items = json.loads(ITEMS.read_text(encoding="utf-8"))["items"]
     encode = lambda texts: encode_texts(texts, Distributed(), "cpu")  # noqa: E731 - cached on disk
-    index = load_bundle(default_model_directory()).index
-    pages = gather_corpus("finetune", DataSources(page_dirs=[args.pages], languages=("bash",)))
-    both = merged(index, pages.pairs, encode([p.nl for p in pages.pairs]))
+    index = load_bundle(resolve_model_directory(args.model) if args.model else default_model_directory()).index
     requests = encode([item["request"] for item in items])
-    results = {"NL2Bash only (shipped)": score(index, items, requests),
-               "with tldr pages (corpus-weighed)": score(both, items, requests)}
+    results = {"NL2Bash rows only": score(without_pages(index), items, requests),
+               "with tldr pages (shipped)": score(index, items, requests)}
     print(f"{'index':<36}{'top-1':>8}{'top-5':>8}{'values in place':>18}   ({len(items)} requests)")
     for name, r in results.items():
         print(f"{name:<36}{r['top1']:>8.3f}{r['top5']:>8.3f}{r['values_in_place']:>18.3f}")

@@ -23,7 +23,7 @@ from cfgen.model import CodeFusionModel
 from cfgen.processes.gaussian import Process
 from cfgen.runtime import Distributed
 from cfgen.tokenizer import CodeTokenizer
-from cfgen.train import TrainingObjective
+from cfgen.prepare import TrainingObjective
 
 ROOT = Path(__file__).resolve().parents[1]
 

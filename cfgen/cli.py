@@ -316,7 +316,7 @@ def export(
     output: Annotated[Path, typer.Argument(help="Directory to write (e.g. cfgen/weights/default to bundle it).")],
     half: Annotated[bool, typer.Option(help="Store the weights in float16 (half the size; loads as float32 on CPU).")] = True,
     max_shard_size: Annotated[str, typer.Option(help="Largest weights file written.")] = "16MB",
-    index_from: Annotated[List[Path], typer.Option(metavar="DIR", help="Build the retrieval index from this CodeFusion data folder or folder of tldr-style pages (repeatable).")] = [],  # noqa: B006
+    index_from: Annotated[List[Path], typer.Option(metavar="DIR", help="Build the retrieval index from this CodeFusion data folder or folder of tldr-style pages (repeatable); without --tune-retrieval the model's retrieval head, if it has one, serves the new index.")] = [],  # noqa: B006
     strength: Annotated[List[str], typer.Option(help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's).")] = [],  # noqa: B006
     tune_retrieval: Annotated[List[str], typer.Option(help="LANG: train a retrieval head for this language on the --index-from train split (repeatable).")] = [],  # noqa: B006
     tune_steps: Annotated[int, typer.Option(min=1, help="Training steps of the retrieval head.")] = 300,

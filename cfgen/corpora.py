@@ -30,7 +30,17 @@ def command_of(code: str) -> str:
     words = code.split()
     while words and (words[0] in _PREFIXES or "=" in words[0]):
         words = words[1:]
-    return words[0].rsplit("/", 1)[-1].lower() if words else ""
+    return words[0].rsplit("/", 1)[-1].strip("()").lower() if words else ""
+
+
+# Where a shell program starts another command: pipes and lists, substitutions, and the utilities that run one.
+_COMMAND_STARTS = re.compile(r"\|\|?|&&|;|\$\(|`|\bxargs(?:\s+-\S+)*|-exec(?:dir)?\b|\b(?:then|do|else)\b")
+
+
+def commands_of(code: str) -> list[str]:
+    """Every command a program runs, in order, lower-cased: `find . -exec grep x {} \\; | less` runs find, grep
+    and less."""
+    return [command for command in map(command_of, _COMMAND_STARTS.split(code)) if command]
 
 
 def named_commands(request: str) -> set[str]:
@@ -38,15 +48,27 @@ def named_commands(request: str) -> set[str]:
     return {word for word in _WORD.findall(request.lower()) if word not in _NOT_COMMANDS}
 
 
-def columns_by_command(commands: list[str]) -> dict[str, list[int]]:
-    """Column numbers of the rows that run each command."""
-    columns: dict[str, list[int]] = {}
-    for column, command in enumerate(commands):
-        columns.setdefault(command, []).append(column)
-    return columns
+class CommandColumns:
+    """Column numbers of the programs that run a command (commands_of), found when a request first names that
+    command and kept: parsing every program up front would cost each cold start a third of a second."""
+
+    def __init__(self, programs: list[str]) -> None:
+        self.programs = programs
+        self._found: dict[str, list[int]] = {}
+
+    def get(self, command: str, default=()) -> list[int]:
+        if command not in self._found:
+            self._found[command] = [column for column, program in enumerate(self.programs)
+                                    if command in program and command in commands_of(program)]
+        return self._found[command] or list(default)
 
 
-def adjustment(requests: list[str], columns: dict[str, list[int]], from_pages: torch.Tensor,
+def columns_by_command(programs: list[str]) -> CommandColumns:
+    """Column numbers of the programs that run each command."""
+    return CommandColumns(programs)
+
+
+def adjustment(requests: list[str], columns: CommandColumns, from_pages: torch.Tensor,
                margin: float = PAGE_MARGIN, bonus: float = COMMAND_BONUS) -> torch.Tensor:
     """(Q, N) to add to the cosines of Q requests with N rows (`columns`: columns_by_command of the rows;
     `from_pages[j]`: whether row j comes from pages)."""

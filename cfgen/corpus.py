@@ -139,7 +139,7 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
 
     Returns (examples, the distinct texts they index, lengths, skipped count).
     """
-    encoded = [(tokenizer.encode(_target(pair, slots), pair.lang, max_length), pair) for pair in pairs]
+    encoded = [(tokenizer.encode(target(pair, slots), pair.lang, max_length), pair) for pair in pairs]
     if lengths is None:
         observed = {lang: [] for lang in LANGUAGES}
         for tokens, pair in encoded:
@@ -156,7 +156,7 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
     return examples, list(texts), lengths, skipped
 
 
-def _target(pair: Pair, slots: bool) -> str:
+def target(pair: Pair, slots: bool) -> str:
     """The program the network learns to write for a pair."""
     if not slots or pair.nl is None or pair.lang == "cf":  # CF rules name cells and colours, not slot values
         return pair.code

@@ -65,12 +65,14 @@ def export_model(request: ExportRequest) -> None:
     with reading(request.source):
         strengths = {**load_strengths(request.source), **request.strengths}
         network, tokenizer = load_model(request.source, verify=request.verify)
-        index = None if request.index_from else RetrievalIndex.load(index_files(request.source))
+        index = RetrievalIndex.load(index_files(request.source))
     if request.index_from:
         from cfgen.corpus import DataSources
         from cfgen.indexing import build_index
 
-        index = build_index(DataSources.from_folders(request.index_from), request.tuned, request.tune_steps)
+        # without --tune-retrieval the source's head (if any) serves the new index, as it was trained
+        kept_head = None if request.tuned or index is None else index.head
+        index = build_index(DataSources.from_folders(request.index_from), request.tuned, request.tune_steps, kept_head)
     with RunLock(request.output):
         check_output_folder(request.output, request.overwrite)  # again, now that no other writer can be at work
         save_model(network, tokenizer, request.output, max_shard_size=request.max_shard_size, half=request.half,

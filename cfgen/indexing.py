@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from cfgen.corpus import DataSources, encode_texts, gather_corpus
 from cfgen.data import Pair
@@ -11,10 +12,12 @@ from cfgen.runtime import Distributed
 logger = logging.getLogger(__name__)
 
 
-def index_of(pairs: list[Pair], texts: list[str], encodings, tuned: frozenset[str] = frozenset(), tune_steps: int = 0):
+def index_of(pairs: list[Pair], texts: list[str], encodings, tuned: frozenset[str] = frozenset(), tune_steps: int = 0,
+             head=None):
     """The retrieval index of the pairs that have a request; `encodings[i]` is the E_s of `texts[i]`.
 
-    `tuned` languages get a retrieval head trained for `tune_steps` on these pairs.
+    `tuned` languages get a retrieval head trained for `tune_steps` on these pairs; else `head`, a trained
+    one, serves its languages (None: no head).
     """
     from cfgen.retrieval import RetrievalIndex
     from cfgen.slots import MASKED_LANGUAGES, mask
@@ -24,7 +27,7 @@ def index_of(pairs: list[Pair], texts: list[str], encodings, tuned: frozenset[st
     pair_encodings = [encodings[position[p.nl]] for p in pairs]
     # Languages retrieved by masked request: their requests encoded once more, masked.
     masked_texts = [mask(p.nl) for p in pairs if p.lang in MASKED_LANGUAGES]
-    head = _retrieval_head(pairs, pair_encodings, tuned, tune_steps) if tuned else None
+    head = _retrieval_head(pairs, pair_encodings, tuned, tune_steps) if tuned else head
     return RetrievalIndex.build(pairs, pair_encodings, MASKED_LANGUAGES, encode_texts(masked_texts, Distributed(), "cpu"),
                                 head)
 
@@ -40,8 +43,30 @@ def _retrieval_head(pairs: list[Pair], encodings, languages: frozenset[str], ste
     return fit_retrieval_head([encodings[i] for i in rows], labels, languages, steps)
 
 
-def build_index(sources: DataSources, tuned: frozenset[str] = frozenset(), tune_steps: int = 0):
-    """A retrieval index of the benchmark train splits (and pair files), for an existing model."""
+def build_index(sources: DataSources, tuned: frozenset[str] = frozenset(), tune_steps: int = 0, head=None):
+    """A retrieval index of the benchmark train splits, pair files and pages, for an existing model (a head:
+    index_of)."""
     corpus = gather_corpus("finetune", sources)
     texts = list(dict.fromkeys(pair.nl for pair in corpus.pairs))
-    return index_of(corpus.pairs, texts, encode_texts(texts, Distributed(), "cpu"), tuned, tune_steps)
+    return index_of(corpus.pairs, texts, encode_texts(texts, Distributed(), "cpu"), tuned, tune_steps, head)
+
+
+def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str], encodings, own_row: Callable) -> None:
+    """Each example's `config.neighbours` nearest training programs, but its own pair's (`own_row(example)`:
+    leave-one-out), tokenised as neighbours.py gives them to the network, in `example.neighbours`."""
+    from cfgen import LANGUAGES
+    from cfgen.neighbours import neighbour_ids, retrieval_encodings
+
+    encode = lambda batch: encode_texts(batch, Distributed(), "cpu")  # noqa: E731 - cached: index_of encoded them
+    k = config.neighbours
+    for lang in LANGUAGES:
+        group = [e for e in examples if e.lang == lang and e.text >= 0]
+        for start in range(0, len(group), 512):
+            chunk = group[start : start + 512]
+            requests = [texts[e.text] for e in chunk]
+            query = retrieval_encodings(index, encode, requests, [encodings[e.text] for e in chunk], lang)
+            found = neighbour_ids(index, tokenizer, requests, query, lang, k, config.sample_lengths[lang],
+                                  exclude=[own_row(e) for e in chunk])
+            for example, programs in zip(chunk, found):
+                example.neighbours = programs
+    logger.info("attached %d retrieved programs to each of %d examples", k, len(examples))

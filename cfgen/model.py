@@ -18,6 +18,8 @@ from torch import nn
 
 from cfgen.conditioning import Conditioning
 from cfgen.config import ModelConfig
+from cfgen.errors import CheckpointError
+
 
 def sinusoidal_embedding(values: torch.Tensor, dim: int) -> torch.Tensor:
     """Transformer sin/cos features of integer positions or timesteps: (...,) -> (..., dim)."""
@@ -193,3 +195,15 @@ class CodeFusionModel(nn.Module):
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+
+# Parameters a model gains with another process or with neighbours (copying, aligned): they start fresh when a
+# model is initialised from one without them.
+OPTIONAL_PARTS = ("neighbour_input.", "neighbour_rank.", "mask_vector", "copy_query.", "copy_gate.", "aligned_input.")
+
+
+def load_initial_weights(network: nn.Module, state: dict) -> None:
+    """An earlier model's weights into `network`; only the parts its options add (OPTIONAL_PARTS) may be missing."""
+    missing, unexpected = network.load_state_dict(state, strict=False)
+    left = [name for name in missing if not name.startswith(OPTIONAL_PARTS)]
+    if left or unexpected:
+        raise CheckpointError(f"--init's weights do not fit this model: {', '.join((left + unexpected)[:3])}")

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 from safetensors.torch import save_file
 
-from cfgen.corpora import COMMAND_BONUS, PAGE_MARGIN, adjustment, columns_by_command, command_of
+from cfgen.corpora import COMMAND_BONUS, PAGE_MARGIN, CommandColumns, adjustment, columns_by_command
 from cfgen.data import Pair
 from cfgen.errors import CorruptModelError
 from cfgen.files import read_json, read_tensors, weight_shapes
@@ -48,26 +48,45 @@ def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
 
 
 SCALE = ".scale"  # beside an int8 matrix of unit row vectors: each row's float16 scale
+BASIS = ".basis"  # beside a matrix stored in fewer dimensions: the directions it keeps, (full dims, kept dims)
+# Dimensions a large matrix keeps on disk: its principal directions (measured on bash dev, NL2Bash and tldr pages:
+# rankings as with all 384; bench/bash_corpora.py). Small matrices are stored whole.
+KEPT_DIMS = 192
 
 
-def quantised(vectors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Unit row vectors as int8 with a scale per row (a quarter of float32's bytes; cosines move by < 0.005)."""
-    scale = vectors.float().abs().amax(dim=1).clamp_min(1e-8) / 127
-    return (vectors.float() / scale[:, None]).round().to(torch.int8).contiguous(), scale.half().contiguous()
+def stored(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Unit row vectors as written to disk: over 4*KEPT_DIMS rows, their coordinates along the KEPT_DIMS
+    principal directions (renormalised), as int8 with a scale per row (an eighth of float32's bytes; cosines
+    move by about 0.003 for int8, rankings hold); smaller matrices in all their dimensions, as int8."""
+    vectors = vectors.float()
+    parts = {}
+    if vectors.shape[0] > 4 * KEPT_DIMS and vectors.shape[1] > KEPT_DIMS:
+        basis = torch.linalg.svd(vectors, full_matrices=False).Vh[:KEPT_DIMS].T.contiguous()  # (D, KEPT_DIMS)
+        vectors = torch.nn.functional.normalize(vectors @ basis, dim=-1)
+        parts[BASIS] = basis.half()
+    scale = vectors.abs().amax(dim=1).clamp_min(1e-8) / 127
+    parts[""] = (vectors / scale[:, None]).round().to(torch.int8).contiguous()
+    parts[SCALE] = scale.half().contiguous()
+    return parts
 
 
-def dequantised(tensors: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
-    """The index's matrices as float32: int8 ones times their rows' scales (float16 ones, of older indexes, as
-    they are); CorruptModelError if an int8 matrix has no fitting scale."""
+def restored(tensors: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
+    """The index's matrices as float32 unit vectors in the encoder's dimensions: int8 ones times their rows'
+    scales, and back from their kept directions where stored in fewer (float16 ones, of older indexes, as they
+    are); CorruptModelError if an int8 matrix lacks a fitting scale or basis."""
     result = {}
     for name, tensor in tensors.items():
-        if name.endswith(SCALE):
+        if name.endswith((SCALE, BASIS)):
             continue
         if tensor.dtype == torch.int8:
-            scale = tensors.get(name + SCALE)
+            scale, basis = tensors.get(name + SCALE), tensors.get(name + BASIS)
             if scale is None or scale.dtype == torch.int8 or tuple(scale.shape) != (tensor.shape[0],):
                 raise CorruptModelError(f"{path} holds the int8 matrix {name} without a scale per row")
             tensor = tensor.float() * scale.float()[:, None]
+            if basis is not None:
+                if basis.dim() != 2 or basis.shape[1] != tensor.shape[1] or basis.dtype == torch.int8:
+                    raise CorruptModelError(f"{path} holds a basis for {name} that does not fit it")
+                tensor = tensor @ basis.float().T
         result[name] = tensor.float()
     return result
 
@@ -90,7 +109,7 @@ class RetrievalIndex:
         self.masked = frozenset(masked) if masked_vectors is not None else frozenset()
         self.masked_vectors = None if masked_vectors is None else masked_vectors.float()
         self._matrices: dict[tuple[str, bool], tuple[list[int], torch.Tensor]] = {}  # found once per language
-        self._corpora: dict[str, tuple[dict[str, list[int]], torch.Tensor]] = {}  # _corpus_columns, per language
+        self._corpora: dict[str, tuple[CommandColumns, torch.Tensor]] = {}  # _corpus_columns, per language
 
     @classmethod
     def build(cls, pairs: list[Pair], encodings: list[torch.Tensor], masked: frozenset[str] = frozenset(),
@@ -113,7 +132,7 @@ class RetrievalIndex:
         for name, vectors in (("vectors", self.vectors), ("masked_vectors", self.masked_vectors),
                               ("tuned_vectors", self.tuned_vectors)):
             if vectors is not None:
-                tensors[name], tensors[name + SCALE] = quantised(vectors)
+                tensors.update({name + suffix: part for suffix, part in stored(vectors).items()})
         save_file(tensors, str(files.vectors))
         entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked),
                    "requests": self.requests, "pages": sorted(self.pages)}
@@ -127,9 +146,9 @@ class RetrievalIndex:
         if not files.vectors.is_file() or not files.entries.is_file():
             return None
         entries = read_json(files.entries)
-        shapes = weight_shapes([files.vectors])  # headers first: nothing allocated for a bad file
+        shapes = _full_shapes(weight_shapes([files.vectors]))  # headers first: nothing allocated for a bad file
         _check_entries(entries, shapes, files)
-        tensors = dequantised(read_tensors([files.vectors], int8=True), files.vectors)
+        tensors = restored(read_tensors([files.vectors], int8=True), files.vectors)
         values = entries.get("values")
         head = RetrievalHead.load(files.head, shapes["vectors"][1]) if files.head.is_file() else None
         if head is not None:
@@ -207,12 +226,12 @@ class RetrievalIndex:
         return [[(self._program(j, named, lang, request), s, j) for j, s in row]
                 for row, named, request in zip(found, values or [None] * len(found), requests or [None] * len(found))]
 
-    def _corpus_columns(self, lang: str) -> tuple[dict[str, list[int]], torch.Tensor]:
+    def _corpus_columns(self, lang: str) -> tuple[CommandColumns, torch.Tensor]:
         """For the language's rows: the columns of each command they run (corpora.py), and which come from pages;
         found once per language."""
         if lang not in self._corpora:
             rows = self._matrix(lang, False)[0]
-            self._corpora[lang] = (columns_by_command([command_of(self.codes[row]) for row in rows]),
+            self._corpora[lang] = (columns_by_command([self.codes[row] for row in rows]),
                                    torch.tensor([row in self.pages for row in rows]))
         return self._corpora[lang]
 
@@ -253,6 +272,15 @@ def _most_similar(similarity: torch.Tensor, k: int) -> list[list[tuple[int, floa
         scores, order = row[columns].sort(descending=True, stable=True)
         found.append(list(zip(columns[order][:k].tolist(), scores[:k].tolist())))
     return found
+
+
+def _full_shapes(shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """The stored matrices' shapes in the encoder's dimensions (those stored in fewer: as their basis gives)."""
+    full = {}
+    for name, shape in shapes.items():
+        basis = shapes.get(name + BASIS)
+        full[name] = (shape[0], basis[0]) if basis is not None and len(shape) == 2 and len(basis) == 2 else shape
+    return full
 
 
 def _check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from dataclasses import dataclass
 
 from cfgen.errors import UsageError
@@ -67,3 +68,32 @@ def any_rank(flag: bool, dist_info: Distributed, device: str) -> bool:
     value = torch.tensor([1.0 if flag else 0.0], device=device)
     dist.all_reduce(value)
     return bool(value.item())
+
+
+class StopOnInterrupt:
+    """While active, SIGINT asks the loop to stop after the current step instead of raising mid-step.
+
+    A second Ctrl-C while the checkpoint is written is logged, not raised, so
+    it can leave neither a traceback nor a half-written checkpoint. Outside the
+    main thread (where signals cannot be caught) Ctrl-C keeps its default.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            logger.warning("finishing the current step and saving a checkpoint; please wait")
+        self.requested = True
+
+    def __enter__(self) -> "StopOnInterrupt":
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)

@@ -14,10 +14,10 @@ from typing import Iterable, Iterator
 from cfgen import LANGUAGES
 
 PAD, END = "<pad>", "<end>"
-# Typed value placeholders (slots.abstract_values), one token each in a tokenizer trained here, so that a
-# slots model writes a value's place in one step; they decode to themselves.
+SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES]
+# Typed value placeholders (slots.abstract_values), one token each in a slots model's tokenizer, so that it
+# writes a value's place in one step; they decode to themselves.
 SLOT_TOKENS = ["{{path}}", "{{pattern}}", "{{number}}", "{{text}}"]
-SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES] + SLOT_TOKENS
 
 
 @dataclass
@@ -76,7 +76,8 @@ class CodeTokenizer:
         return cls(Tokenizer.from_file(str(path)))
 
     @classmethod
-    def train(cls, texts: Iterator[str], vocab_size: int) -> "CodeTokenizer":
+    def train(cls, texts: Iterator[str], vocab_size: int, slots: bool = False) -> "CodeTokenizer":
+        """A BPE of `vocab_size` tokens over `texts`; with `slots`, SLOT_TOKENS are tokens of their own."""
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
         backend = Tokenizer(models.BPE())
@@ -84,7 +85,7 @@ class CodeTokenizer:
         backend.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size,
-            special_tokens=SPECIAL_TOKENS,
+            special_tokens=SPECIAL_TOKENS + (SLOT_TOKENS if slots else []),
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
             show_progress=False,
         )

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from cfgen.bundle import index_files
@@ -319,6 +320,16 @@ def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, 
 
     pipeline = Pipeline.from_directory(output)
     assert pipeline.index.tuned("bash") and not pipeline.index.tuned("python")
+    # re-indexed with more data (a folder of pages) and no --tune-retrieval: the same head serves the new rows
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "wc.md").write_text("# wc\n\n> Count.\n\n- Count the words of a file:\n\n`wc --words {{path/to/file}}`\n")
+    again = invoke(runner, ["export", str(output), str(tmp_path / "reindexed"), "--index-from", str(data),
+                            "--index-from", str(pages)])
+    assert again.exit_code == 0, again.output
+    reindexed = RetrievalIndex.load(index_files(tmp_path / "reindexed"))
+    assert len(reindexed.codes) == 7 and len(reindexed.pages) == 1 and len(reindexed.tuned_vectors) == 5
+    assert all(torch.equal(a, b) for a, b in zip(reindexed.head.state_dict().values(), index.head.state_dict().values()))
     for args, message in ((["--tune-retrieval", "python", "--index-from", str(data)], "masked"),
                           (["--tune-retrieval", "perl", "--index-from", str(data)], "one of"),
                           (["--tune-retrieval", "bash"], "needs --index-from")):

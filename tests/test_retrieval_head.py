@@ -89,12 +89,38 @@ def test_index_vectors_are_stored_as_int8_with_row_scales_and_a_missing_scale_is
     index.save(files)
     stored = load_file(str(files.vectors))
     assert stored["vectors"].dtype == torch.int8 and stored["vectors.scale"].shape == (len(train_labels),)
+    assert "vectors.basis" not in stored  # a small matrix keeps all its dimensions
     loaded = RetrievalIndex.load(files)
     assert (loaded.vectors - index.vectors).abs().max() < 0.01
     assert [r[0][0] for r in loaded.neighbours(test_enc, "bash", 1)] == [r[0][0] for r in index.neighbours(test_enc, "bash", 1)]
     del stored["vectors.scale"]
     save_file(stored, str(files.vectors))
     with pytest.raises(CorruptModelError, match="without a scale per row"):
+        RetrievalIndex.load(files)
+
+
+def test_a_large_matrix_is_stored_in_its_principal_directions_and_rankings_hold(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from cfgen.errors import CorruptModelError
+    from cfgen.retrieval import KEPT_DIMS
+
+    generator = torch.Generator().manual_seed(0)
+    topics = torch.nn.functional.normalize(torch.randn(40, 384, generator=generator), dim=-1)
+    # 2,000 requests about 40 topics: unit vectors near their topic's, as sentence vectors cluster
+    rows = torch.nn.functional.normalize(topics.repeat(50, 1) + 0.01 * torch.randn(2000, 384, generator=generator), dim=-1)
+    index = RetrievalIndex(rows, [f"echo {n % 40}" for n in range(2000)], ["bash"] * 2000)
+    files = index_files(tmp_path)
+    index.save(files)
+    stored = load_file(str(files.vectors))
+    assert stored["vectors"].shape == (2000, KEPT_DIMS) and stored["vectors.basis"].shape == (384, KEPT_DIMS)
+    loaded = RetrievalIndex.load(files)
+    assert loaded.vectors.shape == (2000, 384) and (loaded.vectors @ rows.T).diagonal().min() > 0.95
+    queries = [topic[None, :] for topic in topics]  # one-token "encodings" pool to the topic vector itself
+    assert [r[0][0] for r in loaded.neighbours(queries, "bash", 1)] == [f"echo {n}" for n in range(40)]
+    stored["vectors.basis"] = stored["vectors.basis"][:, :10].contiguous()
+    save_file(stored, str(files.vectors))
+    with pytest.raises(CorruptModelError, match="basis"):
         RetrievalIndex.load(files)
 
 

@@ -165,7 +165,7 @@ def test_a_slots_model_writes_values_it_never_saw_from_noise(tmp_path):
     from cfgen.pipeline import Pipeline
     from cfgen.train import run_training
 
-    request = tiny_request(tmp_path / "model", write_pairs(tmp_path / "pairs.jsonl", SLOT_PAIRS), steps=800)
+    request = tiny_request(tmp_path / "model", write_pairs(tmp_path / "pairs.jsonl", SLOT_PAIRS), steps=1200)
     request.slots, request.process = True, "masked"
     run_training(request)
     pipeline = Pipeline.from_directory(tmp_path / "model")
