@@ -253,16 +253,18 @@ def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = 
     """
     import copy
 
+    from cfgen.card import model_card
+
     directory = Path(directory)
     staging = staging_folder(directory)
     try:
-        target = network.module if hasattr(network, "module") else network
+        target = network
         if half:
             target = copy.deepcopy(target).half()
         target.save_weights(staging, max_shard_size)  # model.safetensors, or shards and their index
         target.config_to(staging / CONFIG)
         tokenizer.save(staging / TOKENIZER)
-        (staging / CARD).write_text(model_card(target), encoding="utf-8")
+        (staging / CARD).write_text(model_card(target, index), encoding="utf-8")
         if index is not None:
             index.save(index_files(staging))
         if strengths:
@@ -288,29 +290,3 @@ def model_size_mb(directory: Path) -> float:
     """What loading the model reads: weights, tokenizer, retrieval index (not a run's checkpoints)."""
     files = [p for p in Path(directory).rglob("*") if p.is_file() and CHECKPOINTS not in p.relative_to(directory).parts]
     return sum(p.stat().st_size for p in files) / 1e6
-
-
-def model_card(network) -> str:
-    config = network.config
-    return f"""---
-library_name: cfgen
-license: mit
-tags:
-- code-generation
-- diffusion
----
-
-# cfgen model
-
-A CodeFusion-style diffusion model (Singh et al., EMNLP 2023) for
-[cfgen](https://pypi.org/project/cfgen-diffusion/): a plain-English request to
-Bash, Python or Excel conditional-formatting rules. {network.parameter_count() / 1e6:.1f}M parameters
-(denoiser {config.denoiser_layers}x{config.width}, decoder {config.decoder_layers}x{config.width},
-{config.latent_dim}-dim latent, vocabulary {config.vocab_size}); the NL encoder is
-all-MiniLM-L6-v2, loaded separately. `retrieval/` holds the training utterances'
-sentence vectors, the values they name and their programs, which
-retrieve-and-edit generation starts from (with the request's values put in),
-and, where present, `head.safetensors`: a retrieval head trained to bring
-together requests for the same kind of program. Trained on the CodeFusion benchmarks' train splits (microsoft/prose-benchmarks;
-NL2Bash MIT, CoNaLa CC BY-SA 4.0). `checksums.json`: SHA-256 of every file.
-"""

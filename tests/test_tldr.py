@@ -194,3 +194,21 @@ def test_page_rows_weigh_less_unless_the_request_names_their_command(tmp_path, e
 
     assert best("show all tcp sockets listening", 1.0, 0.0)[0] == "netstat -tln"  # a margin no page row makes up
     assert best("with ss show all tcp sockets listening", 1.0, 2.0)[0].startswith("ss ")  # unless it is named
+
+
+def test_a_model_card_credits_tldr_pages_when_its_index_holds_them():
+    import torch
+
+    from cfgen.card import model_card
+    from cfgen.config import preset
+    from cfgen.data import Pair
+    from cfgen.model import CodeFusionModel
+    from cfgen.retrieval import RetrievalIndex
+
+    network = CodeFusionModel(preset("tiny", vocab_size=300))
+    pairs = [Pair("count lines", "wc -l a", "bash"), Pair("Count words", "wc --words {{file}}", "bash", from_pages=True)]
+    index = RetrievalIndex.build(pairs, [torch.randn(3, 384), torch.randn(2, 384)])
+    assert "tldr-pages contributors, CC BY 4.0, changed" in model_card(network, index)
+    assert "1 Bash example from" in model_card(network, index)
+    assert "tldr" not in model_card(network, RetrievalIndex.build(pairs[:1], [torch.randn(3, 384)]))
+    assert "tldr" not in model_card(network)
