@@ -42,7 +42,7 @@ def without_pages(index: RetrievalIndex) -> RetrievalIndex:
     pick = lambda items: None if items is None else [items[row] for row in keep]  # noqa: E731
     # page rows are bash rows, never masked ones: the masked vectors stay as they are
     return RetrievalIndex(index.vectors[keep], pick(index.codes), pick(index.langs), pick(index.values), index.masked,
-                          index.masked_vectors, index.head, tuned, pick(index.requests))
+                          index.masked_vectors, index.head, tuned, pick(index.requests), bases=index.bases)
 
 
 def score(index: RetrievalIndex, items, encodings) -> dict:

@@ -54,13 +54,14 @@ BASIS = ".basis"  # beside a matrix stored in fewer dimensions: the directions i
 KEPT_DIMS = 192
 
 
-def stored(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
+def stored(vectors: torch.Tensor, basis: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Unit row vectors as written to disk: over 4*KEPT_DIMS rows, their coordinates along the KEPT_DIMS
     principal directions (renormalised), as int8 with a scale per row (an eighth of float32's bytes; cosines
-    move by about 0.003 for int8, rankings hold); smaller matrices in all their dimensions, as int8."""
+    move by about 0.003 for int8, rankings hold); smaller matrices in all their dimensions, as int8. Vectors
+    already in a basis's coordinates (`basis`: full dims x kept dims) are kept in it."""
     vectors = vectors.float()
-    parts = {}
-    if vectors.shape[0] > 4 * KEPT_DIMS and vectors.shape[1] > KEPT_DIMS:
+    parts = {} if basis is None else {BASIS: basis.half()}
+    if basis is None and vectors.shape[0] > 4 * KEPT_DIMS and vectors.shape[1] > KEPT_DIMS:
         basis = torch.linalg.svd(vectors, full_matrices=False).Vh[:KEPT_DIMS].T.contiguous()  # (D, KEPT_DIMS)
         vectors = torch.nn.functional.normalize(vectors @ basis, dim=-1)
         parts[BASIS] = basis.half()
@@ -70,11 +71,12 @@ def stored(vectors: torch.Tensor) -> dict[str, torch.Tensor]:
     return parts
 
 
-def restored(tensors: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Tensor]:
-    """The index's matrices as float32 unit vectors in the encoder's dimensions: int8 ones times their rows'
-    scales, and back from their kept directions where stored in fewer (float16 ones, of older indexes, as they
-    are); CorruptModelError if an int8 matrix lacks a fitting scale or basis."""
-    result = {}
+def restored(tensors: dict[str, torch.Tensor], path: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The index's matrices as float32 unit vectors (int8 ones times their rows' scales; float16 ones, of older
+    indexes, as they are), and the bases of those stored in fewer dimensions, which stay in them: a query is
+    projected instead (the same cosines, and no reconstruction at load). CorruptModelError if an int8 matrix
+    lacks a fitting scale or basis."""
+    result, bases = {}, {}
     for name, tensor in tensors.items():
         if name.endswith((SCALE, BASIS)):
             continue
@@ -86,17 +88,21 @@ def restored(tensors: dict[str, torch.Tensor], path: Path) -> dict[str, torch.Te
             if basis is not None:
                 if basis.dim() != 2 or basis.shape[1] != tensor.shape[1] or basis.dtype == torch.int8:
                     raise CorruptModelError(f"{path} holds a basis for {name} that does not fit it")
-                tensor = tensor @ basis.float().T
+                bases[name] = basis.float()
         result[name] = tensor.float()
-    return result
+    return result, bases
 
 
 class RetrievalIndex:
     def __init__(self, vectors: torch.Tensor, codes: list[str], langs: list[str], values: list[Values] | None = None,
                  masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None,
                  head: RetrievalHead | None = None, tuned_vectors: torch.Tensor | None = None,
-                 requests: list[str] | None = None, pages: frozenset[int] = frozenset()) -> None:
+                 requests: list[str] | None = None, pages: frozenset[int] = frozenset(),
+                 bases: dict[str, torch.Tensor] | None = None) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
+        # Matrices held in fewer dimensions (by name: vectors, masked_vectors, tuned_vectors): full dims x kept
+        # dims, the directions they keep; a query is projected onto them before it is compared.
+        self.bases = dict(bases or {})
         self.requests = requests  # the training request each program was written for; None in older indexes
         self.pages = frozenset(pages)  # rows from tldr-style pages (corpora.py weighs them against the others)
         self.margin, self.bonus = PAGE_MARGIN, COMMAND_BONUS  # corpora.py; bench/bash_corpora.py varies them
@@ -132,7 +138,7 @@ class RetrievalIndex:
         for name, vectors in (("vectors", self.vectors), ("masked_vectors", self.masked_vectors),
                               ("tuned_vectors", self.tuned_vectors)):
             if vectors is not None:
-                tensors.update({name + suffix: part for suffix, part in stored(vectors).items()})
+                tensors.update({name + suffix: part for suffix, part in stored(vectors, self.bases.get(name)).items()})
         save_file(tensors, str(files.vectors))
         entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked),
                    "requests": self.requests, "pages": sorted(self.pages)}
@@ -148,7 +154,7 @@ class RetrievalIndex:
         entries = read_json(files.entries)
         shapes = _full_shapes(weight_shapes([files.vectors]))  # headers first: nothing allocated for a bad file
         _check_entries(entries, shapes, files)
-        tensors = restored(read_tensors([files.vectors], int8=True), files.vectors)
+        tensors, bases = restored(read_tensors([files.vectors], int8=True), files.vectors)
         values = entries.get("values")
         head = RetrievalHead.load(files.head, shapes["vectors"][1]) if files.head.is_file() else None
         if head is not None:
@@ -157,7 +163,7 @@ class RetrievalIndex:
                 raise CorruptModelError(f"{files.vectors} does not hold a tuned vector per row the head serves")
         return cls(tensors["vectors"], entries["codes"], entries["langs"], values,  # rows of [kind, value] lists
                    frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"),
-                   entries.get("requests"), frozenset(entries.get("pages") or ()))
+                   entries.get("requests"), frozenset(entries.get("pages") or ()), bases)
 
     def query_text(self, request: str, lang: str) -> str:
         """What to encode for a request: masked where its language is and it names values."""
@@ -185,6 +191,11 @@ class RetrievalIndex:
         """Whether a retrieval head serves this language."""
         return self.head is not None and lang in self.head.languages
 
+    def _projected(self, queries: torch.Tensor, matrix: str) -> torch.Tensor:
+        """Query vectors in the coordinates `matrix` is held in (its kept directions, if it has fewer dims)."""
+        basis = self.bases.get(matrix)
+        return queries if basis is None else queries @ basis
+
     @staticmethod
     def _joined(plain: torch.Tensor, tuned: torch.Tensor) -> torch.Tensor:
         """Unit vectors whose dot product is the mean of the plain and the tuned cosines."""
@@ -206,12 +217,14 @@ class RetrievalIndex:
         rows, vectors = self._matrix(lang, False)
         if not rows:
             return [[] for _ in query_encodings]
-        query_vectors = sentence_vectors(query_encodings)
+        pooled = sentence_vectors(query_encodings)
+        query_vectors = self._projected(pooled, "vectors")
         if self.tuned(lang):
-            query_vectors = self._joined(query_vectors, self.head.vectors(query_encodings))
+            query_vectors = self._joined(query_vectors,
+                                         self._projected(self.head.vectors(query_encodings), "tuned_vectors"))
         similarity = query_vectors @ vectors.T  # (Q, N_lang)
         if any(masked):
-            masked_similarity = query_vectors @ self._matrix(lang, True)[1].T
+            masked_similarity = self._projected(pooled, "masked_vectors") @ self._matrix(lang, True)[1].T
             similarity = torch.where(torch.tensor(masked)[:, None], masked_similarity, similarity)
         if requests is not None and self.pages and lang == "bash":
             columns, from_pages = self._corpus_columns(lang)

@@ -115,13 +115,17 @@ def test_a_large_matrix_is_stored_in_its_principal_directions_and_rankings_hold(
     stored = load_file(str(files.vectors))
     assert stored["vectors"].shape == (2000, KEPT_DIMS) and stored["vectors.basis"].shape == (384, KEPT_DIMS)
     loaded = RetrievalIndex.load(files)
-    assert loaded.vectors.shape == (2000, 384) and (loaded.vectors @ rows.T).diagonal().min() > 0.95
+    assert loaded.vectors.shape == (2000, KEPT_DIMS)  # held as stored: a query is projected onto the basis
+    assert ((loaded.vectors @ loaded.bases["vectors"].T) @ rows.T).diagonal().min() > 0.95
     queries = [topic[None, :] for topic in topics]  # one-token "encodings" pool to the topic vector itself
     assert [r[0][0] for r in loaded.neighbours(queries, "bash", 1)] == [f"echo {n}" for n in range(40)]
     stored["vectors.basis"] = stored["vectors.basis"][:, :10].contiguous()
     save_file(stored, str(files.vectors))
     with pytest.raises(CorruptModelError, match="basis"):
         RetrievalIndex.load(files)
+    loaded.save(index_files(tmp_path / "again"))  # saved again: the same basis, not a second reduction
+    assert torch.equal(load_file(str(index_files(tmp_path / "again").vectors))["vectors.basis"],
+                       loaded.bases["vectors"].half())
 
 
 def test_a_head_cannot_serve_a_language_retrieved_by_masked_request(split):
