@@ -161,11 +161,15 @@ def verify_checksums(directory: Path, required: bool = True, sums: dict[str, str
 # -- loading ------------------------------------------------------------------------------------
 
 def load_config(directory: Path):
+    """The model's config, its process and that process's schedule known; CorruptModelError if not."""
     from cfgen.config import ModelConfig, from_dict
+    from cfgen.processes import make_process
 
     path = Path(directory) / CONFIG
     try:
-        return from_dict(ModelConfig, read_json(path))
+        config = from_dict(ModelConfig, read_json(path))
+        make_process(config.process, config.diffusion_steps, config.schedule)
+        return config
     except (TypeError, ValueError) as error:
         raise CorruptModelError(f"{path} is not a valid model config: {error}") from None
 

@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from cfgen import LANGUAGES, STARTED
 from cfgen.errors import DownloadInterrupted, describe, exit_codes_help
+from cfgen.processes import PROCESSES
 from cfgen.render import error as print_error
 from cfgen.render import configure_logging, info, note, stderr
 from cfgen.runtime import DEVICES
@@ -255,7 +256,7 @@ def train(
     size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=_one_of(("tiny", "small", "base"), "size"))] = None,
     vocab_size: Annotated[Optional[int], typer.Option(help="Code BPE vocabulary size when starting from scratch (default 4096).")] = None,
     init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
-    process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=_one_of(("gaussian", "masked"), "process"))] = None,
+    process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=_one_of(tuple(PROCESSES), "process"))] = None,
     neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=_within(0, 16, "--neighbours"))] = None,
     copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
     aligned: Annotated[Optional[bool], typer.Option("--aligned/--no-aligned", help="Whether the new model also reads the nearest program position by position (needs neighbours). Default: --init's, else no.")] = None,

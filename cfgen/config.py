@@ -42,7 +42,11 @@ class ModelConfig:
     sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
 
     def __post_init__(self) -> None:
+        from cfgen.processes import PROCESSES
+
         _check_types(self, MODEL_LIMITS)
+        if self.process not in PROCESSES:
+            raise ValueError(f"unknown process {self.process[:40]!r}; cfgen knows {', '.join(PROCESSES)}")
         if not isinstance(self.sample_lengths, dict) or not all(
                 isinstance(k, str) and type(v) is int for k, v in self.sample_lengths.items()):
             raise ValueError("sample_lengths must map language names to whole numbers")

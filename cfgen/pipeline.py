@@ -2,8 +2,8 @@
 
 The one entry used by the CLI, `cfgen eval` and bench/. Each query's
 candidates are drawn from `Generator(seed)`, so a query's answer does not
-depend on the batch it came in. The reverse process speaks only the
-scheduler contract of `cfgen.processes` (set_timesteps, add_noise, step).
+depend on the batch it came in. The reverse process is the model's
+forward process's own (`cfgen.processes.Process.generate`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cfgen.encodings import pad_states
 from cfgen.errors import UsageError
 from cfgen.languages import get_language
 from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
-from cfgen.processes import DenoisingNetwork, make_process
+from cfgen.processes import DenoisingNetwork, Process, make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank
 from cfgen.slots import fill_placeholders
 
@@ -39,7 +39,7 @@ class SampledSequence:
 CANDIDATES_ALIGN_TO_EACH_PROGRAM = True
 
 
-def sample(network: DenoisingNetwork, process, condition: Conditioning, tag_id: int, end_id: int, length: int,
+def sample(network: DenoisingNetwork, process: Process, condition: Conditioning, tag_id: int, end_id: int, length: int,
            num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
            strength: float = 1.0) -> list[list[SampledSequence]]:
     """`num_candidates` sequences for each of Q queries (`condition` holds Q rows), all in one batch.
@@ -48,8 +48,9 @@ def sample(network: DenoisingNetwork, process, condition: Conditioning, tag_id: 
     """
     queries = condition.memory.shape[0]
     candidates = condition.repeat(num_candidates, rotate_aligned=CANDIDATES_ALIGN_TO_EACH_PROGRAM)
-    tokens, log_probs = process.generate(network, candidates, tag_id, length, num_candidates, steps, seed,
-                                         start_tokens, strength)
+    tokens, log_probs = process.generate(network, candidates, tag_id=tag_id, length=length,
+                                         num_candidates=num_candidates, steps=steps, seed=seed,
+                                         start_tokens=start_tokens, strength=strength)
     sequences = [_score(tokens[i].tolist(), log_probs[i].tolist(), end_id) for i in range(tokens.shape[0])]
     return [sequences[q * num_candidates : (q + 1) * num_candidates] for q in range(queries)]
 

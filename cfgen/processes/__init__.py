@@ -1,27 +1,27 @@
-"""Forward processes behind one contract, chosen per model by `config.json`'s "process".
+"""Forward processes behind one contract (`Process`), chosen per model by `config.json`'s "process".
 
-A process is a plain object (improved-diffusion style): it owns its schedule,
-takes the network as an argument and returns a dict of loss terms
-(`training_losses(network, tokens, condition, generator)`), and runs its
-reverse process (`generate(network, condition, tag_id, length,
-num_candidates, steps, seed, start_tokens, strength) -> (tokens, log_probs)`,
-from noise or, with start tokens, as an edit of them) and shows what the
-network sees at a timestep (`noised(network, tokens, t, generator)`, for
-bench/conditioning.py). Its module names its
-SCHEDULES and DEFAULT_SCHEDULE. A new process is one module here plus one
-line in PROCESSES; the pipeline and the training loop only speak this
-contract. Processes see the network through `DenoisingNetwork`,
-so they can be tested with a fake one, and never import `cfgen.model`.
+A process is a plain object (improved-diffusion style) built from its number
+of steps and a schedule: it owns the schedule, takes the network as an
+argument, returns a dict of loss terms from `training_losses`, and runs its
+reverse process in `generate` (from noise or, with start tokens, as an edit
+of them). Its module defines `Process`, SCHEDULES and DEFAULT_SCHEDULE. A new
+process is one module here plus one line in PROCESSES, and passes
+tests/test_processes.py, the contract's executable form; the pipeline and
+the training loop speak only this contract. Processes see the network
+through `DenoisingNetwork`, so they can be tested with a fake one, and never
+import `cfgen.model`. Importing this package costs no torch (the CLI lists
+PROCESSES).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-from cfgen.conditioning import Conditioning
+    from cfgen.conditioning import Conditioning
 
 PROCESSES = {"gaussian": "cfgen.processes.gaussian", "masked": "cfgen.processes.masked"}  # name in config.json -> module defining Process
 
@@ -33,6 +33,24 @@ class DenoisingNetwork(Protocol):
                 condition: Conditioning) -> torch.Tensor: ...
     def decode(self, x_start: torch.Tensor, condition: Conditioning) -> torch.Tensor: ...
     def logits(self, hidden: torch.Tensor, condition: Conditioning | None = None) -> torch.Tensor: ...
+
+
+class Process(Protocol):
+    """What the pipeline and the training loop ask of a forward process."""
+
+    num_steps: int  # T: timesteps 0 .. T-1
+
+    def training_losses(self, network: DenoisingNetwork, tokens: torch.Tensor, condition: Conditioning,
+                        generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """Loss terms for a batch of token rows (B, T), tag at position 0; "loss" is the one to minimise."""
+
+    def generate(self, network: DenoisingNetwork, condition: Conditioning, *, tag_id: int, length: int,
+                 num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
+                 strength: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tokens (B, length), `tag_id` first, and their log-probabilities, for the B = Q*num_candidates rows of
+        `condition` (query q's candidates are rows q*n .. q*n+n-1), in `steps` network calls at most. The
+        candidates of a query depend on `seed` and that query only, never on the rest of the batch. With
+        `start_tokens` (B, length): an edit of those programs, the further from them the higher `strength`."""
 
 
 def process_module(name: str):

@@ -76,7 +76,7 @@ class Process:
         return network.logits(network.decode(x_start_hat, condition), condition)
 
     @torch.inference_mode()
-    def generate(self, network: DenoisingNetwork, condition: Conditioning, tag_id: int, length: int,
+    def generate(self, network: DenoisingNetwork, condition: Conditioning, *, tag_id: int, length: int,
                  num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
                  strength: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokens (B, L) and their log-probabilities for B = Q*num_candidates rows of `condition`.

@@ -1,0 +1,88 @@
+"""The forward-process contract (cfgen.processes.Process), checked for every registered process: the spec a new
+process implements."""
+
+import hashlib
+import json
+import shutil
+
+import pytest
+import torch
+
+from cfgen.conditioning import Conditioning
+from cfgen.config import preset
+from cfgen.processes import PROCESSES, make_process, process_module
+
+TAG, LENGTH = 3, 8
+
+
+def _network(name: str):
+    from cfgen.model import CodeFusionModel
+
+    torch.manual_seed(0)
+    module = process_module(name)
+    return CodeFusionModel(preset("tiny", vocab_size=40, process=name, schedule=module.DEFAULT_SCHEDULE)).eval()
+
+
+def _condition(network, queries: int, seed: int = 0) -> Conditioning:
+    encoded = torch.randn(queries, 4, 384, generator=torch.Generator().manual_seed(seed))
+    return network.condition(encoded, torch.ones(queries, 4, dtype=torch.bool))
+
+
+@pytest.mark.parametrize("name", sorted(PROCESSES))
+def test_every_schedule_a_process_names_builds_and_others_are_refused(name):
+    module = process_module(name)
+    assert module.DEFAULT_SCHEDULE in module.SCHEDULES
+    for schedule in module.SCHEDULES:
+        assert make_process(name, 100, schedule).num_steps == 100
+    with pytest.raises(ValueError, match="schedule"):
+        make_process(name, 100, "no-such-schedule")
+
+
+@pytest.mark.parametrize("name", sorted(PROCESSES))
+def test_training_losses_give_a_finite_loss_that_reaches_every_trained_weight(name):
+    network = _network(name).train()
+    process = make_process(name, 100, process_module(name).DEFAULT_SCHEDULE)
+    tokens = torch.randint(4, 40, (6, LENGTH), generator=torch.Generator().manual_seed(1))
+    tokens[:, 0] = TAG
+    terms = process.training_losses(network, tokens, _condition(network, 6), torch.Generator().manual_seed(2))
+    assert torch.isfinite(terms["loss"]) and terms["loss"].dim() == 0
+    terms["loss"].backward()
+    assert network.token_embedding.weight.grad is not None and network.token_embedding.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", sorted(PROCESSES))
+def test_generate_is_keyword_only_shaped_seeded_and_blind_to_the_rest_of_the_batch(name):
+    network = _network(name)
+    process = make_process(name, 100, process_module(name).DEFAULT_SCHEDULE)
+    alone, together = _condition(network, 1), _condition(network, 3)
+    together = Conditioning(torch.cat([alone.memory, together.memory[1:]]), torch.cat([alone.padding, together.padding[1:]]))
+    settings = dict(tag_id=TAG, length=LENGTH, num_candidates=2, steps=5, seed=7)
+    with pytest.raises(TypeError):
+        process.generate(network, alone.repeat(2), TAG, LENGTH, 2, 5)  # positional settings are refused
+    tokens, log_probs = process.generate(network, alone.repeat(2), **settings)
+    assert tokens.shape == log_probs.shape == (2, LENGTH) and tokens.dtype == torch.long
+    assert (tokens[:, 0] == TAG).all() and torch.isfinite(log_probs).all()
+    again, _ = process.generate(network, alone.repeat(2), **settings)
+    batched, _ = process.generate(network, together.repeat(2), **settings)
+    assert torch.equal(tokens, again) and torch.equal(tokens, batched[:2])
+    start = tokens.clone()
+    edited, _ = process.generate(network, alone.repeat(2), start_tokens=start, strength=0.0, **settings)
+    assert edited.shape == (2, LENGTH) and (edited[:, 0] == TAG).all()
+
+
+@pytest.mark.parametrize("field, value", [("process", "uniform"), ("schedule", "no-such-schedule")])
+def test_a_config_naming_an_unknown_process_or_schedule_is_refused_at_load_exit_6(field, value, tmp_path):
+    from typer.testing import CliRunner
+
+    from cfgen.cli import app
+    from cfgen.hub import default_model_directory
+
+    model = tmp_path / "model"
+    shutil.copytree(default_model_directory(), model)
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, field: value}))
+    sums = json.loads((model / "checksums.json").read_text())  # published so: the checksums agree with it
+    sums["config.json"] = hashlib.sha256((model / "config.json").read_bytes()).hexdigest()
+    (model / "checksums.json").write_text(json.dumps(sums))
+    result = CliRunner().invoke(app, ["generate", "list files", "-m", str(model)])
+    assert result.exit_code == 6 and value in result.stderr and "Traceback" not in result.output
