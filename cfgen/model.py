@@ -19,6 +19,7 @@ from torch import nn
 from cfgen.conditioning import Conditioning
 from cfgen.config import ModelConfig
 from cfgen.errors import CheckpointError
+from cfgen.processes import process_module
 
 
 def sinusoidal_embedding(values: torch.Tensor, dim: int) -> torch.Tensor:
@@ -85,8 +86,8 @@ class CodeFusionModel(nn.Module):
                 self.copy_gate = nn.Linear(C, 1)
             if config.aligned:  # the nearest program's token at each position, added to N's and D's inputs
                 self.aligned_input = nn.Linear(C, W)
-        if config.process == "masked":  # x_t's value at a masked position (a latent vector, not a token)
-            self.mask_vector = nn.Parameter(nn.init.normal_(torch.empty(C)))
+        for name, parameter in process_module(config.process).network_parameters(config).items():
+            self.register_parameter(name, parameter)  # what the forward process adds (processes/)
 
     # -- the pieces the diffusion process calls ---------------------------------
     def embedding_matrix(self) -> torch.Tensor:
@@ -100,11 +101,6 @@ class CodeFusionModel(nn.Module):
     def embed(self, tokens: torch.Tensor) -> torch.Tensor:
         """L: (B, T) token ids -> (B, T, C)."""
         return F.embedding(tokens, self.embedding_matrix())
-
-    def embed_masked(self, tokens: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
-        """L(tokens) with the mask vector (at L's norm) where `masked` (B, T) is True: (B, T, C)."""
-        mask_vector = F.normalize(self.mask_vector, dim=-1) * math.sqrt(self.mask_vector.shape[-1])
-        return torch.where(masked[..., None], mask_vector.to(self.token_embedding.weight.dtype), self.embed(tokens))
 
     def condition(self, encoded: torch.Tensor, mask: torch.Tensor, neighbours: torch.Tensor | None = None,
                   neighbour_mask: torch.Tensor | None = None) -> Conditioning:
@@ -196,14 +192,15 @@ class CodeFusionModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-# Parameters a model gains with another process or with neighbours (copying, aligned): they start fresh when a
-# model is initialised from one without them.
-OPTIONAL_PARTS = ("neighbour_input.", "neighbour_rank.", "mask_vector", "copy_query.", "copy_gate.", "aligned_input.")
+# Parameters a model gains with neighbours (copying, aligned): they start fresh when a model is initialised from
+# one without them, as do those its forward process adds.
+NEIGHBOUR_PARTS = ("neighbour_input.", "neighbour_rank.", "copy_query.", "copy_gate.", "aligned_input.")
 
 
 def load_initial_weights(network: nn.Module, state: dict) -> None:
-    """An earlier model's weights into `network`; only the parts its options add (OPTIONAL_PARTS) may be missing."""
+    """An earlier model's weights into `network`; only the parts its options add may be missing."""
+    added = tuple(process_module(network.config.process).network_parameters(network.config))
     missing, unexpected = network.load_state_dict(state, strict=False)
-    left = [name for name in missing if not name.startswith(OPTIONAL_PARTS)]
+    left = [name for name in missing if not name.startswith(NEIGHBOUR_PARTS + added)]
     if left or unexpected:
         raise CheckpointError(f"--init's weights do not fit this model: {', '.join((left + unexpected)[:3])}")

@@ -4,7 +4,9 @@ A process is a plain object (improved-diffusion style) built from its number
 of steps and a schedule: it owns the schedule, takes the network as an
 argument, returns a dict of loss terms from `training_losses`, and runs its
 reverse process in `generate` (from noise or, with start tokens, as an edit
-of them). Its module defines `Process`, SCHEDULES and DEFAULT_SCHEDULE. A new
+of them). Its module defines `Process`, SCHEDULES, DEFAULT_SCHEDULE and
+`network_parameters(config)`, the parameters the process adds to a network
+(the masked process's mask vector), so that the network knows no process. A new
 process is one module here plus one line in PROCESSES, and passes
 tests/test_processes.py, the contract's executable form; the pipeline and
 the training loop speak only this contract. Processes see the network
@@ -28,7 +30,6 @@ PROCESSES = {"gaussian": "cfgen.processes.gaussian", "masked": "cfgen.processes.
 
 class DenoisingNetwork(Protocol):
     def embed(self, tokens: torch.Tensor) -> torch.Tensor: ...
-    def embed_masked(self, tokens: torch.Tensor, masked: torch.Tensor) -> torch.Tensor: ...
     def denoise(self, x_t: torch.Tensor, t: torch.Tensor, self_condition: torch.Tensor | None,
                 condition: Conditioning) -> torch.Tensor: ...
     def decode(self, x_start: torch.Tensor, condition: Conditioning) -> torch.Tensor: ...

@@ -19,6 +19,11 @@ from cfgen.conditioning import Conditioning
 from cfgen.processes import DenoisingNetwork
 
 
+def network_parameters(config) -> dict:
+    """What this process adds to a network: nothing (x_t lives in L's space)."""
+    return {}
+
+
 def sqrt_alpha_bar(t: float) -> float:
     """Diffusion-LM's square-root schedule: alpha_bar(t) = 1 - sqrt(t + s), t in [0, 1]."""
     return 1.0 - math.sqrt(t + 1e-4)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from cfgen.conditioning import Conditioning
 from cfgen.processes import DenoisingNetwork
@@ -33,6 +34,19 @@ SCHEDULES: dict[str, Callable[[float], float]] = {
 }
 DEFAULT_SCHEDULE = "cosine"
 TEMPERATURE = 0.8  # of the sampled (not the first) candidates
+
+
+def network_parameters(config) -> dict[str, nn.Parameter]:
+    """What this process adds to a network: the mask vector, x_t's value at a masked position (a latent vector,
+    not a token)."""
+    return {"mask_vector": nn.Parameter(nn.init.normal_(torch.empty(config.latent_dim)))}
+
+
+def embed_masked(network: DenoisingNetwork, tokens: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
+    """L(tokens) with the network's mask vector (at L's norm, sqrt(C)) where `masked` (B, T) is True: (B, T, C)."""
+    embedded = network.embed(tokens)
+    mask_vector = F.normalize(network.mask_vector, dim=-1) * math.sqrt(network.mask_vector.shape[-1])
+    return torch.where(masked[..., None], mask_vector.to(embedded.dtype), embedded)
 
 
 class Process:
@@ -68,11 +82,11 @@ class Process:
     def noised(self, network: DenoisingNetwork, tokens: torch.Tensor, t: torch.Tensor,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """x_t (B, T, C): tokens embedded, a ratio(t) share of their code positions masked."""
-        return network.embed_masked(tokens, self.masked_positions(tokens, t.cpu(), generator).to(tokens.device))
+        return embed_masked(network, tokens, self.masked_positions(tokens, t.cpu(), generator).to(tokens.device))
 
     @staticmethod
     def _logits(network: DenoisingNetwork, tokens, masked, t, condition) -> torch.Tensor:
-        x_start_hat = network.denoise(network.embed_masked(tokens, masked), t, None, condition)
+        x_start_hat = network.denoise(embed_masked(network, tokens, masked), t, None, condition)
         return network.logits(network.decode(x_start_hat, condition), condition)
 
     @torch.inference_mode()
