@@ -34,7 +34,6 @@ from cfgen.files import first_line
 logger = logging.getLogger(__name__)
 
 MODEL_FILES = [*LOADED, CHECKSUMS]
-TIMEOUT_SECONDS = 10.0  # per connect/read; HF_HUB_DOWNLOAD_TIMEOUT or HF_HUB_ETAG_TIMEOUT raise or lower it
 
 
 def bundled_directory() -> Path:
