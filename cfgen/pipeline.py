@@ -1,15 +1,23 @@
-"""Requests -> ranked candidates: encode, condition, run the reverse process (or retrieve and edit), decode, rank.
+"""Requests -> ranked candidates: encode, condition, make candidates, rank.
 
-The one entry used by the CLI, `cfgen eval` and bench/. Each query's
-candidates are drawn from `Generator(seed)`, so a query's answer does not
-depend on the batch it came in. The reverse process is the model's
-forward process's own (`cfgen.processes.Process.generate`).
+The one entry used by the CLI, `cfgen eval` and bench/. Requests are answered
+a batch of one language at a time (`Batch`: what is computed once per
+batch). A language is answered by one `Method`, chosen by the edit strength:
+1 generates from noise (a model that reads retrieved programs then adds those
+programs, ranked after its own candidates), 0 retrieves the nearest training
+programs, in between edits them. Each method is one candidate maker
+(`_generated`, `_retrieved`, `_edited`), and one `rank` orders what it made
+and marks the programs the training data holds (`seen`); a request may get
+fewer candidates than asked for, never made-up ones. Each query's candidates
+are drawn from `Generator(seed)`, so a query's answer does not depend on the
+batch it came in. The reverse process is the model's forward process's own
+(`cfgen.processes.Process.generate`).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,7 +30,7 @@ from cfgen.errors import UsageError
 from cfgen.languages import get_language
 from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import DenoisingNetwork, Process, make_process
-from cfgen.ranking import Candidate, RankedCandidate, rank
+from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
 from cfgen.slots import fill_placeholders
 
 DEFAULT_STEPS = 20
@@ -34,20 +42,17 @@ class SampledSequence:
     score: float  # mean log-probability of the tokens up to and including the end token
 
 
-# An aligned model's j-th candidate reads the request's (j mod k)-th program position by position (the
-# first candidate the nearest), so that candidates start from different programs, as retrieval's do.
-CANDIDATES_ALIGN_TO_EACH_PROGRAM = True
-
-
 def sample(network: DenoisingNetwork, process: Process, condition: Conditioning, tag_id: int, end_id: int, length: int,
            num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
            strength: float = 1.0) -> list[list[SampledSequence]]:
     """`num_candidates` sequences for each of Q queries (`condition` holds Q rows), all in one batch.
 
-    With `start_tokens` (Q*n, L), the process edits those programs (how far: `strength`).
+    With `start_tokens` (Q*n, L), the process edits those programs (how far: `strength`). An aligned model's
+    j-th candidate reads its request's (j mod k)-th program position by position (the first the nearest), so
+    that candidates start from different programs, as retrieval's do.
     """
     queries = condition.memory.shape[0]
-    candidates = condition.repeat(num_candidates, rotate_aligned=CANDIDATES_ALIGN_TO_EACH_PROGRAM)
+    candidates = condition.repeat(num_candidates, rotate_aligned=True)
     tokens, log_probs = process.generate(network, candidates, tag_id=tag_id, length=length,
                                          num_candidates=num_candidates, steps=steps, seed=seed,
                                          start_tokens=start_tokens, strength=strength)
@@ -61,11 +66,45 @@ def _score(tokens: list[int], log_probs: list[float], end_id: int) -> SampledSeq
     return SampledSequence(tokens=tokens, score=sum(kept) / len(kept))
 
 
-def _edited_or_source(edit: str, source: RankedCandidate, language) -> Candidate:
+def _edited_or_source(edit: str, source: Candidate, language) -> Candidate:
     """The model's edit if it passes the language's check and changes the program; else the retrieved program."""
     if edit != source.code and language.check(edit)[0]:
         return Candidate(edit, source.score, "edited", request=source.request)
-    return Candidate(source.code, source.score, "retrieved", request=source.request, stand_ins=tuple(source.unfilled))
+    return source
+
+
+@dataclass(frozen=True)
+class Method:
+    """How a language's candidates are made: "generate" (from noise, strength 1), "retrieve" (the nearest
+    training programs as they are, strength 0) or "edit" (those programs noised `strength` far, then denoised)."""
+
+    kind: str
+    strength: float
+
+    @classmethod
+    def of(cls, strength: float) -> Method:
+        return cls("retrieve" if strength == 0.0 else "generate" if strength == 1.0 else "edit", strength)
+
+
+@dataclass
+class Batch:
+    """One batch of one language's requests: what every candidate maker reads."""
+
+    queries: list[str]
+    lang: str
+    encoded: list[torch.Tensor]  # E_s per request
+    num_candidates: int
+    steps: int
+    seed: int
+    query_encodings: list[torch.Tensor] | None = None  # the requests as the index compares them, once found
+
+    def subset(self, rows: list[int]) -> Batch:
+        """The batch's requests `rows` (what is known of them kept)."""
+        def pick(values):
+            return None if values is None else [values[row] for row in rows]
+
+        return Batch(pick(self.queries), self.lang, pick(self.encoded), self.num_candidates, self.steps, self.seed,
+                     pick(self.query_encodings))
 
 
 @functools.lru_cache(maxsize=2)
@@ -85,45 +124,34 @@ class Pipeline:
         self.encoder = encoder or shared_encoder(device)
 
     @classmethod
-    def from_directory(cls, directory: Path, device: str = "cpu", encoder=None, verify: bool = True) -> "Pipeline":
+    def from_directory(cls, directory: Path, device: str = "cpu", encoder=None, verify: bool = True) -> Pipeline:
         """A pipeline over a model directory, verified against its checksums unless `verify` is False."""
         return cls(load_bundle(directory, device, verify), device, encoder)
 
     def __call__(self, queries: list[str], lang: str, num_candidates: int = 5, steps: int = DEFAULT_STEPS,
                  seed: int = 0, strength: float | None = None, batch_size: int = 32) -> list[list[RankedCandidate]]:
-        """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide), each
-        labelled with how it was made (`source`: generated, edited or retrieved) and whether the program occurs
-        verbatim in the training data (`seen`).
-
-        strength 1 (or no retrieval index): denoised from pure noise; a model
-        that reads retrieved programs ranks them after its own candidates
-        (so that they fill the places its duplicates leave). strength
-        < 1: candidate i is the i-th nearest training program with the
-        request's values put in (slots.py), noised to that strength and
-        denoised under the query; an edit that fails the language's check
-        gives way to the program it came from (0: the programs unedited).
-        """
+        """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide or there is
+        nothing to retrieve), each labelled with how it was made (`source`: generated, edited or retrieved) and
+        whether the program occurs verbatim in the training data (`seen`). `strength`: as `method`."""
         if lang not in LANGUAGES:
             raise UsageError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
         if not 1 <= steps <= self.process.num_steps:
             raise UsageError(f"--steps must be between 1 and {self.process.num_steps} for this model")
-        strength = self.effective_strength(strength, lang)
+        method = self.method(lang, strength)
+        make = {"generate": self._generated, "retrieve": self._retrieved,
+                "edit": functools.partial(self._edited, strength=method.strength)}[method.kind]
         results: list[list[RankedCandidate]] = []
         for start in range(0, len(queries), batch_size):
-            batch = queries[start : start + batch_size]
-            encoded = self.encoder.encode(batch)
-            if strength == 0.0:
-                results.extend(self._retrieved(batch, encoded, lang, num_candidates))
-            elif strength < 1.0:
-                results.extend(rank(row, lang) for row in self._edited(batch, encoded, lang, num_candidates, steps,
-                                                                       seed, strength))
-            else:
-                # a model that reads retrieved programs: the requests as the index compares them, encoded once
-                query = self._retrieval_encodings(batch, encoded, lang) if self.network.config.neighbours else None
-                rows = self._from_noise(batch, encoded, lang, num_candidates, steps, seed, query)
-                results.extend(rank(row, lang)[:num_candidates] for row in self._completed(rows, batch, encoded, lang,
-                                                                                          num_candidates, query))
-        return [[self._labelled(candidate) for candidate in row] for row in results]
+            texts = queries[start : start + batch_size]
+            batch = Batch(texts, lang, self.encoder.encode(texts), num_candidates, steps, seed)
+            results.extend(rank(row, lang, limit=num_candidates, seen_in=self._training_programs)[:num_candidates]
+                           for row in make(batch))
+        return results
+
+    def method(self, lang: str, strength: float | None) -> Method:
+        """Generate without an index; with one, the model's default strength for the language unless told one
+        (1: generate from noise, 0: retrieve, between: edit the retrieved programs noised that far)."""
+        return Method.of(self.effective_strength(strength, lang))
 
     def effective_strength(self, strength: float | None, lang: str) -> float:
         """1.0 (pure noise) without an index; the model's default for the language with one, unless told otherwise."""
@@ -133,24 +161,55 @@ class Pipeline:
 
     def how(self, lang: str, steps: int, strength: float | None) -> str:
         """How this language's candidates are made, in a few words (the terminal's `made` column agrees)."""
-        strength = self.effective_strength(strength, lang)
-        if strength == 1.0:
+        kind = self.method(lang, strength).kind
+        if kind == "generate":
             after = ", then retrieved" if self.network.config.neighbours else ""
             return f"{lang}: generated from noise ({steps} steps){after}"
-        if strength == 0.0:
+        if kind == "retrieve":
             return f"{lang}: retrieved (nearest training programs)"
         return f"{lang}: retrieved, then edited ({steps} steps)"
 
-    def _labelled(self, candidate: RankedCandidate) -> RankedCandidate:
-        """`seen`: the program occurs verbatim in the training data, whichever path (`source`) wrote it."""
-        seen = self.index is not None and candidate.code in self._training_programs
-        return replace(candidate, seen=seen) if seen else candidate
-
     @functools.cached_property
     def _training_programs(self) -> frozenset[str]:
-        return frozenset(self.index.codes)
+        return frozenset(self.index.codes) if self.index is not None else frozenset()
 
-    # -- the three ways candidates are made ----------------------------------------------------
+    # -- the three candidate makers: a batch -> candidates per request, to rank ----------------
+    def _generated(self, batch: Batch) -> list[list[Candidate]]:
+        """The reverse process from noise; a model that reads retrieved programs adds those programs in a
+        group after all of its own candidates, so that they fill the places its duplicates leave."""
+        sampled = self._sample(batch)
+        rows = [[Candidate(self._written(s, query, batch.lang), s.score, group=self._aligned_rank(j))
+                 for j, s in enumerate(row)] for row, query in zip(sampled, batch.queries)]
+        k = self.network.config.neighbours
+        if not k:
+            return rows
+        return [row + [to_rank_again(c, group=k) for c in programs]
+                for row, programs in zip(rows, self._nearest_programs(batch))]
+
+    def _retrieved(self, batch: Batch) -> list[list[Candidate]]:
+        """The nearest distinct training programs, the request's values put in."""
+        return [[to_rank_again(c) for c in row] for row in self._nearest_programs(batch)]
+
+    def _edited(self, batch: Batch, strength: float) -> list[list[Candidate]]:
+        """Candidate i: the i-th nearest program (cycled when there are fewer), noised `strength` far and
+        denoised under the request; an edit that fails the language's check or changes nothing gives way to
+        the program. A request with no program to edit gets no candidates."""
+        sources = self._retrieved(batch)
+        rows: list[list[Candidate]] = [[] for _ in batch.queries]
+        editable = [q for q, programs in enumerate(sources) if programs]
+        if not editable:
+            return rows
+        n = batch.num_candidates
+        cycled = [[sources[q][i % len(sources[q])] for i in range(n)] for q in editable]
+        start = self.tokenizer.padded([c.code for row in cycled for c in row], batch.lang, self.sample_length(batch.lang))
+        sampled = self._sample(batch.subset(editable), start, strength)
+        language = get_language(batch.lang)
+        for q, programs, edits in zip(editable, cycled, sampled):
+            rows[q] = [_edited_or_source(self._written(edit, batch.queries[q], batch.lang), program, language)
+                       for program, edit in zip(programs, edits)]
+        return rows
+
+    # -- what the makers share --------------------------------------------------------------
     def conditioning(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
                      query_encodings: list[torch.Tensor] | None = None) -> Conditioning:
         """The networks' view of encoded requests: E_s, padded and projected, and, for a model that reads
@@ -174,65 +233,35 @@ class Pipeline:
         config = self.network.config
         return config.sample_lengths.get(lang, config.max_length)
 
-    def _sample(self, queries, encoded, lang, num_candidates, steps, seed, start_tokens=None, strength=1.0,
-                query_encodings=None):
-        condition = self.conditioning(queries, encoded, lang, query_encodings)
-        return sample(self.network, self.process, condition, tag_id=self.tokenizer.tag_ids[lang],
-                      end_id=self.tokenizer.end_id, length=self.sample_length(lang), num_candidates=num_candidates,
-                      steps=steps, seed=seed, start_tokens=start_tokens, strength=strength)
-
-    def _from_noise(self, queries, encoded, lang, num_candidates, steps, seed, query_encodings=None
-                    ) -> list[list[Candidate]]:
-        sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed, query_encodings=query_encodings)
-        return [[Candidate(self._written(s, query, lang), s.score, group=self._aligned_rank(j))
-                 for j, s in enumerate(row)] for row, query in zip(sampled, queries)]
+    def _sample(self, batch: Batch, start_tokens: torch.Tensor | None = None,
+                strength: float = 1.0) -> list[list[SampledSequence]]:
+        if self.network.config.neighbours:
+            self._query_encodings(batch)  # found once, for the programs the network reads and those ranked after
+        condition = self.conditioning(batch.queries, batch.encoded, batch.lang, batch.query_encodings)
+        return sample(self.network, self.process, condition, tag_id=self.tokenizer.tag_ids[batch.lang],
+                      end_id=self.tokenizer.end_id, length=self.sample_length(batch.lang),
+                      num_candidates=batch.num_candidates, steps=batch.steps, seed=batch.seed,
+                      start_tokens=start_tokens, strength=strength)
 
     def _written(self, sampled: SampledSequence, request: str, lang: str) -> str:
         """A sampled program as text, with the request's values in the placeholders a slots model writes."""
         code = self.tokenizer.decode(sampled.tokens)
         return fill_placeholders(code, request, lang) if "{{" in code and lang != "cf" else code
 
-    def _completed(self, rows: list[list[Candidate]], queries, encoded, lang, num_candidates,
-                   query_encodings=None) -> list[list[Candidate]]:
-        """A model that reads retrieved programs: each row followed by those programs, ranked after every
-        generated candidate, so that they fill what duplicates left empty. Other models: the rows as they are."""
-        if not self.network.config.neighbours:
-            return rows
-        after = self.network.config.neighbours  # a group below every aligned candidate's
-        retrieved = self._retrieved(queries, encoded, lang, num_candidates, query_encodings)
-        return [row + [Candidate(c.code, c.score, "retrieved", group=after, request=c.request, stand_ins=tuple(c.unfilled))
-                       for c in programs]
-                for row, programs in zip(rows, retrieved)]
-
     def _aligned_rank(self, candidate: int) -> int:
         """Which retrieved program the candidate-th candidate read position by position (0 unless aligned)."""
         config = self.network.config
-        return candidate % config.neighbours if config.aligned and CANDIDATES_ALIGN_TO_EACH_PROGRAM else 0
+        return candidate % config.neighbours if config.aligned else 0
 
-    def _retrieved(self, queries, encoded, lang, num_candidates, query_encodings=None) -> list[list[RankedCandidate]]:
-        """The nearest distinct programs, valid first (already ranked by the index)."""
-        if query_encodings is None:
-            query_encodings = self._retrieval_encodings(queries, encoded, lang)
-        return self.index.nearest_programs(query_encodings, lang, num_candidates, requests=queries)
+    def _nearest_programs(self, batch: Batch) -> list[list[RankedCandidate]]:
+        """The nearest distinct programs per request, valid first (the index's selection)."""
+        return self.index.nearest_programs(self._query_encodings(batch), batch.lang, batch.num_candidates,
+                                           requests=batch.queries)
+
+    def _query_encodings(self, batch: Batch) -> list[torch.Tensor]:
+        if batch.query_encodings is None:
+            batch.query_encodings = self._retrieval_encodings(batch.queries, batch.encoded, batch.lang)
+        return batch.query_encodings
 
     def _retrieval_encodings(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> list[torch.Tensor]:
         return retrieval_encodings(self.index, self.encoder.encode, queries, encoded, lang)
-
-    def _edited(self, queries, encoded, lang, num_candidates, steps, seed, strength) -> list[list[Candidate]]:
-        query = self._retrieval_encodings(queries, encoded, lang)  # once, for the programs to edit and to read
-        retrieved = self._retrieved(queries, encoded, lang, num_candidates, query)
-        sources = [row or [RankedCandidate("", 0.0, False, "", source="retrieved")] for row in retrieved]
-        sources = [[row[i % len(row)] for i in range(num_candidates)] for row in sources]  # cycle if too few
-        length = self.sample_length(lang)
-        rows = []
-        for source in (s for row in sources for s in row):
-            ids = self.tokenizer.encode(source.code, lang, length).ids
-            rows.append(ids + [self.tokenizer.pad_id] * (length - len(ids)))
-        sampled = self._sample(queries, encoded, lang, num_candidates, steps, seed, torch.tensor(rows, dtype=torch.long),
-                               strength, query)
-        language = get_language(lang)
-        results = []
-        for row_sources, row_sampled, query in zip(sources, sampled, queries):
-            edits = (self._written(s, query, lang) for s in row_sampled)
-            results.append([_edited_or_source(edit, source, language) for source, edit in zip(row_sources, edits)])
-        return results

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from cfgen.languages import get_language
 from cfgen.tldr import placeholders
@@ -45,10 +46,12 @@ class RankedCandidate:
     unfilled: list[str] = field(default_factory=list)  # placeholders no value of the request filled (tldr.py)
 
 
-def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None) -> list[RankedCandidate]:
-    """Distinct candidates (by normal form, the better of equals kept), valid first, then by group and score.
-    With `limit`, only that many are wanted: candidates are checked in order until `limit` valid ones are
-    found (checking is what costs), so the first `limit` are those a full ranking would give."""
+def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None,
+         seen_in: Collection[str] = frozenset()) -> list[RankedCandidate]:
+    """Distinct candidates (by normal form, the better of equals kept), valid first, then by group and score;
+    `seen` marks those whose program is in `seen_in` (the training programs). With `limit`, only that many are
+    wanted: candidates are checked in order until `limit` valid ones are found (checking is what costs), so the
+    first `limit` are those a full ranking would give."""
     language = get_language(lang)
 
     def order(candidate: Scored) -> tuple[int, float]:
@@ -59,13 +62,21 @@ def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None) -> l
         key = language.normalise(candidate.code)
         if key not in best or order(candidate) < order(best[key]):
             best[key] = candidate
-    ranked = []
+    ranked, valid_count = [], 0
     for candidate in sorted(best.values(), key=order):
-        if limit is not None and sum(c.valid for c in ranked) >= limit:
+        if limit is not None and valid_count >= limit:
             break
         valid, message = language.check(candidate.code)
+        valid_count += valid
         unfilled = list(dict.fromkeys(placeholders(candidate.code) + list(candidate.stand_ins)))
         ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
-                                      candidate.source, candidate.request, unfilled=unfilled))
+                                      candidate.source, candidate.request, seen=candidate.code in seen_in,
+                                      unfilled=unfilled))
     ranked.sort(key=lambda c: not c.valid)  # stable: valid first, each part in `order`
     return ranked
+
+
+def to_rank_again(ranked: RankedCandidate, group: int = 0) -> Candidate:
+    """A ranked candidate as a candidate (its placeholders as stand-ins), to rank among others in `group`;
+    ranking it again alone gives it back."""
+    return Candidate(ranked.code, ranked.score, ranked.source, group, ranked.request, tuple(ranked.unfilled))

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from cfgen import LANGUAGES
+
+if TYPE_CHECKING:
+    import torch
 
 PAD, END = "<pad>", "<end>"
 SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES]
@@ -48,6 +51,16 @@ class CodeTokenizer:
         body = self.backend.encode(code, add_special_tokens=False).ids
         room = max_length - 2
         return Encoded([self.tag_ids[lang], *body[:room], self.end_id], truncated=len(body) > room)
+
+    def padded(self, codes: list[str], lang: str, length: int) -> torch.Tensor:
+        """(len(codes), length) token ids: each code encoded (cut to `length`), then padding."""
+        import torch
+
+        rows = torch.full((len(codes), length), self.pad_id, dtype=torch.long)
+        for row, code in enumerate(codes):
+            ids = self.encode(code, lang, length).ids
+            rows[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        return rows
 
     def decode(self, ids: Iterable[int]) -> str:
         """Tokens up to the first end token, with tags and padding dropped."""
