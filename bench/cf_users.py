@@ -18,7 +18,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from cfgen.answer import Request, answer_all
+from cfgen.answer import Request, Settings, answer_all
 from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import cf
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline
@@ -37,7 +37,7 @@ def selected_rows(rule: str, table: list) -> list[int] | None:
 
 def score(pipeline: Pipeline, items: list[dict], tables: dict, n: int, steps: int, strength: float | None) -> dict:
     requests = [Request(item["nl"], "cf", tables[item["table"]], line) for line, item in enumerate(items, start=1)]
-    answers = answer_all(pipeline, requests, n, steps, seed=0, strength=strength)
+    answers = answer_all(pipeline, requests, Settings(shown=n, steps=steps, strength=strength))
     per_item = []
     for item, answer in zip(items, answers):
         hits = [rows == item["rows"] for rows in answer.rows]

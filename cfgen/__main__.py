@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from cfgen.cli import app, with_default_command
-from cfgen.errors import describe
+from cfgen.cli import app
+from cfgen.command_group import with_default_command
+from cfgen.errors import describe, exit_code_of
 from cfgen.render import error as print_error
 
 
@@ -29,7 +30,7 @@ def main() -> None:
         if "--debug" in sys.argv[1:]:
             raise
         print_error(describe(failure))
-        sys.exit(1)
+        sys.exit(exit_code_of(failure))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""Answer a batch of requests: group by language, sample, rank, ground CF rules.
+"""Answer requests: group by language, sample, rank, ground CF rules; stream answers window by window.
 
 Requests come back in input order whatever their languages; each language's
-requests are sampled together.
+requests are sampled together. `answers` yields each window's items as soon
+as the window is answered, so that what was written before a Ctrl-C stays.
 """
 
 from __future__ import annotations
@@ -9,12 +10,29 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 from cfgen.errors import UsageError
 from cfgen.ranking import RankedCandidate
 
 logger = logging.getLogger(__name__)
+FEWEST_MADE = 5  # candidates made per request however few are shown: a piped answer is the best of five
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How requests are answered: -n, --steps, --seed, --strength as given (None: the defaults)."""
+
+    shown: int | None = None
+    steps: int | None = None
+    seed: int = 0
+    strength: float | None = None
+
+    @property
+    def made(self) -> int:
+        """Candidates made per request: those shown, and never fewer than FEWEST_MADE."""
+        return max(self.shown or FEWEST_MADE, FEWEST_MADE)
 
 
 @dataclass
@@ -92,18 +110,47 @@ def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[R
     return grounded, selections
 
 
-def answer_all(pipeline, requests: list[Request], num_candidates: int, steps: int, seed: int,
-               strength: float | None = None) -> list[Answer]:
+def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[Answer]:
     """Answers in input order; each language's requests go to the pipeline together (it batches them)."""
     answers: list[Answer | None] = [None] * len(requests)
     by_language: dict[str, list[int]] = {}
     for index, request in enumerate(requests):
         by_language.setdefault(request.lang, []).append(index)
     for lang, indices in by_language.items():
-        answered = pipeline([requests[i].query for i in indices], lang, num_candidates, steps, seed, strength=strength)
+        answered = pipeline([requests[i].query for i in indices], lang, settings.made, settings.steps, settings.seed,
+                            strength=settings.strength)
         for index, ranked in zip(indices, answered):
             selections: list = []
             if lang == "cf" and requests[index].table:
                 ranked, selections = _ground(ranked, requests[index])
             answers[index] = Answer(requests[index], ranked, selections)
     return answers
+
+
+@dataclass
+class Summary:
+    """What a stream of answers held."""
+
+    lines: int = 0
+    requests: int = 0
+    rejected: int = 0  # lines rejected for a reason (blank lines are not counted)
+    languages: dict = field(default_factory=dict)  # languages answered, in first-seen order
+
+    def add(self, item) -> None:
+        """Count an Answer or a rejected line (batch.Rejected)."""
+        self.lines += 1
+        if isinstance(item, Answer):
+            self.requests += 1
+            self.languages.setdefault(item.request.lang)
+        else:
+            self.rejected += not item.blank
+
+
+def answers(windows: Iterable[list], pipeline_of: Callable[[], object], settings: Settings) -> Iterator:
+    """Each window's items in input order: an Answer for each Request, a rejected line (batch.Rejected) as it
+    is. `pipeline_of()` is called for each window that holds a request (the caller loads the pipeline once)."""
+    for window in windows:
+        requests = [item for item in window if isinstance(item, Request)]
+        answered = iter(answer_all(pipeline_of(), requests, settings) if requests else ())
+        for item in window:
+            yield next(answered) if isinstance(item, Request) else item

@@ -1,10 +1,10 @@
-"""The command line: argument declarations and calls (the `cfgen` entry point is `__main__.main`). With render.py and output.py the only modules
-importing typer or rich; torch and the model code are imported inside commands, so `--help` and
-completion stay fast. Every failure leaves through `_user_errors`: one line, the exit code of errors.py."""
+"""The command line: argument declarations and calls (the `cfgen` entry point is `__main__.main`). With render.py,
+output.py and command_group.py the only modules importing typer or rich; torch and the model code are imported
+inside commands, so `--help` and completion stay fast. Every failure, an option's check included, leaves through
+`CommandGroup.invoke`: one line, the exit code of errors.py."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -12,56 +12,17 @@ from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from cfgen import LANGUAGES, STARTED
-from cfgen.errors import DownloadInterrupted, describe, exit_codes_help
+from cfgen.command_group import CommandGroup
+from cfgen.config import MODEL_PRESETS, STAGES
+from cfgen.errors import UsageError, exit_codes_help
 from cfgen.processes import PROCESSES
-from cfgen.render import error as print_error
 from cfgen.render import configure_logging, info, note, stderr
 from cfgen.runtime import DEVICES
 
-class _DefaultCommandGroup(TyperGroup):
-    """Tab completion as the command line reads it: `cfgen "x" --lang <TAB>` completes `generate`'s options
-    (the entry point inserts `generate` before running; completion leaves the words alone, so it is done here),
-    and `cfgen --la<TAB>` offers `generate`'s options beside the group's own."""
-
-    def parse_args(self, ctx, args: list[str]) -> list[str]:
-        if ctx.resilient_parsing:  # only while completing
-            args = with_default_command(args, set(self.commands), stdin_is_tty=True)
-        return super().parse_args(ctx, args)
-
-    def shell_complete(self, ctx, incomplete: str):
-        found = super().shell_complete(ctx, incomplete)
-        if incomplete.startswith("-"):
-            command = self.commands[DEFAULT_COMMAND]
-            inner = command.make_context(DEFAULT_COMMAND, [], parent=ctx, resilient_parsing=True)
-            known = {item.value for item in found}
-            found += [item for item in command.shell_complete(inner, incomplete) if item.value not in known]
-        return found
-
-
-DEFAULT_COMMAND = "generate"
-GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}
-
-
-def with_default_command(argv: list[str], commands: set[str], stdin_is_tty: bool) -> list[str]:
-    """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
-    if any(o in argv for o in ("--install-completion", "--show-completion")):
-        return argv
-    for position, token in enumerate(argv):
-        if token in GLOBAL_OPTIONS:
-            continue
-        if token in commands:
-            return argv
-        return argv[:position] + [DEFAULT_COMMAND] + argv[position:]
-    if not stdin_is_tty and "--help" not in argv:
-        return argv + [DEFAULT_COMMAND]
-    return argv
-
-
 app = typer.Typer(
-    cls=_DefaultCommandGroup,
+    cls=CommandGroup,
     name="cfgen",
     help="Turn a plain-English request into ranked, syntax-checked Bash, Python or Excel CF-rule candidates.\n\n"
          'cfgen "QUERY" [OPTIONS] is short for cfgen generate "QUERY" [OPTIONS], e.g. '
@@ -71,21 +32,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: flags without a type after them
 )
-_state = {"debug": False}
 MAX_CANDIDATES = 100  # -n bound: memory grows with it
 MAX_SEED = 2**63 - 1
 EXIT_CODES_HELP = exit_codes_help()
 
 
-def _fail(message: str, code: int = 2) -> None:
-    print_error(message)
-    raise typer.Exit(code)
-
-
 def _one_of(choices: tuple[str, ...], what: str):
     def check(value: str | None) -> str | None:
         if value is not None and value not in choices:
-            _fail(f"unknown {what} {value[:40]!r}; choose one of {', '.join(choices)}")
+            raise UsageError(f"unknown {what} {value[:40]!r}; choose one of {', '.join(choices)}")
         return value
     return check
 
@@ -93,9 +48,9 @@ def _one_of(choices: tuple[str, ...], what: str):
 def _within(low: int, high: int | None, name: str):
     def check(value: int | None) -> int | None:
         if value is not None and high is None and value < low:
-            _fail(f"{name} must be at least {low}")
+            raise UsageError(f"{name} must be at least {low}")
         if value is not None and high is not None and not low <= value <= high:
-            _fail(f"{name} must be from {low} to {high}")
+            raise UsageError(f"{name} must be from {low} to {high}")
         return value
     return check
 
@@ -119,31 +74,7 @@ def _options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
 ) -> None:
-    _state["debug"] = debug
-    configure_logging(debug, quiet)
-
-
-@contextlib.contextmanager
-def _user_errors():
-    """Every failure becomes one line on stderr and its exit code (errors.EXIT_CODES); --debug re-raises."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except Exception as failure:  # noqa: BLE001 - errors.describe sorts them; nothing leaves as a traceback
-        if _state["debug"]:
-            raise
-        print_error(describe(failure))
-        if isinstance(failure, DownloadInterrupted):  # download threads run on; a normal exit would wait for them
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(failure.exit_code)
-        raise typer.Exit(getattr(failure, "exit_code", 1)) from None
-    except KeyboardInterrupt:
-        if _state["debug"]:
-            raise
-        print_error("interrupted")
-        raise typer.Exit(130) from None
+    configure_logging(debug, quiet)  # --debug also makes CommandGroup re-raise failures
 
 
 def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False):
@@ -175,31 +106,33 @@ def generate(
     allow_unverified: AllowUnverified = False,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
-    from cfgen.answer import Request, checked_query, load_table
+    import functools
+
+    from cfgen.answer import Request, Settings, Summary, answers, checked_query, load_table
     from cfgen.batch import read_windows
     from cfgen.output import Output
-    from cfgen.pipeline import DEFAULT_STEPS
 
-    with _user_errors():
-        if table is not None and lang != "cf":
-            _fail("--table grounds CF rules in a table's columns: use it with --lang cf")
-        rows = load_table(table) if table is not None else None
-        batch = query is None or query == "-"
-        if batch and sys.stdin.isatty():
-            _fail("no query: give one as an argument, or pipe one per line")
-        windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
-        output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
-        steps = steps or DEFAULT_STEPS
-        summary = output.stream(windows, lambda: _pipeline(model, device, allow_unverified), max(n or 5, 5), steps,
-                                seed, strength)
-        if summary.requests == 0 and summary.rejected == 0:
-            _fail("no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty")
-        if output.terminal and output.pipeline is not None:  # the timing line: one short line
-            how = "; ".join(output.pipeline.how(name, steps, strength) for name in summary.languages)
-            count = f"{summary.requests} request{'s' if summary.requests != 1 else ''}"
-            note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
-        if summary.rejected:
-            raise typer.Exit(5)
+    if table is not None and lang != "cf":
+        raise UsageError("--table grounds CF rules in a table's columns: use it with --lang cf")
+    rows = load_table(table) if table is not None else None
+    batch = query is None or query == "-"
+    if batch and sys.stdin.isatty():
+        raise UsageError("no query: give one as an argument, or pipe one per line")
+    windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
+    output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
+    pipeline = functools.cache(lambda: _pipeline(model, device, allow_unverified))  # loaded for the first request
+    summary = Summary()
+    for item in answers(windows, pipeline, Settings(n, steps, seed, strength)):
+        summary.add(item)
+        output.write(item)
+    if summary.requests == 0 and summary.rejected == 0:
+        raise UsageError("no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty")
+    if output.terminal and summary.requests:  # the timing line: one short line
+        how = "; ".join(pipeline().how(name, steps, strength) for name in summary.languages)
+        count = f"{summary.requests} request{'s' if summary.requests != 1 else ''}"
+        note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
+    if summary.rejected:
+        raise typer.Exit(5)
 
 
 # -- evaluation ----------------------------------------------------------------------------------
@@ -223,25 +156,22 @@ def evaluate_command(
     import json
 
     from cfgen import render
+    from cfgen.data import load_benchmark
+    from cfgen.evaluate import evaluate_pipeline
 
-    with _user_errors():
-        from cfgen.data import load_benchmark
-        from cfgen.evaluate import evaluate_pipeline
-        from cfgen.pipeline import DEFAULT_STEPS
-
-        if report is not None and not (report.parent.is_dir() and os.access(report.parent, os.W_OK)):
-            _fail(f"cannot write the report: {report.parent} is not a writable folder")  # before the scoring
-        items = load_benchmark(file, split, lang)[: limit or None]
-        pipeline, steps = _pipeline(model, device, allow_unverified), steps or DEFAULT_STEPS
-        with render.counting(f"scoring {lang}", len(items)) as advance:
-            result = evaluate_pipeline(pipeline, items, lang, n, steps, seed, strength, on_progress=advance)
-        figures = result["figures"]
-        result["split"] = split
-        render.figures(f"{lang} {split} ({figures['items']} items, {figures['metric']}, {steps} steps)", figures)
-        if "note" in figures:
-            info(figures["note"])
-        if report is not None:
-            report.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
+    if report is not None and not (report.parent.is_dir() and os.access(report.parent, os.W_OK)):
+        raise UsageError(f"cannot write the report: {report.parent} is not a writable folder")  # before the scoring
+    items = load_benchmark(file, split, lang)[: limit or None]
+    pipeline = _pipeline(model, device, allow_unverified)
+    with render.counting(f"scoring {lang}", len(items)) as advance:
+        result = evaluate_pipeline(pipeline, items, lang, n, steps, seed, strength, on_progress=advance)
+    figures = result["figures"]
+    result["split"] = split
+    render.figures(f"{lang} {split} ({figures['items']} items, {figures['metric']}, {result['steps']} steps)", figures)
+    if "note" in figures:
+        info(figures["note"])
+    if report is not None:
+        report.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 # -- training and models ----------------------------------------------------------------------
@@ -249,11 +179,11 @@ def evaluate_command(
 @app.command(epilog=EXIT_CODES_HELP)
 def train(
     output: Annotated[str, typer.Argument(help="Run name (kept in cfgen's data folder) or a directory path.")],
-    stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=_one_of(("pretrain", "finetune"), "stage"))] = "finetune",
+    stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=_one_of(STAGES, "stage"))] = "finetune",
     data: Annotated[List[Path], typer.Option(metavar="DIR", help="The CodeFusion data folder (benchmarks and snippet files), or a folder of tldr-style pages (Bash pairs); repeatable.")] = [],  # noqa: B006
     pairs: Annotated[List[Path], typer.Option(metavar="FILE", help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
     lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(LANGUAGES),
-    size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=_one_of(("tiny", "small", "base"), "size"))] = None,
+    size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=_one_of(tuple(MODEL_PRESETS), "size"))] = None,
     vocab_size: Annotated[Optional[int], typer.Option(help="Code BPE vocabulary size when starting from scratch (default 4096).")] = None,
     init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
     process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=_one_of(tuple(PROCESSES), "process"))] = None,
@@ -277,38 +207,36 @@ def train(
 ) -> None:
     """Pre-train or fine-tune a model; the output directory is a model directory at every checkpoint."""
     from cfgen import render
+    from cfgen.config import TrainConfig
+    from cfgen.corpus import DataSources
+    from cfgen.hub import resolve_model_directory
+    from cfgen.paths import run_path
+    from cfgen.train import TrainRequest, run_training
 
-    with _user_errors():
-        from cfgen.config import TrainConfig
-        from cfgen.corpus import DataSources
-        from cfgen.hub import resolve_model_directory
-        from cfgen.paths import run_path
-        from cfgen.train import TrainRequest, run_training
-
-        languages = tuple(_one_of(LANGUAGES, "language")(name.strip()) for name in lang.split(",") if name.strip())
-        if len(output) > 255:
-            _fail("the run name or folder is longer than 255 characters")
-        if keep_best and not eval_every:
-            _fail("--keep-best needs dev-loss reports: give --eval-every a positive number of steps")
-        config = TrainConfig(stage=stage, steps=steps, batch_size=batch_size, learning_rate=lr, warmup_steps=warmup,
-                             seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every)
-        request = TrainRequest(
-            output_dir=run_path(output), train=config,
-            sources=DataSources.from_folders(list(data), pair_files=list(pairs), languages=languages,
-                                             max_snippets=max_snippets),
-            size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
-            device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
-            copy=copy, aligned=aligned, slots=slots, keep_best=keep_best,
-        )
-        with render.training_progress(steps) as on_step:
-            result = run_training(request, on_step)
-        if result.already_done:
-            info(f"nothing to do: {result.output_dir} has trained all {result.steps} steps; "
-                 "give --steps more than that to train longer")
-        elif os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
-            dev = f", dev loss {result.dev_loss:.3f}" if result.dev_loss is not None else ""
-            info(f"trained {result.steps} steps on {result.examples} examples ({result.skipped} skipped as too long); "
-                 f"loss {result.final_loss:.3f}{dev}; model in {result.output_dir}")
+    languages = tuple(_one_of(LANGUAGES, "language")(name.strip()) for name in lang.split(",") if name.strip())
+    if len(output) > 255:
+        raise UsageError("the run name or folder is longer than 255 characters")
+    if keep_best and not eval_every:
+        raise UsageError("--keep-best needs dev-loss reports: give --eval-every a positive number of steps")
+    config = TrainConfig(stage=stage, steps=steps, batch_size=batch_size, learning_rate=lr, warmup_steps=warmup,
+                         seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every)
+    request = TrainRequest(
+        output_dir=run_path(output), train=config,
+        sources=DataSources.from_folders(list(data), pair_files=list(pairs), languages=languages,
+                                         max_snippets=max_snippets),
+        size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
+        device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
+        copy=copy, aligned=aligned, slots=slots, keep_best=keep_best,
+    )
+    with render.training_progress(steps) as on_step:
+        result = run_training(request, on_step)
+    if result.already_done:
+        info(f"nothing to do: {result.output_dir} has trained all {result.steps} steps; "
+             "give --steps more than that to train longer")
+    elif os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports
+        dev = f", dev loss {result.dev_loss:.3f}" if result.dev_loss is not None else ""
+        info(f"trained {result.steps} steps on {result.examples} examples ({result.skipped} skipped as too long); "
+             f"loss {result.final_loss:.3f}{dev}; model in {result.output_dir}")
 
 
 @app.command(epilog=EXIT_CODES_HELP)
@@ -325,35 +253,31 @@ def export(
     allow_unverified: AllowUnverified = False,
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
-    with _user_errors():
-        from cfgen.bundle import model_size_mb
-        from cfgen.export import ExportRequest, export_model, parse_strengths, tuned_languages
-        from cfgen.hub import resolve_model_directory
+    from cfgen.bundle import model_size_mb
+    from cfgen.export import ExportRequest, export_model, parse_strengths, tuned_languages
+    from cfgen.hub import resolve_model_directory
 
-        tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
-        request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,
-                                tune_steps, strengths, overwrite, verify=not allow_unverified)
-        export_model(request)
-        info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")
+    tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
+    request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,
+                            tune_steps, strengths, overwrite, verify=not allow_unverified)
+    export_model(request)
+    info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")
 
 
 @app.command(epilog=EXIT_CODES_HELP)
 def pull(spec: Annotated[str, typer.Argument(help="Hub repo id, optionally @revision (branch, tag or commit).")]) -> None:
     """Download a model into the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN apply) and verify it."""
-    with _user_errors():
-        from cfgen.hub import parse_repo_spec
-        from cfgen.hub import pull as pull_model
+    from cfgen.hub import parse_repo_spec
+    from cfgen.hub import pull as pull_model
 
-        directory = pull_model(*parse_repo_spec(spec), progress=stderr.is_terminal)
-        info(f"{spec} is ready at {directory}")
+    directory = pull_model(*parse_repo_spec(spec), progress=stderr.is_terminal)
+    info(f"{spec} is ready at {directory}")
 
 
 @app.command()
 def models() -> None:
     """List the bundled model, models in the Hugging Face cache, and models trained here."""
     from cfgen import render
+    from cfgen.hub import list_models
 
-    with _user_errors():
-        from cfgen.hub import list_models
-
-        render.models(list_models())
+    render.models(list_models())

@@ -15,6 +15,7 @@ EXIT_CODES: dict[int, str] = {
     7: "unknown Hub repository or revision",
     8: "offline (HF_HUB_OFFLINE=1) and the model is not in the cache",
     130: "interrupted (training saved a checkpoint first; batch answers so far were written)",
+    141: "the reader of the output went away (piped into head, say); nothing is said",
 }
 
 
@@ -90,8 +91,19 @@ class DownloadInterrupted(Interrupted):
     """Ctrl-C during a download: the process must end without waiting for huggingface_hub's download threads."""
 
 
+def exit_code_of(failure: BaseException) -> int:
+    """The exit code (EXIT_CODES) of any failure: a CfgenError's own, 130 for Ctrl-C, else 1."""
+    if isinstance(failure, KeyboardInterrupt):
+        return Interrupted.exit_code
+    if isinstance(failure, BrokenPipeError):
+        return 141  # 128 + SIGPIPE, as a shell reports a command its pipe's reader closed on
+    return getattr(failure, "exit_code", 1) if isinstance(failure, CfgenError) else 1
+
+
 def describe(failure: BaseException) -> str:
     """One line for any failure: a CfgenError's own message, an OS error's reason and file, else what broke."""
+    if isinstance(failure, KeyboardInterrupt):
+        return "interrupted"
     if isinstance(failure, CfgenError):
         return str(failure)
     if isinstance(failure, OSError):  # names too long, permissions, disk full

@@ -1,4 +1,4 @@
-"""Answer requests window by window and write each answer as soon as it is ready.
+"""Write each answer as soon as it is ready.
 
 Contract: in batch mode output line k (piped or --json) belongs to input line
 k — an answer, or for a rejected line an error object (--json) or an empty
@@ -8,25 +8,16 @@ Ctrl-C stays written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Iterable
-
 from rich.console import Console
 
 from cfgen import render
-from cfgen.answer import Request, answer_all
+from cfgen.answer import Answer
 from cfgen.batch import Rejected
 
 
-@dataclass
-class Summary:
-    lines: int = 0
-    requests: int = 0
-    rejected: int = 0  # lines rejected for a reason (blank lines are not counted)
-    languages: dict = field(default_factory=dict)  # languages answered, in first-seen order
-
-
 class Output:
+    """Writes answers and rejected lines (batch.Rejected) as they come: to a terminal, a pipe, or as JSON."""
+
     def __init__(self, as_json: bool, shown: int | None, allow_invalid: bool, batch: bool, null: bool = False,
                  verbose: bool = False) -> None:
         """`shown`: -n, the candidates written per request (None: all on a terminal and in JSON, one piped)."""
@@ -34,27 +25,12 @@ class Output:
         self.verbose = verbose
         self.terminal = not as_json and Console().is_terminal
         self.records = render.Records(shown or 1, null, batch)
-        self.pipeline = None  # loaded on the first window that holds a request
 
-    def stream(self, windows: Iterable[list[Request | Rejected]], load_pipeline: Callable, num_candidates: int,
-               steps: int, seed: int, strength: float | None) -> Summary:
-        summary = Summary()
-        for window in windows:
-            summary.lines += len(window)
-            requests = [item for item in window if isinstance(item, Request)]
-            if requests and self.pipeline is None:
-                self.pipeline = load_pipeline()
-            answers = iter(answer_all(self.pipeline, requests, num_candidates, steps, seed, strength=strength)
-                           if requests else ())
-            for item in window:
-                if isinstance(item, Rejected):
-                    summary.rejected += not item.blank
-                    self._reject(item)
-                else:
-                    summary.requests += 1
-                    summary.languages.setdefault(item.lang)
-                    self._answer(next(answers))
-        return summary
+    def write(self, item) -> None:
+        if isinstance(item, Answer):
+            self._answer(item)
+        else:
+            self._reject(item)
 
     def _reject(self, rejected: Rejected) -> None:
         if not rejected.blank:

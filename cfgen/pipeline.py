@@ -128,11 +128,13 @@ class Pipeline:
         """A pipeline over a model directory, verified against its checksums unless `verify` is False."""
         return cls(load_bundle(directory, device, verify), device, encoder)
 
-    def __call__(self, queries: list[str], lang: str, num_candidates: int = 5, steps: int = DEFAULT_STEPS,
+    def __call__(self, queries: list[str], lang: str, num_candidates: int = 5, steps: int | None = None,
                  seed: int = 0, strength: float | None = None, batch_size: int = 32) -> list[list[RankedCandidate]]:
         """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide or there is
         nothing to retrieve), each labelled with how it was made (`source`: generated, edited or retrieved) and
-        whether the program occurs verbatim in the training data (`seen`). `strength`: as `method`."""
+        whether the program occurs verbatim in the training data (`seen`). `steps`: network calls (None:
+        DEFAULT_STEPS); `strength`: as `method`."""
+        steps = steps or DEFAULT_STEPS
         if lang not in LANGUAGES:
             raise UsageError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
         if not 1 <= steps <= self.process.num_steps:
@@ -159,8 +161,9 @@ class Pipeline:
             return 1.0
         return self.bundle.strengths[lang] if strength is None else strength
 
-    def how(self, lang: str, steps: int, strength: float | None) -> str:
+    def how(self, lang: str, steps: int | None, strength: float | None) -> str:
         """How this language's candidates are made, in a few words (the terminal's `made` column agrees)."""
+        steps = steps or DEFAULT_STEPS
         kind = self.method(lang, strength).kind
         if kind == "generate":
             after = ", then retrieved" if self.network.config.neighbours else ""

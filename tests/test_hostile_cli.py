@@ -125,7 +125,7 @@ def test_every_batch_line_gets_exactly_one_output_line_in_order(tiny_model):
 
 
 def test_answers_stream_out_and_survive_an_interrupt(tiny_model, encoder, capsys):
-    from cfgen.answer import Request
+    from cfgen.answer import Request, Settings, answers
     from cfgen.output import Output
     from cfgen.pipeline import Pipeline
 
@@ -135,9 +135,19 @@ def test_answers_stream_out_and_survive_an_interrupt(tiny_model, encoder, capsys
         yield [Request("count the lines in file.txt", "bash", None, 1)]
         raise KeyboardInterrupt  # Ctrl-C while the next window is read or answered
 
+    output = Output(as_json=False, shown=None, allow_invalid=False, batch=True)
     with pytest.raises(KeyboardInterrupt):
-        Output(as_json=False, shown=None, allow_invalid=False, batch=True).stream(windows(), lambda: generator, 5, 20, 0, None)
+        for item in answers(windows(), lambda: generator, Settings()):
+            output.write(item)
     assert capsys.readouterr().out == "wc -l file.txt\n"
+
+
+def test_a_reader_that_stops_reading_ends_cfgen_quietly(tiny_model):
+    """`cfgen … | head -c 20`: the reader went away; no error line, exit 141 (as SIGPIPE's)."""
+    script = (f"set -o pipefail; yes 'count the lines in file.txt' | head -n 400 | "
+              f"{sys.executable} -m cfgen -m {tiny_model} --json | head -c 20 > /dev/null")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 141 and result.stderr == ""
 
 
 @pytest.mark.parametrize("stdin, message", [("", "it was empty"), ("\n  \n\n", "every line was blank")])
@@ -265,7 +275,7 @@ def test_ctrl_c_in_a_command_is_one_line_and_exit_130(tiny_model, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("cfgen.output.answer_all", interrupted)
+    monkeypatch.setattr("cfgen.answer.answer_all", interrupted)
     result = invoke(["generate", "count the lines in file.txt", "-m", str(tiny_model)])
     assert result.exit_code == 130 and result.stderr.strip() == "error: interrupted"
 

@@ -1,0 +1,78 @@
+"""The `cfgen` command group: the default command, completion as the command line reads it, and the one place
+where a failure becomes one line on stderr and an exit code (errors.exit_code_of)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from cfgen.errors import DownloadInterrupted, describe, exit_code_of
+from cfgen.render import error as print_error
+
+DEFAULT_COMMAND = "generate"
+GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}
+
+
+def with_default_command(argv: list[str], commands: set[str], stdin_is_tty: bool) -> list[str]:
+    """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
+    if any(o in argv for o in ("--install-completion", "--show-completion")):
+        return argv
+    for position, token in enumerate(argv):
+        if token in GLOBAL_OPTIONS:
+            continue
+        if token in commands:
+            return argv
+        return argv[:position] + [DEFAULT_COMMAND] + argv[position:]
+    if not stdin_is_tty and "--help" not in argv:
+        return argv + [DEFAULT_COMMAND]
+    return argv
+
+
+def leave_with_one_line(failure: BaseException) -> None:
+    """Say what failed in one line, then exit with its code (a download's threads are not waited for). A
+    closed output pipe (`cfgen … | head -1`) is not a failure to report: the reader had what it wanted."""
+    code = exit_code_of(failure)
+    if isinstance(failure, BrokenPipeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the exit's flush cannot fail again
+        raise typer.Exit(code) from None
+    print_error(describe(failure))
+    if isinstance(failure, DownloadInterrupted):  # huggingface_hub's download threads run on; exiting normally waits
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code) from None
+
+
+class CommandGroup(TyperGroup):
+    """Tab completion as the command line reads it: `cfgen "x" --lang <TAB>` completes `generate`'s options
+    (the entry point inserts `generate` before running; completion leaves the words alone, so it is done here),
+    and `cfgen --la<TAB>` offers `generate`'s options beside the group's own. Every failure of a command or of
+    its option checks leaves through `invoke`: one line and its exit code; --debug re-raises."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if ctx.resilient_parsing:  # only while completing
+            args = with_default_command(args, set(self.commands), stdin_is_tty=True)
+        return super().parse_args(ctx, args)
+
+    def shell_complete(self, ctx, incomplete: str):
+        found = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            command = self.commands[DEFAULT_COMMAND]
+            inner = command.make_context(DEFAULT_COMMAND, [], parent=ctx, resilient_parsing=True)
+            known = {item.value for item in found}
+            found += [item for item in command.shell_complete(inner, incomplete) if item.value not in known]
+        return found
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise  # an exit code already chosen, or click's own usage message
+        except (Exception, KeyboardInterrupt) as failure:  # noqa: BLE001 - errors.describe sorts them
+            if ctx.params.get("debug"):
+                raise
+            leave_with_one_line(failure)
