@@ -30,7 +30,7 @@ from cfgen.bundle import load_bundle
 from cfgen.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from cfgen.config import TrainConfig
 from cfgen.corpus import BatchPlan, DataSources, build_examples, collate, encode_texts, gather_corpus
-from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.data import benchmark_path, load_benchmark
 from cfgen.evaluate import evaluate
 from cfgen.hub import default_model_directory
 from cfgen.pipeline import shared_encoder
@@ -143,7 +143,7 @@ def evaluate_peer(out: Path, limit: int) -> None:
     encoder = shared_encoder("cpu")
     rows = []
     for lang in LANGUAGES:
-        dev = load_benchmark(DATA / BENCHMARK_FILES[lang], "dev", lang)
+        dev = load_benchmark(benchmark_path(DATA, lang), "dev", lang)
         dev = dev[:limit] if limit else dev
 
         def predict(queries, lang=lang):

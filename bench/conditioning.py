@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from plots import pyplot
 
-from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.data import benchmark_path, load_benchmark
 from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.pipeline import Pipeline
 
@@ -83,7 +83,7 @@ def main() -> None:
     steps = timesteps(pipeline.process.num_steps, args.timesteps)
     rows = []
     for lang in args.langs.split(","):
-        items = load_benchmark(args.data / BENCHMARK_FILES[lang], "dev", lang)
+        items = load_benchmark(benchmark_path(args.data, lang), "dev", lang)
         items = [p for p in items if not pipeline.tokenizer.encode(p.code, lang, pipeline.sample_length(lang)).truncated]
         items = items[: args.items]
         requests, codes = [p.nl for p in items], [p.code for p in items]

@@ -58,7 +58,7 @@ def cold(model_args: list[str], repeats: int) -> dict:
 
 
 def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) -> list[dict]:
-    from cfgen.data import BENCHMARK_FILES, load_benchmark
+    from cfgen.data import benchmark_path, load_benchmark
     from cfgen.evaluate import evaluate
 
     rows = []
@@ -66,7 +66,7 @@ def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) 
         default = generator.effective_strength(None, lang)
         if default == 0.0:
             continue  # retrieval only: steps change nothing
-        items = load_benchmark(data / BENCHMARK_FILES[lang], "dev", lang)[:subset]
+        items = load_benchmark(benchmark_path(data, lang), "dev", lang)[:subset]
         for strength in dict.fromkeys([default, 1.0]):
             for steps in steps_list:
                 def predict(queries, lang=lang, steps=steps, strength=strength):

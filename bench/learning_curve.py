@@ -24,7 +24,7 @@ from safetensors.torch import load_file
 
 from cfgen import LANGUAGES
 from cfgen.bundle import index_files, load_model, save_model
-from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.data import benchmark_path, load_benchmark
 from cfgen.evaluate import evaluate_pipeline
 from cfgen.pipeline import Pipeline, shared_encoder
 from cfgen.retrieval import RetrievalIndex
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="denoising steps")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "learning_curve.json")
     args = parser.parse_args()
-    dev = {lang: load_benchmark(args.data / BENCHMARK_FILES[lang], "dev", lang)[: args.limit] for lang in LANGUAGES}
+    dev = {lang: load_benchmark(benchmark_path(args.data, lang), "dev", lang)[: args.limit] for lang in LANGUAGES}
     checkpoints = sorted(path for path in args.checkpoints.glob("step-*") if (path / "model.safetensors").is_file())
     if not checkpoints:
         parser.error(f"no step-*/model.safetensors in {args.checkpoints}")

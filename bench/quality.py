@@ -18,7 +18,7 @@ from pathlib import Path
 
 from baselines import RetrievalPredictor
 from cfgen import LANGUAGES
-from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.data import benchmark_path, load_benchmark
 from cfgen.evaluate import evaluate
 from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline, shared_encoder
@@ -43,7 +43,7 @@ def main() -> None:
     generator = Pipeline.from_directory(directory, encoder=encoder)
     rows, reports = [], {}
     for lang in LANGUAGES:
-        path = args.data / BENCHMARK_FILES[lang]
+        path = benchmark_path(args.data, lang)
         train, dev = load_benchmark(path, "train", lang), load_benchmark(path, "dev", lang)
         dev = dev[: args.limit] if args.limit else dev
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from baselines import RetrievalPredictor
 from cfgen import LANGUAGES
-from cfgen.data import BENCHMARK_FILES, load_benchmark
+from cfgen.data import benchmark_path, load_benchmark
 from cfgen.encoder import TextEncoder
 from cfgen.evaluate import evaluate
 
@@ -41,7 +41,7 @@ def main() -> None:
     encoder = TextEncoder()
     figures, reports = {}, {}
     for lang in LANGUAGES:
-        path = args.data / BENCHMARK_FILES[lang]
+        path = benchmark_path(args.data, lang)
         train, dev = load_benchmark(path, "train", lang), load_benchmark(path, "dev", lang)
         dev = dev[: args.limit] if args.limit else dev
         report = evaluate(dev, lang, RetrievalPredictor(train, encoder, lang))

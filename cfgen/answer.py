@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 from cfgen.errors import UsageError
+from cfgen.languages import get_language
 from cfgen.ranking import RankedCandidate
 
 logger = logging.getLogger(__name__)
@@ -92,19 +93,12 @@ def load_table(path: Path) -> list:
         raise UsageError(f"cannot read the table {path}: {failure}"[:400]) from None
 
 
-def _ground(candidates: list[RankedCandidate], request: Request) -> tuple[list[RankedCandidate], list]:
-    """Rewrite CF candidates for the table's columns and list the rows each selects."""
-    from cfgen.languages import cf
-
+def _grounded(candidates: list[RankedCandidate], request: Request) -> tuple[list[RankedCandidate], list]:
+    """Candidates rewritten for the request's table and the rows each selects (valid ones; None for others)."""
+    ground_rows = get_language(request.lang).ground_rows
     grounded, selections = [], []
     for candidate in candidates:
-        code, rows = candidate.code, None
-        if candidate.valid:
-            try:
-                code = cf.ground(candidate.code, request.table[0], request.query)
-                rows = [i + 1 for i, hit in enumerate(cf.execute(code, request.table)) if hit]
-            except cf.CFError:
-                rows = None
+        code, rows = ground_rows(candidate.code, request.table, request.query) if candidate.valid else (candidate.code, None)
         grounded.append(replace(candidate, code=code))
         selections.append(rows)
     return grounded, selections
@@ -121,8 +115,8 @@ def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[An
                             strength=settings.strength)
         for index, ranked in zip(indices, answered):
             selections: list = []
-            if lang == "cf" and requests[index].table:
-                ranked, selections = _ground(ranked, requests[index])
+            if requests[index].table and get_language(lang).tables:
+                ranked, selections = _grounded(ranked, requests[index])
             answers[index] = Answer(requests[index], ranked, selections)
     return answers
 

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
-from cfgen import LANGUAGES
 from cfgen.answer import Request
 from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
+from cfgen.languages import check_language
 
 WINDOW = 32  # lines answered together (one batch per language within a window)
 MAX_LINE_BYTES = 4_000_000  # a longer line is rejected unread (a table of a few thousand rows fits)
@@ -73,8 +73,10 @@ def parse_line(raw: bytes | None, number: int, default_lang: str, default_table:
                 table = _table(item["table"])
             except ValueError as error:
                 return Rejected(number, str(error))
-    if lang not in LANGUAGES:
-        return Rejected(number, f"unknown language {_shown(lang)}; choose one of {', '.join(LANGUAGES)}")
+    try:
+        check_language(lang)
+    except ValueError as error:
+        return Rejected(number, str(error))
     query = query.strip()
     if not query:
         return Rejected(number, "empty request")

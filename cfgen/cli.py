@@ -110,10 +110,11 @@ def generate(
 
     from cfgen.answer import Request, Settings, Summary, answers, checked_query, load_table
     from cfgen.batch import read_windows
+    from cfgen.languages import get_language
     from cfgen.output import Output
 
-    if table is not None and lang != "cf":
-        raise UsageError("--table grounds CF rules in a table's columns: use it with --lang cf")
+    if table is not None and not get_language(lang).tables:
+        raise UsageError(f"--table grounds candidates in a table's columns, which {lang} code does not name: use it with --lang cf")
     rows = load_table(table) if table is not None else None
     batch = query is None or query == "-"
     if batch and sys.stdin.isatty():

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from cfgen.languages import default_sample_lengths
+
 STAGES: tuple[str, ...] = ("pretrain", "finetune")
 
 
@@ -39,7 +41,7 @@ class ModelConfig:
     slots: bool = False
     # Sequence length the sampler uses per language (tag + code + end), set
     # from the training data so sampling matches what the network saw.
-    sample_lengths: dict = field(default_factory=lambda: {"bash": 48, "python": 48, "cf": 24})
+    sample_lengths: dict = field(default_factory=default_sample_lengths)
 
     def __post_init__(self) -> None:
         from cfgen.processes import PROCESSES

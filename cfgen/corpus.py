@@ -17,10 +17,11 @@ from pathlib import Path
 import torch
 
 from cfgen import LANGUAGES
-from cfgen.data import BENCHMARK_FILES, SNIPPET_FILES, Pair, load_benchmark, load_pairs_jsonl, load_snippets, \
+from cfgen.data import Pair, benchmark_path, load_benchmark, load_pairs_jsonl, load_snippets, \
     mask_identifiers, python_stdlib_snippets
 from cfgen.encodings import pad_states
 from cfgen.errors import DataError
+from cfgen.languages import get_language
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
 from cfgen.slots import abstract_values
@@ -69,14 +70,15 @@ class Example:
 def _benchmark_path(sources: DataSources, lang: str) -> Path:
     if sources.data_dir is None:
         raise DataError("no data directory given (--data)")
-    return Path(sources.data_dir) / BENCHMARK_FILES[lang]
+    return benchmark_path(sources.data_dir, lang)
 
 
 def _snippets(sources: DataSources, lang: str) -> list[str]:
-    if lang == "python":
+    snippet_file = get_language(lang).snippet_file
+    if snippet_file is None:  # Python's: the standard library's own code
         snippets = python_stdlib_snippets()
     else:
-        snippets = load_snippets(Path(sources.data_dir) / SNIPPET_FILES[lang])
+        snippets = load_snippets(Path(sources.data_dir) / snippet_file)
     return snippets[: sources.max_snippets] if sources.max_snippets else snippets
 
 
@@ -158,7 +160,7 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
 
 def target(pair: Pair, slots: bool) -> str:
     """The program the network learns to write for a pair."""
-    if not slots or pair.nl is None or pair.lang == "cf":  # CF rules name cells and colours, not slot values
+    if not slots or pair.nl is None or not get_language(pair.lang).value_slots:
         return pair.code
     return abstract_values(pair.code, pair.nl)
 

@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cfgen import LANGUAGES
 from cfgen.errors import DataError
+from cfgen.languages import MAX_CODE_CHARS, check_language, get_language
 
 logger = logging.getLogger(__name__)
 
-BENCHMARK_FILES = {"bash": "BashBenchmarks.json", "python": "PythonBenchmarks.json", "cf": "CFRuleBenchmarks.json"}
-SNIPPET_FILES = {"bash": "BashSnippets.txt", "cf": "ConditionalFormattingSnippets.txt"}
 MAX_NL_CHARS = 2000  # the encoder reads 128 tokens; longer text only costs time
 MASK = "[MASK]"  # the NL encoder's mask token, written into code for CPD
 
@@ -36,10 +34,9 @@ class Pair:
     from_pages: bool = field(default=False, compare=False)  # from tldr-style pages (generic requests, placeholders)
 
 
-def check_language(lang: str) -> str:
-    if lang not in LANGUAGES:
-        raise DataError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
-    return lang
+def benchmark_path(data_dir: Path, lang: str) -> Path:
+    """A language's benchmark file in a CodeFusion data folder."""
+    return Path(data_dir) / get_language(check_language(lang, DataError)).benchmark_file
 
 
 def _read_text(path: Path) -> str:
@@ -53,7 +50,7 @@ def _read_text(path: Path) -> str:
 
 def load_benchmark(path: Path, split: str, lang: str) -> list[Pair]:
     """One split of a CodeFusion benchmark file ({"train": [...], "dev": [...]})."""
-    check_language(lang)
+    check_language(lang, DataError)
     try:
         document = json.loads(_read_text(path))
     except json.JSONDecodeError as error:
@@ -63,7 +60,7 @@ def load_benchmark(path: Path, split: str, lang: str) -> list[Pair]:
     pairs = []
     for position, item in enumerate(document[split]):
         try:
-            table = parse_table(item.get("Data")) if lang == "cf" else None
+            table = parse_table(item.get("Data")) if get_language(lang).tables else None
             pairs.append(Pair(str(item["NL Utterance"]).strip(), str(item["Code"]).strip(), lang, table))
         except (TypeError, KeyError):
             raise DataError(f"{path}: item {position} of {split!r} lacks 'NL Utterance' or 'Code'") from None
@@ -94,7 +91,6 @@ def load_pairs_jsonl(path: Path) -> list[Pair]:
     Pairs longer than a request or a program can be (MAX_NL_CHARS, MAX_CODE_CHARS)
     are skipped, with a count, before anything tokenises them.
     """
-    from cfgen.languages import MAX_CODE_CHARS
 
     pairs, too_long = [], 0
     for number, line in enumerate(_read_text(path).splitlines(), start=1):
@@ -107,8 +103,10 @@ def load_pairs_jsonl(path: Path) -> list[Pair]:
             raise DataError(f"{path}:{number}: expected a JSON object with nl, code and lang") from None
         if not all(isinstance(value, str) for value in (nl, code, lang)):
             raise DataError(f"{path}:{number}: nl, code and lang must be text")
-        if lang not in LANGUAGES:
-            raise DataError(f"{path}:{number}: unknown language {lang[:40]!r}; choose one of {', '.join(LANGUAGES)}")
+        try:
+            check_language(lang, DataError)
+        except DataError as error:
+            raise DataError(f"{path}:{number}: {error}") from None
         if len(nl) > MAX_NL_CHARS or len(code) > MAX_CODE_CHARS:
             too_long += 1
             continue

@@ -10,12 +10,12 @@ from dataclasses import asdict
 from typing import Callable
 
 from cfgen.data import Pair
+from cfgen.languages import get_language
 from cfgen.metrics import bleu, chrf, distinct_ngrams, pairwise_edit_diversity, top_k_match
 from cfgen.ranking import RankedCandidate
 
 Predictor = Callable[[list[str]], list[list[RankedCandidate]]]
 CUTOFFS = (1, 3, 5)
-METRIC_NAMES = {"bash": "template match", "cf": "execution match", "python": "normalised exact match"}
 
 
 def score_item(item: Pair, candidates: list[RankedCandidate]) -> dict:
@@ -45,7 +45,7 @@ def summarise(results: list[dict], lang: str) -> dict:
     figures = {f"top{k}": sum(r["match"][str(k)] for r in results) / count if count else 0.0 for k in CUTOFFS}
     figures.update(
         items=count,
-        metric=METRIC_NAMES[lang],
+        metric=get_language(lang).metric,
         valid_top1=mean("valid_top1"),
         generated_top1=mean("generated_top1"),
         distinct_1=mean("distinct_1"),

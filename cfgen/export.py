@@ -27,14 +27,14 @@ class ExportRequest:
 
 def tuned_languages(languages: list[str]) -> frozenset[str]:
     """--tune-retrieval's languages: known ones, and not those retrieved by masked request."""
-    from cfgen.slots import MASKED_LANGUAGES
+    from cfgen.languages import check_language, masked_languages
 
+    masked = masked_languages()
     for lang in languages:
-        if lang not in LANGUAGES:
-            raise UsageError(f"unknown --tune-retrieval language {lang[:40]!r}; choose one of {', '.join(LANGUAGES)}")
-        if lang in MASKED_LANGUAGES:
+        check_language(lang, UsageError)
+        if lang in masked:
             raise UsageError(f"--tune-retrieval {lang}: {lang} requests are retrieved with their values masked; a head "
-                             f"serves only {', '.join(sorted(set(LANGUAGES) - MASKED_LANGUAGES))}")
+                             f"serves only {', '.join(sorted(set(LANGUAGES) - masked))}")
     return frozenset(languages)
 
 

@@ -20,15 +20,17 @@ def index_of(pairs: list[Pair], texts: list[str], encodings, tuned: frozenset[st
     one, serves its languages (None: no head).
     """
     from cfgen.retrieval import RetrievalIndex
-    from cfgen.slots import MASKED_LANGUAGES, mask
+    from cfgen.languages import masked_languages
+    from cfgen.slots import mask
 
     position = {text: i for i, text in enumerate(texts)}
     pairs = [pair for pair in pairs if pair.nl in position]
     pair_encodings = [encodings[position[p.nl]] for p in pairs]
     # Languages retrieved by masked request: their requests encoded once more, masked.
-    masked_texts = [mask(p.nl) for p in pairs if p.lang in MASKED_LANGUAGES]
+    masked = masked_languages()
+    masked_texts = [mask(p.nl) for p in pairs if p.lang in masked]
     head = _retrieval_head(pairs, pair_encodings, tuned, tune_steps) if tuned else head
-    return RetrievalIndex.build(pairs, pair_encodings, MASKED_LANGUAGES, encode_texts(masked_texts, Distributed(), "cpu"),
+    return RetrievalIndex.build(pairs, pair_encodings, masked, encode_texts(masked_texts, Distributed(), "cpu"),
                                 head)
 
 

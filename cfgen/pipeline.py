@@ -22,12 +22,11 @@ from pathlib import Path
 
 import torch
 
-from cfgen import LANGUAGES
 from cfgen.bundle import Bundle, load_bundle
 from cfgen.conditioning import Conditioning
 from cfgen.encodings import pad_states
 from cfgen.errors import UsageError
-from cfgen.languages import get_language
+from cfgen.languages import check_language, get_language
 from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import DenoisingNetwork, Process, make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
@@ -135,8 +134,7 @@ class Pipeline:
         whether the program occurs verbatim in the training data (`seen`). `steps`: network calls (None:
         DEFAULT_STEPS); `strength`: as `method`."""
         steps = steps or DEFAULT_STEPS
-        if lang not in LANGUAGES:
-            raise UsageError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+        check_language(lang, UsageError)
         if not 1 <= steps <= self.process.num_steps:
             raise UsageError(f"--steps must be between 1 and {self.process.num_steps} for this model")
         method = self.method(lang, strength)
@@ -249,7 +247,7 @@ class Pipeline:
     def _written(self, sampled: SampledSequence, request: str, lang: str) -> str:
         """A sampled program as text, with the request's values in the placeholders a slots model writes."""
         code = self.tokenizer.decode(sampled.tokens)
-        return fill_placeholders(code, request, lang) if "{{" in code and lang != "cf" else code
+        return fill_placeholders(code, request, lang) if "{{" in code and get_language(lang).value_slots else code
 
     def _aligned_rank(self, candidate: int) -> int:
         """Which retrieved program the candidate-th candidate read position by position (0 unless aligned)."""

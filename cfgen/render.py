@@ -17,10 +17,9 @@ from typing import Callable, Iterable, Iterator
 from rich.console import Console
 from rich.text import Text
 
-from cfgen.languages import UNPRINTABLE, unprintable
+from cfgen.languages import UNPRINTABLE, get_language, unprintable
 
 stderr = Console(stderr=True, soft_wrap=True, highlight=False)
-LEXERS = {"bash": "bash", "python": "python", "cf": "text"}
 
 
 def printable(text: object, newlines: bool = False) -> str:
@@ -161,7 +160,7 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
             if candidate.unfilled:
                 check.append(Text(f"; fill in {printable(', '.join(candidate.unfilled))}", style="yellow"))
             risks = Text(printable(", ".join(candidate.risks)), style="bold red")
-            code = Syntax(printable(candidate.code, newlines=True), LEXERS[answer.request.lang], word_wrap=True)
+            code = Syntax(printable(candidate.code, newlines=True), get_language(answer.request.lang).lexer, word_wrap=True)
             made = candidate.source + (", seen" if candidate.seen else "")
             cells = [str(rank_number), code, made, check, risks]
             if verbose:

@@ -6,7 +6,7 @@ instead of pure noise). The index is stored as unit sentence vectors
 (float16 safetensors) and entries (their code and language, JSON) at paths
 the model bundle chooses (`bundle.index_files`). The entries also hold the values each program's training request named
 (`slots.find_values`), which `slots.transfer` swaps for the new request's, and
-the languages retrieved by masked request (`slots.MASKED_LANGUAGES` when the
+the languages retrieved by masked request (`Language.masked_retrieval` when the
 index was built), whose rows have a second vector, of the masked request,
 under `masked_vectors`. A trained `RetrievalHead` (retrieval_head.py), when the
 index has one (`head.safetensors`), adds a second vector to the rows of the

@@ -30,8 +30,6 @@ Values = list[tuple[str, str]]  # (kind, value) in order, as find_values gives t
 
 # Characters a shell treats specially; globs stay bare so that they still expand.
 _SHELL_SPECIAL = re.compile(r"[^\w@%+=:,./*?~-]")
-# Where requests that name values retrieve better masked (dev, README); fixed when an index is built.
-MASKED_LANGUAGES = frozenset({"python", "cf"})
 # Longest requests scanned: a bound on work for pathological input.
 _MAX_SCANNED = 4096
 

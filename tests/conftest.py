@@ -14,6 +14,15 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "codefusion"
 
+
+def benchmark_items(lang: str, split: str = "dev") -> list:
+    """A split of the CodeFusion benchmark; the test is skipped where that data is not beside the repository."""
+    from cfgen.data import benchmark_path, load_benchmark
+
+    if not DATA_DIR.is_dir():
+        pytest.skip(f"needs the CodeFusion data in {DATA_DIR}")
+    return load_benchmark(benchmark_path(DATA_DIR, lang), split, lang)
+
 EIGHT_PAIRS = [
     ("list all files in the current directory with details", "ls -la", "bash"),
     ("show the disk usage of my home folder", "du -sh ~", "bash"),

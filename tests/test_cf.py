@@ -2,8 +2,7 @@
 
 import pytest
 
-from conftest import DATA_DIR
-from cfgen.data import load_benchmark
+from conftest import benchmark_items
 from cfgen.languages import cf
 
 TABLE = [
@@ -163,7 +162,7 @@ def test_grounding_uses_the_column_the_request_names():
 
 def test_every_benchmark_rule_parses_and_runs_on_its_table():
     for split in ("train", "dev"):
-        for item in load_benchmark(DATA_DIR / "CFRuleBenchmarks.json", split, "cf"):
+        for item in benchmark_items("cf", split):
             assert cf.check(item.code)[0], item.code
             if item.table and len(item.table) > 1:
                 assert len(cf.execute(item.code, item.table)) == len(item.table) - 1

@@ -4,8 +4,7 @@ import json
 
 import pytest
 
-from conftest import DATA_DIR
-from cfgen.data import BENCHMARK_FILES, load_benchmark
+from conftest import benchmark_items
 from cfgen.evaluate import evaluate
 from cfgen.metrics import distinct_ngrams, normalised_edit_distance, pairwise_edit_diversity
 from cfgen.ranking import Candidate, rank
@@ -13,7 +12,7 @@ from cfgen.ranking import Candidate, rank
 
 @pytest.mark.parametrize("lang", ["bash", "python", "cf"])
 def test_gold_scored_against_itself_gives_one(lang):
-    items = load_benchmark(DATA_DIR / BENCHMARK_FILES[lang], "dev", lang)
+    items = benchmark_items(lang)
     golds = iter(item.code for item in items)  # utterances repeat with other code: go by position
     report = evaluate(items, lang, lambda queries: [rank([Candidate(next(golds), 0.0)], lang) for _ in queries])
     figures = report["figures"]
@@ -24,7 +23,7 @@ def test_gold_scored_against_itself_gives_one(lang):
 
 
 def test_wrong_answers_score_zero_and_k_matters():
-    items = load_benchmark(DATA_DIR / "BashBenchmarks.json", "dev", "bash")[:20]
+    items = benchmark_items("bash")[:20]
     golds = iter(item.code for item in items)
 
     def third_is_right(queries):

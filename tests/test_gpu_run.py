@@ -9,16 +9,20 @@ from pathlib import Path
 import pytest
 
 from conftest import EIGHT_PAIRS
+from cfgen import LANGUAGES
+from cfgen.languages import get_language
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench" / "gpu"))
+from pack import tracked_bytes  # noqa: E402 - what every device call carries, as pack.py counts it
 PAGE = "# wc\n\n> Count lines.\n\n- Count the lines of a file:\n\n`wc --lines {{path/to/file}}`\n"
-FILES = {"bash": "BashBenchmarks.json", "python": "PythonBenchmarks.json", "cf": "CFRuleBenchmarks.json"}
 
 
 def tiny_data(folder: Path) -> Path:
     """A data folder laid out as ../shared/data is: codefusion/ benchmarks and tldr/ pages, a few items each."""
     (folder / "codefusion").mkdir(parents=True)
-    for lang, name in FILES.items():
+    for lang in LANGUAGES:
+        name = get_language(lang).benchmark_file
         items = [{"NL Utterance": nl, "Code": code} for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
         (folder / "codefusion" / name).write_text(json.dumps({"train": items, "dev": items[:1]}))
     (folder / "codefusion" / "LICENSE").write_text("test data\n")
@@ -26,12 +30,6 @@ def tiny_data(folder: Path) -> Path:
     (folder / "tldr" / "pages" / "common" / "wc.md").write_text(PAGE)
     (folder / "tldr" / "LICENSE.md").write_text("test pages\n")
     return folder
-
-
-def travelling_bytes() -> int:
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.split(b"\0")
-    return sum((ROOT / name.decode()).stat().st_size for name in listed if name and (ROOT / name.decode()).is_file())
 
 
 def bench(*args, **kwargs):
@@ -47,7 +45,7 @@ def test_the_gpu_run_packs_checks_trains_and_sends_back_a_model_that_loads(tmp_p
     parts = sorted(packed.glob("part-*"))
     assert parts and "run.sh stage 1" in made.stdout and "run.sh train" in made.stdout
     for load in [*parts, packed / "last"]:
-        assert sum(f.stat().st_size for f in load.rglob("*")) < 64 * 2**20 - travelling_bytes()
+        assert sum(f.stat().st_size for f in load.rglob("*")) < 64 * 2**20 - tracked_bytes()
     for number in range(1, len(parts) + 1):
         staged = bench("bench/gpu/device_run.py", "stage", number, "--packed", packed)
         assert staged.returncode == 0 and f"part {number}:" in staged.stdout

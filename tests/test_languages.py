@@ -4,20 +4,19 @@ import time
 
 import pytest
 
-from conftest import DATA_DIR
-from cfgen.data import load_benchmark
+from conftest import benchmark_items
 from cfgen.languages import bash, get_language, python
 from cfgen.ranking import Candidate, rank
 
 
 @pytest.fixture(scope="module")
 def bash_dev():
-    return load_benchmark(DATA_DIR / "BashBenchmarks.json", "dev", "bash")
+    return benchmark_items("bash")
 
 
 @pytest.fixture(scope="module")
 def python_dev():
-    return load_benchmark(DATA_DIR / "PythonBenchmarks.json", "dev", "python")
+    return benchmark_items("python")
 
 
 def test_python_check_accepts_the_benchmark_and_rejects_broken_code(python_dev):
@@ -182,3 +181,29 @@ def test_ranking_puts_lower_groups_first_whatever_their_score():
 def test_ranking_merges_python_forms():
     ranked = rank([Candidate("x [::-1]", -0.3), Candidate("x[::-1]", -0.1), Candidate("x[::-", -0.05)], "python")
     assert [(c.code, c.valid) for c in ranked] == [("x[::-1]", True), ("x[::-", False)]
+
+
+def test_every_language_is_one_module_with_the_whole_protocol():
+    from typing import get_type_hints
+
+    from cfgen import LANGUAGES
+    from cfgen.languages import Language
+
+    wanted = set(get_type_hints(Language)) | {"check", "normalise", "matches", "risks"}
+    for name in LANGUAGES:
+        language = get_language(name)
+        assert language.name == name and not wanted - set(dir(language)), (name, wanted - set(dir(language)))
+        assert 2 <= language.sample_length and language.metric and language.benchmark_file.endswith(".json")
+    assert callable(get_language("cf").ground_rows)  # a language whose requests carry tables grounds in them
+
+
+@pytest.mark.parametrize("name", ["cobol", "", "BASH", "x" * 500])
+def test_an_unknown_language_is_one_clear_error_wherever_it_is_named(name):
+    from cfgen.errors import DataError, UsageError
+    from cfgen.languages import check_language
+
+    for error in (ValueError, UsageError, DataError):
+        with pytest.raises(error, match="choose one of bash, python, cf") as raised:
+            check_language(name, error)
+        assert len(str(raised.value)) < 120
+    assert check_language("cf") == "cf"

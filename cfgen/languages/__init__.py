@@ -21,7 +21,17 @@ UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e
 
 
 class Language(Protocol):
+    """A language is one module in this package with these names; LANGUAGES lists them."""
+
     name: str
+    metric: str  # the benchmark metric's name (`matches`)
+    lexer: str  # how a terminal colours its code (a pygments lexer name)
+    benchmark_file: str  # its benchmark in the CodeFusion data folder
+    snippet_file: str | None  # its pre-training snippets there (None: made elsewhere)
+    masked_retrieval: bool  # a request naming values is compared with training requests with values masked
+    sample_length: int  # positions denoised (tag, code, end) unless the training data sets another
+    value_slots: bool  # a slots model writes the request's values as placeholders (slots.py)
+    tables: bool  # a request may carry a table, in whose columns its candidates are grounded (`ground_rows`)
 
     def check(self, code: str) -> tuple[bool, str]: ...  # (valid, message)
 
@@ -37,12 +47,28 @@ class Language(Protocol):
 REGISTRY: dict[str, Language] = {}
 
 
-def get_language(name: str) -> Language:
+def check_language(name: object, error: type[Exception] = ValueError) -> str:
+    """`name` if it names a language; else `error` saying which do (the one check of a language name)."""
     if name not in LANGUAGES:
-        raise ValueError(f"unknown language {name!r}; choose one of {', '.join(LANGUAGES)}")
+        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
+        raise error(f"unknown language {shown}; choose one of {', '.join(LANGUAGES)}")
+    return name  # type: ignore[return-value]
+
+
+def get_language(name: str) -> Language:
+    check_language(name)
     if name not in REGISTRY:
         REGISTRY[name] = importlib.import_module(f"cfgen.languages.{name}")  # type: ignore[assignment]
     return REGISTRY[name]
+
+
+def masked_languages() -> frozenset[str]:
+    """The languages whose requests retrieve by their masked text (`Language.masked_retrieval`)."""
+    return frozenset(name for name in LANGUAGES if get_language(name).masked_retrieval)
+
+
+def default_sample_lengths() -> dict[str, int]:
+    return {name: get_language(name).sample_length for name in LANGUAGES}
 
 
 def unprintable(code: str) -> str | None:

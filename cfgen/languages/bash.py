@@ -15,6 +15,14 @@ from cfgen.languages.bash_syntax import (ARGUMENT_NODES, FIND_EXEC_FLAGS, MAX_DE
                                          TYPOGRAPHIC_QUOTES, WRAPPERS, _commands, _text, _tree)
 
 name = "bash"
+# The language's facts (the Language protocol in languages/__init__.py).
+metric = "template match"  # CodeFusion's: the command's template (utilities and flags), arguments ignored
+lexer = "bash"
+benchmark_file, snippet_file = "BashBenchmarks.json", "BashSnippets.txt"
+masked_retrieval = False
+sample_length = 48
+value_slots = True
+tables = False
 
 KEPT_LITERALS = {r"\;", "';'", '";"', "{}", "+"}
 

@@ -13,6 +13,14 @@ from cfgen.languages.cf_engine import execute, find_column, ground, read_table, 
 from cfgen.languages.cf_rules import Call, CFError, check, normalise, parse, render  # noqa: F401
 
 name = "cf"
+# The language's facts (the Language protocol in languages/__init__.py).
+metric = "execution match"  # the rows a rule selects on the item's table
+lexer = "text"
+benchmark_file, snippet_file = "CFRuleBenchmarks.json", "ConditionalFormattingSnippets.txt"
+masked_retrieval = True
+sample_length = 24
+value_slots = False  # rules name cells and colours, not the request's paths and numbers
+tables = True
 
 
 def matches(prediction: str, gold: str, context: Any = None) -> bool:
@@ -32,3 +40,13 @@ def matches(prediction: str, gold: str, context: Any = None) -> bool:
 
 def risks(code: str) -> list[str]:
     return []
+
+
+def ground_rows(code: str, table: list, request: str) -> tuple[str, list[int] | None]:
+    """The rule rewritten for the table's columns (header first) and the data rows it selects (1-based);
+    None for the rows where it cannot run on this table."""
+    try:
+        code = ground(code, table[0], request)
+        return code, [i + 1 for i, hit in enumerate(execute(code, table)) if hit]
+    except CFError:
+        return code, None

@@ -10,6 +10,14 @@ from typing import Any
 from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
 
 name = "python"
+# The language's facts (the Language protocol in languages/__init__.py).
+metric = "normalised exact match"
+lexer = "python"
+benchmark_file, snippet_file = "PythonBenchmarks.json", None  # pre-training snippets: the standard library's
+masked_retrieval = True
+sample_length = 48
+value_slots = True
+tables = False
 
 
 def _parse(code: str) -> ast.Module:
