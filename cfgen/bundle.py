@@ -33,8 +33,8 @@ BEST = "best"  # a run's model of the lowest dev loss (cfgen train --keep-best)
 
 
 def index_files(directory: Path):
-    """The retrieval index's files in a model directory (a retrieval.IndexFiles)."""
-    from cfgen.retrieval import IndexFiles
+    """The retrieval index's files in a model directory (an index_files.IndexFiles)."""
+    from cfgen.index_files import IndexFiles
 
     folder = Path(directory) / "retrieval"
     return IndexFiles(folder / "vectors.safetensors", folder / "entries.json", folder / "head.safetensors")

@@ -13,45 +13,11 @@ from cfgen.errors import CheckpointError, DataError, ModelNotAvailableError
 from cfgen.train import run_training
 
 
-@pytest.fixture(scope="module")
-def generator(tiny_model, encoder):
-    from cfgen.pipeline import Pipeline
-
-    return Pipeline.from_directory(tiny_model, encoder=encoder)
-
-
-def test_tiny_model_samples_back_its_eight_training_programs(generator):
-    for lang in ("bash", "python", "cf"):
-        pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
-        results = generator([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, seed=0, strength=1.0)
-        assert [candidates[0].code for candidates in results] == [code for _, code in pairs]
-
-
 def test_model_directory_has_the_hub_layout(tiny_model):
     names = {path.name for path in tiny_model.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json"} <= names
     config = json.loads((tiny_model / "config.json").read_text())
     assert config["width"] == 64 and config["sample_lengths"]["cf"] <= 12
-
-
-def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, encoder, tmp_path):
-    from cfgen.bundle import index_files, load_model, save_model
-    from cfgen.pipeline import Pipeline
-    from cfgen.retrieval import RetrievalIndex
-
-    network, tokenizer = load_model(tiny_model)
-    save_model(network, tokenizer, tmp_path / "copy", index=RetrievalIndex.load(index_files(tiny_model)))
-
-    def candidates(directory, strength):
-        return Pipeline.from_directory(directory, encoder=encoder)(["reverse the list x"], "python", 3, 7, seed=3,
-                                                                   strength=strength)
-
-    first, again, copied = candidates(tiny_model, 1.0), candidates(tiny_model, 1.0), candidates(tmp_path / "copy", 1.0)
-    assert candidates(tiny_model, 0.4) == candidates(tiny_model, 0.4)  # guided sampling is seeded too
-    assert first == again == copied  # same codes, bit-identical scores, same sources
-    original, reloaded = load_file(str(tiny_model / "model.safetensors")), load_file(str(tmp_path / "copy" / "model.safetensors"))
-    assert original.keys() == reloaded.keys()
-    assert all(torch.equal(original[k], reloaded[k]) for k in original)
 
 
 def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, pairs_file):
@@ -283,86 +249,3 @@ def test_python_snippet_corpus_comes_from_the_standard_library():
     assert len(snippets) == 300 and len(set(snippets)) == 300
     assert all(python.check(s)[0] and "\n" not in s and len(s) <= 120 for s in snippets)
     assert python_stdlib_snippets(limit=300) == snippets  # reproducible
-
-
-def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_model, generator):
-    from cfgen.bundle import index_files
-    from cfgen.retrieval import RetrievalIndex
-
-    index = RetrievalIndex.load(index_files(tiny_model))
-    assert index is not None and sorted(index.codes) == sorted(code for _, code, _ in EIGHT_PAIRS)
-    found = index.neighbours(generator.encoder.encode(["how many lines does file.txt have"]), "bash", 2)
-    assert found[0][0][0] == "wc -l file.txt" and len(found[0]) == 2
-    query = "how many lines does file.txt have"
-    as_retrieved = generator([query], "bash", 3, steps=10, strength=0.0)[0]
-    assert [c.code for c in as_retrieved] == [c.code for c in index.nearest_programs(generator.encoder.encode([query]), "bash", 3)[0]]
-    assert as_retrieved[0].code == "wc -l file.txt"
-    lightly_edited = generator([query], "bash", 3, steps=10, strength=0.02)[0]
-    assert lightly_edited[0].code == "wc -l file.txt"  # a light edit of a memorised program rebuilds it
-    assert generator(["count the lines in file.txt"], "bash", 3, steps=10, strength=0.5)[0][0].code == "wc -l file.txt"
-    edits = {c.code for c in generator([query], "bash", 5, steps=10, strength=0.8)[0]}
-    assert edits - set(index.codes), "a heavy edit should write something new"
-
-
-def test_retrieved_programs_take_the_values_the_request_names(tiny_model, generator):
-    from cfgen.bundle import index_files
-    from cfgen.retrieval import RetrievalIndex
-
-    index = RetrievalIndex.load(index_files(tiny_model))
-    assert index.masked == {"python", "cf"} and [["path", "file.txt"]] in [list(map(list, row)) for row in index.values]
-    assert generator(["count the lines in notes.md"], "bash", 1, strength=0.0)[0][0].code == "wc -l notes.md"
-    assert generator(["format cells greater than 25"], "cf", 1, strength=0.0)[0][0].code == "GreaterThan(25)"
-    # the baseline (no requests given) returns programs as they were written
-    plain = index.nearest_programs(generator.encoder.encode(["count the lines in notes.md"]), "bash", 1)
-    assert plain[0][0].code == "wc -l file.txt"
-
-
-def test_an_index_without_training_requests_returns_programs_unchanged(tiny_model, generator, tmp_path):
-    import json
-    import shutil
-
-    from cfgen.bundle import index_files
-    from cfgen.retrieval import RetrievalIndex
-
-    copy = tmp_path / "old-index"
-    shutil.copytree(tiny_model / "retrieval", copy / "retrieval")
-    entries = json.loads((copy / "retrieval" / "entries.json").read_text())
-    (copy / "retrieval" / "entries.json").write_text(json.dumps({"codes": entries["codes"], "langs": entries["langs"]}))
-    old = RetrievalIndex.load(index_files(copy))
-    assert old.values is None and not old.masked
-    query = "count the lines in notes.md"
-    found = old.nearest_programs(generator.encoder.encode([query]), "bash", 1, requests=[query])
-    assert found[0][0].code == "wc -l file.txt"
-
-
-def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypatch):
-    from cfgen import languages
-    from cfgen.languages import bash
-
-    known = set(generator.index.codes)
-
-    class StrictBash:  # bash, except that only training programs pass the check
-        def __getattr__(self, name):
-            return getattr(bash, name)
-
-        @staticmethod
-        def check(code):
-            return (code in known, "not a training program")
-
-    monkeypatch.setitem(languages.REGISTRY, "bash", StrictBash())
-    candidates = generator(["how many lines does file.txt have"], "bash", 5, steps=10, strength=0.8)[0]
-    assert {c.code for c in candidates} <= known
-    assert generator.effective_strength(1.0, "bash") == 1.0
-
-
-def test_every_candidate_says_how_it_was_made_and_whether_training_holds_it(generator):
-    training_programs = set(generator.index.codes)
-    query = "how many lines does file.txt have"
-    retrieved = generator([query], "bash", 3, steps=10, strength=0.0)[0]
-    assert {c.source for c in retrieved} == {"retrieved"} and all(c.request for c in retrieved)
-    for strength, made in ((0.8, "edited"), (1.0, "generated")):  # heavy edits, and pure noise
-        candidates = generator([query], "bash", 5, steps=10, strength=strength)[0]
-        for candidate in candidates:
-            assert candidate.seen == (candidate.code in training_programs), candidate
-            # an edit that fails its check or changes nothing gives way to the program it came from
-            assert candidate.source == made or (made == "edited" and candidate.source == "retrieved"), candidate
