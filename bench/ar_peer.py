@@ -1,7 +1,7 @@
 """An autoregressive peer: what the same compute buys with the ordinary approach.
 
-    python bench/ar_peer.py train OUT [--steps 7000] [--batch-size 32] [--threads 1]
-    python bench/ar_peer.py eval OUT [--limit N]
+    python bench/ar_peer.py train OUT [--steps 7000] [--batch-size 32] [--threads 1] [--data DIR] [--model SPEC]
+    python bench/ar_peer.py eval OUT [--limit N] [--data DIR] [--model SPEC] [--output FILE]
 
 A left-to-right transformer decoder on the same frozen MiniLM encoder (E_s by
 cross-attention), as wide and as deep as the bundled model's networks
@@ -32,7 +32,7 @@ from cfgen.config import TrainConfig
 from cfgen.corpus import BatchPlan, DataSources, build_examples, collate, encode_texts, gather_corpus
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.evaluate import evaluate
-from cfgen.hub import default_model_directory
+from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.pipeline import shared_encoder
 from cfgen.ranking import Candidate, rank
 from cfgen.runtime import Distributed
@@ -65,16 +65,21 @@ class ARPeer(nn.Module):
         return h @ self.embedding.weight.T  # (B, T, V), tied head
 
 
-def prepare(tokenizer, lengths):
-    corpus = gather_corpus("finetune", DataSources(data_dir=DATA))
+def tokenizer_and_lengths(model: str | None):
+    """The code tokenizer and per-language lengths of the model the peer is compared with (default: bundled)."""
+    bundle = load_bundle(resolve_model_directory(model) if model else default_model_directory())
+    return bundle.tokenizer, bundle.network.config.sample_lengths
+
+
+def prepare(tokenizer, lengths, data: Path):
+    corpus = gather_corpus("finetune", DataSources(data_dir=data))
     examples, texts, _, _ = build_examples(corpus.pairs, tokenizer, max(lengths.values()), lengths)
     return examples, encode_texts(texts, Distributed(), "cpu")
 
 
-def train(out: Path, steps: int, batch_size: int) -> None:
-    bundle = load_bundle(default_model_directory())
-    tokenizer, lengths = bundle.tokenizer, bundle.network.config.sample_lengths
-    examples, encodings = prepare(tokenizer, lengths)
+def train(out: Path, steps: int, batch_size: int, data: Path, model_spec: str | None) -> None:
+    tokenizer, lengths = tokenizer_and_lengths(model_spec)
+    examples, encodings = prepare(tokenizer, lengths, data)
     config = TrainConfig(steps=steps, batch_size=batch_size, learning_rate=1e-3, warmup_steps=150)
     torch.manual_seed(0)
     model = ARPeer(tokenizer.vocab_size)
@@ -133,9 +138,8 @@ def generate(model, tokenizer, encoder, queries, lang, length, n=5, temperature=
     return [[row[q] for row in rows] for q in range(len(queries))]
 
 
-def evaluate_peer(out: Path, limit: int) -> None:
-    bundle = load_bundle(default_model_directory())
-    tokenizer, lengths = bundle.tokenizer, bundle.network.config.sample_lengths
+def evaluate_peer(out: Path, limit: int, data: Path, model_spec: str | None, output: Path) -> None:
+    tokenizer, lengths = tokenizer_and_lengths(model_spec)
     model = ARPeer(tokenizer.vocab_size)
     model_state, _, info = load_checkpoint(list_checkpoints(out)[-1])
     model.load_state_dict(model_state)
@@ -143,7 +147,7 @@ def evaluate_peer(out: Path, limit: int) -> None:
     encoder = shared_encoder("cpu")
     rows = []
     for lang in LANGUAGES:
-        dev = load_benchmark(benchmark_path(DATA, lang), "dev", lang)
+        dev = load_benchmark(benchmark_path(data, lang), "dev", lang)
         dev = dev[:limit] if limit else dev
 
         def predict(queries, lang=lang):
@@ -153,7 +157,6 @@ def evaluate_peer(out: Path, limit: int) -> None:
         rows.append({"lang": lang, "system": "autoregressive peer", "strength": None, **figures})
         print(f"{lang:<8} top-1 {figures['top1']:.3f} top-3 {figures['top3']:.3f} top-5 {figures['top5']:.3f} "
               f"valid {figures['valid_top1']:.3f} chrF {figures['chrf']:.1f}", flush=True)
-    output = ROOT / "bench" / "results" / "ar_peer.json"
     output.write_text(json.dumps({"steps": info["step"], "rows": rows}, indent=1))
 
 
@@ -165,13 +168,16 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="the bundled model's batch size")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--limit", type=int, default=0, help="eval: first N dev items per language (0: all)")
+    parser.add_argument("--data", type=Path, default=DATA, help="CodeFusion data folder")
+    parser.add_argument("--model", default=None, help="the cfgen model whose tokenizer and lengths the peer uses")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "ar_peer.json")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.command == "train":
-        train(args.out, args.steps, args.batch_size)
+        train(args.out, args.steps, args.batch_size, args.data, args.model)
     else:
-        evaluate_peer(args.out, args.limit)
+        evaluate_peer(args.out, args.limit, args.data, args.model, args.output)
 
 
 if __name__ == "__main__":

@@ -34,11 +34,29 @@ EIGHT_PAIRS = [
     ("highlight duplicate values", "Duplicate()", "cf"),
 ]
 TINY_STEPS = 700
+PAGE = "# wc\n\n> Count lines.\n\n- Count the lines of a file:\n\n`wc --lines {{path/to/file}}`\n"
 
 
 def write_pairs(path: Path, pairs=EIGHT_PAIRS) -> Path:
     path.write_text("\n".join(json.dumps({"nl": nl, "code": code, "lang": lang}) for nl, code, lang in pairs) + "\n")
     return path
+
+
+def tiny_data(folder: Path) -> Path:
+    """A data folder laid out as ../shared/data is: codefusion/ benchmarks and tldr/ pages, a few items each."""
+    (folder / "codefusion").mkdir(parents=True)
+    from cfgen import LANGUAGES
+    from cfgen.languages import get_language
+
+    for lang in LANGUAGES:
+        name = get_language(lang).benchmark_file
+        items = [{"NL Utterance": nl, "Code": code} for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
+        (folder / "codefusion" / name).write_text(json.dumps({"train": items, "dev": items[:1]}))
+    (folder / "codefusion" / "LICENSE").write_text("test data\n")
+    (folder / "tldr" / "pages" / "common").mkdir(parents=True)
+    (folder / "tldr" / "pages" / "common" / "wc.md").write_text(PAGE)
+    (folder / "tldr" / "LICENSE.md").write_text("test pages\n")
+    return folder
 
 
 def tiny_request(output: Path, pairs_file: Path, steps: int = TINY_STEPS, **train_overrides):

@@ -1,5 +1,6 @@
-"""bench/: every script imports, and those that need no encoding of a whole training corpus run at a tiny size
-(outputs to a temporary folder), so that a change that breaks a benchmark fails here rather than on its next run."""
+"""bench/: every script imports and runs for one tiny step (outputs to a temporary folder), so that a change that
+breaks a benchmark fails here rather than on its next run: those that read only the bundled model and small data
+on the real data, those that encode a training corpus or train on a tiny data folder with the tiny model."""
 
 import importlib.util
 import subprocess
@@ -7,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import tiny_data
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -41,4 +44,34 @@ def test_bench_scripts_run_at_a_tiny_size(script, tmp_path):
     ran = subprocess.run([sys.executable, str(BENCH / script), *TINY_RUNS[script], "--output", str(output)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert ran.returncode == 0, ran.stderr[-2000:]
+    assert output.is_file() and output.stat().st_size > 2
+
+
+def _tiny_model_runs(model: Path, data: Path, out: Path) -> dict[str, list[list]]:
+    """Each script's command lines (several where one's output feeds the next) against the tiny model and data."""
+    codefusion = data / "codefusion"
+    return {
+        "quality.py": [["--data", codefusion, "--model", model, "--limit", "1", "--steps", "1"]],
+        "retrieval_baseline.py": [["--data", codefusion, "--limit", "1"]],
+        "train_throughput.py": [["--data", codefusion, "--steps", "1", "--batch-size", "2", "--size", "tiny"]],
+        "cf_users.py": [["--model", model, "-n", "1", "--steps", "1"]],
+        "cli_startup.py": [["--runs", "1", "--model", model]],
+        "learning_curve.py": [["--run", model, "--checkpoints", model / "checkpoints", "--data", codefusion,
+                               "--limit", "1", "--steps", "1"]],
+        "ar_peer.py": [["train", out / "peer", "--steps", "2", "--batch-size", "2", "--data", codefusion,
+                        "--model", model],
+                       ["eval", out / "peer", "--limit", "1", "--data", codefusion, "--model", model]],
+    }
+
+
+TINY_MODEL_SCRIPTS = sorted(_tiny_model_runs(Path(), Path(), Path()))
+
+
+@pytest.mark.parametrize("script", TINY_MODEL_SCRIPTS)
+def test_bench_scripts_run_for_one_tiny_step_on_the_tiny_model(script, tiny_model, tmp_path):
+    output = tmp_path / "result.json"
+    for arguments in _tiny_model_runs(tiny_model, tiny_data(tmp_path / "data"), tmp_path)[script]:
+        ran = subprocess.run([sys.executable, str(BENCH / script), *map(str, arguments), "--output", str(output)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert ran.returncode == 0, ran.stderr[-2000:]
     assert output.is_file() and output.stat().st_size > 2

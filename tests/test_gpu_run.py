@@ -8,28 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EIGHT_PAIRS
-from cfgen import LANGUAGES
-from cfgen.languages import get_language
+from conftest import tiny_data
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench" / "gpu"))
 from pack import tracked_bytes  # noqa: E402 - what every device call carries, as pack.py counts it
-PAGE = "# wc\n\n> Count lines.\n\n- Count the lines of a file:\n\n`wc --lines {{path/to/file}}`\n"
-
-
-def tiny_data(folder: Path) -> Path:
-    """A data folder laid out as ../shared/data is: codefusion/ benchmarks and tldr/ pages, a few items each."""
-    (folder / "codefusion").mkdir(parents=True)
-    for lang in LANGUAGES:
-        name = get_language(lang).benchmark_file
-        items = [{"NL Utterance": nl, "Code": code} for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
-        (folder / "codefusion" / name).write_text(json.dumps({"train": items, "dev": items[:1]}))
-    (folder / "codefusion" / "LICENSE").write_text("test data\n")
-    (folder / "tldr" / "pages" / "common").mkdir(parents=True)
-    (folder / "tldr" / "pages" / "common" / "wc.md").write_text(PAGE)
-    (folder / "tldr" / "LICENSE.md").write_text("test pages\n")
-    return folder
 
 
 def bench(*args, **kwargs):
