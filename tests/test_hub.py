@@ -142,11 +142,11 @@ ENCODER_PROBE = (
 
 @pytest.mark.parametrize("tampered", [False, True])
 def test_encoder_comes_from_the_hub_at_its_pinned_revision_when_the_package_is_absent(tmp_path, tampered):
-    from cfgen.encoder import REPO_ID, REVISION, packaged_directory
+    from cfgen.encoder import REPO_ID, REVISION, resolve_encoder_directory
 
     files = tmp_path / "encoder"
     files.mkdir()
-    for path in packaged_directory().iterdir():
+    for path in resolve_encoder_directory().iterdir():
         if path.is_file():
             (files / path.name).write_bytes(path.read_bytes())
     if tampered:

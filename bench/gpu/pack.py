@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cfgen.encoder import packaged_directory, half_weights  # noqa: E402
+from cfgen.encoder import half_weights, resolve_encoder_directory  # noqa: E402
 
 ENCODER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
 REFERENCE_REQUESTS = ["list files older than 3 days", "highlight cells greater than 100", "reverse the list x",
@@ -58,7 +58,7 @@ def write_last(packed: Path, data: Path, wheels: list[Path]) -> Path:
     last = packed / "last"
     (last / "encoder").mkdir(parents=True)
     for name in ENCODER_FILES:
-        shutil.copy(packaged_directory() / name, last / "encoder" / name)
+        shutil.copy(resolve_encoder_directory() / name, last / "encoder" / name)
     with tarfile.open(last / "data.tar.gz", "w:gz") as archive:
         for name in DATA_FILES:
             if not (data / name).exists():
@@ -89,7 +89,7 @@ def main() -> None:
     packed.mkdir(parents=True)
     last = write_last(packed, args.data, args.wheel)
     weights = packed / "encoder-half.safetensors"
-    half_weights(packaged_directory(), weights)
+    half_weights(resolve_encoder_directory(), weights)
     room = int(args.limit_mib * 2**20) - tracked_bytes() - MARGIN
     last_load = sum(path.stat().st_size for path in last.rglob("*") if path.is_file())
     if room - last_load < 1 << 20:
