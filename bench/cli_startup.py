@@ -62,7 +62,7 @@ def summary(samples: list[tuple[float, float]]) -> dict:
 def paired(runs: int, model_args: list[str]) -> dict:
     cases = {"import torch": [PYTHON, "-c", "import torch"]}
     cases |= {f"cfgen {lang}": [CFGEN, request, "--lang", lang, *model_args] for lang, request in REQUESTS.items()}
-    for command in cases.values():
+    for command in cases.values() if runs > 1 else ():  # one run is a smoke check: nothing to compare
         run_once(command)  # warm the file cache once, outside the figures
     samples: dict[str, list] = {name: [] for name in cases}
     for _ in range(runs):

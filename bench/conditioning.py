@@ -1,6 +1,6 @@
 """Whether a model reads the request: token accuracy of its one-shot x̂₀ against the timestep.
 
-    python bench/conditioning.py [MODEL] [--items 128] [--langs bash,cf,python]
+    python bench/conditioning.py [MODEL] [--items 128] [--langs bash,cf,python] [--guidance W]
 
 For a dev sample of each language, every program is noised to timestep t by
 the model's process (Gaussian noise, or masked positions; one seeded draw),
@@ -11,7 +11,10 @@ excluded; for a masked process, only the masked ones, which are all the
 network predicts). Once with each item's own request, once with another item's (the
 next one's; for a model that reads retrieved programs, that request's
 programs too). At the last timestep x_t is pure noise (every position masked):
-all that is right there comes from the request and the prior. Writes
+all that is right there comes from the request and the prior. With
+--guidance W (a model trained with request dropout), the estimate is
+classifier-free guided as the sampler guides it: x̂₀ for a Gaussian
+process, the log-probabilities for a masked one. Writes
 bench/results/conditioning.json and conditioning.png.
 """
 
@@ -27,6 +30,7 @@ from plots import pyplot
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.pipeline import Pipeline
+from cfgen.processes import guided
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +43,7 @@ def timesteps(total: int, count: int) -> list[int]:
 
 @torch.inference_mode()
 def accuracy_by_timestep(pipeline: Pipeline, requests: list[str], codes: list[str], lang: str, steps: list[int],
-                         seed: int = 0) -> dict[int, float]:
+                         seed: int = 0, guidance: float = 1.0) -> dict[int, float]:
     network, tokenizer, process = pipeline.network, pipeline.tokenizer, pipeline.process
     length = pipeline.sample_length(lang)
     rows = [tokenizer.encode(code, lang, length).ids for code in codes]
@@ -49,15 +53,28 @@ def accuracy_by_timestep(pipeline: Pipeline, requests: list[str], codes: list[st
         tokens[i, : len(ids)] = torch.tensor(ids)
         content[i, 1 : len(ids)] = True  # code tokens and the end token; not the tag, not the padding
     condition = pipeline.conditioning(requests, pipeline.encoder.encode(requests), lang)
+    dropped = None
+    if guidance != 1.0:  # the requests left out, as in training with request dropout
+        dropped = pipeline.conditioning(requests, pipeline.encoder.encode([""]) * len(requests), lang)
+    masked_process = hasattr(process, "masked_positions")
     result = {}
     for t in steps:
         at = torch.full((len(rows),), t, dtype=torch.long)
         x_t = process.noised(network, tokens, at, torch.Generator().manual_seed(seed))  # the same draw at every t
-        decoded = network.decode(network.denoise(x_t, at, None, condition), condition)
-        predicted = network.logits(decoded, condition).argmax(-1)
+        x_start_hat = network.denoise(x_t, at, None, condition)
+        if dropped is not None and not masked_process:
+            x_start_hat = guided(x_start_hat, network.denoise(x_t, at, None, dropped), guidance)
+        scores = _log_probs(network, x_start_hat, condition)
+        if dropped is not None and masked_process:
+            scores = guided(scores, _log_probs(network, network.denoise(x_t, at, None, dropped), dropped), guidance)
+        predicted = scores.argmax(-1)
         scored = content & _hidden(process, tokens, at, seed)
         result[t] = ((predicted == tokens) & scored).sum().item() / max(1, scored.sum().item())
     return result
+
+
+def _log_probs(network, x_start_hat: torch.Tensor, condition) -> torch.Tensor:
+    return network.logits(network.decode(x_start_hat, condition), condition).float().log_softmax(-1)
 
 
 def _hidden(process, tokens: torch.Tensor, t: torch.Tensor, seed: int) -> torch.Tensor:
@@ -75,6 +92,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=128, help="dev items per language")
     parser.add_argument("--timesteps", type=int, default=20)
     parser.add_argument("--langs", default="bash,cf,python")
+    parser.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (1: none)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "conditioning.json")
     args = parser.parse_args()
 
@@ -87,8 +105,8 @@ def main() -> None:
         items = [p for p in items if not pipeline.tokenizer.encode(p.code, lang, pipeline.sample_length(lang)).truncated]
         items = items[: args.items]
         requests, codes = [p.nl for p in items], [p.code for p in items]
-        own = accuracy_by_timestep(pipeline, requests, codes, lang, steps)
-        other = accuracy_by_timestep(pipeline, requests[1:] + requests[:1], codes, lang, steps)
+        own = accuracy_by_timestep(pipeline, requests, codes, lang, steps, guidance=args.guidance)
+        other = accuracy_by_timestep(pipeline, requests[1:] + requests[:1], codes, lang, steps, guidance=args.guidance)
         rows.append({"lang": lang, "items": len(items), "own": own, "other": other})
 
     print(f"token accuracy of the one-shot x̂₀ on content positions, model {directory}")
@@ -100,7 +118,8 @@ def main() -> None:
         ratio = row["own"][last] / max(row["other"][last], 1e-9)
         print(f"{row['lang']:<7}at t={last}: own {row['own'][last]:.3f}, other {row['other'][last]:.3f} ({ratio:.1f}x)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"model": str(directory), "timesteps": steps, "rows": rows}, indent=1))
+    args.output.write_text(json.dumps({"model": str(directory), "guidance": args.guidance, "timesteps": steps,
+                                       "rows": rows}, indent=1))
     plot(rows, steps, args.output.with_suffix(".png"))
 
 

@@ -76,13 +76,15 @@ def main() -> None:
     peer_file = ROOT / "bench" / "results" / "ar_peer.json"
     peer = json.loads(peer_file.read_text()) if peer_file.is_file() else None
     print(f"{'retrieval':>33}: " + "  ".join(f"{lang} {f['top1']:.3f}/{f['top5']:.3f}" for lang, f in retrieval.items()))
+    if peer is not None:  # measured on all of dev, not on the first --limit items
+        print(f"{'AR peer (all dev)':>33}: " + "  ".join(f"{r['lang']} {r['top1']:.3f}/{r['top5']:.3f}" for r in peer["rows"]))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"run": str(args.run), "limit": args.limit, "steps": args.steps,
                                        "checkpoints": rows, "retrieval": retrieval, "ar_peer": peer}, indent=1) + "\n")
-    plot(rows, retrieval, args.output.with_suffix(".png"))
+    plot(rows, retrieval, peer, args.output.with_suffix(".png"))
 
 
-def plot(rows: list[dict], retrieval: dict, path: Path) -> None:
+def plot(rows: list[dict], retrieval: dict, peer: dict | None, path: Path) -> None:
     plt = pyplot()
     if plt is None:
         return
@@ -93,6 +95,10 @@ def plot(rows: list[dict], retrieval: dict, path: Path) -> None:
             axis.plot(seen, [row["network"][lang][k] for row in rows], style, label=f"network {k}")
             axis.axhline(retrieval[lang][k], color="grey", linestyle=":" if k == "top5" else "-",
                          label=f"retrieval {k}")
+        for found in (peer or {}).get("rows", []):
+            if found["lang"] == lang:
+                examples = peer["steps"] * 32  # bench/ar_peer.py's batch size
+                axis.plot([examples], [found["top1"]], "k^", label="AR peer top1 (all dev)")
         axis.set_title(lang)
         axis.set_xlabel("training examples seen")
     axes[0].set_ylabel("dev accuracy")

@@ -29,6 +29,7 @@ class Settings:
     steps: int | None = None
     seed: int = 0
     strength: float | None = None
+    guidance: float = 1.0
 
     @property
     def made(self) -> int:
@@ -112,7 +113,7 @@ def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[An
         by_language.setdefault(request.lang, []).append(index)
     for lang, indices in by_language.items():
         answered = pipeline([requests[i].query for i in indices], lang, settings.made, settings.steps, settings.seed,
-                            strength=settings.strength)
+                            strength=settings.strength, guidance=settings.guidance)
         for index, ranked in zip(indices, answered):
             selections: list = []
             if requests[index].table and get_language(lang).tables:

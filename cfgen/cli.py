@@ -65,6 +65,7 @@ Steps = Annotated[Optional[int], typer.Option(help="Denoising steps (1 to the mo
                                               callback=_within(1, None, "--steps"))]
 Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, trained run name, or Hub repo[@revision] (default: the bundled one).")]
 Strength = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: the model's, per language).")]
+Guidance = Annotated[float, typer.Option(min=0.0, max=20.0, help="Classifier-free guidance scale: how much harder the network reads the request (1: plainly; needs a model trained with --request-dropout).")]
 AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
 Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
 
@@ -100,6 +101,7 @@ def generate(
     table: Annotated[Optional[Path], typer.Option(help="CSV table (cf): ground columns in its header and show selected rows.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per request, one per line.")] = False,
     strength: Strength = None,
+    guidance: Guidance = 1.0,
     allow_invalid: Annotated[bool, typer.Option("--allow-invalid", help="Piped: print candidates that fail their syntax check too.")] = False,
     null: Annotated[bool, typer.Option("--null", "-z", help="Piped: end each candidate with NUL instead of a newline, multi-line code as written (for xargs -0).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Terminal: also show the training request each retrieved or edited program was written for.")] = False,
@@ -123,7 +125,7 @@ def generate(
     output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
     pipeline = functools.cache(lambda: _pipeline(model, device, allow_unverified))  # loaded for the first request
     summary = Summary()
-    for item in answers(windows, pipeline, Settings(n, steps, seed, strength)):
+    for item in answers(windows, pipeline, Settings(n, steps, seed, strength, guidance)):
         summary.add(item)
         output.write(item)
     if summary.requests == 0 and summary.rejected == 0:
@@ -151,6 +153,7 @@ def evaluate_command(
     device: Device = "auto",
     report: Annotated[Optional[Path], typer.Option(help="Write every figure and per-item candidates to this JSON file.")] = None,
     strength: Strength = None,
+    guidance: Guidance = 1.0,
     allow_unverified: AllowUnverified = False,
 ) -> None:
     """Score a model on a benchmark file with the paper's metrics."""
@@ -165,7 +168,8 @@ def evaluate_command(
     items = load_benchmark(file, split, lang)[: limit or None]
     pipeline = _pipeline(model, device, allow_unverified)
     with render.counting(f"scoring {lang}", len(items)) as advance:
-        result = evaluate_pipeline(pipeline, items, lang, n, steps, seed, strength, on_progress=advance)
+        result = evaluate_pipeline(pipeline, items, lang, n, steps, seed, strength, on_progress=advance,
+                                   guidance=guidance)
     figures = result["figures"]
     result["split"] = split
     render.figures(f"{lang} {split} ({figures['items']} items, {figures['metric']}, {result['steps']} steps)", figures)
@@ -192,6 +196,7 @@ def train(
     copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
     aligned: Annotated[Optional[bool], typer.Option("--aligned/--no-aligned", help="Whether the new model also reads the nearest program position by position (needs neighbours). Default: --init's, else no.")] = None,
     slots: Annotated[Optional[bool], typer.Option("--slots/--no-slots", help="Whether the new model writes the values a request names as placeholders ({{path}}, {{number}}), filled from the request (Bash, Python). Default: --init's, else no.")] = None,
+    request_dropout: Annotated[Optional[float], typer.Option(min=0.0, max=0.9, help="Share of examples trained without their request, so that sampling can use --guidance (e.g. 0.1). Default: --init's, else 0.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue this run from its last checkpoint.")] = False,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 1000,
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch size (split across torchrun ranks).")] = 64,
@@ -227,7 +232,7 @@ def train(
                                          max_snippets=max_snippets),
         size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
         device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
-        copy=copy, aligned=aligned, slots=slots, keep_best=keep_best,
+        copy=copy, aligned=aligned, slots=slots, request_dropout=request_dropout, keep_best=keep_best,
     )
     with render.training_progress(steps) as on_step:
         result = run_training(request, on_step)

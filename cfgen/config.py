@@ -39,6 +39,9 @@ class ModelConfig:
     # The network writes the values a request names as typed placeholders ({{path}}, {{number}}, ...),
     # filled from the request after sampling (slots.abstract_values, slots.fill_placeholders).
     slots: bool = False
+    # Share of training examples whose request is replaced by the empty request's E_s, so that the network
+    # also learns to write code unconditioned and sampling can use classifier-free guidance (--guidance).
+    request_dropout: float = 0.0
     # Sequence length the sampler uses per language (tag + code + end), set
     # from the training data so sampling matches what the network saw.
     sample_lengths: dict = field(default_factory=default_sample_lengths)
@@ -91,7 +94,7 @@ MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
     "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
     "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "process": (str, 0, 0), "schedule": (str, 0, 0),
     "neighbours": (int, 0, 16), "copy": (bool, 0, 1), "aligned": (bool, 0, 1),
-    "slots": (bool, 0, 1),
+    "slots": (bool, 0, 1), "request_dropout": (float, 0.0, 0.9),
 }
 
 

@@ -166,14 +166,19 @@ def target(pair: Pair, slots: bool) -> str:
 
 
 def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator,
-            neighbours: int = 0):
+            neighbours: int = 0, request_dropout: float = 0.0, empty_request: torch.Tensor | None = None):
     """Tokens padded to `length` (the batch's language length), E_s padded to the batch's longest, and
-    (with `neighbours` k > 0) each example's k retrieved programs (B, k, length) with their mask, else None."""
+    (with `neighbours` k > 0) each example's k retrieved programs (B, k, length) with their mask, else None.
+    With `request_dropout` p > 0, each example's E_s is `empty_request` (the empty request's) with
+    probability p, drawn from `generator` (classifier-free guidance's training)."""
     tokens = torch.full((len(examples), length), pad_id, dtype=torch.long)
     conditions = []
+    dropped = torch.rand(len(examples), generator=generator) < request_dropout if request_dropout else [False] * len(examples)
     for row, example in enumerate(examples):
         tokens[row, : len(example.tokens)] = torch.tensor(example.tokens[:length])
-        if example.text == NOISE_CONDITION:
+        if dropped[row] and example.text != NOISE_CONDITION:
+            conditions.append(empty_request)
+        elif example.text == NOISE_CONDITION:
             dim = encodings[0].shape[-1] if encodings else 384
             conditions.append(torch.randn((NOISE_CONDITION_TOKENS, dim), generator=generator))
         else:

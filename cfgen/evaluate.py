@@ -72,14 +72,16 @@ def evaluate(items: list[Pair], lang: str, predict: Predictor, batch_size: int =
 
 
 def evaluate_pipeline(pipeline, items: list[Pair], lang: str, num_candidates: int, steps: int | None, seed: int,
-                      strength: float | None, on_progress: Callable[[int], None] | None = None) -> dict:
+                      strength: float | None, on_progress: Callable[[int], None] | None = None,
+                      guidance: float = 1.0) -> dict:
     """`evaluate` with a Pipeline as the predictor; the result also records the model and its settings
     (`steps`: as the pipeline ran, its default for None)."""
     from cfgen.pipeline import DEFAULT_STEPS
 
     steps = steps or DEFAULT_STEPS
-    result = evaluate(items, lang, lambda queries: pipeline(queries, lang, num_candidates, steps, seed, strength),
+    result = evaluate(items, lang, lambda queries: pipeline(queries, lang, num_candidates, steps, seed, strength,
+                                                                guidance=guidance),
                       on_progress=on_progress)
-    result.update(model=str(pipeline.bundle.directory), steps=steps, candidates=num_candidates, seed=seed,
+    result.update(model=str(pipeline.bundle.directory), steps=steps, candidates=num_candidates, seed=seed, guidance=guidance,
                   strength=pipeline.effective_strength(strength, lang))
     return result

@@ -43,18 +43,22 @@ class SampledSequence:
 
 def sample(network: DenoisingNetwork, process: Process, condition: Conditioning, tag_id: int, end_id: int, length: int,
            num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
-           strength: float = 1.0) -> list[list[SampledSequence]]:
+           strength: float = 1.0, unconditional: Conditioning | None = None,
+           guidance: float = 1.0) -> list[list[SampledSequence]]:
     """`num_candidates` sequences for each of Q queries (`condition` holds Q rows), all in one batch.
 
     With `start_tokens` (Q*n, L), the process edits those programs (how far: `strength`). An aligned model's
     j-th candidate reads its request's (j mod k)-th program position by position (the first the nearest), so
-    that candidates start from different programs, as retrieval's do.
+    that candidates start from different programs, as retrieval's do. `unconditional` (Q rows, the requests
+    dropped) and `guidance`: classifier-free guidance (Process.generate).
     """
     queries = condition.memory.shape[0]
     candidates = condition.repeat(num_candidates, rotate_aligned=True)
+    dropped = None if unconditional is None else unconditional.repeat(num_candidates, rotate_aligned=True)
     tokens, log_probs = process.generate(network, candidates, tag_id=tag_id, length=length,
                                          num_candidates=num_candidates, steps=steps, seed=seed,
-                                         start_tokens=start_tokens, strength=strength)
+                                         start_tokens=start_tokens, strength=strength, unconditional=dropped,
+                                         guidance=guidance)
     sequences = [_score(tokens[i].tolist(), log_probs[i].tolist(), end_id) for i in range(tokens.shape[0])]
     return [sequences[q * num_candidates : (q + 1) * num_candidates] for q in range(queries)]
 
@@ -95,6 +99,7 @@ class Batch:
     num_candidates: int
     steps: int
     seed: int
+    guidance: float = 1.0  # classifier-free guidance scale (1: none)
     query_encodings: list[torch.Tensor] | None = None  # the requests as the index compares them, once found
 
     def subset(self, rows: list[int]) -> Batch:
@@ -103,7 +108,7 @@ class Batch:
             return None if values is None else [values[row] for row in rows]
 
         return Batch(pick(self.queries), self.lang, pick(self.encoded), self.num_candidates, self.steps, self.seed,
-                     pick(self.query_encodings))
+                     self.guidance, pick(self.query_encodings))
 
 
 @functools.lru_cache(maxsize=2)
@@ -128,12 +133,17 @@ class Pipeline:
         return cls(load_bundle(directory, device, verify), device, encoder)
 
     def __call__(self, queries: list[str], lang: str, num_candidates: int = 5, steps: int | None = None,
-                 seed: int = 0, strength: float | None = None, batch_size: int = 32) -> list[list[RankedCandidate]]:
+                 seed: int = 0, strength: float | None = None, batch_size: int = 32,
+                 guidance: float = 1.0) -> list[list[RankedCandidate]]:
         """Ranked candidates per query, best first (at most `num_candidates`; fewer if some coincide or there is
         nothing to retrieve), each labelled with how it was made (`source`: generated, edited or retrieved) and
         whether the program occurs verbatim in the training data (`seen`). `steps`: network calls (None:
-        DEFAULT_STEPS); `strength`: as `method`."""
+        DEFAULT_STEPS); `strength`: as `method`; `guidance`: classifier-free guidance's scale (1: none; other
+        values need a model trained with request dropout)."""
         steps = steps or DEFAULT_STEPS
+        if guidance != 1.0 and not self.network.config.request_dropout:
+            raise UsageError("--guidance needs a model trained with request dropout (cfgen train --request-dropout "
+                             "0.1); this one never saw a request left out")
         check_language(lang, UsageError)
         if not 1 <= steps <= self.process.num_steps:
             raise UsageError(f"--steps must be between 1 and {self.process.num_steps} for this model")
@@ -143,7 +153,7 @@ class Pipeline:
         results: list[list[RankedCandidate]] = []
         for start in range(0, len(queries), batch_size):
             texts = queries[start : start + batch_size]
-            batch = Batch(texts, lang, self.encoder.encode(texts), num_candidates, steps, seed)
+            batch = Batch(texts, lang, self.encoder.encode(texts), num_candidates, steps, seed, guidance)
             results.extend(rank(row, lang, limit=num_candidates, seen_in=self._training_programs)[:num_candidates]
                            for row in make(batch))
         return results
@@ -239,10 +249,20 @@ class Pipeline:
         if self.network.config.neighbours:
             self._query_encodings(batch)  # found once, for the programs the network reads and those ranked after
         condition = self.conditioning(batch.queries, batch.encoded, batch.lang, batch.query_encodings)
+        unconditional = None
+        if batch.guidance != 1.0:  # the same rows with the requests dropped, as in training
+            dropped = [self._empty_request] * len(batch.queries)
+            unconditional = self.conditioning(batch.queries, dropped, batch.lang, batch.query_encodings)
         return sample(self.network, self.process, condition, tag_id=self.tokenizer.tag_ids[batch.lang],
                       end_id=self.tokenizer.end_id, length=self.sample_length(batch.lang),
                       num_candidates=batch.num_candidates, steps=batch.steps, seed=batch.seed,
-                      start_tokens=start_tokens, strength=strength)
+                      start_tokens=start_tokens, strength=strength, unconditional=unconditional,
+                      guidance=batch.guidance)
+
+    @functools.cached_property
+    def _empty_request(self) -> torch.Tensor:
+        """E_s of "": what a model trained with request dropout saw in place of a request."""
+        return self.encoder.encode([""])[0]
 
     def _written(self, sampled: SampledSequence, request: str, lang: str) -> str:
         """A sampled program as text, with the request's values in the placeholders a slots model writes."""

@@ -55,6 +55,7 @@ class PreparedRun:
     dev_encodings: list
     skipped: int
     index: object | None  # the retrieval index saved beside a fine-tuned model (None when pre-training)
+    empty_request: torch.Tensor | None = None  # E_s of "", for a model trained with request dropout
     start_step: int = 0
     best_dev: float = math.inf
 
@@ -99,6 +100,8 @@ def prepare_run(request: TrainRequest, corpus: Corpus, device: str, dist_info: D
                                   weight_decay=request.train.weight_decay)
     run = PreparedRun(tokenizer, network, objective, optimizer, examples, encodings, dev_examples, dev_encodings,
                       skipped, index=None)
+    if model_config.request_dropout:
+        run.empty_request = encode_texts([""], dist_info, device)[0]
     if resumed:
         run.start_step = resumed.restore(network, optimizer)
         run.best_dev = resumed.info.get("best_dev_loss", math.inf)
@@ -136,7 +139,7 @@ def _tokenizer_config_and_weights(request: TrainRequest, corpus: Corpus) -> tupl
         tokenizer = CodeTokenizer.train((target(pair, slots) for pair in corpus.pairs), request.vocab_size or DEFAULT_VOCAB,
                                         slots)
         config = preset(request.size or DEFAULT_SIZE, vocab_size=tokenizer.vocab_size)
-    changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned", "slots")
+    changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned", "slots", "request_dropout")
                if getattr(request, name) is not None}
     if request.process is not None and request.process != config.process:
         changes.update(process=request.process, schedule=process_module(request.process).DEFAULT_SCHEDULE)

@@ -55,6 +55,7 @@ class TrainRequest:
     copy: bool | None = None  # whether a new model reading neighbours may copy their tokens (default: --init's)
     aligned: bool | None = None  # whether it also reads the nearest program position by position (default: --init's)
     slots: bool | None = None  # whether it writes the request's values as placeholders (default: --init's)
+    request_dropout: float | None = None  # share of examples trained without their request (default: --init's)
     keep_best: bool = False  # also keep the model of the lowest dev loss so far in output_dir/BEST
 
 
@@ -129,6 +130,7 @@ class TrainingLoop:
         self.optimizer, self.index, self.skipped = prepared.optimizer, prepared.index, prepared.skipped
         self.examples, self.encodings = prepared.examples, prepared.encodings
         self.dev_examples, self.dev_encodings = prepared.dev_examples, prepared.dev_encodings
+        self.empty_request = prepared.empty_request
         self.start_step, self.best_dev = prepared.start_step, prepared.best_dev
         self.trained = self.objective
         if dist_info.world_size > 1:
@@ -176,7 +178,7 @@ class TrainingLoop:
         indices = self.plan.batch(step)
         batch = [self.examples[i] for i in indices[self.dist.rank :: self.dist.world_size] or indices[:1]]
         tensors = collate(batch, self.encodings, self.tokenizer.pad_id, self._length(batch[0].lang), generator,
-                          self._neighbours)
+                          self._neighbours, self.network.config.request_dropout, self.empty_request)
         for group in self.optimizer.param_groups:
             group["lr"] = self.config.learning_rate * learning_rate_factor(step, self.config)
         self.trained.train()

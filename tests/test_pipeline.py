@@ -153,3 +153,39 @@ def test_candidates_are_distinct_valid_first_and_never_more_than_asked(generator
 def test_the_method_follows_the_strength(generator):
     assert [generator.method("bash", s).kind for s in (0.0, 0.3, 1.0)] == ["retrieve", "edit", "generate"]
     assert generator.how("bash", None, 0.3) == "bash: retrieved, then edited (20 steps)"
+
+
+@pytest.fixture(scope="module")
+def guided_model(tmp_path_factory, pairs_file):
+    """A tiny model trained with 15% of its requests dropped (classifier-free guidance's training)."""
+    from dataclasses import replace
+
+    from conftest import tiny_request
+    from cfgen.train import run_training
+
+    output = tmp_path_factory.mktemp("guided-model")
+    run_training(replace(tiny_request(output, pairs_file, steps=1000), request_dropout=0.15))
+    return output
+
+
+def test_a_model_trained_with_request_dropout_samples_its_programs_back_guided(guided_model, encoder):
+    from cfgen.pipeline import Pipeline
+
+    pipeline = Pipeline.from_directory(guided_model, encoder=encoder)
+    assert pipeline.network.config.request_dropout == 0.15
+    for guidance in (1.0, 2.0):
+        for lang in ("bash", "python", "cf"):
+            pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
+            results = pipeline([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, strength=1.0,
+                               guidance=guidance)
+            assert [candidates[0].code for candidates in results] == [code for _, code in pairs], (guidance, lang)
+
+
+def test_guidance_is_refused_for_a_model_that_never_saw_a_request_dropped(tiny_model):
+    from typer.testing import CliRunner
+
+    from cfgen.cli import app
+
+    result = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "-m", str(tiny_model),
+                                      "--guidance", "2"])
+    assert result.exit_code == 2 and "request dropout" in result.stderr and "Traceback" not in result.output

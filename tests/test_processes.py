@@ -86,3 +86,35 @@ def test_a_config_naming_an_unknown_process_or_schedule_is_refused_at_load_exit_
     (model / "checksums.json").write_text(json.dumps(sums))
     result = CliRunner().invoke(app, ["generate", "list files", "-m", str(model)])
     assert result.exit_code == 6 and value in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", sorted(PROCESSES))
+def test_guidance_mixes_the_conditional_prediction_with_the_unconditional_one(name):
+    network = _network(name)
+    process = make_process(name, 100, process_module(name).DEFAULT_SCHEDULE)
+    condition, other = _condition(network, 1).repeat(2), _condition(network, 1, seed=5).repeat(2)
+    settings = dict(tag_id=TAG, length=LENGTH, num_candidates=2, steps=5, seed=7)
+    plain = process.generate(network, condition, **settings)
+    # u + w (c - u) is c whatever w when the unconditional prediction is the conditional one, and w = 1 is c
+    for unconditional, guidance in ((condition, 3.0), (other, 1.0)):
+        tokens, log_probs = process.generate(network, condition, unconditional=unconditional, guidance=guidance,
+                                             **settings)
+        assert torch.equal(tokens, plain[0]) and torch.allclose(log_probs, plain[1], atol=1e-5)
+    _, pushed = process.generate(network, condition, unconditional=other, guidance=3.0, **settings)
+    assert not torch.allclose(pushed, plain[1])
+
+
+def test_request_dropout_swaps_in_the_empty_request_and_draws_nothing_without_it():
+    from cfgen.corpus import Example, collate
+
+    examples = [Example([TAG, 5, 6], text, "bash", 0) for text in (0, 1, 0, 1)]
+    encodings, empty = [torch.ones(3, 384), torch.full((2, 384), 2.0)], torch.zeros(1, 384)
+    generator = torch.Generator().manual_seed(0)
+    _, encoded, mask, _, _ = collate(examples, encodings, 0, LENGTH, generator, request_dropout=0.0,
+                                     empty_request=empty)
+    assert torch.equal(generator.get_state(), torch.Generator().manual_seed(0).get_state())  # resumes stay exact
+    assert encoded[:, 0].abs().sum() > 0
+    _, dropped, dropped_mask, _, _ = collate(examples, encodings, 0, LENGTH, generator, request_dropout=0.9 - 1e-9,
+                                             empty_request=empty)
+    rows_dropped = [bool(row.abs().sum() == 0) for row in dropped]
+    assert any(rows_dropped) and all(mask.sum() == 1 for mask, was in zip(dropped_mask, rows_dropped) if was)

@@ -103,7 +103,7 @@ def test_a_large_matrix_is_stored_in_its_principal_directions_and_rankings_hold(
     from safetensors.torch import load_file, save_file
 
     from cfgen.errors import CorruptModelError
-    from cfgen.retrieval import KEPT_DIMS
+    from cfgen.index_files import KEPT_DIMS
 
     generator = torch.Generator().manual_seed(0)
     topics = torch.nn.functional.normalize(torch.randn(40, 384, generator=generator), dim=-1)

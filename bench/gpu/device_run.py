@@ -10,8 +10,9 @@ to make, one right after the other. `train`, with everything carried:
 2. encodes the reference requests and compares them with this machine's
    float32 encodings (cosine of every token state > 0.999, else it stops);
 3. trains from scratch, masked process reading 3 neighbours position by
-   position, values as slots, on the CodeFusion benchmarks and tldr pages
-   (`cfgen train`, bf16 autocast on CUDA); at the deadline it sends Ctrl-C,
+   position, values as slots, a tenth of requests dropped (so that classifier-
+   free guidance can be measured on it here), on the CodeFusion benchmarks and
+   tldr pages (`cfgen train`, bf16 autocast on CUDA); at the deadline it sends Ctrl-C,
    which cfgen answers by saving a checkpoint, so a run cut short still ships;
 4. writes the model's float16 weights, config and tokenizer (no retrieval
    index: rebuild it here with `cfgen export --index-from`) to $OUT as a tar
@@ -86,6 +87,7 @@ def train(args, packed: Path, out: Path, env: dict) -> dict:
     run = packed / "run"
     command = [sys.executable, "-m", "cfgen", "train", str(run), "--overwrite", "--size", args.size,
                "--process", "masked", "--neighbours", "3", "--aligned", "--slots", "--device", args.device,
+               "--request-dropout", str(args.request_dropout),
                "--data", str(data / "codefusion"), "--data", str(data / "tldr" / "pages"),
                "--steps", str(args.steps), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
                "--warmup", str(args.warmup), "--checkpoint-every", str(args.checkpoint_every),
@@ -148,6 +150,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--checkpoint-every", type=int, default=250)
+    parser.add_argument("--request-dropout", type=float, default=0.1, help="share of requests dropped in training")
     args = parser.parse_args()
     packed = args.packed.resolve()
     if args.what == "stage":

@@ -47,11 +47,22 @@ class Process(Protocol):
 
     def generate(self, network: DenoisingNetwork, condition: Conditioning, *, tag_id: int, length: int,
                  num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
-                 strength: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+                 strength: float = 1.0, unconditional: Conditioning | None = None,
+                 guidance: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokens (B, length), `tag_id` first, and their log-probabilities, for the B = Q*num_candidates rows of
-        `condition` (query q's candidates are rows q*n .. q*n+n-1), in `steps` network calls at most. The
-        candidates of a query depend on `seed` and that query only, never on the rest of the batch. With
-        `start_tokens` (B, length): an edit of those programs, the further from them the higher `strength`."""
+        `condition` (query q's candidates are rows q*n .. q*n+n-1), in `steps` network calls at most (twice
+        that when guided). The candidates of a query depend on `seed` and that query only, never on the rest
+        of the batch. With `start_tokens` (B, length): an edit of those programs, the further from them the
+        higher `strength`. With `unconditional` (the same rows, the request dropped) and `guidance` w != 1:
+        classifier-free guidance, each prediction the unconditional one plus w times the conditional's
+        difference from it (`guided`); w = 1 is the conditional prediction alone."""
+
+
+def guided(conditional: torch.Tensor, unconditional: torch.Tensor | None, guidance: float) -> torch.Tensor:
+    """Classifier-free guidance: u + w (c - u); the conditional prediction itself where there is no u or w is 1."""
+    if unconditional is None or guidance == 1.0:
+        return conditional
+    return unconditional + guidance * (conditional - unconditional)
 
 
 def process_module(name: str):

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from cfgen.conditioning import Conditioning
-from cfgen.processes import DenoisingNetwork
+from cfgen.processes import DenoisingNetwork, guided
 
 
 def network_parameters(config) -> dict:
@@ -91,7 +91,8 @@ class Process:
     @torch.inference_mode()
     def generate(self, network: DenoisingNetwork, condition: Conditioning, *, tag_id: int, length: int,
                  num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
-                 strength: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+                 strength: float = 1.0, unconditional: Conditioning | None = None,
+                 guidance: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokens (B, L) and their log-probabilities for B = Q*num_candidates rows of `condition`.
 
         With `start_tokens` (B, L), the reverse process starts from those
@@ -112,6 +113,8 @@ class Process:
             x_t = torch.cat([tag.expand(x_t.shape[0], 1, -1), x_t[:, 1:]], dim=1)  # the tag is known
             t_batch = torch.full((x_t.shape[0],), t, dtype=torch.long, device=device)
             x_start_hat = network.denoise(x_t, t_batch, self_condition, condition)
+            if unconditional is not None and guidance != 1.0:
+                x_start_hat = guided(x_start_hat, network.denoise(x_t, t_batch, self_condition, unconditional), guidance)
             self_condition = x_start_hat
             x_t = scheduler.step(x_start_hat, t, x_t).prev_sample
         log_probs, tokens = network.logits(network.decode(x_t, condition), condition).float().log_softmax(dim=-1).max(dim=-1)

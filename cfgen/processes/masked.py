@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cfgen.conditioning import Conditioning
-from cfgen.processes import DenoisingNetwork
+from cfgen.processes import DenoisingNetwork, guided
 
 # Time fraction u in (0, 1] -> fraction of positions masked.
 SCHEDULES: dict[str, Callable[[float], float]] = {
@@ -89,10 +89,14 @@ class Process:
         x_start_hat = network.denoise(embed_masked(network, tokens, masked), t, None, condition)
         return network.logits(network.decode(x_start_hat, condition), condition)
 
+    def _log_probs(self, network: DenoisingNetwork, tokens, masked, t, condition) -> torch.Tensor:
+        return self._logits(network, tokens, masked, t, condition).float().log_softmax(dim=-1)
+
     @torch.inference_mode()
     def generate(self, network: DenoisingNetwork, condition: Conditioning, *, tag_id: int, length: int,
                  num_candidates: int, steps: int, seed: int = 0, start_tokens: torch.Tensor | None = None,
-                 strength: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+                 strength: float = 1.0, unconditional: Conditioning | None = None,
+                 guidance: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokens (B, L) and their log-probabilities for B = Q*num_candidates rows of `condition`.
 
         With `start_tokens` (B, L), only a `strength` share of their positions
@@ -116,7 +120,10 @@ class Process:
         for i in range(steps):
             u = start * (steps - i) / steps
             t = torch.full((rows,), self.timestep(u), dtype=torch.long, device=device)
-            scores = self._logits(network, tokens, masked, t, condition).float().log_softmax(dim=-1)
+            scores = self._log_probs(network, tokens, masked, t, condition)
+            if unconditional is not None and guidance != 1.0:
+                scores = guided(scores, self._log_probs(network, tokens, masked, t, unconditional), guidance)
+                scores = scores.log_softmax(dim=-1)
             chosen = torch.where(sampled_rows, _draw(scores, draws[:, i + 1]), scores.argmax(dim=-1))
             tokens = torch.where(masked, chosen, tokens)
             log_probs = torch.where(masked, scores.gather(-1, chosen[..., None]).squeeze(-1), log_probs)
