@@ -56,11 +56,11 @@ class CommandColumns:
         self.programs = programs
         self._found: dict[str, list[int]] = {}
 
-    def get(self, command: str, default=()) -> list[int]:
+    def columns_running(self, command: str) -> list[int]:
         if command not in self._found:
             self._found[command] = [column for column, program in enumerate(self.programs)
                                     if command in program and command in commands_of(program)]
-        return self._found[command] or list(default)
+        return self._found[command]
 
 
 def columns_by_command(programs: list[str]) -> CommandColumns:
@@ -74,7 +74,7 @@ def adjustment(requests: list[str], columns: CommandColumns, from_pages: torch.T
     `from_pages[j]`: whether row j comes from pages)."""
     result = (-margin * from_pages.float()).expand(len(requests), -1).clone()
     for q, request in enumerate(requests):
-        hits = [column for word in named_commands(request) for column in columns.get(word, ())]
+        hits = [column for word in named_commands(request) for column in columns.columns_running(word)]
         if hits and bonus:
             result[q, hits] += bonus
     return result
