@@ -52,10 +52,9 @@ def accuracy_by_timestep(pipeline: Pipeline, requests: list[str], codes: list[st
     for i, ids in enumerate(rows):
         tokens[i, : len(ids)] = torch.tensor(ids)
         content[i, 1 : len(ids)] = True  # code tokens and the end token; not the tag, not the padding
-    condition = pipeline.conditioning(requests, pipeline.encoder.encode(requests), lang)
-    dropped = None
-    if guidance != 1.0:  # the requests left out, as in training with request dropout
-        dropped = pipeline.conditioning(requests, pipeline.encoder.encode([""]) * len(requests), lang)
+    condition, dropped = pipeline.conditioning(requests, pipeline.encoder.encode(requests), lang), None
+    if guidance != 1.0:  # the requests left out (the same programs read), as in training with request dropout
+        condition, dropped = pipeline.conditioning_and_dropped(requests, pipeline.encoder.encode(requests), lang)
     masked_process = hasattr(process, "masked_positions")
     result = {}
     for t in steps:

@@ -220,6 +220,14 @@ class BatchPlan:
         return self._epoch(epoch)[position]
 
 
+def encode_requests(texts: list[str], pairs: list[Pair], dist_info: Distributed, device: str):
+    """E_s of `texts`, requests of `pairs`, cached under all of the pairs' requests: runs on the same data share
+    one cache entry whichever examples their tokenizer and lengths kept."""
+    everything = list(dict.fromkeys(pair.nl for pair in pairs if pair.nl is not None))
+    found = dict(zip(everything, encode_texts(everything, dist_info, device)))
+    return [found[text] for text in texts]
+
+
 def encode_texts(texts: list[str], dist_info: Distributed, device: str):
     """E_s of each text, from the on-disk cache (rank 0 fills it; the other ranks then read it)."""
     from cfgen.encoder import TextEncoder

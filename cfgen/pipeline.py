@@ -226,18 +226,33 @@ class Pipeline:
         """The networks' view of encoded requests: E_s, padded and projected, and, for a model that reads
         them, the requests' nearest training programs (found with `query_encodings`, the requests as the
         index compares them, when the caller has them already)."""
+        return self._projected(encoded, self._neighbours(queries, encoded, lang, query_encodings))
+
+    def conditioning_and_dropped(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
+                                 query_encodings: list[torch.Tensor] | None = None) -> tuple[Conditioning, Conditioning]:
+        """`conditioning`, and the same rows with the requests dropped as in training with request dropout (the
+        empty request's E_s, the same programs read): classifier-free guidance's pair, neighbours found once."""
+        neighbours = self._neighbours(queries, encoded, lang, query_encodings)
+        return self._projected(encoded, neighbours), self._projected([self._empty_request] * len(queries), neighbours)
+
+    def _neighbours(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
+                    query_encodings: list[torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor] | tuple[None, None]:
+        """(B, k, N) token ids of each request's k nearest training programs and their mask; None for a model that
+        reads none."""
+        k = self.network.config.neighbours
+        if not k:
+            return None, None
+        if query_encodings is None:
+            query_encodings = self._retrieval_encodings(queries, encoded, lang)
+        rows = neighbour_ids(self.index, self.tokenizer, queries, query_encodings, lang, k, self.sample_length(lang))
+        neighbours, neighbour_mask = neighbour_tensors(rows, k, self.sample_length(lang), self.tokenizer.pad_id)
+        return neighbours.to(self.device), neighbour_mask.to(self.device)
+
+    def _projected(self, encoded: list[torch.Tensor], neighbours: tuple) -> Conditioning:
         states, mask = pad_states(encoded)
         dtype = next(self.network.parameters()).dtype
-        neighbours = neighbour_mask = None
-        k = self.network.config.neighbours
-        if k:
-            if query_encodings is None:
-                query_encodings = self._retrieval_encodings(queries, encoded, lang)
-            rows = neighbour_ids(self.index, self.tokenizer, queries, query_encodings, lang, k, self.sample_length(lang))
-            neighbours, neighbour_mask = neighbour_tensors(rows, k, self.sample_length(lang), self.tokenizer.pad_id)
-            neighbours, neighbour_mask = neighbours.to(self.device), neighbour_mask.to(self.device)
         with torch.inference_mode():
-            return self.network.condition(states.to(self.device, dtype), mask.to(self.device), neighbours, neighbour_mask)
+            return self.network.condition(states.to(self.device, dtype), mask.to(self.device), *neighbours)
 
     def sample_length(self, lang: str) -> int:
         """How many positions (tag, code, end, padding) the sampler denoises for this language."""
@@ -248,11 +263,12 @@ class Pipeline:
                 strength: float = 1.0) -> list[list[SampledSequence]]:
         if self.network.config.neighbours:
             self._query_encodings(batch)  # found once, for the programs the network reads and those ranked after
-        condition = self.conditioning(batch.queries, batch.encoded, batch.lang, batch.query_encodings)
-        unconditional = None
-        if batch.guidance != 1.0:  # the same rows with the requests dropped, as in training
-            dropped = [self._empty_request] * len(batch.queries)
-            unconditional = self.conditioning(batch.queries, dropped, batch.lang, batch.query_encodings)
+        if batch.guidance == 1.0:
+            condition = self.conditioning(batch.queries, batch.encoded, batch.lang, batch.query_encodings)
+            unconditional = None
+        else:
+            condition, unconditional = self.conditioning_and_dropped(batch.queries, batch.encoded, batch.lang,
+                                                                     batch.query_encodings)
         return sample(self.network, self.process, condition, tag_id=self.tokenizer.tag_ids[batch.lang],
                       end_id=self.tokenizer.end_id, length=self.sample_length(batch.lang),
                       num_candidates=batch.num_candidates, steps=batch.steps, seed=batch.seed,

@@ -16,7 +16,7 @@ from torch import nn
 
 from cfgen.bundle import BEST, CHECKPOINTS, TOKENIZER, load_model
 from cfgen.config import ModelConfig, preset
-from cfgen.corpus import Corpus, build_examples, encode_texts, target
+from cfgen.corpus import Corpus, build_examples, encode_requests, encode_texts, target
 from cfgen.errors import DataError, UsageError
 from cfgen.processes import make_process, process_module
 from cfgen.resume import RunState
@@ -83,8 +83,8 @@ def prepare_run(request: TrainRequest, corpus: Corpus, device: str, dist_info: D
     model_config = replace(model_config, sample_lengths={**model_config.sample_lengths, **lengths})
     dev_examples, dev_texts, _, _ = build_examples(corpus.dev, tokenizer, model_config.max_length,
                                                    model_config.sample_lengths, model_config.slots)
-    encodings = encode_texts(texts, dist_info, device)
-    dev_encodings = encode_texts(dev_texts, dist_info, device) if dev_examples else []
+    encodings = encode_requests(texts, corpus.pairs, dist_info, device)
+    dev_encodings = encode_requests(dev_texts, corpus.dev, dist_info, device) if dev_examples else []
     if request.keep_best and not dev_examples:
         logger.warning("--keep-best keeps nothing: the training data has no dev split")
 

@@ -52,6 +52,8 @@ def tiny_data(folder: Path) -> Path:
         name = get_language(lang).benchmark_file
         items = [{"NL Utterance": nl, "Code": code} for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
         (folder / "codefusion" / name).write_text(json.dumps({"train": items, "dev": items[:1]}))
+        if get_language(lang).snippet_file:  # pre-training's code alone
+            (folder / "codefusion" / get_language(lang).snippet_file).write_text("".join(f"{i['Code']}\n" for i in items))
     (folder / "codefusion" / "LICENSE").write_text("test data\n")
     (folder / "tldr" / "pages" / "common").mkdir(parents=True)
     (folder / "tldr" / "pages" / "common" / "wc.md").write_text(PAGE)

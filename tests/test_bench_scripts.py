@@ -64,6 +64,8 @@ def _tiny_model_runs(model: Path, data: Path, out: Path) -> dict[str, list[list]
         "cli_startup.py": [["--runs", "1", "--model", model]],
         "learning_curve.py": [["--run", model, "--checkpoints", model / "checkpoints", "--data", codefusion,
                                "--limit", "1", "--steps", "1"]],
+        "pretraining.py": [[out / "runs", "--data", codefusion, "--size", "tiny", "--pretrain-steps", "2",
+                            "--finetune-steps", "2", "--batch-size", "2", "--limit", "1", "--steps", "1"]],
         "ar_peer.py": [["train", out / "peer", "--steps", "2", "--batch-size", "2", "--data", codefusion,
                         "--model", model],
                        ["eval", out / "peer", "--limit", "1", "--data", codefusion, "--model", model]],

@@ -249,3 +249,28 @@ def test_python_snippet_corpus_comes_from_the_standard_library():
     assert len(snippets) == 300 and len(set(snippets)) == 300
     assert all(python.check(s)[0] and "\n" not in s and len(s) <= 120 for s in snippets)
     assert python_stdlib_snippets(limit=300) == snippets  # reproducible
+
+
+def test_runs_on_the_same_pairs_share_one_encoding_whichever_examples_they_keep(tmp_path, monkeypatch):
+    from cfgen import encoder, encodings
+    from cfgen.corpus import encode_requests
+    from cfgen.data import Pair
+    from cfgen.runtime import Distributed
+
+    encoded = []
+
+    class CountingEncoder:
+        def __init__(self, device="cpu"):
+            pass
+
+        def encode(self, texts):
+            encoded.extend(texts)
+            return [torch.full((2, 4), float(len(text))) for text in texts]
+
+    monkeypatch.setattr(encoder, "TextEncoder", CountingEncoder)
+    monkeypatch.setattr(encodings, "cache_directory", lambda: tmp_path / "cache")
+    pairs = [Pair("count lines", "wc -l", "bash"), Pair("a long one", "echo x", "bash"), Pair(None, "ls", "bash")]
+    kept_by_one_run = encode_requests(["count lines"], pairs, Distributed(), "cpu")
+    kept_by_another = encode_requests(["a long one", "count lines"], pairs, Distributed(), "cpu")
+    assert encoded == ["count lines", "a long one"]  # each request encoded once, the unconditioned pair not at all
+    assert kept_by_one_run[0][0, 0] == len("count lines") and kept_by_another[0][0, 0] == len("a long one")
