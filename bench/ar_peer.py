@@ -40,6 +40,7 @@ from cfgen.train import learning_rate_factor, step_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "codefusion"
+LEGACY_BATCH_SIZE = 32  # checkpoints written before the batch size was recorded all used 32
 
 
 class ARPeer(nn.Module):
@@ -106,7 +107,7 @@ def train(out: Path, steps: int, batch_size: int, data: Path, model_spec: str | 
         optimizer.step()
         tokens_seen += sum(len(e.tokens) for e in batch)
         if (step + 1) % 250 == 0 or step + 1 == steps:
-            save_checkpoint(out, step + 1, model.state_dict(), optimizer.state_dict(), {})
+            save_checkpoint(out, step + 1, model.state_dict(), optimizer.state_dict(), {"batch_size": batch_size})
             rate = tokens_seen / (time.perf_counter() - started)
             print(f"step {step + 1}/{steps} loss {loss.item():.3f} {rate:,.0f} tok/s", flush=True)
 
@@ -157,7 +158,8 @@ def evaluate_peer(out: Path, limit: int, data: Path, model_spec: str | None, out
         rows.append({"lang": lang, "system": "autoregressive peer", "strength": None, **figures})
         print(f"{lang:<8} top-1 {figures['top1']:.3f} top-3 {figures['top3']:.3f} top-5 {figures['top5']:.3f} "
               f"valid {figures['valid_top1']:.3f} chrF {figures['chrf']:.1f}", flush=True)
-    output.write_text(json.dumps({"steps": info["step"], "rows": rows}, indent=1))
+    output.write_text(json.dumps({"steps": info["step"], "batch_size": info.get("batch_size", LEGACY_BATCH_SIZE),
+                                  "rows": rows}, indent=1))
 
 
 def main() -> None:

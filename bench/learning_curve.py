@@ -1,6 +1,6 @@
 """The network's dev accuracy against training: does more compute close the gap to retrieval, and how fast?
 
-    python bench/learning_curve.py --run RUN --checkpoints DIR [--limit 200] [--steps 20]
+    python bench/learning_curve.py --run RUN --checkpoints DIR [--limit 200] [--steps 20] [--guidance W]
 
 RUN is a training run folder (its config, tokenizer and retrieval index);
 DIR holds copies of that run's checkpoints (`step-NNNNNNNN/` with
@@ -8,7 +8,10 @@ model.safetensors and state.json; a run keeps only its last two, so copy them
 aside while it trains). Each checkpoint's network answers the first --limit
 dev items of each language from pure noise (strength 1); the retrieval
 index's answers (strength 0) are the flat line it must cross, and the
-autoregressive peer's (bench/ar_peer.py, where measured) a second one. Prints
+autoregressive peer's (bench/ar_peer.py, where measured) a second one. With
+--guidance W (a run trained with request dropout), each checkpoint also answers
+with classifier-free guidance at scale W (its step-0 weights must have been
+trained with the dropout too, or that checkpoint's guided row is left out). Prints
 a table and writes bench/results/learning_curve.json and learning_curve.png.
 """
 
@@ -41,11 +44,11 @@ def checkpoint_model(run: Path, checkpoint: Path, into: Path) -> dict:
     return info
 
 
-def scores(model: Path, dev: dict, steps: int, strength: float) -> dict:
+def scores(model: Path, dev: dict, steps: int, strength: float, guidance: float = 1.0) -> dict:
     pipeline = Pipeline(Pipeline.from_directory(model).bundle, encoder=shared_encoder("cpu"))
     found = {}
     for lang, items in dev.items():
-        figures = evaluate_pipeline(pipeline, items, lang, 5, steps, 0, strength)["figures"]
+        figures = evaluate_pipeline(pipeline, items, lang, 5, steps, 0, strength, guidance=guidance)["figures"]
         found[lang] = {"top1": figures["top1"], "top5": figures["top5"]}
     return found
 
@@ -57,6 +60,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
     parser.add_argument("--limit", type=int, default=200, help="first N dev items per language")
     parser.add_argument("--steps", type=int, default=20, help="denoising steps")
+    parser.add_argument("--guidance", type=float, default=1.0, help="also answer with this guidance scale")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "learning_curve.json")
     args = parser.parse_args()
     dev = {lang: load_benchmark(benchmark_path(args.data, lang), "dev", lang)[: args.limit] for lang in LANGUAGES}
@@ -70,18 +74,25 @@ def main() -> None:
             info = checkpoint_model(args.run, checkpoint, model)
             examples = info["step"] * info["train_config"]["batch_size"]
             rows.append({"step": info["step"], "examples": examples, "network": scores(model, dev, args.steps, 1.0)})
-            print(f"step {info['step']:>6} ({examples:,} examples): " + "  ".join(
-                f"{lang} {found['top1']:.3f}/{found['top5']:.3f}" for lang, found in rows[-1]["network"].items()), flush=True)
+            report(f"step {info['step']:>6} ({examples:,} examples)", rows[-1]["network"])
+            if args.guidance != 1.0 and info.get("model_config", {}).get("request_dropout"):
+                rows[-1]["guided"] = scores(model, dev, args.steps, 1.0, args.guidance)
+                report(f"{'guided, W = ' + format(args.guidance, 'g'):>33}", rows[-1]["guided"])
         retrieval = scores(model, dev, args.steps, 0.0)
     peer_file = ROOT / "bench" / "results" / "ar_peer.json"
     peer = json.loads(peer_file.read_text()) if peer_file.is_file() else None
-    print(f"{'retrieval':>33}: " + "  ".join(f"{lang} {f['top1']:.3f}/{f['top5']:.3f}" for lang, f in retrieval.items()))
+    report(f"{'retrieval':>33}", retrieval)
     if peer is not None:  # measured on all of dev, not on the first --limit items
         print(f"{'AR peer (all dev)':>33}: " + "  ".join(f"{r['lang']} {r['top1']:.3f}/{r['top5']:.3f}" for r in peer["rows"]))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"run": str(args.run), "limit": args.limit, "steps": args.steps,
+                                       "guidance": args.guidance,
                                        "checkpoints": rows, "retrieval": retrieval, "ar_peer": peer}, indent=1) + "\n")
     plot(rows, retrieval, peer, args.output.with_suffix(".png"))
+
+
+def report(label: str, found: dict) -> None:
+    print(f"{label}: " + "  ".join(f"{lang} {f['top1']:.3f}/{f['top5']:.3f}" for lang, f in found.items()), flush=True)
 
 
 def plot(rows: list[dict], retrieval: dict, peer: dict | None, path: Path) -> None:
@@ -93,11 +104,14 @@ def plot(rows: list[dict], retrieval: dict, peer: dict | None, path: Path) -> No
         seen = [row["examples"] for row in rows]
         for k, style in (("top1", "o-"), ("top5", "s--")):
             axis.plot(seen, [row["network"][lang][k] for row in rows], style, label=f"network {k}")
+            guided = [(row["examples"], row["guided"][lang][k]) for row in rows if "guided" in row]
+            if guided:
+                axis.plot(*zip(*guided), style.replace("-", ":"), label=f"guided {k}")
             axis.axhline(retrieval[lang][k], color="grey", linestyle=":" if k == "top5" else "-",
                          label=f"retrieval {k}")
         for found in (peer or {}).get("rows", []):
             if found["lang"] == lang:
-                examples = peer["steps"] * 32  # bench/ar_peer.py's batch size
+                examples = peer["steps"] * peer.get("batch_size", 32)  # older files: bench/ar_peer.py's 32
                 axis.plot([examples], [found["top1"]], "k^", label="AR peer top1 (all dev)")
         axis.set_title(lang)
         axis.set_xlabel("training examples seen")
