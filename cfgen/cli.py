@@ -131,7 +131,7 @@ def generate(
     if summary.requests == 0 and summary.rejected == 0:
         raise UsageError("no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty")
     if output.terminal and summary.requests:  # the timing line: one short line
-        how = "; ".join(pipeline().how(name, steps, strength) for name in summary.languages)
+        how = "; ".join(pipeline().how(name, steps, strength, guidance) for name in summary.languages)
         count = f"{summary.requests} request{'s' if summary.requests != 1 else ''}"
         note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
     if summary.rejected:

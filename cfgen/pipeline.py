@@ -169,16 +169,17 @@ class Pipeline:
             return 1.0
         return self.bundle.strengths[lang] if strength is None else strength
 
-    def how(self, lang: str, steps: int | None, strength: float | None) -> str:
+    def how(self, lang: str, steps: int | None, strength: float | None, guidance: float = 1.0) -> str:
         """How this language's candidates are made, in a few words (the terminal's `made` column agrees)."""
         steps = steps or DEFAULT_STEPS
         kind = self.method(lang, strength).kind
+        guided = f", guidance {guidance:g}" if guidance != 1.0 and kind != "retrieve" else ""
         if kind == "generate":
             after = ", then retrieved" if self.network.config.neighbours else ""
-            return f"{lang}: generated from noise ({steps} steps){after}"
+            return f"{lang}: generated from noise ({steps} steps{guided}){after}"
         if kind == "retrieve":
             return f"{lang}: retrieved (nearest training programs)"
-        return f"{lang}: retrieved, then edited ({steps} steps)"
+        return f"{lang}: retrieved, then edited ({steps} steps{guided})"
 
     @functools.cached_property
     def _training_programs(self) -> frozenset[str]:

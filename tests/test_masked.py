@@ -256,6 +256,8 @@ def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_progra
         assert [row[0].code for row in results] == [code for _, code in pairs]
         assert all(row[0].seen for row in results)  # the network wrote a training program verbatim: seen
     assert pipeline.how("bash", 8, 1.0) == "bash: generated from noise (8 steps), then retrieved"
+    assert pipeline.how("bash", 8, 1.0, guidance=2) == "bash: generated from noise (8 steps, guidance 2), then retrieved"
+    assert pipeline.how("bash", 8, 0.0, guidance=2) == "bash: retrieved (nearest training programs)"  # nothing guided
     assert [pipeline._aligned_rank(j) for j in range(5)] == [0, 1, 0, 1, 0]  # candidates read each program in turn
     monkeypatch.setattr(masked, "TEMPERATURE", 1e-3)  # sampled candidates repeat the greedy ones: places left empty
     bash_programs = {code for _, code, lang in EIGHT_PAIRS if lang == "bash"}
