@@ -106,7 +106,7 @@ def plot(rows: list[dict], retrieval: dict, peer: dict | None, path: Path) -> No
             axis.plot(seen, [row["network"][lang][k] for row in rows], style, label=f"network {k}")
             guided = [(row["examples"], row["guided"][lang][k]) for row in rows if "guided" in row]
             if guided:
-                axis.plot(*zip(*guided), style.replace("-", ":"), label=f"guided {k}")
+                axis.plot(*zip(*guided), style[0] + ":", label=f"guided {k}")
             axis.axhline(retrieval[lang][k], color="grey", linestyle=":" if k == "top5" else "-",
                          label=f"retrieval {k}")
         for found in (peer or {}).get("rows", []):

@@ -87,3 +87,15 @@ def test_bench_scripts_run_for_one_tiny_step_on_the_tiny_model(script, tiny_mode
         else:
             run_as_script(monkeypatch, command)
     assert output.is_file() and output.stat().st_size > 2
+
+
+def test_the_learning_curve_plots_guided_rows_beside_the_network(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.syspath_prepend(str(BENCH))
+    from learning_curve import plot
+
+    found = {lang: {"top1": 0.1, "top5": 0.2} for lang in ("bash", "python", "cf")}
+    rows = [{"examples": 0, "network": found}, {"examples": 8000, "network": found, "guided": found}]
+    peer = {"steps": 10, "batch_size": 4, "rows": [{"lang": "bash", "top1": 0.1, "top5": 0.2}]}
+    plot(rows, found, peer, tmp_path / "curve.png")
+    assert (tmp_path / "curve.png").stat().st_size > 1000
