@@ -90,7 +90,6 @@ def test_bench_scripts_run_for_one_tiny_step_on_the_tiny_model(script, tiny_mode
 
 
 def test_the_learning_curve_plots_guided_rows_beside_the_network(tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
     monkeypatch.syspath_prepend(str(BENCH))
     from learning_curve import plot
 
