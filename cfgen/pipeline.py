@@ -238,8 +238,8 @@ class Pipeline:
 
     def _neighbours(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
                     query_encodings: list[torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor] | tuple[None, None]:
-        """(B, k, N) token ids of each request's k nearest training programs and their mask; None for a model that
-        reads none."""
+        """(B, k, N) token ids of each request's k nearest training programs and their mask; for a model that
+        reads none: (None, None)."""
         k = self.network.config.neighbours
         if not k:
             return None, None
