@@ -68,7 +68,7 @@ def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str]
             requests = [texts[e.text] for e in chunk]
             query = retrieval_encodings(index, encode, requests, [encodings[e.text] for e in chunk], lang)
             found = neighbour_ids(index, tokenizer, requests, query, lang, k, config.sample_lengths[lang],
-                                  exclude=[own_row(e) for e in chunk])
+                                  exclude=[own_row(e) for e in chunk], slots=config.slots)
             for example, programs in zip(chunk, found):
                 example.neighbours = programs
     logger.info("attached %d retrieved programs to each of %d examples", k, len(examples))

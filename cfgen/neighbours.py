@@ -3,7 +3,8 @@
 A model whose config names `neighbours: k` reads, beside E_s, the k nearest
 distinct training programs of the request (retrieval.py: same language, the
 request's values put in, valid first), each tokenised as `[tag] code [end]`
-and cut to the language's sample length. Training uses the same function with
+and cut to the language's sample length (a slots model reads them with the
+request's values as placeholders, the form it writes). Training uses the same function with
 the pair's own row left out, so that the network learns what to copy from
 programs that are near, not from its target.
 """
@@ -14,6 +15,8 @@ from collections.abc import Callable
 
 import torch
 
+from cfgen.languages import get_language
+from cfgen.slots import abstract_values
 from cfgen.tokenizer import CodeTokenizer
 
 NeighbourIds = list[list[int]]  # one request's programs, token ids each (tag first, end token last if it fits)
@@ -33,10 +36,15 @@ def retrieval_encodings(index, encode: Callable[[list[str]], list[torch.Tensor]]
 
 
 def neighbour_ids(index, tokenizer: CodeTokenizer, requests: list[str], query_encodings: list[torch.Tensor],
-                  lang: str, k: int, length: int, exclude: list[int] | None = None) -> list[NeighbourIds]:
-    """Up to k programs per request, tokenised; `query_encodings` encode the index's `query_text` of each."""
+                  lang: str, k: int, length: int, exclude: list[int] | None = None,
+                  slots: bool = False) -> list[NeighbourIds]:
+    """Up to k programs per request, tokenised; `query_encodings` encode the index's `query_text` of each.
+    For a slots model (`slots`), the request's values in them are placeholders, as in what it writes, so that
+    a program it copies is already in the form of its target."""
     found = index.nearest_programs(query_encodings, lang, k, requests=requests, exclude=exclude)
-    return [[tokenizer.encode(program.code, lang, length).ids for program in row] for row in found]
+    abstract = slots and get_language(lang).value_slots
+    return [[tokenizer.encode(abstract_values(program.code, request) if abstract else program.code, lang, length).ids
+             for program in row] for row, request in zip(found, requests)]
 
 
 def neighbour_tensors(rows: list[NeighbourIds], k: int, length: int, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -245,7 +245,8 @@ class Pipeline:
             return None, None
         if query_encodings is None:
             query_encodings = self._retrieval_encodings(queries, encoded, lang)
-        rows = neighbour_ids(self.index, self.tokenizer, queries, query_encodings, lang, k, self.sample_length(lang))
+        rows = neighbour_ids(self.index, self.tokenizer, queries, query_encodings, lang, k, self.sample_length(lang),
+                             slots=self.network.config.slots)
         neighbours, neighbour_mask = neighbour_tensors(rows, k, self.sample_length(lang), self.tokenizer.pad_id)
         return neighbours.to(self.device), neighbour_mask.to(self.device)
 

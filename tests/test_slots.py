@@ -173,3 +173,25 @@ def test_a_slots_model_writes_values_it_never_saw_from_noise(tmp_path):
     best = [row[0] for row in pipeline(asked, "bash", num_candidates=3, strength=1.0)]
     assert [c.code for c in best] == ["wc -l todo.md", "tail -n 12 boot.log", "find /etc -name '*.sh'"]
     assert all(c.source == "generated" and not c.seen for c in best)
+
+
+def test_a_slots_model_reads_its_neighbours_with_the_requests_values_as_placeholders():
+    """What a slots model copies is in the form it writes: the retrieved program's values, put in from the
+    request, are placeholders again; a model without slots reads the values."""
+    import torch
+
+    from cfgen.neighbours import neighbour_ids
+    from cfgen.retrieval import RetrievalIndex
+    from cfgen.tokenizer import CodeTokenizer
+
+    index = RetrievalIndex(torch.tensor([[1.0, 0.0]]), ["wc -l notes.txt"], ["bash"],
+                           [find_values("count the lines in notes.txt")])
+    tokenizer = CodeTokenizer.train(["wc -l {{path}}", "wc -l notes.txt", "wc -l todo.md"], 300, True)
+    query = [torch.tensor([[1.0, 0.0]])]
+
+    def read(slots: bool) -> str:
+        ids = neighbour_ids(index, tokenizer, ["count the lines in todo.md"], query, "bash", 1, 16, slots=slots)
+        return tokenizer.decode(ids[0][0])
+
+    assert read(False) == "wc -l todo.md"
+    assert read(True) == "wc -l {{path}}"
