@@ -24,7 +24,7 @@ from cfgen.errors import DataError
 from cfgen.languages import get_language
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
-from cfgen.slots import abstract_values
+from cfgen.slots import written_form
 from cfgen.tldr import is_pages_folder, read_pages
 from cfgen.tokenizer import CodeTokenizer
 
@@ -137,7 +137,7 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
                    slots: bool = False):
     """Tokenise, fix each language's padded length (given, or the data's 99th percentile),
     and skip (and count) code longer than its language's length. With `slots`, a request's values in its
-    Bash or Python program are typed placeholders (slots.abstract_values).
+    Bash or Python program are typed placeholders (slots.written_form).
 
     Returns (examples, the distinct texts they index, lengths, skipped count).
     """
@@ -160,9 +160,7 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
 
 def target(pair: Pair, slots: bool) -> str:
     """The program the network learns to write for a pair."""
-    if not slots or pair.nl is None or not get_language(pair.lang).value_slots:
-        return pair.code
-    return abstract_values(pair.code, pair.nl)
+    return written_form(pair.code, pair.nl, pair.lang, slots)
 
 
 def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator,

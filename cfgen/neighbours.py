@@ -15,8 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from cfgen.languages import get_language
-from cfgen.slots import abstract_values
+from cfgen.slots import written_form
 from cfgen.tokenizer import CodeTokenizer
 
 NeighbourIds = list[list[int]]  # one request's programs, token ids each (tag first, end token last if it fits)
@@ -42,8 +41,7 @@ def neighbour_ids(index, tokenizer: CodeTokenizer, requests: list[str], query_en
     For a slots model (`slots`), the request's values in them are placeholders, as in what it writes, so that
     a program it copies is already in the form of its target."""
     found = index.nearest_programs(query_encodings, lang, k, requests=requests, exclude=exclude)
-    abstract = slots and get_language(lang).value_slots
-    return [[tokenizer.encode(abstract_values(program.code, request) if abstract else program.code, lang, length).ids
+    return [[tokenizer.encode(written_form(program.code, request, lang, slots), lang, length).ids
              for program in row] for row, request in zip(found, requests)]
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import shlex
 
+from cfgen.languages import get_language
+
 # Quoted text: `x`, 'x' or "x"; a single quote opens only after a non-word character
 # and closes only before one, so that apostrophes ("don't", "user's") are not quotes.
 _QUOTED = r"`(?P<backtick>[^`]+)`|(?<!\w)'(?P<single>[^'\s][^']*)'(?!\w)|\"(?P<double>[^\"]+)\""
@@ -114,6 +116,14 @@ def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
         return match.group(0)
 
     return PLACEHOLDER.sub(fill, code)
+
+
+def written_form(code: str, request: str | None, lang: str, slots: bool) -> str:
+    """`code` as a model writes it: with the request's values as placeholders for a slots model in a language
+    whose programs carry values (abstract_values), as is otherwise (CF rules, code without a request)."""
+    if not slots or request is None or not get_language(lang).value_slots:
+        return code
+    return abstract_values(code, request)
 
 
 def abstract_values(code: str, request: str) -> str:
