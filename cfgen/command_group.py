@@ -70,8 +70,8 @@ class CommandGroup(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
-            raise  # an exit code already chosen, or click's own usage message
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # an exit code already chosen
         except (Exception, KeyboardInterrupt) as failure:  # noqa: BLE001 - errors.describe sorts them
             if ctx.params.get("debug"):
                 raise

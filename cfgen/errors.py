@@ -91,10 +91,19 @@ class DownloadInterrupted(Interrupted):
     """Ctrl-C during a download: the process must end without waiting for huggingface_hub's download threads."""
 
 
+def _is_command_line_error(failure: BaseException) -> bool:
+    """A failure of click's option parsing (an unknown option, a value out of an option's range): click's
+    ClickException, or the copy of it that newer typer versions carry (typer._click), which is no click class."""
+    return any(kind.__name__ == "ClickException" for kind in type(failure).__mro__)
+
+
 def exit_code_of(failure: BaseException) -> int:
-    """The exit code (EXIT_CODES) of any failure: a CfgenError's own, 130 for Ctrl-C, else 1."""
+    """The exit code (EXIT_CODES) of any failure: a CfgenError's own, click's (2 for bad usage), 130 for
+    Ctrl-C, else 1."""
     if isinstance(failure, KeyboardInterrupt):
         return Interrupted.exit_code
+    if _is_command_line_error(failure):
+        return getattr(failure, "exit_code", 2)
     if isinstance(failure, BrokenPipeError):
         return 141  # 128 + SIGPIPE, as a shell reports a command its pipe's reader closed on
     return getattr(failure, "exit_code", 1) if isinstance(failure, CfgenError) else 1
@@ -106,6 +115,8 @@ def describe(failure: BaseException) -> str:
         return "interrupted"
     if isinstance(failure, CfgenError):
         return str(failure)
+    if _is_command_line_error(failure):
+        return failure.format_message()  # type: ignore[attr-defined]
     if isinstance(failure, OSError):  # names too long, permissions, disk full
         where = f" ({failure.filename})" if getattr(failure, "filename", None) else ""
         return f"{failure.strerror or failure}{where}"[:400]
