@@ -202,6 +202,7 @@ def train(
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch size (split across torchrun ranks).")] = 64,
     lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 5e-4,
     warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
+    language_temperature: Annotated[float, typer.Option(min=0.0, max=1.0, help="Each language's share of the batches, as (its examples)^T: 1 as in the data, 0 even, 0.5 lifts a small language such as CF.")] = 1.0,
     seed: Seed = 0,
     checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 200,
     eval_every: Annotated[int, typer.Option(min=0, help="Steps between dev-loss reports (0: never).")] = 200,
@@ -225,7 +226,8 @@ def train(
     if keep_best and not eval_every:
         raise UsageError("--keep-best needs dev-loss reports: give --eval-every a positive number of steps")
     config = TrainConfig(stage=stage, steps=steps, batch_size=batch_size, learning_rate=lr, warmup_steps=warmup,
-                         seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every)
+                         seed=seed, checkpoint_every=checkpoint_every, eval_every=eval_every,
+                         language_temperature=language_temperature)
     request = TrainRequest(
         output_dir=run_path(output), train=config,
         sources=DataSources.from_folders(list(data), pair_files=list(pairs), languages=languages,

@@ -193,14 +193,25 @@ class BatchPlan:
     Each epoch shuffles every group, cuts it into batches and shuffles the batch
     order; a batch of one language pads to that language's length, and a
     resumed run sees exactly the batches an uninterrupted one would.
+
+    `temperature` T sets each group's share of an epoch's batches, proportional
+    to (its size)^T: 1 draws every example once (shares follow the data), 0
+    gives every group as many batches as the largest has, in between (0.5, as
+    in multilingual translation) lifts a small group without repeating it as
+    often. Every group is drawn once per epoch, then a smaller one again,
+    reshuffled and in full batches, as often as its share asks, so that its
+    examples repeat evenly.
     """
 
-    def __init__(self, groups: list[str], batch_size: int, seed: int) -> None:
+    def __init__(self, groups: list[str], batch_size: int, seed: int, temperature: float = 1.0) -> None:
+        if not 0.0 <= temperature <= 1.0:
+            raise ValueError("the language temperature must lie between 0 and 1")
         self.members: dict[str, list[int]] = {}
         for index, group in enumerate(groups):
             self.members.setdefault(group, []).append(index)
         self.batch_size, self.seed = batch_size, seed
-        self.batches_per_epoch = sum(-(-len(m) // batch_size) for m in self.members.values())
+        self.batch_counts = _batches_per_group({g: len(m) for g, m in self.members.items()}, batch_size, temperature)
+        self.batches_per_epoch = sum(self.batch_counts.values())
 
     @functools.lru_cache(maxsize=2)
     def _epoch(self, epoch: int) -> list[list[int]]:
@@ -209,13 +220,38 @@ class BatchPlan:
         for group in sorted(self.members):
             order = list(self.members[group])
             rng.shuffle(order)
-            batches += [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            one_pass = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+            extra = self.batch_counts[group] - len(one_pass)  # 0 at temperature 1: no further draws
+            batches += one_pass + _repeated_batches(self.members[group], extra, self.batch_size, rng)
         rng.shuffle(batches)
         return batches
 
     def batch(self, step: int) -> list[int]:
         epoch, position = divmod(step, self.batches_per_epoch)
         return self._epoch(epoch)[position]
+
+
+def _batches_per_group(sizes: dict[str, int], batch_size: int, temperature: float) -> dict[str, int]:
+    """Each group's batches per epoch: one pass's count at temperature 1; otherwise the largest group's count
+    times (size / largest size)^temperature, rounded, and never less than one pass."""
+    own = {group: -(-size // batch_size) for group, size in sizes.items()}
+    if temperature == 1.0 or not sizes:
+        return own
+    largest = max(sizes.values())
+    most = own[max(sizes, key=sizes.get)]
+    return {group: max(own[group], round(most * (size / largest) ** temperature)) for group, size in sizes.items()}
+
+
+def _repeated_batches(members: list[int], wanted: int, batch_size: int, rng: random.Random) -> list[list[int]]:
+    """`wanted` more batches of a group, beyond its one pass: further shuffled passes cut into full batches
+    (a group smaller than a batch gives its whole self, shuffled, each time)."""
+    stream: list[int] = []
+    while len(stream) < wanted * min(batch_size, len(members)):
+        order = list(members)
+        rng.shuffle(order)
+        stream += order
+    size = min(batch_size, len(members))
+    return [stream[i * size : (i + 1) * size] for i in range(max(0, wanted))]
 
 
 def encode_requests(texts: list[str], pairs: list[Pair], dist_info: Distributed, device: str):

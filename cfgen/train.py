@@ -136,7 +136,8 @@ class TrainingLoop:
         if dist_info.world_size > 1:
             ids = [dist_info.local_rank] if device.startswith("cuda") else None
             self.trained = nn.parallel.DistributedDataParallel(self.objective, device_ids=ids)
-        self.plan = BatchPlan([e.lang for e in self.examples], self.config.batch_size, self.config.seed)
+        self.plan = BatchPlan([e.lang for e in self.examples], self.config.batch_size, self.config.seed,
+                              self.config.language_temperature)
 
     def run(self, on_step: Callable[[StepReport], None] | None = None) -> TrainResult:
         """Steps until done or Ctrl-C; Ctrl-C takes effect between steps, so a checkpoint never holds half a step."""

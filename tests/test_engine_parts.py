@@ -77,6 +77,22 @@ def test_batches_hold_one_language_and_cover_each_epoch_once():
     assert [BatchPlan(groups, 4, seed=2).batch(s) for s in range(3)] != epoch
 
 
+def test_a_language_temperature_lifts_the_small_language_and_keeps_every_example_each_epoch():
+    groups = ["bash"] * 64 + ["cf"] * 4
+    counts = {t: BatchPlan(groups, batch_size=4, seed=1, temperature=t).batch_counts for t in (1.0, 0.5, 0.0)}
+    assert counts[1.0] == {"bash": 16, "cf": 1}  # as in the data
+    assert counts[0.5] == {"bash": 16, "cf": 4}  # 16 * (4 / 64) ** 0.5
+    assert counts[0.0] == {"bash": 16, "cf": 16}
+    plan = BatchPlan(groups, batch_size=4, seed=1, temperature=0.5)
+    epoch = [plan.batch(step) for step in range(plan.batches_per_epoch)]
+    assert all(len({groups[i] for i in batch}) == 1 and len(batch) == 4 for batch in epoch)
+    assert set(i for batch in epoch for i in batch) == set(range(68))  # every example, the small ones 4 times
+    assert sum(groups[i] == "cf" for batch in epoch for i in batch) == 16
+    assert [BatchPlan(groups, 4, seed=1, temperature=0.5).batch(s) for s in range(20)] == epoch[:20]  # resumable
+    with pytest.raises(ValueError):
+        BatchPlan(groups, 4, seed=1, temperature=1.5)
+
+
 def test_torch_native_minilm_matches_transformers_bert(encoder):
     """cfgen/minilm.py is BertModel rebuilt from torch layers: same tokens, same hidden states."""
     import torch
