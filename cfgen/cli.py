@@ -70,10 +70,19 @@ AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load 
 Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from cfgen import __version__
+
+        print(f"cfgen {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print cfgen's version and exit.", callback=_print_version, is_eager=True)] = False,
 ) -> None:
     configure_logging(debug, quiet)  # --debug also makes CommandGroup re-raise failures
 

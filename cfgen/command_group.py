@@ -14,7 +14,7 @@ from cfgen.errors import DownloadInterrupted, describe, exit_code_of
 from cfgen.render import error as print_error
 
 DEFAULT_COMMAND = "generate"
-GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--install-completion", "--show-completion"}
+GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--version", "--install-completion", "--show-completion"}
 
 
 def with_default_command(argv: list[str], commands: set[str], stdin_is_tty: bool) -> list[str]:

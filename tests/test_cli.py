@@ -137,6 +137,14 @@ def test_bad_input_gets_one_line_and_an_exit_code(runner, args, code, message, m
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_version_prints_the_installed_packages_version_and_exits_0(runner):
+    import importlib.metadata
+
+    result = invoke(runner, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"cfgen {importlib.metadata.version('cfgen-diffusion')}"
+
+
 def test_huge_query_is_truncated_with_a_warning(runner, tiny_model):
     result = invoke(runner, ["generate", "count the lines " * 7000, "-m", str(tiny_model)])
     assert result.exit_code == 0 and "truncated" in result.stderr and result.stdout.strip()
