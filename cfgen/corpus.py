@@ -236,22 +236,22 @@ def _batches_per_group(sizes: dict[str, int], batch_size: int, temperature: floa
     times (size / largest size)^temperature, rounded, and never less than one pass."""
     own = {group: -(-size // batch_size) for group, size in sizes.items()}
     if temperature == 1.0 or not sizes:
-        return own
-    largest = max(sizes.values())
-    most = own[max(sizes, key=sizes.get)]
-    return {group: max(own[group], round(most * (size / largest) ** temperature)) for group, size in sizes.items()}
+        return own  # exactly one pass each (the formula's rounding could differ)
+    largest = max(sizes, key=sizes.get)
+    return {group: max(own[group], round(own[largest] * (size / sizes[largest]) ** temperature))
+            for group, size in sizes.items()}
 
 
 def _repeated_batches(members: list[int], wanted: int, batch_size: int, rng: random.Random) -> list[list[int]]:
     """`wanted` more batches of a group, beyond its one pass: further shuffled passes cut into full batches
     (a group smaller than a batch gives its whole self, shuffled, each time)."""
+    size = min(batch_size, len(members))
     stream: list[int] = []
-    while len(stream) < wanted * min(batch_size, len(members)):
+    while len(stream) < wanted * size:
         order = list(members)
         rng.shuffle(order)
         stream += order
-    size = min(batch_size, len(members))
-    return [stream[i * size : (i + 1) * size] for i in range(max(0, wanted))]
+    return [stream[i * size : (i + 1) * size] for i in range(wanted)]
 
 
 def encode_requests(texts: list[str], pairs: list[Pair], dist_info: Distributed, device: str):
