@@ -30,7 +30,7 @@ from cfgen.languages import check_language, get_language
 from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import DenoisingNetwork, Process, make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
-from cfgen.slots import fill_placeholders
+from cfgen.slots import fill_placeholders, written_form
 
 DEFAULT_STEPS = 20
 
@@ -69,9 +69,10 @@ def _score(tokens: list[int], log_probs: list[float], end_id: int) -> SampledSeq
     return SampledSequence(tokens=tokens, score=sum(kept) / len(kept))
 
 
-def _edited_or_source(edit: str, source: Candidate, language) -> Candidate:
-    """The model's edit if it passes the language's check and changes the program; else the retrieved program."""
-    if edit != source.code and language.check(edit)[0]:
+def _edited_or_source(edit: str, changed: bool, source: Candidate, language) -> Candidate:
+    """The model's edit if it changed the program it started from and passes the language's check; else the
+    retrieved program."""
+    if changed and edit != source.code and language.check(edit)[0]:
         return Candidate(edit, source.score, "edited", request=source.request)
     return source
 
@@ -205,7 +206,9 @@ class Pipeline:
     def _edited(self, batch: Batch, strength: float) -> list[list[Candidate]]:
         """Candidate i: the i-th nearest program (cycled when there are fewer), noised `strength` far and
         denoised under the request; an edit that fails the language's check or changes nothing gives way to
-        the program. A request with no program to edit gets no candidates."""
+        the program. A slots model starts from the program in the form it writes (the request's values as
+        placeholders, filled again after the edit), so that an edit reshapes the command and cannot garble a
+        value. A request with no program to edit gets no candidates."""
         sources = self._retrieved(batch)
         rows: list[list[Candidate]] = [[] for _ in batch.queries]
         editable = [q for q, programs in enumerate(sources) if programs]
@@ -213,12 +216,18 @@ class Pipeline:
             return rows
         n = batch.num_candidates
         cycled = [[sources[q][i % len(sources[q])] for i in range(n)] for q in editable]
-        start = self.tokenizer.padded([c.code for row in cycled for c in row], batch.lang, self.sample_length(batch.lang))
+        slots = self.network.config.slots
+        forms = [[written_form(c.code, batch.queries[q], batch.lang, slots) for c in row]
+                 for q, row in zip(editable, cycled)]
+        start = self.tokenizer.padded([form for row in forms for form in row], batch.lang,
+                                      self.sample_length(batch.lang))
         sampled = self._sample(batch.subset(editable), start, strength)
+        started = [self.tokenizer.decode(row) for row in start.tolist()]
         language = get_language(batch.lang)
-        for q, programs, edits in zip(editable, cycled, sampled):
-            rows[q] = [_edited_or_source(self._written(edit, batch.queries[q], batch.lang), program, language)
-                       for program, edit in zip(programs, edits)]
+        for i, (q, programs, edits) in enumerate(zip(editable, cycled, sampled)):
+            rows[q] = [_edited_or_source(self._written(edit, batch.queries[q], batch.lang),
+                                         self.tokenizer.decode(edit.tokens) != started[i * n + j], program, language)
+                       for j, (program, edit) in enumerate(zip(programs, edits))]
         return rows
 
     # -- what the makers share --------------------------------------------------------------

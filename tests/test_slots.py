@@ -174,6 +174,15 @@ def test_a_slots_model_writes_values_it_never_saw_from_noise(tmp_path):
     assert [c.code for c in best] == ["wc -l todo.md", "tail -n 12 boot.log", "find /etc -name '*.sh'"]
     assert all(c.source == "generated" and not c.seen for c in best)
 
+    # Editing, it starts from the retrieved program in the form it writes, and an edit that rebuilds that form
+    # gives way to the retrieved program: the request's values are never the network's to garble.
+    started = []
+    sample = pipeline._sample
+    pipeline._sample = lambda batch, start, strength: started.extend(start.tolist()) or sample(batch, start, strength)
+    edited = [row[0] for row in pipeline(asked[:1], "bash", num_candidates=1, strength=0.3)]
+    assert pipeline.tokenizer.decode(started[0]) == "wc -l {{path}}"
+    assert [(c.code, c.source) for c in edited] == [("wc -l todo.md", "retrieved")]
+
 
 def test_a_slots_model_reads_its_neighbours_with_the_requests_values_as_placeholders():
     """What a slots model copies is in the form it writes: the retrieved program's values, put in from the
