@@ -12,7 +12,7 @@ to make, one right after the other. `train`, with everything carried:
 3. trains from scratch, masked process reading 3 neighbours position by
    position, values as slots, a tenth of requests dropped (so that classifier-
    free guidance can be measured on it here), on the CodeFusion benchmarks and
-   tldr pages (`cfgen train`, bf16 autocast on CUDA); at the deadline it sends Ctrl-C,
+   tldr pages, CF's batches lifted (`--language-temperature 0.5`) (`cfgen train`, bf16 autocast on CUDA); at the deadline it sends Ctrl-C,
    which cfgen answers by saving a checkpoint, so a run cut short still ships;
 4. writes the model's float16 weights, config and tokenizer (no retrieval
    index: rebuild it here with `cfgen export --index-from`) to $OUT as a tar
@@ -87,7 +87,7 @@ def train(args, packed: Path, out: Path, env: dict) -> dict:
     run = packed / "run"
     command = [sys.executable, "-m", "cfgen", "train", str(run), "--overwrite", "--size", args.size,
                "--process", "masked", "--neighbours", "3", "--aligned", "--slots", "--device", args.device,
-               "--request-dropout", str(args.request_dropout),
+               "--request-dropout", str(args.request_dropout), "--language-temperature", str(args.language_temperature),
                "--data", str(data / "codefusion"), "--data", str(data / "tldr" / "pages"),
                "--steps", str(args.steps), "--batch-size", str(args.batch_size), "--lr", str(args.lr),
                "--warmup", str(args.warmup), "--checkpoint-every", str(args.checkpoint_every),
@@ -151,6 +151,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--checkpoint-every", type=int, default=250)
     parser.add_argument("--request-dropout", type=float, default=0.1, help="share of requests dropped in training")
+    parser.add_argument("--language-temperature", type=float, default=0.5,
+                        help="each language's share of batches ~ its examples**T (0.5 lifts CF's 644 pairs)")
     args = parser.parse_args()
     packed = args.packed.resolve()
     if args.what == "stage":
