@@ -222,12 +222,12 @@ class Pipeline:
         start = self.tokenizer.padded([form for row in forms for form in row], batch.lang,
                                       self.sample_length(batch.lang))
         sampled = self._sample(batch.subset(editable), start, strength)
-        started = [self.tokenizer.decode(row) for row in start.tolist()]
+        started = [self.tokenizer.decode(row) for row in start.tolist()]  # the forms as the network read them
         language = get_language(batch.lang)
         for i, (q, programs, edits) in enumerate(zip(editable, cycled, sampled)):
             rows[q] = [_edited_or_source(self._written(edit, batch.queries[q], batch.lang),
-                                         self.tokenizer.decode(edit.tokens) != started[i * n + j], program, language)
-                       for j, (program, edit) in enumerate(zip(programs, edits))]
+                                         self.tokenizer.decode(edit.tokens) != begun, program, language)
+                       for program, edit, begun in zip(programs, edits, started[i * n : (i + 1) * n])]
         return rows
 
     # -- what the makers share --------------------------------------------------------------

@@ -12,8 +12,9 @@ to make, one right after the other. `train`, with everything carried:
 3. trains from scratch, masked process reading 3 neighbours position by
    position, values as slots, a tenth of requests dropped (so that classifier-
    free guidance can be measured on it here), on the CodeFusion benchmarks and
-   tldr pages, CF's batches lifted (`--language-temperature 0.5`) (`cfgen train`, bf16 autocast on CUDA); at the deadline it sends Ctrl-C,
-   which cfgen answers by saving a checkpoint, so a run cut short still ships;
+   tldr pages, CF's batches lifted (`--language-temperature 0.5`; `cfgen train`,
+   bf16 autocast on CUDA); at the deadline it sends Ctrl-C, which cfgen
+   answers by saving a checkpoint, so a run cut short still ships;
 4. writes the model's float16 weights, config and tokenizer (no retrieval
    index: rebuild it here with `cfgen export --index-from`) to $OUT as a tar
    in parts of 15 MB, with the training log;
