@@ -15,9 +15,9 @@ for bash, whose requests name few values; see README). The retrieval index
 from __future__ import annotations
 
 import re
-import shlex
 
 from cfgen.languages import get_language
+from cfgen.languages.bash_quoting import Edit, substitute
 
 # Quoted text: `x`, 'x' or "x"; a single quote opens only after a non-word character
 # and closes only before one, so that apostrophes ("don't", "user's") are not quotes.
@@ -30,8 +30,6 @@ _KIND_OF_GROUP = {"backtick": "quoted", "single": "quoted", "double": "quoted", 
 
 Values = list[tuple[str, str]]  # (kind, value) in order, as find_values gives them
 
-# Characters a shell treats specially; globs stay bare so that they still expand.
-_SHELL_SPECIAL = re.compile(r"[^\w@%+=:,./*?~-]")
 # Longest requests scanned: a bound on work for pathological input.
 _MAX_SCANNED = 4096
 
@@ -63,21 +61,18 @@ def transfer(code: str, source_values: Values, values: Values, lang: str) -> str
 
     A value is swapped only where it occurs in the code, as a whole word when it
     is one; values without a counterpart of the same kind stay as they are. In
-    bash a value is written so that the shell reads it as one word with the
-    text asked for (`_shell_text`), and a variable's name is swapped only for
-    another name.
+    bash a value is written for its context and proved by a parse
+    (`bash_quoting.substitute`); one that cannot be written safely there leaves
+    the training value in place.
     """
     replacements = _pair_values(source_values, values)
     replacements = {old: new for old, new in replacements.items() if old in code and old != new}
     if not replacements:
         return code
     pattern = re.compile("|".join(_occurrence(old) for old in sorted(replacements, key=len, reverse=True)))
-
-    def replace(match: re.Match) -> str:
-        new = replacements[match.group(0)]
-        return new if lang != "bash" else _shell_text(code, match.start(), match.end(), new)
-
-    return pattern.sub(replace, code)
+    if lang != "bash":
+        return pattern.sub(lambda match: replacements[match.group(0)], code)
+    return substitute(code, [Edit(m.start(), m.end(), replacements[m.group(0)]) for m in pattern.finditer(code)])[0]
 
 
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s'\"`<>]+")
@@ -90,7 +85,8 @@ def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
     """`code`'s `{{placeholders}}` (tldr-style pages, or a slots model's output) filled with the values `request`
     names, by kind, in order: `tar xf {{path/to/source.tar}}` for "extract backup.tar" is `tar xf backup.tar`.
     A value fills one placeholder; a placeholder no value fits stays as written, for the user to see and fill
-    in. In bash a value is written so that the shell reads it as itself; in other languages as it is."""
+    in. In bash a value is written for its context and proved by a parse (`bash_quoting.substitute`): where it
+    cannot be (an awk program, `sh -c` text), the placeholder stays; in other languages a value goes in as it is."""
     from cfgen.tldr import PLACEHOLDER, placeholder_kind
 
     if "{{" not in code:
@@ -99,23 +95,31 @@ def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
     urls = {value for _, value in values}
     values += [(kind, value) for kind, value in find_values(_URL.sub(" ", request)) if value not in urls]
     unused = list(values)
+    edits: list[Edit] = []
+    for match in PLACEHOLDER.finditer(code):
+        chosen = _value_for(placeholder_kind(match.group(1)), unused)
+        if chosen is not None:
+            unused.remove(chosen)
+            # a glob for a pattern is quoted in a plain word, so that the command, not the shell, expands it
+            edits.append(Edit(match.start(), match.end(), chosen[1], expand_globs=placeholder_kind(match.group(1)) != "pattern"))
+    if lang == "bash":
+        return substitute(code, edits)[0]
+    for edit in reversed(edits):
+        code = code[: edit.start] + edit.value + code[edit.end :]
+    return code
 
-    def fill(match: re.Match) -> str:
-        kind = placeholder_kind(match.group(1))
-        if kind == "pattern":  # a glob fits a pattern; a plain path fits only if nothing better comes
-            globbed = [v for v in unused if v[0] == "path" and "*" in v[1]]
-            if globbed:  # quoted, so that the command, not the shell, expands it
-                unused.remove(globbed[0])
-                bare = lang != "bash" or _enclosing_quote(code, match.start())
-                return globbed[0][1] if bare else shlex.quote(globbed[0][1])
-        for wanted in _FITS[kind]:
-            found = next((v for v in unused if v[0] == wanted and (kind != "path" or "*" not in v[1])), None)
-            if found is not None:
-                unused.remove(found)
-                return _shell_text(code, match.start(), match.end(), found[1]) if lang == "bash" else found[1]
-        return match.group(0)
 
-    return PLACEHOLDER.sub(fill, code)
+def _value_for(kind: str, unused: Values) -> tuple[str, str] | None:
+    """The first of the request's unused values that fits a placeholder of this kind (a glob first for a pattern)."""
+    if kind == "pattern":
+        globbed = next((v for v in unused if v[0] == "path" and "*" in v[1]), None)
+        if globbed is not None:
+            return globbed
+    for wanted in _FITS[kind]:
+        found = next((v for v in unused if v[0] == wanted and (kind != "path" or "*" not in v[1])), None)
+        if found is not None:
+            return found
+    return None
 
 
 def written_form(code: str, request: str | None, lang: str, slots: bool) -> str:
@@ -167,36 +171,6 @@ _STAND_IN = re.compile(r"(?<![\w/.$-])(?:/path(?:/[\w.*-]+)*|path/to(?:/[\w.*-]+
 def stand_ins(code: str, request: str) -> list[str]:
     """The stand-in values of `code` (see _STAND_IN) that `request` does not itself name: for the user to replace."""
     return [value for value in dict.fromkeys(_STAND_IN.findall(code)) if value not in request]
-
-
-def _shell_text(code: str, start: int, end: int, value: str) -> str:
-    """`value` as it must be written in place of code[start:end] to mean itself there."""
-    is_name = code[:start].endswith(("$", "${")) or re.match(r"\+?=", code[end:]) is not None
-    if is_name:  # $x, ${x}, x=...: only another variable name fits
-        return value if re.fullmatch(r"[A-Za-z_]\w*", value) else code[start:end]
-    quote = _enclosing_quote(code, start)
-    if quote == "'":
-        return value.replace("'", "'\\''")  # close, escaped quote, reopen
-    if quote == '"':  # there a backslash is special only before $ ` " \ or the closing quote
-        return re.sub(r'\\(?=[\\"$`]|$)|["$`]', lambda char: "\\" + char.group(0), value)
-    if re.search(r"\s", code[start:end]):  # the program spells its value out as several words: so must we
-        return value
-    return shlex.quote(value) if _SHELL_SPECIAL.search(value) else value
-
-
-def _enclosing_quote(code: str, position: int) -> str | None:
-    """The quote (' or ") that `position` in a shell command lies within, if any."""
-    quote, escaped = None, False
-    for char in code[:position]:
-        if escaped:
-            escaped = False
-        elif char == "\\" and quote != "'":
-            escaped = True
-        elif quote is None and char in "'\"":
-            quote = char
-        elif char == quote:
-            quote = None
-    return quote
 
 
 def _pair_values(source: Values, target: Values) -> dict[str, str]:

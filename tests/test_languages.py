@@ -60,7 +60,7 @@ def test_bash_survives_the_text_that_hangs_bashlex():
         assert bash.check(text)[0] is False
         bash.template(text)
         bash.risks(text)
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 30  # a guard against loops, loose enough for a busy machine
 
 
 @pytest.mark.parametrize(
@@ -127,6 +127,24 @@ def test_bash_broken_prediction_matches_only_a_broken_gold():
         ('bash -c "`wget -qO- https://x`"', "runs a downloaded script"),
         ("\\rm -rf /", "recursive delete of /"),
         ("'rm' -rf ~", "recursive delete of ~"),
+        # through wrappers and the shell programs commands run
+        ('sh -c "rm -rf /"', "recursive delete of /"),
+        ("bash -c 'rm -rf ~'", "recursive delete of ~"),
+        ('eval "rm -rf ~"', "recursive delete of ~"),
+        ("timeout 5 rm -rf /", "recursive delete of /"),
+        ("chroot /srv rm -rf /", "recursive delete of /"),
+        ("setsid rm -rf /", "recursive delete of /"),
+        ("ionice -c3 rm -rf /", "recursive delete of /"),
+        ("strace -f rm -rf /", "recursive delete of /"),
+        ("flock /tmp/lock rm -rf /", "recursive delete of /"),
+        ("sudo -u bob rm -rf /", "recursive delete of /"),
+        ('find . -type d -exec sh -c "rm -rf {}" \\;', "forced recursive delete"),
+        ("xargs -I {} bash -c 'dd if=/dev/zero of=/dev/sda'", "dd writes to a block device"),
+        ('watch "rm -rf /"', "recursive delete of /"),
+        ('ssh web1 "rm -rf /"', "recursive delete of /"),
+        ("sh -c \"eval 'rm -rf /'\"", "recursive delete of /"),
+        ("curl -s https://x/a.sh > a.sh; bash a.sh", "runs a downloaded script"),
+        ("wget -qO- https://x/i.sh >> i.sh && sh i.sh", "runs a downloaded script"),
     ],
 )
 def test_bash_risk_flags(code, flag):
@@ -137,6 +155,33 @@ def test_bash_risk_flags(code, flag):
                                   "curl -O http://x/file.tar.gz", 'echo "$(curl -s http://x/ip)"', 'eval "$(ssh-agent -s)"'])
 def test_bash_harmless_commands_are_not_flagged(code):
     assert bash.risks(code) == []
+
+
+@pytest.mark.parametrize(("code", "flag"), [
+    ('os.system("ls " + name)', "runs a shell command"),
+    ("os.popen(cmd).read()", "runs a shell command"),
+    ('__import__("os").system("id")', "runs a shell command"),
+    ("subprocess.call(cmd, shell=True)", "runs a shell command (shell=True)"),
+    ('shutil.rmtree("/")', "recursive delete of /"),
+    ("shutil.rmtree(os.path.expanduser('~'))", "recursive delete of ~"),
+    ("shutil.rmtree(folder)", "deletes a directory tree"),
+    ("os.remove(path)", "deletes files"),
+    ("pathlib.Path(p).unlink()", "deletes files"),
+    ("eval(input())", "runs text as Python code (eval/exec)"),
+    ("exec(open('x.py').read())", "runs text as Python code (eval/exec)"),
+])
+def test_python_risk_flags(code, flag):
+    from cfgen.languages import python
+
+    assert flag in python.risks(code)
+
+
+@pytest.mark.parametrize("code", ["x[::-1]", "items.remove(x)", 'subprocess.run(["ls", "-l"])', "sorted(d.items())",
+                                  "model.eval()", "def f(:"])
+def test_python_harmless_code_is_not_flagged(code):
+    from cfgen.languages import python
+
+    assert python.risks(code) == []
 
 
 @pytest.mark.parametrize("code", ["find . -mtime +3 \u2013exec rm \u2013f {} \\;", "echo \u201chello\u201d", "ls \u2014la"])

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 from cfgen.languages import MAX_CODE_CHARS, as_text
+from cfgen.languages.bash_quoting import SHELL_OPERANDS, SHELLS, _program_argument
 from cfgen.languages.bash_syntax import (FIND_EXEC_FLAGS, _bare, _commands, _effective_utility, _pipelines,
-                                         _redirect_targets, _tree, _walk)
+                                         _redirect_targets, _text, _tree, _walk)
+
+MAX_NESTING = 4  # shell programs inside shell programs (`sh -c "eval '…'"`) read this deep
+# What reads an argument as a shell command: shells after -c, eval, ssh's remote command, watch.
+SHELL_TEXT_READERS = SHELLS | {"eval"} | set(SHELL_OPERANDS)
 
 BROAD_PATHS = {"/", "/*", "~", "~/", "~/*", "*", ".", "./", "..", "$HOME", "${HOME}", "$HOME/", "/home", "/usr",
                "/etc", "/var", "/boot", "/bin", "/lib", "/root", "/dev", "/sys", "/proc"}
@@ -46,9 +52,22 @@ def _downloaded_files(utility: str, arguments: list[str]) -> set[str]:
     return {name.rsplit("/", 1)[-1] for name in named if name and name != "-"}
 
 
-def _runs_a_downloaded_file(commands: list[tuple[str, list[str]]]) -> bool:
-    """`curl -o a.sh URL && bash a.sh`, `wget URL/x.sh; sh x.sh`, `… && chmod +x a.sh && ./a.sh`."""
-    saved: set[str] = set()
+def _saved_by_redirection(root) -> set[str]:
+    """Files a download is written to by the shell: `curl URL > a.sh`, `wget -O- URL >> b.sh`."""
+    saved = set()
+    for node in _walk(root):
+        body = node.child_by_field_name("body") if node.type == "redirected_statement" else None
+        if body is None or body.type != "command" or body.child_by_field_name("name") is None:
+            continue
+        if _bare(_effective_utility(body)) in DOWNLOADERS:
+            saved |= {target.rsplit("/", 1)[-1] for target in _redirect_targets(node) if target}
+    return saved
+
+
+def _runs_a_downloaded_file(commands: list[tuple[str, list[str]]], saved: set[str]) -> bool:
+    """`curl -o a.sh URL && bash a.sh`, `wget URL/x.sh; sh x.sh`, `… && chmod +x a.sh && ./a.sh`, `curl URL > a.sh;
+    bash a.sh` (`saved`: the files downloads were redirected to)."""
+    saved = set(saved)
     for utility, arguments in commands:
         name = utility.rsplit("/", 1)[-1]
         runs = name in RUNS_CODE and any(a.rsplit("/", 1)[-1] in saved for a in arguments if not a.startswith("-"))
@@ -97,8 +116,9 @@ def _command_risks(utility: str, arguments: list[str]) -> list[str]:
     return found
 
 
-def risks(code: str) -> list[str]:
-    """Flags for destructive or dangerous commands; never executes anything."""
+def risks(code: str, nesting: int = 0) -> list[str]:
+    """Flags for destructive or dangerous commands, also inside the shell programs a command runs (`sh -c "…"`,
+    `eval`, `find -exec sh -c`, `sudo`, `timeout`, `watch "…"`); never executes anything."""
     code = as_text(code)
     if not code.strip() or len(code) > MAX_CODE_CHARS:
         return []
@@ -114,8 +134,32 @@ def risks(code: str) -> list[str]:
         downloads = [i for i, n in enumerate(names) if _bare(n) in DOWNLOADERS]
         if downloads and any(_bare(n) in SHELLS for n in names[downloads[0] + 1 :]):
             flags.append("pipes a download into a shell")
-    if _runs_a_download(root) or _runs_a_downloaded_file(commands):
+    if _runs_a_download(root) or _runs_a_downloaded_file(commands, _saved_by_redirection(root)):
         flags.append("runs a downloaded script")
     if FORK_BOMB.search(code):
         flags.append("fork bomb")
+    if nesting < MAX_NESTING:
+        for program in _shell_programs(root):
+            flags += risks(program, nesting + 1)
     return list(dict.fromkeys(flags))
+
+
+def _shell_programs(root):
+    """The text of every argument that some command runs as a shell command, as the shell passes it on."""
+    for node in _walk(root):
+        name = node.child_by_field_name("name") if node.type == "command" else None
+        if name is None:
+            continue
+        arguments = node.children_by_field_name("argument")
+        for index, argument in enumerate(arguments):
+            if _program_argument(_text(name), arguments, index) in SHELL_TEXT_READERS:
+                yield _unquoted(_text(argument))
+
+
+def _unquoted(text: str) -> str:
+    """A word as the shell passes it on, after quote removal (as written where that cannot be told)."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return text
+    return words[0] if len(words) == 1 else text

@@ -20,9 +20,24 @@ ARGUMENT_NODES = {
 # Commands whose first non-flag argument is itself a utility (NL2Bash keeps it in templates).
 WRAPPERS = {"xargs", "sudo", "doas", "nohup", "time", "nice", "exec", "env", "watch", "command", "builtin", "stdbuf",
             "busybox", "toybox"}
+# Commands whose operand is run as a command (beside WRAPPERS): `timeout 5 sh -c …`, `chroot /srv bash`.
+RUNS_A_COMMAND = WRAPPERS | {"timeout", "setsid", "ionice", "strace", "ltrace", "flock", "chroot", "taskset", "chrt",
+                             "unbuffer", "runuser", "systemd-run", "firejail", "proxychains", "torsocks", "caffeinate"}
+# Operands a wrapper takes before the command it runs, and its options that take a value (`sudo -u bob CMD`).
+LEADING_OPERANDS = {"timeout": 1, "chroot": 1, "flock": 1, "taskset": 1, "chrt": 1}
+OPTION_VALUES = {"sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
+                 "doas": {"-u", "-C"}, "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-E", "-a", "--delimiter",
+                                                 "--max-args", "--max-procs", "--arg-file", "-i"},
+                 "env": {"-u", "-C", "--unset", "--chdir"}, "nice": {"-n", "--adjustment"}, "time": {"-f", "-o"},
+                 "timeout": {"-s", "-k", "--signal", "--kill-after"}, "ionice": {"-c", "-n", "-p", "-t"},
+                 "flock": {"-w", "-E", "--timeout"}, "strace": {"-o", "-p", "-e", "-s", "-u"}, "stdbuf": {"-i", "-o", "-e"},
+                 "taskset": {"-c"}, "runuser": {"-u", "-g"}, "watch": {"-n", "-d", "--interval"},
+                 "ssh": {"-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m", "-S", "-W"}}
 FIND_EXEC_FLAGS = {"-exec", "-execdir", "-ok", "-okdir"}
 TYPOGRAPHIC_DASHES = {"\u2013", "\u2014", "\u2212"}  # en dash, em dash, minus sign
 TYPOGRAPHIC_QUOTES = {"\u201c", "\u201d", "\u2018", "\u2019"}
+
+
 @functools.cache
 def _parser():
     import tree_sitter
@@ -74,14 +89,30 @@ def _commands(node, depth: int = 0) -> Iterator[tuple[str, list[str]]]:
         if name_node is not None:
             utility = _bare(_text(name_node))
             yield utility, arguments
-            while utility.rsplit("/", 1)[-1] in WRAPPERS:  # sudo rm -rf / also runs rm -rf /
-                inner = next((i for i, a in enumerate(arguments) if not a.startswith("-")), None)
+            while utility.rsplit("/", 1)[-1] in RUNS_A_COMMAND:  # sudo rm -rf /, timeout 5 rm -rf / also run rm -rf /
+                inner = _wrapped_command(utility.rsplit("/", 1)[-1], arguments)
                 if inner is None:
                     break
                 utility, arguments = _bare(arguments[inner]), arguments[inner + 1 :]
                 yield utility, arguments
     for child in node.children:
         yield from _commands(child, depth + 1)
+
+
+def _wrapped_command(wrapper: str, arguments: list[str]) -> int | None:
+    """Where the command a wrapper runs begins among its arguments: after its options (and their values, `sudo -u
+    bob`) and its leading operands (`timeout 5`); None if it runs none."""
+    option_value, leading = False, LEADING_OPERANDS.get(wrapper, 0)
+    for index, argument in enumerate(arguments):
+        if option_value:
+            option_value = False
+        elif argument.startswith("-") and len(argument) > 1:
+            option_value = argument in OPTION_VALUES.get(wrapper, ())
+        elif leading:
+            leading -= 1
+        else:
+            return index
+    return None
 
 
 def _effective_utility(command) -> str:

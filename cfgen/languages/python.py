@@ -8,6 +8,7 @@ import warnings
 from typing import Any
 
 from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
+from cfgen.languages.python_risks import risks  # noqa: F401 - part of the Language protocol
 
 name = "python"
 # The language's facts (the Language protocol in languages/__init__.py).
@@ -59,6 +60,3 @@ def matches(prediction: str, gold: str, context: Any = None) -> bool:
     """Exact match of normal forms."""
     return bool(as_text(prediction).strip()) and normalise(prediction) == normalise(gold)
 
-
-def risks(code: str) -> list[str]:
-    return []
