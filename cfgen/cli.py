@@ -16,10 +16,12 @@ import typer
 from cfgen import LANGUAGES, STARTED
 from cfgen.command_group import CommandGroup
 from cfgen.config import MODEL_PRESETS, STAGES
+from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, Guidance, Lang, Model, Overwrite, Seed, Steps,
+                               Strength, learning_rate_option, one_of, within)
+from cfgen.environment import check_environment
 from cfgen.errors import UsageError, exit_codes_help
 from cfgen.processes import PROCESSES
 from cfgen.render import configure_logging, info, note, stderr
-from cfgen.runtime import DEVICES
 
 app = typer.Typer(
     cls=CommandGroup,
@@ -32,42 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: flags without a type after them
 )
-MAX_CANDIDATES = 100  # -n bound: memory grows with it
-MAX_SEED = 2**63 - 1
 EXIT_CODES_HELP = exit_codes_help()
-
-
-def _one_of(choices: tuple[str, ...], what: str):
-    def check(value: str | None) -> str | None:
-        if value is not None and value not in choices:
-            raise UsageError(f"unknown {what} {value[:40]!r}; choose one of {', '.join(choices)}")
-        return value
-    return check
-
-
-def _within(low: int, high: int | None, name: str):
-    def check(value: int | None) -> int | None:
-        if value is not None and high is None and value < low:
-            raise UsageError(f"{name} must be at least {low}")
-        if value is not None and high is not None and not low <= value <= high:
-            raise UsageError(f"{name} must be from {low} to {high}")
-        return value
-    return check
-
-
-# Options shared by several commands, each declared and validated once (bad values: one line, exit 2).
-Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf.", callback=_one_of(LANGUAGES, "language"),
-                                   autocompletion=lambda: list(LANGUAGES))]
-Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=_one_of(DEVICES, "device"))]
-Seed = Annotated[int, typer.Option(help=f"Seed of the noise draws and batches (0-{MAX_SEED}).",
-                                   callback=_within(0, MAX_SEED, "--seed"))]
-Steps = Annotated[Optional[int], typer.Option(help="Denoising steps (1 to the model's T, 1200 for the bundled one; default 20).",
-                                              callback=_within(1, None, "--steps"))]
-Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, trained run name, or Hub repo[@revision] (default: the bundled one).")]
-Strength = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: the model's, per language).")]
-Guidance = Annotated[float, typer.Option(min=0.0, max=20.0, help="Classifier-free guidance scale: how much harder the network reads the request (1: plainly; needs a model trained with --request-dropout).")]
-AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
-Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
 
 
 def _print_version(asked: bool) -> None:
@@ -85,6 +52,7 @@ def _options(
     version: Annotated[bool, typer.Option("--version", help="Print cfgen's version and exit.", callback=_print_version, is_eager=True)] = False,
 ) -> None:
     configure_logging(debug, quiet)  # --debug also makes CommandGroup re-raise failures
+    check_environment()  # before any library reads it (huggingface_hub prints on stdout about what it cannot read)
 
 
 def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False):
@@ -102,7 +70,7 @@ def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False)
 def generate(
     query: Annotated[Optional[str], typer.Argument(metavar="QUERY", help="What the code should do. '-' or none (with piped stdin): one request per line.")] = None,
     lang: Lang = "bash",
-    n: Annotated[Optional[int], typer.Option("-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped).", callback=_within(1, MAX_CANDIDATES, "-n"))] = None,
+    n: Annotated[Optional[int], typer.Option("-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped).", callback=within(1, MAX_CANDIDATES, "-n"))] = None,
     steps: Steps = None,
     seed: Seed = 0,
     model: Model = None,
@@ -155,7 +123,7 @@ def evaluate_command(
     lang: Lang,
     split: Annotated[str, typer.Option(help="Which split to score.")] = "dev",
     model: Model = None,
-    n: Annotated[int, typer.Option("-n", help=f"Candidates per item (1-{MAX_CANDIDATES}).", callback=_within(1, MAX_CANDIDATES, "-n"))] = 5,
+    n: Annotated[int, typer.Option("-n", help=f"Candidates per item (1-{MAX_CANDIDATES}).", callback=within(1, MAX_CANDIDATES, "-n"))] = 5,
     steps: Steps = None,
     seed: Seed = 0,
     limit: Annotated[int, typer.Option(min=0, help="Score only the first N items (0: all).")] = 0,
@@ -193,15 +161,15 @@ def evaluate_command(
 @app.command(epilog=EXIT_CODES_HELP)
 def train(
     output: Annotated[str, typer.Argument(help="Run name (kept in cfgen's data folder) or a directory path.")],
-    stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=_one_of(STAGES, "stage"))] = "finetune",
+    stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=one_of(STAGES, "stage"))] = "finetune",
     data: Annotated[List[Path], typer.Option(metavar="DIR", help="The CodeFusion data folder (benchmarks and snippet files), or a folder of tldr-style pages (Bash pairs); repeatable.")] = [],  # noqa: B006
     pairs: Annotated[List[Path], typer.Option(metavar="FILE", help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
     lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(LANGUAGES),
-    size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=_one_of(tuple(MODEL_PRESETS), "size"))] = None,
+    size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=one_of(tuple(MODEL_PRESETS), "size"))] = None,
     vocab_size: Annotated[Optional[int], typer.Option(help="Code BPE vocabulary size when starting from scratch (default 4096).")] = None,
     init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
-    process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=_one_of(tuple(PROCESSES), "process"))] = None,
-    neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=_within(0, 16, "--neighbours"))] = None,
+    process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=one_of(tuple(PROCESSES), "process"))] = None,
+    neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=within(0, 16, "--neighbours"))] = None,
     copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
     aligned: Annotated[Optional[bool], typer.Option("--aligned/--no-aligned", help="Whether the new model also reads the nearest program position by position (needs neighbours). Default: --init's, else no.")] = None,
     slots: Annotated[Optional[bool], typer.Option("--slots/--no-slots", help="Whether the new model writes the values a request names as placeholders ({{path}}, {{number}}), filled from the request (Bash, Python). Default: --init's, else no.")] = None,
@@ -209,7 +177,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue this run from its last checkpoint.")] = False,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 1000,
     batch_size: Annotated[int, typer.Option(min=1, help="Global batch size (split across torchrun ranks).")] = 64,
-    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW).")] = 5e-4,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (AdamW), above 0, at most 1.", callback=learning_rate_option)] = 5e-4,
     warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
     language_temperature: Annotated[float, typer.Option(min=0.0, max=1.0, help="Each language's share of the batches, as (its examples)^T: 1 as in the data, 0 even, 0.5 lifts a small language such as CF.")] = 1.0,
     seed: Seed = 0,
@@ -229,7 +197,7 @@ def train(
     from cfgen.paths import run_path
     from cfgen.train import TrainRequest, run_training
 
-    languages = tuple(_one_of(LANGUAGES, "language")(name.strip()) for name in lang.split(",") if name.strip())
+    languages = tuple(one_of(LANGUAGES, "language")(name.strip()) for name in lang.split(",") if name.strip())
     if len(output) > 255:
         raise UsageError("the run name or folder is longer than 255 characters")
     if keep_best and not eval_every:

@@ -1,0 +1,54 @@
+"""The command line's shared options: each declared and checked once (a bad value is one line, exit 2), for
+the commands in cli.py to annotate their parameters with."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from cfgen import LANGUAGES
+from cfgen.errors import UsageError
+from cfgen.runtime import DEVICES
+
+MAX_CANDIDATES = 100  # -n bound: memory grows with it
+MAX_SEED = 2**63 - 1
+
+
+def one_of(choices: tuple[str, ...], what: str):
+    def check(value: str | None) -> str | None:
+        if value is not None and value not in choices:
+            raise UsageError(f"unknown {what} {value[:40]!r}; choose one of {', '.join(choices)}")
+        return value
+    return check
+
+
+def within(low: int, high: int | None, name: str):
+    def check(value: int | None) -> int | None:
+        if value is not None and high is None and value < low:
+            raise UsageError(f"{name} must be at least {low}")
+        if value is not None and high is not None and not low <= value <= high:
+            raise UsageError(f"{name} must be from {low} to {high}")
+        return value
+    return check
+
+
+def learning_rate_option(value: float) -> float:
+    if not 0 < value <= 1:  # NaN fails both comparisons
+        raise UsageError(f"--lr must be above 0 and at most 1, got {value}")
+    return value
+
+
+# Options shared by several commands, each declared and validated once (bad values: one line, exit 2).
+Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf.", callback=one_of(LANGUAGES, "language"),
+                                   autocompletion=lambda: list(LANGUAGES))]
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=one_of(DEVICES, "device"))]
+Seed = Annotated[int, typer.Option(help=f"Seed of the noise draws and batches (0-{MAX_SEED}).",
+                                   callback=within(0, MAX_SEED, "--seed"))]
+Steps = Annotated[Optional[int], typer.Option(help="Denoising steps (1 to the model's T, 1200 for the bundled one; default 20).",
+                                              callback=within(1, None, "--steps"))]
+Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, trained run name, or Hub repo[@revision] (default: the bundled one).")]
+Strength = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: the model's, per language).")]
+Guidance = Annotated[float, typer.Option(min=0.0, max=20.0, help="Classifier-free guidance scale: how much harder the network reads the request (1: plainly; needs a model trained with --request-dropout).")]
+AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
+Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
