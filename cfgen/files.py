@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -21,6 +22,19 @@ from typing import Iterator
 from cfgen.errors import CorruptModelError, ModelNotAvailableError, RunInUseError
 
 PUBLISH_LOCK, RUN_LOCK = ".cfgen.lock", ".cfgen-run.lock"
+
+
+def hash_file(path: Path, digest=None, chunk_size: int = 1 << 20) -> str:
+    """Hex digest of a file's bytes fed into `digest` (a hashlib object; SHA-256 by default), read in chunks."""
+    digest = digest if digest is not None else hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    return hash_file(path)
 
 
 def first_line(error: BaseException, limit: int = 200) -> str:
@@ -170,6 +184,15 @@ class RunLock:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+
+def remove_if_empty(directory: Path) -> None:
+    """Remove a folder that holds nothing but the run lock (a writer that failed before writing anything)."""
+    directory = Path(directory)
+    with contextlib.suppress(OSError):
+        if all(p.name == RUN_LOCK for p in directory.iterdir()):
+            (directory / RUN_LOCK).unlink(missing_ok=True)
+            directory.rmdir()
 
 
 def _staging_prefix(directory: Path) -> str:

@@ -241,7 +241,7 @@ def _offline() -> bool:
 
 def _content_address(data_path: Path, name: str) -> str | None:
     """What a cached blob's content hashes to, in the form of its name (SHA-256 or git blob id), if it has one."""
-    from cfgen.encoder import hash_file
+    from cfgen.files import hash_file
 
     if re.fullmatch(r"[0-9a-f]{64}", name):
         return hash_file(data_path)

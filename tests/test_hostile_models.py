@@ -45,14 +45,14 @@ def test_a_flipped_weight_byte_is_caught_however_the_checksums_are_tampered(copy
 
 @pytest.mark.parametrize("entry", ["/etc/hostname", "../outside.txt", "retrieval/../../outside.txt"])
 def test_checksum_entries_outside_the_folder_are_refused_unread(copy, entry, monkeypatch):
-    from cfgen import encoder
+    from cfgen import files
 
     sums = json.loads((copy / "checksums.json").read_text())
     sums[entry] = "0" * 64
     (copy / "checksums.json").write_text(json.dumps(sums))
     read = []
-    original = encoder.sha256_of
-    monkeypatch.setattr(encoder, "sha256_of", lambda path, *a: read.append(str(path)) or original(path, *a))
+    original = files.sha256_of
+    monkeypatch.setattr(files, "sha256_of", lambda path, *a: read.append(str(path)) or original(path, *a))
     result = generate(copy)
     assert result.exit_code == 6 and "outside the model folder" in result.stderr
     assert not any("outside" in path or "hostname" in path for path in read)

@@ -171,7 +171,7 @@ def test_ctrl_c_during_a_slow_pull_ends_it_at_once_and_a_rerun_resumes(hub, hf_e
     import signal
     import time
 
-    hub.slow["model.safetensors"] = 30.0
+    hub.slow["model.safetensors"] = 3600.0  # an hour: a Ctrl-C that waited for the download would not end in time
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")} | hf_env
     process = subprocess.Popen([sys.executable, "-m", "cfgen", "pull", f"{REPO}@v1"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -180,10 +180,12 @@ def test_ctrl_c_during_a_slow_pull_ends_it_at_once_and_a_rerun_resumes(hub, hf_e
         assert time.monotonic() < deadline and process.poll() is None, "the download never started"
         time.sleep(0.05)
     time.sleep(0.5)
-    interrupted = time.monotonic()
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert time.monotonic() - interrupted < 5, "Ctrl-C waited for the download"
+    try:  # no wall-clock bound that a busy machine could break: only that it ends long before the download would
+        _, stderr = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("Ctrl-C waited for the download")
     assert process.returncode == 130 and "run the same command again" in stderr and "Traceback" not in stderr
     hub.slow.clear()
     assert run_cfgen(["pull", f"{REPO}@v1"], hf_env).returncode == 0
