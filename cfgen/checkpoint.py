@@ -81,8 +81,10 @@ def save_checkpoint(run_directory: Path, step: int, model_state: dict, optimizer
     except (OSError, SafetensorError) as error:
         shutil.rmtree(temporary, ignore_errors=True)
         reason = first_line(error)
+        # --resume needs a checkpoint to resume from; without one the run starts again over its own files
+        then = "continue with --resume" if list_checkpoints(run_directory) else "run the same command again with --overwrite"
         raise CheckpointError(f"cannot write the checkpoint of step {step} in {root} ({reason}); "
-                              "free some space and continue with --resume") from None
+                              f"free some space and {then}") from None
     for old in list_checkpoints(run_directory)[:-KEEP]:
         shutil.rmtree(old, ignore_errors=True)
     return final

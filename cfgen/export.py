@@ -8,7 +8,7 @@ from pathlib import Path
 from cfgen import LANGUAGES
 from cfgen.bundle import check_output_folder, index_files, load_model, load_strengths, save_model
 from cfgen.errors import UsageError
-from cfgen.files import RunLock, reading
+from cfgen.files import RunLock, reading, remove_if_empty
 
 
 @dataclass
@@ -73,7 +73,13 @@ def export_model(request: ExportRequest) -> None:
         # without --tune-retrieval the source's head (if any) serves the new index, as it was trained
         kept_head = None if request.tuned or index is None else index.head
         index = build_index(DataSources.from_folders(request.index_from), request.tuned, request.tune_steps, kept_head)
-    with RunLock(request.output):
-        check_output_folder(request.output, request.overwrite)  # again, now that no other writer can be at work
-        save_model(network, tokenizer, request.output, max_shard_size=request.max_shard_size, half=request.half,
-                   index=index, strengths=strengths)
+    created = not Path(request.output).exists()
+    try:
+        with RunLock(request.output):
+            check_output_folder(request.output, request.overwrite)  # again, now that no other writer can be at work
+            save_model(network, tokenizer, request.output, max_shard_size=request.max_shard_size, half=request.half,
+                       index=index, strengths=strengths)
+    except BaseException:
+        if created:  # a failed export (a full disk, Ctrl-C) leaves no empty folder behind
+            remove_if_empty(request.output)
+        raise

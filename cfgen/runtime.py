@@ -71,29 +71,34 @@ def any_rank(flag: bool, dist_info: Distributed, device: str) -> bool:
 
 
 class StopOnInterrupt:
-    """While active, SIGINT asks the loop to stop after the current step instead of raising mid-step.
+    """While active, SIGINT (Ctrl-C) and SIGTERM (`kill`, a scheduler's stop) ask the loop to stop after the
+    current step instead of raising mid-step; `signal_number` says which came first.
 
-    A second Ctrl-C while the checkpoint is written is logged, not raised, so
+    A second signal while the checkpoint is written is logged, not raised, so
     it can leave neither a traceback nor a half-written checkpoint. Outside the
-    main thread (where signals cannot be caught) Ctrl-C keeps its default.
+    main thread (where signals cannot be caught) both keep their defaults.
     """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous = None
+        self.signal_number: int | None = None
+        self._previous: dict = {}
 
     def _handle(self, signum, frame) -> None:
         if self.requested:
             logger.warning("finishing the current step and saving a checkpoint; please wait")
         self.requested = True
+        self.signal_number = self.signal_number or signum
 
     def __enter__(self) -> "StopOnInterrupt":
         try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = {number: signal.signal(number, self._handle) for number in self.SIGNALS}
         except ValueError:  # not the main thread
-            self._previous = None
+            self._previous = {}
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)

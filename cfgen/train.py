@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from cfgen.bundle import BEST, check_output_folder, save_model
 from cfgen.checkpoint import list_checkpoints, remove_partial_checkpoints, save_checkpoint
 from cfgen.config import TrainConfig
 from cfgen.corpus import BatchPlan, DataSources, collate, gather_corpus
-from cfgen.errors import CheckpointError, Interrupted
+from cfgen.errors import CheckpointError, Interrupted, UsageError
 from cfgen.files import RunLock
 from cfgen.prepare import PreparedRun, prepare_run
 from cfgen.resume import load_run_state
@@ -35,7 +36,16 @@ logger = logging.getLogger(__name__)
 
 
 class TrainingInterrupted(Interrupted):
-    """Ctrl-C during training; the last whole step was checkpointed."""
+    """Ctrl-C or SIGTERM during training; the last whole step was checkpointed. Exit 130 after Ctrl-C, 143 after
+    SIGTERM (128 + the signal, as a shell reports a command a signal ended)."""
+
+    def __init__(self, message: str, signal_number: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + (signal_number or signal.SIGINT)
+
+
+def _signal_name(signal_number: int | None) -> str:
+    return "stopped by SIGTERM" if signal_number == signal.SIGTERM else "interrupted"
 
 
 @dataclass
@@ -97,12 +107,16 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
     if device == "cuda":
         torch.cuda.set_device(dist_info.local_rank)
         device = f"cuda:{dist_info.local_rank}"
-    _check_output(request)
-    resumed = load_run_state(request) if request.resume else None  # its settings checked against the request
-    if resumed and resumed.info["step"] >= request.train.steps:
-        return TrainResult(request.output_dir, resumed.info["step"], 0, 0, math.nan, None, already_done=True)
-    corpus = gather_corpus(request.train.stage, request.sources)
+    if Path(request.output_dir).exists() and not Path(request.output_dir).is_dir():
+        raise UsageError(f"{request.output_dir} exists and is not a folder")
+    # The folder is locked before it is read, so that two runs on it can never mix a checkpoint of one with the
+    # tokenizer of the other, nor one overwrite the model the other just finished: the second says "in use".
     with RunLock(request.output_dir) if dist_info.is_main else contextlib.nullcontext():
+        _check_output(request)
+        resumed = load_run_state(request) if request.resume else None  # its settings checked against the request
+        if resumed and resumed.info["step"] >= request.train.steps:
+            return TrainResult(request.output_dir, resumed.info["step"], 0, 0, math.nan, None, already_done=True)
+        corpus = gather_corpus(request.train.stage, request.sources)
         if dist_info.is_main:
             remove_partial_checkpoints(request.output_dir)
         prepared = prepare_run(request, corpus, device, dist_info, resumed)
@@ -160,7 +174,8 @@ class TrainingLoop:
             if step < self.config.steps:
                 if saved != step:
                     self.save(step)
-                raise TrainingInterrupted(f"interrupted at step {step}; checkpoint saved, continue with --resume")
+                raise TrainingInterrupted(f"{_signal_name(stop.signal_number)} at step {step}; checkpoint saved, "
+                                          "continue with --resume", stop.signal_number)
         barrier(self.dist)
         return TrainResult(self.request.output_dir, step, len(self.examples), self.skipped, loss, dev)
 

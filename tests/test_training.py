@@ -118,6 +118,64 @@ def test_a_checkpoint_the_disk_cannot_take_is_one_line_and_leaves_nothing_behind
     assert not list(tmp_path.glob(".run.staging-*")) and list_checkpoints(run)[-1].name == "step-00000005"
 
 
+def test_a_first_checkpoint_the_disk_cannot_take_gives_advice_that_works(tmp_path, pairs_file, monkeypatch):
+    from cfgen import checkpoint
+
+    original, calls = checkpoint.save_file, []
+
+    def full_disk(*args, **kwargs):
+        calls.append(1)
+        raise OSError(28, "No space left on device")
+
+    run = tmp_path / "run"
+    with monkeypatch.context() as patched:
+        patched.setattr(checkpoint, "save_file", full_disk)
+        with pytest.raises(CheckpointError, match="run the same command again with --overwrite") as raised:
+            run_training(tiny_request(run, pairs_file, steps=5, checkpoint_every=5))
+    assert calls and "--resume" not in str(raised.value)
+    request = tiny_request(run, pairs_file, steps=5, checkpoint_every=5)
+    request.overwrite = True  # the advice, followed
+    assert run_training(request).steps == 5
+
+
+def test_sigterm_is_handled_as_ctrl_c_a_checkpoint_then_exit_143(tmp_path, pairs_file):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from cfgen.checkpoint import list_checkpoints
+
+    run = tmp_path / "run"
+    args = ["train", str(run), "--pairs", str(pairs_file), "--size", "tiny", "--vocab-size", "300", "--steps", "100000",
+            "--batch-size", "8", "--checkpoint-every", "100000", "--eval-every", "0", "--device", "cpu"]
+    process = subprocess.Popen([sys.executable, "-m", "cfgen", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 240
+    while not (run / "tokenizer.json").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    time.sleep(3)  # some steps
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=240)
+    assert process.returncode == 143, stderr
+    assert "SIGTERM" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    assert list_checkpoints(run)
+
+
+def test_the_folder_is_locked_before_it_is_read_so_a_second_run_says_in_use(tmp_path, pairs_file):
+    from cfgen.errors import RunInUseError
+    from cfgen.files import RunLock
+
+    run = tmp_path / "run"
+    run_training(tiny_request(run, pairs_file, steps=2, checkpoint_every=2))  # a finished model
+    with RunLock(run):  # another run holds it
+        for resume, overwrite in ((False, True), (True, False), (False, False)):
+            request = tiny_request(run, pairs_file, steps=4, checkpoint_every=2)
+            request.resume, request.overwrite = resume, overwrite
+            with pytest.raises(RunInUseError, match="in use"):
+                run_training(request)
+
+
 def test_resume_rejects_a_corrupt_checkpoint(tmp_path, pairs_file):
     from cfgen.checkpoint import list_checkpoints
 
