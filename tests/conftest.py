@@ -11,6 +11,10 @@ os.environ["XDG_CACHE_HOME"] = str(_SANDBOX / "cache")
 os.environ["CFGEN_HOME"] = str(_SANDBOX / "home")
 os.environ["HF_HOME"] = str(_SANDBOX / "hf")
 os.environ["HF_HUB_OFFLINE"] = "1"
+# One intra-op thread per test process (and per CLI it starts): on a busy machine torch's spinning threads would
+# multiply CPU time; a tiny model gains nothing from more. The same arithmetic on every machine, too.
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
 
 DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "codefusion"
 

@@ -76,7 +76,7 @@ def test_a_folder_of_pages_counts_what_it_skips_and_never_hangs(tmp_path):
     (pages / "alias.md").write_text("# bzcat\n\n> This command is an alias of `bzip2 -dc`.\n")
     started = time.monotonic()
     examples, skipped = read_pages(tmp_path / "pages")
-    assert skipped == 3 and len(examples) == 4 and time.monotonic() - started < 5
+    assert skipped == 3 and len(examples) == 4 and time.monotonic() - started < 30  # against loops, not a timing
     assert is_pages_folder(tmp_path / "pages") and not is_pages_folder(tmp_path / "nowhere")
 
 
