@@ -14,7 +14,8 @@ from cfgen.render import error as print_error
 def _with_default_command(argv: list[str]) -> list[str]:
     """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
     commands = {c.name or c.callback.__name__ for c in app.registered_commands}
-    return with_default_command(argv, commands, sys.stdin.isatty())
+    stdin_is_tty = sys.stdin is None or sys.stdin.isatty()  # a closed stdin (`cfgen <&-`) has no requests to read
+    return with_default_command(argv, commands, stdin_is_tty)
 
 
 def main() -> None:

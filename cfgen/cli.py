@@ -96,6 +96,8 @@ def generate(
         raise UsageError(f"--table grounds candidates in a table's columns, which {lang} code does not name: use it with --lang cf")
     rows = load_table(table) if table is not None else None
     batch = query is None or query == "-"
+    if batch and sys.stdin is None:
+        raise UsageError("no query, and stdin is closed: give one as an argument, or pipe one per line")
     if batch and sys.stdin.isatty():
         raise UsageError("no query: give one as an argument, or pipe one per line")
     windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]

@@ -19,7 +19,20 @@ from rich.text import Text
 
 from cfgen.languages import UNPRINTABLE, get_language, unprintable
 
-stderr = Console(stderr=True, soft_wrap=True, highlight=False)
+MIN_WIDTH = 40  # narrower than this (a terminal reporting 0 columns, COLUMNS=5) and a table shows nothing
+FALLBACK_WIDTH = 80
+
+
+def console(**options) -> Console:
+    """A rich Console whose width is sane: a terminal that reports 0 or a handful of columns gets 80, so that
+    tables are never rendered as nothing."""
+    out = Console(**options)
+    if out.width < MIN_WIDTH:
+        out.width = FALLBACK_WIDTH
+    return out
+
+
+stderr = console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def printable(text: object, newlines: bool = False) -> str:
@@ -147,7 +160,7 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
     from rich.syntax import Syntax
     from rich.table import Table
 
-    out = Console(highlight=False, soft_wrap=True)
+    out = console(highlight=False, soft_wrap=True)
     for answer in answers:
         table = Table(title=Text(printable(answer.request.query)), title_justify="left", expand=False)
         for column in ("#", "code", "made", "check", "risks") + (("written for",) if verbose else ()):
@@ -224,14 +237,14 @@ def figures(title: str, values: dict) -> None:
     for key, value in values.items():
         if isinstance(value, float):
             table.add_row(key, f"{value:.3f}")
-    Console().print(table)
+    console().print(table)
 
 
 def models(found: list[dict]) -> None:
     """Known models: a table on a terminal, tab-separated lines otherwise."""
     from rich.table import Table
 
-    out = Console()
+    out = console()
     if not out.is_terminal:
         for m in found:
             sys.stdout.write(f"{m['name']}\t{m['source']}\t{m['revision']}\t{m['size_mb']:.1f}MB\t{m['path']}\n")

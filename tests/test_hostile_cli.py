@@ -296,3 +296,54 @@ def test_readme_exit_code_table_matches_the_code():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     rows = dict(line.split("|")[1:3] for line in readme.splitlines() if line.startswith("| ") and line.split("|")[1].strip().isdigit())
     assert {int(code): meaning.strip() for code, meaning in rows.items()} == EXIT_CODES
+
+
+@pytest.mark.parametrize("columns", ["0", "3"])
+def test_a_terminal_that_reports_almost_no_width_still_shows_the_answers(monkeypatch, columns):
+    """A terminal (or COLUMNS) claiming 0 columns made rich render every table as nothing: the answer was lost."""
+    monkeypatch.setenv("COLUMNS", columns)
+    from cfgen import render
+
+    assert render.console(file=io.StringIO(), force_terminal=True).width == render.FALLBACK_WIDTH
+    shown = _rendered_at_detected_width("list files", "ls -l")
+    assert "ls -l" in shown and "list files" in shown
+
+
+def _rendered_at_detected_width(query, code):
+    from cfgen import render
+    from cfgen.answer import Answer, Request
+    from cfgen.ranking import RankedCandidate
+
+    buffer = io.StringIO()
+    original = render.Console
+    render.Console = lambda **kwargs: original(**kwargs, file=buffer, force_terminal=True, color_system=None)
+    try:
+        render.terminal([Answer(Request(query, "bash"), [RankedCandidate(code, 0.5, True, "ok", [])])], shown=None)
+    finally:
+        render.Console = original
+    return buffer.getvalue()
+
+
+def test_a_closed_stdin_is_not_a_crash(tiny_model):
+    """`cfgen "…" <&-` answers (stdin is not needed); `cfgen <&-` has no request: one line, exit 2."""
+    command = [sys.executable, "-m", "cfgen", "-m", str(tiny_model)]
+    answered = subprocess.run(command + ["count the lines in file.txt"], stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=120, preexec_fn=lambda: __import__("os").close(0))
+    assert answered.returncode == 0 and answered.stdout.strip() and "internal error" not in answered.stderr
+    nothing = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                             preexec_fn=lambda: __import__("os").close(0))
+    assert nothing.returncode == 2 and nothing.stderr.count("\n") == 1 and "stdin is closed" in nothing.stderr
+
+
+@pytest.mark.parametrize("variable, value, named", [
+    ("HF_HUB_DOWNLOAD_TIMEOUT", "abc", "HF_HUB_DOWNLOAD_TIMEOUT"),
+    ("HF_HOME", "FILE", "HF_HOME"),
+])
+def test_a_bad_environment_value_is_one_line_exit_2_and_nothing_on_stdout(tmp_path, variable, value, named):
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    env = {**__import__("os").environ, variable: str(a_file) if value == "FILE" else value}
+    result = subprocess.run([sys.executable, "-m", "cfgen", "count the lines in file.txt", "--lang", "bash"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and named in result.stderr
