@@ -57,13 +57,17 @@ def load_benchmark(path: Path, split: str, lang: str) -> list[Pair]:
         raise DataError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}") from None
     if not isinstance(document, dict) or split not in document:
         raise DataError(f"{path} has no {split!r} split")
+    if not isinstance(document[split], list):
+        raise DataError(f"{path}: the {split!r} split is not a list of items")
     pairs = []
     for position, item in enumerate(document[split]):
-        try:
-            table = parse_table(item.get("Data")) if get_language(lang).tables else None
-            pairs.append(Pair(str(item["NL Utterance"]).strip(), str(item["Code"]).strip(), lang, table))
-        except (TypeError, KeyError):
-            raise DataError(f"{path}: item {position} of {split!r} lacks 'NL Utterance' or 'Code'") from None
+        fields = [item.get(key) for key in ("NL Utterance", "Code")] if isinstance(item, dict) else [0]
+        if None in fields:  # CoNaLa leaves some requests null: nothing to score, like an empty one
+            continue
+        if not all(isinstance(field, str) for field in fields):
+            raise DataError(f"{path}: item {position} of {split!r} is not an object with 'NL Utterance' and 'Code' text")
+        table = parse_table(item.get("Data")) if get_language(lang).tables else None
+        pairs.append(Pair(item["NL Utterance"].strip(), item["Code"].strip(), lang, table))
     pairs = [pair for pair in pairs if pair.nl and pair.code]
     if not pairs:
         raise DataError(f"{path}: the {split!r} split is empty")

@@ -16,6 +16,7 @@ EXIT_CODES: dict[int, str] = {
     8: "offline (HF_HUB_OFFLINE=1) and the model is not in the cache",
     130: "interrupted (training saved a checkpoint first; batch answers so far were written)",
     141: "the reader of the output went away (piped into head, say); nothing is said",
+    143: "training stopped by SIGTERM (a checkpoint was saved first: --resume goes on)",
 }
 
 

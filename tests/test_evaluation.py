@@ -60,3 +60,24 @@ def test_eval_command_writes_a_report(tiny_model, tmp_path):
     data = json.loads(report.read_text())
     assert data["figures"]["top1"] == 1.0 and data["figures"]["items"] == 2
     assert len(data["items"][0]["candidates"]) >= 1 and "valid" in data["items"][0]["candidates"][0]
+
+
+@pytest.mark.parametrize("lang", ["cf", "bash"])
+@pytest.mark.parametrize("bad_item", [[1, 2], "text", {"NL Utterance": "x", "Code": ["TextEquals(a)"]}])
+def test_a_benchmark_item_that_is_not_an_object_of_text_is_named(tmp_path, lang, bad_item):
+    from cfgen.data import load_benchmark
+    from cfgen.errors import DataError
+
+    good = {"NL Utterance": "Style values which are N/A", "Code": "TextEquals(N/A)", "Data": [["Value"], ["N/A"]]}
+    path = tmp_path / "benchmark.json"
+    path.write_text(json.dumps({"dev": [good, bad_item]}))
+    with pytest.raises(DataError, match="item 1 of 'dev'"):
+        load_benchmark(path, "dev", lang)
+
+
+def test_a_benchmark_item_with_a_null_request_is_skipped_not_scored_as_none(tmp_path):
+    from cfgen.data import load_benchmark
+
+    path = tmp_path / "benchmark.json"
+    path.write_text(json.dumps({"dev": [{"NL Utterance": None, "Code": "print(1)"}, {"NL Utterance": "x", "Code": "y"}]}))
+    assert [pair.nl for pair in load_benchmark(path, "dev", "python")] == ["x"]
