@@ -77,8 +77,14 @@ def checked_query(query: str) -> str:
         raise UsageError("the query is not valid UTF-8") from None
     if not query.strip():
         raise UsageError('the query is empty; say what the code should do, e.g. cfgen "list files older than 3 days"')
+    return within_query_limit(query)
+
+
+def within_query_limit(query: str, line: int = 0) -> str:
+    """`query` cut to MAX_QUERY_CHARS, with a warning (naming its batch line, if any) when it was longer."""
     if len(query) > MAX_QUERY_CHARS:
-        logger.warning("query truncated to %d characters", MAX_QUERY_CHARS)
+        where = f"line {line}: " if line else ""
+        logger.warning("%squery truncated to %d characters (the model reads no more)", where, MAX_QUERY_CHARS)
     return query[:MAX_QUERY_CHARS].strip()
 
 

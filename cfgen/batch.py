@@ -12,8 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
-from cfgen.answer import Request
-from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
+from cfgen.answer import Request, within_query_limit
 from cfgen.languages import check_language
 
 WINDOW = 32  # lines answered together (one batch per language within a window)
@@ -80,7 +79,7 @@ def parse_line(raw: bytes | None, number: int, default_lang: str, default_table:
     query = query.strip()
     if not query:
         return Rejected(number, "empty request")
-    return Request(query[:MAX_QUERY_CHARS], lang, table, number)
+    return Request(within_query_limit(query, number), lang, table, number)
 
 
 def read_windows(stream: BinaryIO, default_lang: str, default_table: list | None,

@@ -347,3 +347,14 @@ def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, 
                           (["--tune-retrieval", "bash"], "needs --index-from")):
         refused = invoke(runner, ["export", str(tiny_model), str(tmp_path / "bad"), *args])
         assert refused.exit_code == 2 and message in refused.stderr, refused.output
+
+
+def test_a_huge_batch_line_is_truncated_with_a_warning_that_names_its_line(tiny_model):
+    import subprocess
+    import sys
+
+    lines = "count the lines in file.txt\n" + "count the lines " * 700 + "\n"
+    result = subprocess.run([sys.executable, "-m", "cfgen", "-m", str(tiny_model)], input=lines, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
+    assert "line 2: query truncated" in result.stderr and "line 1: query truncated" not in result.stderr
