@@ -1,6 +1,6 @@
 """The model directory: every file name in it, verifying it, loading it as one `Bundle`, saving it.
 
-Layout (the Hugging Face one): `config.json`, `model.safetensors` (or shards
+Layout (the Hugging Face one; names in model_files.py): `config.json`, `model.safetensors` (or shards
 plus `model.safetensors.index.json`), `tokenizer.json`, `checksums.json`,
 `README.md` (model card), optionally `generation_config.json` (default edit
 strengths) and `retrieval/` (index vectors, entries, retrieval head). A run
@@ -15,21 +15,18 @@ and published under a lock (files.py), replacing only files cfgen wrote.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from cfgen import LANGUAGES
 from cfgen.errors import CorruptModelError, ModelNotAvailableError, UsageError
 from cfgen.files import (RUN_LOCK, check_shapes, first_line, module_shapes, publish, read_json,
                          read_tensors, reading, staging_folder, uninitialised, weight_shapes)
+from cfgen.model_files import (BEST, CARD, CHECKPOINTS, CHECKSUMS, CONFIG, GENERATION_CONFIG, LOADED,  # noqa: F401
+                               SHARD_INDEX, TOKENIZER, WEIGHTS_PATTERN, check_confined, inside, loaded_files,
+                               read_checksums, verify_checksums, write_checksums)
 
-CONFIG, TOKENIZER, CHECKSUMS, CARD = "config.json", "tokenizer.json", "checksums.json", "README.md"
-GENERATION_CONFIG = "generation_config.json"
-WEIGHTS_PATTERN = "model*.safetensors"
-CHECKPOINTS = "checkpoints"  # a training run's, beside the model files
-BEST = "best"  # a run's model of the lowest dev loss (cfgen train --keep-best)
 
 
 def index_files(directory: Path):
@@ -40,9 +37,7 @@ def index_files(directory: Path):
     return IndexFiles(folder / "vectors.safetensors", folder / "entries.json", folder / "head.safetensors")
 
 
-LOADED = ("*.safetensors", "model.safetensors.index.json", CONFIG, TOKENIZER, GENERATION_CONFIG, "retrieval/*")
 FALLBACK_STRENGTH = 0.1  # edit strength for a language a model's generation_config.json does not name
-SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -67,95 +62,6 @@ def load_bundle(directory: Path, device: str = "cpu", verify: bool = True) -> Bu
     if network.config.neighbours and index is None:
         raise CorruptModelError(f"{directory} holds a model that reads retrieved programs but no retrieval index")
     return Bundle(directory, network, tokenizer, index, strengths)
-
-
-# -- checksums ---------------------------------------------------------------------------------
-
-def loaded_files(directory: Path) -> list[Path]:
-    """Every file of the directory that loading the model reads."""
-    directory = Path(directory)
-    return sorted({path for pattern in LOADED for path in directory.glob(pattern) if path.is_file()})
-
-
-def _confinement(directory: Path) -> Path:
-    """The folder a model's files may resolve into: the folder itself, or for a Hugging Face cache snapshot
-    (`models--owner--name/snapshots/REV`, whose files link to `../../blobs/`) its repository's cache folder."""
-    directory = Path(directory).resolve()
-    if directory.parent.name == "snapshots" and directory.parents[1].name.startswith("models--"):
-        return directory.parents[1]
-    return directory
-
-
-def check_confined(directory: Path) -> dict[str, str] | None:
-    """Refuse a model whose files (or the folders holding them) are links that lead out of its folder, before
-    anything is read or hashed: a model folder must not make cfgen open `/etc/passwd`. Returns checksums.json as
-    read_checksums gives it (None if there is none), for verify_checksums."""
-    directory = Path(directory)
-    root = _confinement(directory)
-
-    def check(paths) -> None:
-        for path in paths:
-            if path.exists() and not path.resolve().is_relative_to(root):
-                raise CorruptModelError(f"{path} links to a file outside the model folder; refused")
-
-    check([directory / CHECKSUMS, *loaded_files(directory)])
-    if not (directory / CHECKSUMS).is_file():
-        return None
-    sums = read_checksums(directory)
-    check(directory / name for name in sorted(sums))
-    return sums
-
-
-def _inside(name: str) -> bool:
-    path = PurePosixPath(name)
-    return bool(name) and name != "." and "\\" not in name and not path.is_absolute() and ".." not in path.parts
-
-
-def write_checksums(directory: Path) -> None:
-    """SHA-256 of every file a model loads, so a bundled or copied model can be verified offline."""
-    from cfgen.files import sha256_of
-
-    directory = Path(directory)
-    sums = {path.relative_to(directory).as_posix(): sha256_of(path) for path in loaded_files(directory)}
-    (directory / CHECKSUMS).write_text(json.dumps(sums, indent=1) + "\n", encoding="utf-8")
-
-
-def read_checksums(directory: Path) -> dict[str, str]:
-    """checksums.json as {relative path: SHA-256}, refused if malformed or naming files outside the directory."""
-    path = Path(directory) / CHECKSUMS
-    sums = read_json(path)
-    if not isinstance(sums, dict) or not all(isinstance(v, str) and SHA256.fullmatch(v) for v in sums.values()):
-        raise CorruptModelError(f"{path} must map file names to SHA-256 hex digests")
-    outside = [name for name in sums if not _inside(name)]
-    if outside:
-        raise CorruptModelError(f"{path} names a file outside the model folder ({outside[0][:80]!r}); refused")
-    return sums
-
-
-def verify_checksums(directory: Path, required: bool = True, sums: dict[str, str] | None = None) -> None:
-    """Every file the model loads is listed in checksums.json and matches its SHA-256.
-
-    Without checksums.json the model is refused unless `required` is False (the user's --allow-unverified).
-    `sums`: checksums.json already read (check_confined), else it is read here.
-    """
-    from cfgen.files import sha256_of
-
-    directory = Path(directory)
-    if not (directory / CHECKSUMS).is_file():
-        if required:
-            raise CorruptModelError(f"{directory} has no {CHECKSUMS}, so its files cannot be verified; "
-                                    "re-export it with cfgen export, or pass --allow-unverified if you trust it")
-        return
-    sums = sums if sums is not None else read_checksums(directory)
-    for path in loaded_files(directory):
-        if path.relative_to(directory).as_posix() not in sums:
-            raise CorruptModelError(f"{path} is not covered by {CHECKSUMS}; refused")
-    for name, expected in sums.items():
-        path = directory / name
-        if not path.is_file():
-            raise ModelNotAvailableError(f"{path} is missing")
-        if sha256_of(path) != expected:
-            raise CorruptModelError(f"{path} does not match its SHA-256 in {CHECKSUMS}: the file is corrupt")
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -214,15 +120,33 @@ def load_model(directory: Path, device: str = "cpu", verify: bool = True):
         tokenizer = load_tokenizer(directory)
         if tokenizer.vocab_size != config.vocab_size:
             raise CorruptModelError(f"{directory}: tokenizer.json does not match config.json (vocabulary size)")
-        files = sorted(directory.glob(WEIGHTS_PATTERN))
-        if not files:
-            raise ModelNotAvailableError(f"{directory} has no model.safetensors")
+        files = weight_files(directory)
         with uninitialised():  # on the meta device: a lying config allocates nothing
             network = CodeFusionModel(config)
         check_shapes(weight_shapes(files), module_shapes(network), directory / CONFIG)
         network.load_state_dict(read_tensors(files), strict=True, assign=True)  # only what the files hold
     network = network.half() if device.startswith("cuda") else network.float()
     return network.to(device).eval(), tokenizer
+
+
+def weight_files(directory: Path) -> list[Path]:
+    """The weights files to read: the shards that model.safetensors.index.json names (each one must be there),
+    else model.safetensors."""
+    index_path = directory / SHARD_INDEX
+    if not index_path.is_file():
+        files = sorted(directory.glob(WEIGHTS_PATTERN))
+        if not files:
+            raise ModelNotAvailableError(f"{directory} has no model.safetensors")
+        return files
+    index = read_json(index_path)
+    weight_map = index.get("weight_map") if isinstance(index, dict) else None
+    if not isinstance(weight_map, dict) or not all(isinstance(name, str) and inside(name) for name in weight_map.values()):
+        raise CorruptModelError(f"{index_path} must map tensor names to shard files inside the model folder")
+    shards = [directory / name for name in sorted(set(weight_map.values()))]
+    missing = [path for path in shards if not path.is_file()]
+    if missing:
+        raise ModelNotAvailableError(f"{missing[0]} is missing ({SHARD_INDEX} names it): copy or download it again")
+    return shards
 
 
 # -- saving ---------------------------------------------------------------------------------------

@@ -137,3 +137,21 @@ def test_truncated_weights_without_checksums_exit_6_and_never_suggest_unsafe_loa
     (copy / "model.safetensors").write_bytes(data[: len(data) - 1000])
     result = generate(copy, "--allow-unverified")
     assert result.exit_code == 6 and "safe=False" not in result.stderr and "arbitrary code" not in result.stderr
+
+
+@pytest.mark.parametrize("checked", [True, False])
+def test_a_missing_shard_is_named_whether_or_not_checksums_vouch_for_it(copy, tmp_path, checked):
+    """A sharded model with one shard gone: exit 3 naming that shard (without checksums it used to read as a config
+    that does not match its weights)."""
+    from cfgen.bundle import load_model, save_model
+
+    network, tokenizer = load_model(copy)
+    sharded = tmp_path / "sharded"
+    save_model(network, tokenizer, sharded, max_shard_size=40_000)
+    shards = sorted(sharded.glob("model-*.safetensors"))
+    assert len(shards) > 1
+    shards[-1].unlink()
+    if not checked:
+        (sharded / "checksums.json").unlink()
+    result = generate(sharded, *(() if checked else ("--allow-unverified",)))
+    assert result.exit_code == 3 and shards[-1].name in result.stderr and "missing" in result.stderr
