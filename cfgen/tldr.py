@@ -24,7 +24,9 @@ MAX_PAGE_BYTES = 256_000  # the largest tldr page is under 10 KB; a bigger file 
 MAX_PAGES = 100_000  # a folder holding more is not a set of cheat sheets
 MNEMONIC = re.compile(r"\[(\w)\]")  # [c]reate, E[x]tract, g[z]ipped
 OPTION_FORMS = re.compile(r"\{\{\[([^\]{}]*\|[^\]{}]*)\]\}\}")  # {{[-a|--all]}}, {{[-C|--directory]}}
-PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+# `{{…}}`, whose value may itself start or end with a brace (`{{{"key": "value"}}}`, `{{{1..3}}}`): it closes
+# at the last `}}` of a run of closing braces
+PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}(?!\})")
 NOT_PAGES = {"README.md", "LICENSE.md", "CONTRIBUTING.md"}  # Markdown beside the pages that is not a page
 DEV_SHARE = 10  # one example in DEV_SHARE goes to the dev split, by hash of page and description
 
@@ -63,8 +65,16 @@ def resolve_options(command: str) -> str:
 
 
 def placeholders(command: str) -> list[str]:
-    """The value placeholders left in a command, without their braces, in order."""
-    return PLACEHOLDER.findall(command)
+    """The value placeholders left in a command, in order, as a fill-in list names them: without their braces,
+    doubled ones (`{{{{a}}}}`) unwrapped, an empty one (`{{}}`) as `value`."""
+    return [_fill_in_name(name) for name in PLACEHOLDER.findall(command)]
+
+
+def _fill_in_name(name: str) -> str:
+    name = name.strip()
+    while name.startswith("{{") and name.endswith("}}"):
+        name = name[2:-2].strip()
+    return name or "value"
 
 
 # Placeholder names -> the kind of value a request names (slots.py finds values by kind).

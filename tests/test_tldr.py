@@ -212,3 +212,17 @@ def test_a_model_card_credits_tldr_pages_when_its_index_holds_them():
     assert "1 Bash example from" in model_card(network, index)
     assert "tldr" not in model_card(network, RetrievalIndex.build(pairs[:1], [torch.randn(3, 384)]))
     assert "tldr" not in model_card(network)
+
+
+@pytest.mark.parametrize("command, fill_in", [
+    ("tar {{{{a}}}} {{}}", ["a", "value"]),
+    ("x {{ }} {{path/to/file}}", ["value", "path/to/file"]),
+    ("""echo '{{{"key": "value"}}}' | python -m json.tool""", ['{"key": "value"}']),
+    ("for i in {{{1..3}}}; do {{echo $i}}; done", ["{1..3}", "echo $i"]),
+])
+def test_odd_placeholders_give_a_clean_fill_in_list(command, fill_in):
+    """No half-braced names (`{{a`) and no empty ones: each placeholder is named as the user must fill it in."""
+    from cfgen.tldr import PLACEHOLDER, placeholders
+
+    assert placeholders(command) == fill_in
+    assert "{{" not in PLACEHOLDER.sub("V", command) and "}}" not in PLACEHOLDER.sub("V", command)
