@@ -170,7 +170,10 @@ _STAND_IN = re.compile(r"(?<![\w/.$-])(?:/path(?:/[\w.*-]+)*|path/to(?:/[\w.*-]+
 
 def stand_ins(code: str, request: str) -> list[str]:
     """The stand-in values of `code` (see _STAND_IN) that `request` does not itself name: for the user to replace."""
-    return [value for value in dict.fromkeys(_STAND_IN.findall(code)) if value not in request]
+    from cfgen.tldr import PLACEHOLDER
+
+    outside_placeholders = PLACEHOLDER.sub(" ", code)  # a placeholder is listed once, by its own name
+    return [value for value in dict.fromkeys(_STAND_IN.findall(outside_placeholders)) if value not in request]
 
 
 def _pair_values(source: Values, target: Values) -> dict[str, str]:
@@ -181,6 +184,7 @@ def _pair_values(source: Values, target: Values) -> dict[str, str]:
     only the prompts; unless the requests name the same values in another
     order ("move "a" to "b"" for "move "b" to "a""), where position decides.
     """
+    source, target = _as_paired(source), _as_paired(target)
     shared = set() if set(source) == set(target) else {value for value in source if value in target}
     by_kind: dict[str, list[str]] = {}
     for kind, value in target:
@@ -195,6 +199,12 @@ def _pair_values(source: Values, target: Values) -> dict[str, str]:
         if position < len(by_kind.get(kind, ())) and value not in pairs:
             pairs[value] = by_kind[kind][position]
     return pairs
+
+
+def _as_paired(values: Values) -> Values:
+    """Values with a quoted one that names a path or a file (`'archive.tar.gz'`, `'/destination'`) counted as a
+    path: "extract backup.tar into /srv" and "extract 'archive.tar.gz' into '/destination'" name the same things."""
+    return [("path" if kind == "quoted" and _PATH_LIKE.fullmatch(value) else kind, value) for kind, value in values]
 
 
 def _occurrence(value: str) -> str:

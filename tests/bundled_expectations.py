@@ -16,3 +16,6 @@ PYTHON_VALUE = ("sort list `my_scores` in descending order", "my_scores")
 # The languages whose retrieval uses the retrieval head.
 RETRIEVAL_HEAD_LANGUAGES = {"bash"}
 MAX_SIZE_BYTES = 40 * 2**20
+# Bash: a retrieved program's quoted file and folder ('archive.tar.gz', '/destination') take the request's paths
+# (README, "How it works").
+BASH_VALUES = ("extract backup.tar into /srv", "gzip -dc backup.tar | tar -xf - -C /srv")

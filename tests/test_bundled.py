@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from bundled_expectations import BASH_TOP_ANSWER, CF_EDIT, MAX_SIZE_BYTES, PYTHON_VALUE, QUERIES, RETRIEVAL_HEAD_LANGUAGES
+from bundled_expectations import BASH_TOP_ANSWER, BASH_VALUES, CF_EDIT, MAX_SIZE_BYTES, PYTHON_VALUE, QUERIES, RETRIEVAL_HEAD_LANGUAGES
 from cfgen import bundle, hub
 from cfgen.languages import get_language
 
@@ -102,3 +102,8 @@ def test_the_bundled_model_retrieves_bash_with_its_retrieval_head(bundled_genera
     index = bundled_generator.index
     assert index.head is not None and index.head.languages == RETRIEVAL_HEAD_LANGUAGES
     assert len(index.tuned_vectors) == sum(index.langs.count(lang) for lang in RETRIEVAL_HEAD_LANGUAGES)
+
+
+def test_the_bundled_model_puts_the_requests_paths_where_the_training_program_had_quoted_ones(bundled_generator):
+    query, expected = BASH_VALUES
+    assert bundled_generator([query], "bash", 5)[0][0].code == expected

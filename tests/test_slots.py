@@ -2,7 +2,7 @@
 
 import pytest
 
-from cfgen.slots import find_values, mask
+from cfgen.slots import fill_placeholders, find_values, mask
 from cfgen.slots import transfer as transfer_values
 
 
@@ -45,6 +45,20 @@ def test_a_value_both_requests_name_stays_and_does_not_shift_the_pairing():
     code = 'read -r -p "Sure? [y/N] " response'
     assert transfer(code, 'save the answer in "response" after the prompt "Sure? [y/N]"',
                     'prompt "OK? [Y/n]" and keep the answer in "response"', "bash") == 'read -r -p "OK? [Y/n] " response'
+
+
+def test_a_quoted_value_naming_a_file_or_folder_pairs_with_a_path_the_request_names():
+    code = "gzip -dc archive.tar.gz | tar -xf - -C /destination"
+    assert transfer(code, "Decompress and extract 'archive.tar.gz' into '/destination'", "extract backup.tar into /srv",
+                    "bash") == "gzip -dc backup.tar | tar -xf - -C /srv"
+    # quoted text that names no file stays quoted text: it does not take a path's place
+    assert transfer('grep "error" /var/log', 'search "error" in /var/log', "search /tmp", "bash") == 'grep "error" /tmp'
+
+
+def test_a_placeholder_whose_name_holds_shell_syntax_is_still_one_slot():
+    code = "tar xf {{path/to/source.tar[.gz|.bz2|.xz]}} --directory {{path/to/directory}}"
+    assert fill_placeholders(code, "extract the archive backup.tar into /srv") == "tar xf backup.tar --directory /srv"
+    assert fill_placeholders(code, "extract the archive") == code
 
 
 def test_values_without_a_counterpart_stay_as_written():

@@ -74,11 +74,12 @@ def substitute(code: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
     Edits must not overlap. The result always passes `_proved`: it parses to the structure of the command
     with every made edit a plain word, each value inside one literal word.
     """
-    root = _tree(code).root_node
+    shape = _placeholders_as_words(code, edits)
+    root = _tree(shape).root_node
     written: list[tuple[Edit, tuple[int, int, str]]] = []
     refused: list[Edit] = []
     for edit in sorted(edits):
-        text = _written(code, root, edit)
+        text = _written(shape, root, edit)
         (refused.append(edit) if text is None else written.append((edit, (edit.start, edit.end, text))))
     kept = [text for _, text in written]
     if kept and not _proved(code, kept):
@@ -86,6 +87,15 @@ def substitute(code: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
         for edit, text in written:
             (kept.append(text) if _proved(code, kept + [text]) else refused.append(edit))
     return _applied(code, kept)[0], refused
+
+
+def _placeholders_as_words(code: str, edits: list[Edit]) -> str:
+    """`code` with each edited `{{placeholder}}` read as the one word it stands for (`{{a|b}}` is no pipeline), its
+    length kept so that offsets hold: where a value goes is judged on this; the proof still reads the real code."""
+    for start, end, *_ in edits:
+        if code.startswith("{{", start) and code.endswith("}}", start, end):
+            code = code[:start] + "X" * (end - start) + code[end:]
+    return code
 
 
 def _written(code: str, root, edit: Edit) -> str | None:
