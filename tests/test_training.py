@@ -332,3 +332,21 @@ def test_runs_on_the_same_pairs_share_one_encoding_whichever_examples_they_keep(
     kept_by_another = encode_requests(["a long one", "count lines"], pairs, Distributed(), "cpu")
     assert encoded == ["count lines", "a long one"]  # each request encoded once, the unconditioned pair not at all
     assert kept_by_one_run[0][0, 0] == len("count lines") and kept_by_another[0][0, 0] == len("a long one")
+
+
+def test_an_export_the_disk_cannot_take_is_one_line_and_leaves_no_folder(tmp_path, tiny_model):
+    """A real write failure (RLIMIT_FSIZE below the weights' size): exit 1, one line, no empty folder left."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def small_files_only():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    output = tmp_path / "exported"
+    result = subprocess.run([sys.executable, "-m", "cfgen", "export", str(tiny_model), str(output)],
+                            capture_output=True, text=True, timeout=300, preexec_fn=small_files_only)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not output.exists() and [p.name for p in tmp_path.iterdir()] == []
