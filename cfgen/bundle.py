@@ -157,17 +157,23 @@ def is_cfgen_folder(directory: Path) -> bool:
         or (directory / RUN_LOCK).is_file()
 
 
-def check_output_folder(directory: Path, overwrite: bool) -> None:
-    """Refuse to write a model into a folder holding anything but an earlier cfgen model (that one only with
-    `overwrite`)."""
+def refuse_foreign_folder(directory: Path) -> bool:
+    """Refuse a folder holding anything but a cfgen model or run (checked before a lock file is put there);
+    whether it holds one."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory} exists and is not a folder")
     if not directory.is_dir() or not any(p.name != RUN_LOCK for p in directory.iterdir()):
-        return
+        return False
     if not is_cfgen_folder(directory):
         raise UsageError(f"{directory} is not empty and holds no cfgen model; choose a new or empty folder")
-    if not overwrite:
+    return True
+
+
+def check_output_folder(directory: Path, overwrite: bool) -> None:
+    """Refuse to write a model into a folder holding anything but an earlier cfgen model (that one only with
+    `overwrite`)."""
+    if refuse_foreign_folder(directory) and not overwrite:
         raise UsageError(f"{directory} already holds a cfgen model; pass --overwrite to replace it, or choose another folder")
 
 

@@ -22,12 +22,12 @@ import torch
 from torch import nn
 
 from cfgen import LANGUAGES
-from cfgen.bundle import BEST, check_output_folder, save_model
+from cfgen.bundle import BEST, check_output_folder, refuse_foreign_folder, save_model
 from cfgen.checkpoint import list_checkpoints, remove_partial_checkpoints, save_checkpoint
 from cfgen.config import TrainConfig
 from cfgen.corpus import BatchPlan, DataSources, collate, gather_corpus
-from cfgen.errors import CheckpointError, Interrupted, UsageError
-from cfgen.files import RunLock
+from cfgen.errors import CheckpointError, Interrupted
+from cfgen.files import RunLock, remove_if_empty
 from cfgen.prepare import PreparedRun, prepare_run
 from cfgen.resume import load_run_state
 from cfgen.runtime import Distributed, StopOnInterrupt, any_rank, barrier, select_device, setup_distributed
@@ -107,20 +107,31 @@ def run_training(request: TrainRequest, on_step: Callable[[StepReport], None] | 
     if device == "cuda":
         torch.cuda.set_device(dist_info.local_rank)
         device = f"cuda:{dist_info.local_rank}"
-    if Path(request.output_dir).exists() and not Path(request.output_dir).is_dir():
-        raise UsageError(f"{request.output_dir} exists and is not a folder")
+    refuse_foreign_folder(request.output_dir)  # before the lock file goes in: a folder not ours gets nothing
     # The folder is locked before it is read, so that two runs on it can never mix a checkpoint of one with the
     # tokenizer of the other, nor one overwrite the model the other just finished: the second says "in use".
-    with RunLock(request.output_dir) if dist_info.is_main else contextlib.nullcontext():
-        _check_output(request)
-        resumed = load_run_state(request) if request.resume else None  # its settings checked against the request
-        if resumed and resumed.info["step"] >= request.train.steps:
-            return TrainResult(request.output_dir, resumed.info["step"], 0, 0, math.nan, None, already_done=True)
-        corpus = gather_corpus(request.train.stage, request.sources)
-        if dist_info.is_main:
-            remove_partial_checkpoints(request.output_dir)
-        prepared = prepare_run(request, corpus, device, dist_info, resumed)
-        return TrainingLoop(request, prepared, device, dist_info).run(on_step)
+    created = not Path(request.output_dir).exists()
+    try:
+        with RunLock(request.output_dir) if dist_info.is_main else contextlib.nullcontext():
+            return _train_locked(request, device, dist_info, on_step)
+    except BaseException:
+        if created and dist_info.is_main:  # bad data, a full disk before the first checkpoint: no empty folder
+            remove_if_empty(request.output_dir)
+        raise
+
+
+def _train_locked(request: TrainRequest, device: str, dist_info: Distributed,
+                  on_step: Callable[[StepReport], None] | None) -> TrainResult:
+    """The run itself, its folder locked: checked, resumed or prepared, then trained."""
+    _check_output(request)
+    resumed = load_run_state(request) if request.resume else None  # its settings checked against the request
+    if resumed and resumed.info["step"] >= request.train.steps:
+        return TrainResult(request.output_dir, resumed.info["step"], 0, 0, math.nan, None, already_done=True)
+    corpus = gather_corpus(request.train.stage, request.sources)
+    if dist_info.is_main:
+        remove_partial_checkpoints(request.output_dir)
+    prepared = prepare_run(request, corpus, device, dist_info, resumed)
+    return TrainingLoop(request, prepared, device, dist_info).run(on_step)
 
 
 def _check_output(request: TrainRequest) -> None:
