@@ -175,6 +175,7 @@ def train(
     copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
     aligned: Annotated[Optional[bool], typer.Option("--aligned/--no-aligned", help="Whether the new model also reads the nearest program position by position (needs neighbours). Default: --init's, else no.")] = None,
     slots: Annotated[Optional[bool], typer.Option("--slots/--no-slots", help="Whether the new model writes the values a request names as placeholders ({{path}}, {{number}}), filled from the request (Bash, Python). Default: --init's, else no.")] = None,
+    templates: Annotated[Optional[bool], typer.Option("--templates/--no-templates", help="Whether the new model writes Bash as templates (utilities, flags and typed slots), filled from the request. A new model only.")] = None,
     request_dropout: Annotated[Optional[float], typer.Option(min=0.0, max=0.9, help="Share of examples trained without their request, so that sampling can use --guidance (e.g. 0.1). Default: --init's, else 0.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue this run from its last checkpoint.")] = False,
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 1000,
@@ -213,7 +214,7 @@ def train(
                                          max_snippets=max_snippets),
         size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
         device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
-        copy=copy, aligned=aligned, slots=slots, request_dropout=request_dropout, keep_best=keep_best,
+        copy=copy, aligned=aligned, slots=slots, templates=templates, request_dropout=request_dropout, keep_best=keep_best,
     )
     with render.training_progress(steps) as on_step:
         result = run_training(request, on_step)

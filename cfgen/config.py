@@ -39,6 +39,11 @@ class ModelConfig:
     # The network writes the values a request names as typed placeholders ({{path}}, {{number}}, ...),
     # filled from the request after sampling (slots.abstract_values, slots.fill_placeholders).
     slots: bool = False
+    # Bash programs are written as templates (languages/bash_template.py): utilities, flags, operators and the
+    # closed-class arguments in `template_literals` as tokens, every other argument a typed slot filled after
+    # sampling from the request.
+    templates: bool = False
+    template_literals: tuple = ()
     # Share of training examples whose request is replaced by the empty request's E_s, so that the network
     # also learns to write code unconditioned and sampling can use classifier-free guidance (--guidance).
     request_dropout: float = 0.0
@@ -55,6 +60,10 @@ class ModelConfig:
         if not isinstance(self.sample_lengths, dict) or not all(
                 isinstance(k, str) and type(v) is int for k, v in self.sample_lengths.items()):
             raise ValueError("sample_lengths must map language names to whole numbers")
+        if not isinstance(self.template_literals, (tuple, list)) or len(self.template_literals) > 100_000 or not all(
+                isinstance(word, str) and 0 < len(word) <= 200 for word in self.template_literals):
+            raise ValueError("template_literals must be a list of at most 100,000 words")
+        object.__setattr__(self, "template_literals", tuple(self.template_literals))
         if self.copy and not self.neighbours:
             raise ValueError("copy needs neighbours: a model copies from the retrieved programs it reads")
         if self.aligned and not self.neighbours:
@@ -97,7 +106,7 @@ MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
     "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
     "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "process": (str, 0, 0), "schedule": (str, 0, 0),
     "neighbours": (int, 0, 16), "copy": (bool, 0, 1), "aligned": (bool, 0, 1),
-    "slots": (bool, 0, 1), "request_dropout": (float, 0.0, 0.9),
+    "slots": (bool, 0, 1), "templates": (bool, 0, 1), "request_dropout": (float, 0.0, 0.9),
 }
 
 

@@ -24,7 +24,7 @@ from cfgen.errors import DataError
 from cfgen.languages import get_language
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
-from cfgen.slots import written_form
+from cfgen.slots import WrittenForm, written_form
 from cfgen.tldr import is_pages_folder, read_pages
 from cfgen.tokenizer import CodeTokenizer
 
@@ -134,14 +134,14 @@ def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -
 
 
 def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int, lengths: dict[str, int] | None = None,
-                   slots: bool = False):
+                   form: WrittenForm = WrittenForm()):
     """Tokenise, fix each language's padded length (given, or the data's 99th percentile),
-    and skip (and count) code longer than its language's length. With `slots`, a request's values in its
-    Bash or Python program are typed placeholders (slots.written_form).
+    and skip (and count) code longer than its language's length. Programs are in the model's written `form`
+    (slots.written_form: typed placeholders for the request's values, Bash templates).
 
     Returns (examples, the distinct texts they index, lengths, skipped count).
     """
-    encoded = [(tokenizer.encode(target(pair, slots), pair.lang, max_length), pair) for pair in pairs]
+    encoded = [(tokenizer.encode(target(pair, form), pair.lang, max_length), pair) for pair in pairs]
     if lengths is None:
         observed = {lang: [] for lang in LANGUAGES}
         for tokens, pair in encoded:
@@ -158,9 +158,9 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
     return examples, list(texts), lengths, skipped
 
 
-def target(pair: Pair, slots: bool) -> str:
+def target(pair: Pair, form: WrittenForm) -> str:
     """The program the network learns to write for a pair."""
-    return written_form(pair.code, pair.nl, pair.lang, slots)
+    return written_form(pair.code, pair.nl, pair.lang, form)
 
 
 def collate(examples: list[Example], encodings, pad_id: int, length: int, generator: torch.Generator,

@@ -58,6 +58,7 @@ def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str]
     leave-one-out), tokenised as neighbours.py gives them to the network, in `example.neighbours`."""
     from cfgen import LANGUAGES
     from cfgen.neighbours import neighbour_ids, retrieval_encodings
+    from cfgen.slots import WrittenForm
 
     encode = lambda batch: encode_texts(batch, Distributed(), "cpu")  # noqa: E731 - cached: index_of encoded them
     k = config.neighbours
@@ -68,7 +69,7 @@ def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str]
             requests = [texts[e.text] for e in chunk]
             query = retrieval_encodings(index, encode, requests, [encodings[e.text] for e in chunk], lang)
             found = neighbour_ids(index, tokenizer, requests, query, lang, k, config.sample_lengths[lang],
-                                  exclude=[own_row(e) for e in chunk], slots=config.slots)
+                                  exclude=[own_row(e) for e in chunk], form=WrittenForm.of(config))
             for example, programs in zip(chunk, found):
                 example.neighbours = programs
     logger.info("attached %d retrieved programs to each of %d examples", k, len(examples))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from cfgen.slots import written_form
+from cfgen.slots import WrittenForm, written_form
 from cfgen.tokenizer import CodeTokenizer
 
 NeighbourIds = list[list[int]]  # one request's programs, token ids each (tag first, end token last if it fits)
@@ -36,12 +36,12 @@ def retrieval_encodings(index, encode: Callable[[list[str]], list[torch.Tensor]]
 
 def neighbour_ids(index, tokenizer: CodeTokenizer, requests: list[str], query_encodings: list[torch.Tensor],
                   lang: str, k: int, length: int, exclude: list[int] | None = None,
-                  slots: bool = False) -> list[NeighbourIds]:
+                  form: WrittenForm = WrittenForm()) -> list[NeighbourIds]:
     """Up to k programs per request, tokenised; `query_encodings` encode the index's `query_text` of each.
-    For a slots model (`slots`), the request's values in them are placeholders, as in what it writes, so that
-    a program it copies is already in the form of its target."""
+    They are in the model's written `form` (a slots model's placeholders, a templates model's templates), as in
+    what it writes, so that a program it copies is already in the form of its target."""
     found = index.nearest_programs(query_encodings, lang, k, requests=requests, exclude=exclude)
-    return [[tokenizer.encode(written_form(program.code, request, lang, slots), lang, length).ids
+    return [[tokenizer.encode(written_form(program.code, request, lang, form), lang, length).ids
              for program in row] for row, request in zip(found, requests)]
 
 

@@ -30,7 +30,7 @@ from cfgen.languages import check_language, get_language
 from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import DenoisingNetwork, Process, make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
-from cfgen.slots import fill_placeholders, written_form
+from cfgen.slots import WrittenForm, program_from, written_form
 
 DEFAULT_STEPS = 20
 
@@ -216,8 +216,8 @@ class Pipeline:
             return rows
         n = batch.num_candidates
         cycled = [[sources[q][i % len(sources[q])] for i in range(n)] for q in editable]
-        slots = self.network.config.slots
-        forms = [[written_form(c.code, batch.queries[q], batch.lang, slots) for c in row]
+        form = WrittenForm.of(self.network.config)
+        forms = [[written_form(c.code, batch.queries[q], batch.lang, form) for c in row]
                  for q, row in zip(editable, cycled)]
         start = self.tokenizer.padded([form for row in forms for form in row], batch.lang,
                                       self.sample_length(batch.lang))
@@ -255,7 +255,7 @@ class Pipeline:
         if query_encodings is None:
             query_encodings = self._retrieval_encodings(queries, encoded, lang)
         rows = neighbour_ids(self.index, self.tokenizer, queries, query_encodings, lang, k, self.sample_length(lang),
-                             slots=self.network.config.slots)
+                             form=WrittenForm.of(self.network.config))
         neighbours, neighbour_mask = neighbour_tensors(rows, k, self.sample_length(lang), self.tokenizer.pad_id)
         return neighbours.to(self.device), neighbour_mask.to(self.device)
 
@@ -293,8 +293,7 @@ class Pipeline:
 
     def _written(self, sampled: SampledSequence, request: str, lang: str) -> str:
         """A sampled program as text, with the request's values in the placeholders a slots model writes."""
-        code = self.tokenizer.decode(sampled.tokens)
-        return fill_placeholders(code, request, lang) if "{{" in code and get_language(lang).value_slots else code
+        return program_from(self.tokenizer.decode(sampled.tokens), request, lang, WrittenForm.of(self.network.config))
 
     def _aligned_rank(self, candidate: int) -> int:
         """Which retrieved program the candidate-th candidate read position by position (0 unless aligned)."""

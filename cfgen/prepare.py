@@ -21,6 +21,8 @@ from cfgen.errors import DataError, UsageError
 from cfgen.processes import make_process, process_module
 from cfgen.resume import RunState
 from cfgen.runtime import Distributed
+from cfgen.languages.bash_template import closed_class
+from cfgen.slots import WrittenForm
 from cfgen.tokenizer import CodeTokenizer
 
 if TYPE_CHECKING:
@@ -74,15 +76,15 @@ def prepare_run(request: TrainRequest, corpus: Corpus, device: str, dist_info: D
         tokenizer, model_config, initial = _tokenizer_config_and_weights(request, corpus)
 
     known = model_config.sample_lengths if resumed else None
-    examples, texts, lengths, skipped = build_examples(corpus.pairs, tokenizer, model_config.max_length, known,
-                                                       model_config.slots)
+    form = WrittenForm.of(model_config)
+    examples, texts, lengths, skipped = build_examples(corpus.pairs, tokenizer, model_config.max_length, known, form)
     if not examples:
         raise DataError("every training example is longer than the model's maximum length")
     if skipped:
         logger.warning("skipped %d examples longer than their language's length %s", skipped, lengths)
     model_config = replace(model_config, sample_lengths={**model_config.sample_lengths, **lengths})
     dev_examples, dev_texts, _, _ = build_examples(corpus.dev, tokenizer, model_config.max_length,
-                                                   model_config.sample_lengths, model_config.slots)
+                                                   model_config.sample_lengths, form)
     encodings = encode_requests(texts, corpus.pairs, dist_info, device)
     dev_encodings = encode_requests(dev_texts, corpus.dev, dist_info, device) if dev_examples else []
     if request.keep_best and not dev_examples:
@@ -126,6 +128,25 @@ def prepare_run(request: TrainRequest, corpus: Corpus, device: str, dist_info: D
 
 
 DEFAULT_SIZE, DEFAULT_VOCAB = "small", 4096
+TEMPLATE_WORD_MIN_COUNT = 2  # a template token seen this often in training is one token of the tokenizer
+
+
+def _new_form(request: TrainRequest, corpus: Corpus) -> WrittenForm:
+    """The written form of a model trained from scratch: its literal arguments are the training data's own."""
+    if not request.templates:
+        return WrittenForm(slots=bool(request.slots))
+    literals = closed_class([pair.code for pair in corpus.pairs if pair.lang == "bash"])
+    return WrittenForm(slots=bool(request.slots), templates=True, template_literals=literals)
+
+
+def template_vocabulary(texts) -> list[str]:
+    """The template tokens (with their leading space) that recur in `texts`, most frequent first."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for token in text.split(" ")[1:]:
+            counts[" " + token] = counts.get(" " + token, 0) + 1
+    return sorted((word for word, count in counts.items() if count >= TEMPLATE_WORD_MIN_COUNT),
+                  key=lambda word: (-counts[word], word))
 
 
 def _tokenizer_config_and_weights(request: TrainRequest, corpus: Corpus) -> tuple[CodeTokenizer, ModelConfig, dict | None]:
@@ -134,11 +155,16 @@ def _tokenizer_config_and_weights(request: TrainRequest, corpus: Corpus) -> tupl
     if request.init is not None:
         network, tokenizer = load_model(request.init)
         config, initial = network.config, network.state_dict()
+        if request.templates is not None and request.templates != config.templates:
+            raise UsageError("--templates changes what the tokenizer must hold: train a new model (no --init) for it")
     else:
-        slots = bool(request.slots)
-        tokenizer = CodeTokenizer.train((target(pair, slots) for pair in corpus.pairs), request.vocab_size or DEFAULT_VOCAB,
-                                        slots)
-        config = preset(request.size or DEFAULT_SIZE, vocab_size=tokenizer.vocab_size)
+        form = _new_form(request, corpus)
+        texts = [target(pair, form) for pair in corpus.pairs]
+        whole_words = template_vocabulary(texts[i] for i, pair in enumerate(corpus.pairs) if pair.lang == "bash") \
+            if form.templates else []
+        tokenizer = CodeTokenizer.train(texts, request.vocab_size or DEFAULT_VOCAB, form.slots, whole_words)
+        config = preset(request.size or DEFAULT_SIZE, vocab_size=tokenizer.vocab_size, templates=form.templates,
+                        template_literals=tuple(sorted(form.template_literals)))
     changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned", "slots", "request_dropout")
                if getattr(request, name) is not None}
     if request.process is not None and request.process != config.process:

@@ -12,7 +12,7 @@ from cfgen.errors import CheckpointError, UsageError
 from cfgen.files import first_line
 
 # Model options of `cfgen train` that --resume must not contradict (the run's own model keeps them).
-MODEL_OPTIONS = ("vocab_size", "process", "neighbours", "copy", "aligned", "slots", "request_dropout")
+MODEL_OPTIONS = ("vocab_size", "process", "neighbours", "copy", "aligned", "slots", "templates", "request_dropout")
 
 
 @dataclass

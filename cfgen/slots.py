@@ -15,9 +15,11 @@ for bash, whose requests name few values; see README). The retrieval index
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from cfgen.languages import get_language
 from cfgen.languages.bash_quoting import Edit, substitute
+from cfgen.languages.bash_template import SLOT_TYPES, respaced, template
 
 # Quoted text: `x`, 'x' or "x"; a single quote opens only after a non-word character
 # and closes only before one, so that apostrophes ("don't", "user's") are not quotes.
@@ -78,7 +80,15 @@ def transfer(code: str, source_values: Values, values: Values, lang: str) -> str
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s'\"`<>]+")
 # Which of a request's values may fill a placeholder of each kind (tldr.placeholder_kind), in order of preference.
 _FITS = {"path": ("path", "quoted"), "pattern": ("quoted", "path"), "number": ("number",), "port": ("number",),
-         "url": ("url", "quoted"), "user": ("quoted",), "text": ("quoted",)}
+         "url": ("url", "quoted"), "user": ("quoted",), "text": ("quoted",), "regex": ("quoted",),
+         "size": ("size", "number"), "timespan": ("number",), "permission": ("number", "quoted")}
+# Sizes as a request says them ("100MB", "2 GB", "500 bytes"), written as find -size and du take them (100M).
+_SIZE = re.compile(r"(?<![\w.])(\d+)\s?(?:([kKMGT])(?:i?B)?|(bytes?))(?!\w)")
+
+
+def _sizes(text: str) -> list[tuple[str, str]]:
+    return [("size", match.group(1) + (match.group(2).replace("K", "k") if match.group(2) else "c"))
+            for match in _SIZE.finditer(text)]
 
 
 def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
@@ -91,17 +101,18 @@ def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
 
     if "{{" not in code:
         return code
-    values = [("url", url) for url in _URL.findall(request[:_MAX_SCANNED])]
-    urls = {value for _, value in values}
-    values += [(kind, value) for kind, value in find_values(_URL.sub(" ", request)) if value not in urls]
+    scanned = request[:_MAX_SCANNED]
+    values = [("url", url) for url in _URL.findall(scanned)] + _sizes(_URL.sub(" ", scanned))
+    values += find_values(_SIZE.sub(" ", _URL.sub(" ", scanned)))
     unused = list(values)
     edits: list[Edit] = []
     for match in PLACEHOLDER.finditer(code):
-        chosen = _value_for(placeholder_kind(match.group(1)), unused)
+        kind = match.group(1) if match.group(1) in SLOT_TYPES else placeholder_kind(match.group(1))
+        chosen = _value_for(kind, unused)
         if chosen is not None:
             unused.remove(chosen)
             # a glob for a pattern is quoted in a plain word, so that the command, not the shell, expands it
-            edits.append(Edit(match.start(), match.end(), chosen[1], expand_globs=placeholder_kind(match.group(1)) != "pattern"))
+            edits.append(Edit(match.start(), match.end(), chosen[1], expand_globs=kind != "pattern"))
     if lang == "bash":
         return substitute(code, edits)[0]
     for edit in reversed(edits):
@@ -122,12 +133,39 @@ def _value_for(kind: str, unused: Values) -> tuple[str, str] | None:
     return None
 
 
-def written_form(code: str, request: str | None, lang: str, slots: bool) -> str:
-    """`code` as a model writes it: with the request's values as placeholders for a slots model in a language
-    whose programs carry values (abstract_values), as is otherwise (CF rules, code without a request)."""
-    if not slots or request is None or not get_language(lang).value_slots:
+@dataclass(frozen=True)
+class WrittenForm:
+    """How a model writes programs: the request's values as typed placeholders (`slots`), and Bash as templates
+    (bash_template.py) whose arguments outside `template_literals` are slots (`templates`)."""
+
+    slots: bool = False
+    templates: bool = False
+    template_literals: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, config) -> "WrittenForm":
+        """A model's form, from its ModelConfig."""
+        return cls(config.slots, config.templates, frozenset(config.template_literals))
+
+
+def written_form(code: str, request: str | None, lang: str, form: WrittenForm) -> str:
+    """`code` as a model writes it: a Bash template for a templates model (a program without one as it is);
+    with the request's values as placeholders for a slots model in a language whose programs carry values
+    (abstract_values); as is otherwise (CF rules, code without a request)."""
+    if form.templates and lang == "bash":
+        made = template(code, form.template_literals)
+        return made.text if made is not None else code
+    if not form.slots or request is None or not get_language(lang).value_slots:
         return code
     return abstract_values(code, request)
+
+
+def program_from(written: str, request: str, lang: str, form: WrittenForm) -> str:
+    """What a model wrote, as a program: a template spaced as Bash, then its placeholders filled with the values
+    `request` names (fill_placeholders)."""
+    if form.templates and lang == "bash":
+        written = respaced(written)
+    return fill_placeholders(written, request, lang) if "{{" in written and get_language(lang).value_slots else written
 
 
 def abstract_values(code: str, request: str) -> str:

@@ -89,9 +89,12 @@ class CodeTokenizer:
         return cls(Tokenizer.from_file(str(path)))
 
     @classmethod
-    def train(cls, texts: Iterator[str], vocab_size: int, slots: bool = False) -> "CodeTokenizer":
-        """A BPE of `vocab_size` tokens over `texts`; with `slots`, SLOT_TOKENS are tokens of their own."""
-        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    def train(cls, texts: Iterator[str], vocab_size: int, slots: bool = False,
+              whole_words: Iterable[str] = ()) -> "CodeTokenizer":
+        """A BPE of `vocab_size` tokens over `texts`; with `slots`, SLOT_TOKENS are tokens of their own, and so is
+        each of `whole_words` (a Bash template's tokens, each with the space before it: ` -type`), beyond
+        `vocab_size`; text they do not cover still falls to the BPE, so any text round-trips."""
+        from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
         backend = Tokenizer(models.BPE())
         backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -103,4 +106,5 @@ class CodeTokenizer:
             show_progress=False,
         )
         backend.train_from_iterator(texts, trainer=trainer)
+        backend.add_tokens([AddedToken(word, normalized=False) for word in whole_words])
         return cls(backend)

@@ -65,6 +65,7 @@ class TrainRequest:
     copy: bool | None = None  # whether a new model reading neighbours may copy their tokens (default: --init's)
     aligned: bool | None = None  # whether it also reads the nearest program position by position (default: --init's)
     slots: bool | None = None  # whether it writes the request's values as placeholders (default: --init's)
+    templates: bool | None = None  # whether it writes Bash as templates (a new model only; default: --init's)
     request_dropout: float | None = None  # share of examples trained without their request (default: --init's)
     keep_best: bool = False  # also keep the model of the lowest dev loss so far in output_dir/BEST
 

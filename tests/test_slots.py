@@ -2,7 +2,7 @@
 
 import pytest
 
-from cfgen.slots import fill_placeholders, find_values, mask
+from cfgen.slots import WrittenForm, fill_placeholders, find_values, mask
 from cfgen.slots import transfer as transfer_values
 
 
@@ -214,7 +214,8 @@ def test_a_slots_model_reads_its_neighbours_with_the_requests_values_as_placehol
     query = [torch.tensor([[1.0, 0.0]])]
 
     def read(slots: bool) -> str:
-        ids = neighbour_ids(index, tokenizer, ["count the lines in todo.md"], query, "bash", 1, 16, slots=slots)
+        ids = neighbour_ids(index, tokenizer, ["count the lines in todo.md"], query, "bash", 1, 16,
+                            form=WrittenForm(slots=slots))
         return tokenizer.decode(ids[0][0])
 
     assert read(False) == "wc -l todo.md"
