@@ -161,15 +161,8 @@ def _command_tokens(command, literals: frozenset[str], previous: list) -> Iterat
                 yield word, None
             else:  # `./script.sh`, `"$cmd"`, `{{command}}`: what runs is a value
                 yield from _argument(child, literals, utility, previous)
-        elif child.type == "variable_assignment":
-            yield from _tokens(_Wrapper(child), literals, utility, previous)
-        elif child.type in _UNITS:
-            yield from _argument(child, literals, utility, previous)
-        elif child.child_count == 0:
-            previous[0] = _text(child)
-            yield _text(child), None
         else:
-            yield from _tokens(child, literals, utility, previous)
+            yield from _tokens(_Wrapper(child), literals, utility, previous)
 
 
 class _Wrapper:
