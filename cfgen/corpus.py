@@ -24,7 +24,7 @@ from cfgen.errors import DataError
 from cfgen.languages import get_language
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
-from cfgen.slots import WrittenForm, written_form
+from cfgen.written_form import WrittenForm, written_form
 from cfgen.tldr import is_pages_folder, read_pages
 from cfgen.tokenizer import CodeTokenizer
 

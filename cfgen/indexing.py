@@ -58,7 +58,7 @@ def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str]
     leave-one-out), tokenised as neighbours.py gives them to the network, in `example.neighbours`."""
     from cfgen import LANGUAGES
     from cfgen.neighbours import neighbour_ids, retrieval_encodings
-    from cfgen.slots import WrittenForm
+    from cfgen.written_form import WrittenForm
 
     encode = lambda batch: encode_texts(batch, Distributed(), "cpu")  # noqa: E731 - cached: index_of encoded them
     k = config.neighbours

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import torch
 
-from cfgen.slots import WrittenForm, written_form
+from cfgen.written_form import WrittenForm, written_form
 from cfgen.tokenizer import CodeTokenizer
 
 NeighbourIds = list[list[int]]  # one request's programs, token ids each (tag first, end token last if it fits)

@@ -31,7 +31,7 @@ from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodin
 from cfgen.processes import make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
 from cfgen.sampling import SampledSequence, sample
-from cfgen.slots import WrittenForm, program_from, written_form
+from cfgen.written_form import WrittenForm, program_from, written_form
 
 DEFAULT_STEPS = 20
 
@@ -158,13 +158,15 @@ class Pipeline:
         """The reverse process from noise; a model that reads retrieved programs adds those programs in a
         group after all of its own candidates, so that they fill the places its duplicates leave."""
         sampled = self._sample(batch)
-        rows = [[Candidate(self._written(s, query, batch.lang), s.score, group=self._aligned_rank(j))
-                 for j, s in enumerate(row)] for row, query in zip(sampled, batch.queries)]
-        k = self.network.config.neighbours
+        k, templates = self.network.config.neighbours, self.network.config.templates
+        nearest = self._nearest_programs(batch) if self.index is not None and (k or templates) else \
+            [[] for _ in batch.queries]
+        rows = [[Candidate(self._written(s, query, batch.lang, [p.code for p in programs]), s.score,
+                           group=self._aligned_rank(j)) for j, s in enumerate(row)]
+                for row, query, programs in zip(sampled, batch.queries, nearest)]
         if not k:
             return rows
-        return [row + [to_rank_again(c, group=k) for c in programs]
-                for row, programs in zip(rows, self._nearest_programs(batch))]
+        return [row + [to_rank_again(c, group=k) for c in programs] for row, programs in zip(rows, nearest)]
 
     def _retrieved(self, batch: Batch) -> list[list[Candidate]]:
         """The nearest distinct training programs, the request's values put in."""
@@ -258,9 +260,11 @@ class Pipeline:
         """E_s of "": what a model trained with request dropout saw in place of a request."""
         return self.encoder.encode([""])[0]
 
-    def _written(self, sampled: SampledSequence, request: str, lang: str) -> str:
-        """A sampled program as text, with the request's values in the placeholders a slots model writes."""
-        return program_from(self.tokenizer.decode(sampled.tokens), request, lang, WrittenForm.of(self.network.config))
+    def _written(self, sampled: SampledSequence, request: str, lang: str, nearest: list[str] = ()) -> str:
+        """A sampled program as text, with the request's values in the placeholders a slots model writes (and a
+        templates model's open slots filled from the `nearest` training program of the same template)."""
+        return program_from(self.tokenizer.decode(sampled.tokens), request, lang, WrittenForm.of(self.network.config),
+                            nearest)
 
     def _aligned_rank(self, candidate: int) -> int:
         """Which retrieved program the candidate-th candidate read position by position (0 unless aligned)."""

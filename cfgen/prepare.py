@@ -22,7 +22,7 @@ from cfgen.processes import make_process, process_module
 from cfgen.resume import RunState
 from cfgen.runtime import Distributed
 from cfgen.languages.bash_template import closed_class
-from cfgen.slots import WrittenForm
+from cfgen.written_form import WrittenForm
 from cfgen.tokenizer import CodeTokenizer
 
 if TYPE_CHECKING:

@@ -15,11 +15,9 @@ for bash, whose requests name few values; see README). The retrieval index
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from cfgen.languages import get_language
 from cfgen.languages.bash_quoting import Edit, substitute
-from cfgen.languages.bash_template import SLOT_TYPES, respaced, template
+from cfgen.languages.bash_template import SLOT_TYPES
 
 # Quoted text: `x`, 'x' or "x"; a single quote opens only after a non-word character
 # and closes only before one, so that apostrophes ("don't", "user's") are not quotes.
@@ -97,10 +95,21 @@ def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
     A value fills one placeholder; a placeholder no value fits stays as written, for the user to see and fill
     in. In bash a value is written for its context and proved by a parse (`bash_quoting.substitute`): where it
     cannot be (an awk program, `sh -c` text), the placeholder stays; in other languages a value goes in as it is."""
-    from cfgen.tldr import PLACEHOLDER, placeholder_kind
-
     if "{{" not in code:
         return code
+    edits = request_edits(code, request)
+    if lang == "bash":
+        return substitute(code, edits)[0]
+    for edit in reversed(edits):
+        code = code[: edit.start] + edit.value + code[edit.end :]
+    return code
+
+
+def request_edits(code: str, request: str) -> list[Edit]:
+    """For each of `code`'s placeholders, in order, the value `request` names that fits its kind, if any (each
+    value used once): the edits fill_placeholders makes."""
+    from cfgen.tldr import PLACEHOLDER, placeholder_kind
+
     scanned = request[:_MAX_SCANNED]
     values = [("url", url) for url in _URL.findall(scanned)] + _sizes(_URL.sub(" ", scanned))
     values += find_values(_SIZE.sub(" ", _URL.sub(" ", scanned)))
@@ -113,11 +122,7 @@ def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
             unused.remove(chosen)
             # a glob for a pattern is quoted in a plain word, so that the command, not the shell, expands it
             edits.append(Edit(match.start(), match.end(), chosen[1], expand_globs=kind != "pattern"))
-    if lang == "bash":
-        return substitute(code, edits)[0]
-    for edit in reversed(edits):
-        code = code[: edit.start] + edit.value + code[edit.end :]
-    return code
+    return edits
 
 
 def _value_for(kind: str, unused: Values) -> tuple[str, str] | None:
@@ -131,41 +136,6 @@ def _value_for(kind: str, unused: Values) -> tuple[str, str] | None:
         if found is not None:
             return found
     return None
-
-
-@dataclass(frozen=True)
-class WrittenForm:
-    """How a model writes programs: the request's values as typed placeholders (`slots`), and Bash as templates
-    (bash_template.py) whose arguments outside `template_literals` are slots (`templates`)."""
-
-    slots: bool = False
-    templates: bool = False
-    template_literals: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, config) -> "WrittenForm":
-        """A model's form, from its ModelConfig."""
-        return cls(config.slots, config.templates, frozenset(config.template_literals))
-
-
-def written_form(code: str, request: str | None, lang: str, form: WrittenForm) -> str:
-    """`code` as a model writes it: a Bash template for a templates model (a program without one as it is);
-    with the request's values as placeholders for a slots model in a language whose programs carry values
-    (abstract_values); as is otherwise (CF rules, code without a request)."""
-    if form.templates and lang == "bash":
-        made = template(code, form.template_literals)
-        return made.text if made is not None else code
-    if not form.slots or request is None or not get_language(lang).value_slots:
-        return code
-    return abstract_values(code, request)
-
-
-def program_from(written: str, request: str, lang: str, form: WrittenForm) -> str:
-    """What a model wrote, as a program: a template spaced as Bash, then its placeholders filled with the values
-    `request` names (fill_placeholders)."""
-    if form.templates and lang == "bash":
-        written = respaced(written)
-    return fill_placeholders(written, request, lang) if "{{" in written and get_language(lang).value_slots else written
 
 
 def abstract_values(code: str, request: str) -> str:

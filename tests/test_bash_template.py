@@ -4,7 +4,8 @@ import pytest
 
 from conftest import benchmark_items
 from cfgen.languages.bash_template import closed_class, fill, respaced, round_trips, slot_type, template, why_not
-from cfgen.slots import WrittenForm, fill_placeholders, program_from, written_form
+from cfgen.slots import fill_placeholders
+from cfgen.written_form import WrittenForm, program_from, written_form
 
 
 def test_almost_every_training_program_round_trips_and_the_rest_say_why():
@@ -83,3 +84,15 @@ def test_a_hostile_value_in_a_template_slot_stays_one_word(hostile):
     filled = fill_placeholders("grep -r {{regex}} {{path}}", f"search {quoted} in /srv")
     words = shlex.split(filled)
     assert words[:2] == ["grep", "-r"] and words[2] == hostile and words[3] == "/srv"
+
+
+def test_a_slot_the_request_leaves_open_takes_the_nearest_same_template_programs_value():
+    form = WrittenForm(templates=True, template_literals=frozenset({"f"}))
+    written = " find {{path}} -type f -mtime +{{timespan}}"
+    nearest = ["ls -l /tmp", "find ~/docs -type f -mtime +7", "find /var -type f -mtime +1"]
+    assert program_from(written, "files older than 3 days", "bash", form, nearest) == "find ~/docs -type f -mtime +3"
+    assert program_from(written, "files in /srv older than 3 days", "bash", form, nearest) == \
+        "find /srv -type f -mtime +3"
+    # no program of that template: the slot stays visible, for the user to fill in
+    assert program_from(written, "files older than 3 days", "bash", form, ["ls -l /tmp"]) == \
+        "find {{path}} -type f -mtime +3"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from cfgen.slots import WrittenForm, fill_placeholders, find_values, mask
+from cfgen.slots import fill_placeholders, find_values, mask
+from cfgen.written_form import WrittenForm
 from cfgen.slots import transfer as transfer_values
 
 
