@@ -40,7 +40,7 @@ class Settings:
 @dataclass
 class Request:
     query: str
-    lang: str
+    lang: str | None  # None: guessed from the query (language_guess.py) when it is answered
     table: list | None = None  # CF: rows, header first
     line: int = 0  # its stdin line in a batch (0: a single query), for messages and --json
 
@@ -113,6 +113,7 @@ def _grounded(candidates: list[RankedCandidate], request: Request) -> tuple[list
 
 def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[Answer]:
     """Answers in input order; each language's requests go to the pipeline together (it batches them)."""
+    requests = _with_languages(pipeline, requests)
     answers: list[Answer | None] = [None] * len(requests)
     by_language: dict[str, list[int]] = {}
     for index, request in enumerate(requests):
@@ -126,6 +127,22 @@ def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[An
                 ranked, selections = _grounded(ranked, requests[index])
             answers[index] = Answer(requests[index], ranked, selections)
     return answers
+
+
+def _with_languages(pipeline, requests: list[Request]) -> list[Request]:
+    """Requests without a language (no --lang) with the one guessed from their words; an unsure guess is answered
+    in Bash, and said on stderr."""
+    unknown = [i for i, request in enumerate(requests) if request.lang is None]
+    if not unknown:
+        return requests
+    requests = list(requests)
+    for i, guess in zip(unknown, pipeline.guess_languages([requests[i].query for i in unknown])):
+        if not guess.sure and guess.lang != guess.answered_in:
+            where = f"line {requests[i].line}: " if requests[i].line else ""
+            logger.warning("%sanswered as %s: the request may be %s (%.0f %% sure); pass --lang to choose", where,
+                           guess.answered_in, guess.lang, 100 * guess.confidence)
+        requests[i] = replace(requests[i], lang=guess.answered_in)
+    return requests
 
 
 @dataclass

@@ -43,7 +43,7 @@ def _table(value: object) -> list:
     return value
 
 
-def parse_line(raw: bytes | None, number: int, default_lang: str, default_table: list | None) -> Request | Rejected:
+def parse_line(raw: bytes | None, number: int, default_lang: str | None, default_table: list | None) -> Request | Rejected:
     """One stdin line (without its newline; None for one too long to read) as a request, or why it is rejected."""
     if raw is None or len(raw) > MAX_LINE_BYTES:
         return Rejected(number, f"line longer than {MAX_LINE_BYTES:,} bytes")
@@ -65,7 +65,7 @@ def parse_line(raw: bytes | None, number: int, default_lang: str, default_table:
         query, lang = item.get("query"), item.get("lang", default_lang)
         if not isinstance(query, str):
             return Rejected(number, f"'query' must be text, got {_shown(query)}")
-        if not isinstance(lang, str):
+        if lang is not None and not isinstance(lang, str):
             return Rejected(number, f"'lang' must be text, got {_shown(lang)}")
         if item.get("table") is not None:
             try:
@@ -73,7 +73,7 @@ def parse_line(raw: bytes | None, number: int, default_lang: str, default_table:
             except ValueError as error:
                 return Rejected(number, str(error))
     try:
-        check_language(lang)
+        lang = None if lang is None else check_language(lang)  # None: guessed from the request
     except ValueError as error:
         return Rejected(number, str(error))
     query = query.strip()
@@ -82,7 +82,7 @@ def parse_line(raw: bytes | None, number: int, default_lang: str, default_table:
     return Request(within_query_limit(query, number), lang, table, number)
 
 
-def read_windows(stream: BinaryIO, default_lang: str, default_table: list | None,
+def read_windows(stream: BinaryIO, default_lang: str | None, default_table: list | None,
                  window: int = WINDOW) -> Iterator[list[Request | Rejected]]:
     """Windows of parsed lines, in input order; a final line without a newline counts, a trailing newline does not."""
     parsed: list[Request | Rejected] = []

@@ -16,7 +16,8 @@ import typer
 from cfgen import LANGUAGES, STARTED
 from cfgen.command_group import CommandGroup
 from cfgen.config import MODEL_PRESETS, STAGES
-from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, Guidance, Lang, Model, Overwrite, Seed, Steps,
+from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, GuessedLang, Guidance, Lang, Model, Overwrite, Seed,
+                               Steps,
                                Strength, learning_rate_option, one_of, within)
 from cfgen.environment import check_environment
 from cfgen.errors import UsageError, exit_codes_help
@@ -69,7 +70,7 @@ def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False)
 @app.command(epilog=EXIT_CODES_HELP)
 def generate(
     query: Annotated[Optional[str], typer.Argument(metavar="QUERY", help="What the code should do. '-' or none (with piped stdin): one request per line.")] = None,
-    lang: Lang = "bash",
+    lang: GuessedLang = None,
     n: Annotated[Optional[int], typer.Option("-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped).", callback=within(1, MAX_CANDIDATES, "-n"))] = None,
     steps: Steps = None,
     seed: Seed = 0,
@@ -92,6 +93,8 @@ def generate(
     from cfgen.languages import get_language
     from cfgen.output import Output
 
+    if table is not None and lang is None:
+        lang = "cf"  # only CF rules name a table's columns
     if table is not None and not get_language(lang).tables:
         raise UsageError(f"--table grounds candidates in a table's columns, which {lang} code does not name: use it with --lang cf")
     rows = load_table(table) if table is not None else None

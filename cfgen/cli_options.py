@@ -9,6 +9,7 @@ import typer
 
 from cfgen import LANGUAGES
 from cfgen.errors import UsageError
+from cfgen.languages import check_language
 from cfgen.runtime import DEVICES
 
 MAX_CANDIDATES = 100  # -n bound: memory grows with it
@@ -40,8 +41,15 @@ def learning_rate_option(value: float) -> float:
 
 
 # Options shared by several commands, each declared and validated once (bad values: one line, exit 2).
-Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf.", callback=one_of(LANGUAGES, "language"),
+def language_option(value: str | None) -> str | None:
+    return None if value is None else check_language(value, UsageError)
+
+
+Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf (any case).", callback=language_option,
                                    autocompletion=lambda: list(LANGUAGES))]
+GuessedLang = Annotated[Optional[str], typer.Option(
+    "--lang", "-l", help="bash, python or cf (any case); default: guessed from each request (Bash when unsure).",
+    callback=language_option, autocompletion=lambda: list(LANGUAGES))]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=one_of(DEVICES, "device"))]
 Seed = Annotated[int, typer.Option(help=f"Seed of the noise draws and batches (0-{MAX_SEED}).",
                                    callback=within(0, MAX_SEED, "--seed"))]

@@ -26,6 +26,7 @@ from cfgen.bundle import Bundle, load_bundle
 from cfgen.conditioning import Conditioning
 from cfgen.encodings import pad_states
 from cfgen.errors import UsageError
+from cfgen.language_guess import Guess, guess_languages
 from cfgen.languages import check_language, get_language
 from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import make_process
@@ -125,6 +126,10 @@ class Pipeline:
             results.extend(rank(row, lang, limit=num_candidates, seen_in=self._training_programs)[:num_candidates]
                            for row in make(batch))
         return results
+
+    def guess_languages(self, queries: list[str]) -> list[Guess]:
+        """Which language each request asks for (language_guess.py), for requests without `--lang`."""
+        return guess_languages(self.index, self.encoder.encode(queries))
 
     def method(self, lang: str, strength: float | None) -> Method:
         """Generate without an index; with one, the model's default strength for the language unless told one

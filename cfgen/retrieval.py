@@ -146,6 +146,13 @@ class RetrievalIndex:
         """Unit vectors whose dot product is the mean of the plain and the tuned cosines."""
         return torch.cat([plain, tuned], dim=-1) / math.sqrt(2)
 
+    def best_similarity_by_language(self, query_encodings: list[torch.Tensor]) -> tuple[list[str], torch.Tensor]:
+        """The index's languages, and (Q, languages) the best cosine of each query to a training request of each."""
+        languages = sorted(set(self.langs))
+        similarity = self._projected(sentence_vectors(query_encodings), "vectors") @ self.vectors.T
+        columns = [torch.tensor([i for i, lang in enumerate(self.langs) if lang == name]) for name in languages]
+        return languages, torch.stack([similarity[:, rows].max(dim=1).values for rows in columns], dim=1)
+
     def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int,
                    requests: list[str] | None = None, exclude: list[int] | None = None
                    ) -> list[list[tuple[str, float, int]]]:

@@ -48,7 +48,10 @@ REGISTRY: dict[str, Language] = {}
 
 
 def check_language(name: object, error: type[Exception] = ValueError) -> str:
-    """`name` if it names a language; else `error` saying which do (the one check of a language name)."""
+    """The language `name` names, in any case (`Python` is python); else `error` saying which do (the one check
+    of a language name)."""
+    if isinstance(name, str) and name.lower() in LANGUAGES:
+        return name.lower()
     if name not in LANGUAGES:
         shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
         raise error(f"unknown language {shown}; choose one of {', '.join(LANGUAGES)}")

@@ -1,0 +1,49 @@
+"""The language of a request without --lang: guessed from the index's training requests, Bash when unsure."""
+
+import torch
+from typer.testing import CliRunner
+
+from cfgen.cli import app
+from cfgen.language_guess import GUESS_CONFIDENCE, guess_languages
+from cfgen.retrieval import RetrievalIndex
+
+
+def _encoding(direction):
+    """E_s of one token pointing along `direction` (its sentence vector is that direction, normalised)."""
+    return torch.tensor([direction], dtype=torch.float)
+
+
+def _index():
+    vectors = torch.nn.functional.normalize(torch.tensor([[1.0, 0, 0], [0.9, 0.1, 0], [0, 1.0, 0], [0, 0, 1.0]]), dim=1)
+    return RetrievalIndex(vectors, ["ls", "ls -l", "x[::-1]", "GreaterThan(1)"], ["bash", "bash", "python", "cf"])
+
+
+def test_the_guess_is_the_language_of_the_most_similar_training_request():
+    guesses = guess_languages(_index(), [_encoding([0, 0, 1.0]), _encoding([0.05, 1.0, 0]), _encoding([1.0, 0, 0])])
+    assert [g.lang for g in guesses] == ["cf", "python", "bash"] and all(g.sure for g in guesses)
+
+
+def test_a_request_between_languages_is_unsure_and_answered_in_bash():
+    guess = guess_languages(_index(), [_encoding([0, 1.0, 1.0])])[0]  # as close to python as to cf
+    assert guess.confidence < GUESS_CONFIDENCE and guess.answered_in == "bash" and guess.lang in ("python", "cf")
+    assert [g.answered_in for g in guess_languages(None, [_encoding([0, 0, 1.0])])] == ["bash"]  # no index
+
+
+def test_lang_is_case_insensitive_on_the_command_line_and_in_batch_lines(tiny_model):
+    result = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "--lang", "BASH", "-m", str(tiny_model)])
+    assert result.exit_code == 0 and result.stdout == "wc -l file.txt\n"
+    lines = '{"query": "count the lines in file.txt", "lang": "Bash"}\n'
+    batch = CliRunner().invoke(app, ["generate", "-m", str(tiny_model), "--json"], input=lines)
+    assert batch.exit_code == 0 and '"lang": "bash"' in batch.stdout
+
+
+def test_without_lang_the_request_picks_its_language(tiny_model):
+    """The tiny model's index holds bash, python and cf pairs: each request is answered in its own language."""
+    from conftest import EIGHT_PAIRS
+
+    by_lang = {}
+    for nl, _, lang in EIGHT_PAIRS:
+        by_lang.setdefault(lang, nl)
+    for lang, nl in by_lang.items():
+        result = CliRunner().invoke(app, ["generate", nl, "-m", str(tiny_model), "--json"])
+        assert result.exit_code == 0 and f'"lang": "{lang}"' in result.stdout, (lang, result.stdout)
