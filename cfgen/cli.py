@@ -18,7 +18,7 @@ from cfgen.command_group import CommandGroup
 from cfgen.config import MODEL_PRESETS, STAGES
 from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, GuessedLang, Guidance, Lang, Model, Overwrite, Seed,
                                Steps,
-                               Strength, learning_rate_option, one_of, within)
+                               Strength, choices, learning_rate_option, one_of, within)
 from cfgen.environment import check_environment
 from cfgen.errors import UsageError, exit_codes_help
 from cfgen.processes import PROCESSES
@@ -166,14 +166,14 @@ def evaluate_command(
 @app.command(epilog=EXIT_CODES_HELP)
 def train(
     output: Annotated[str, typer.Argument(help="Run name (kept in cfgen's data folder) or a directory path.")],
-    stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=one_of(STAGES, "stage"))] = "finetune",
+    stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=one_of(STAGES, "stage"), autocompletion=choices(STAGES))] = "finetune",
     data: Annotated[List[Path], typer.Option(metavar="DIR", help="The CodeFusion data folder (benchmarks and snippet files), or a folder of tldr-style pages (Bash pairs); repeatable.")] = [],  # noqa: B006
     pairs: Annotated[List[Path], typer.Option(metavar="FILE", help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
     lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(LANGUAGES),
-    size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=one_of(tuple(MODEL_PRESETS), "size"))] = None,
+    size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=one_of(tuple(MODEL_PRESETS), "size"), autocompletion=choices(tuple(MODEL_PRESETS)))] = None,
     vocab_size: Annotated[Optional[int], typer.Option(help="Code BPE vocabulary size when starting from scratch (default 4096).")] = None,
     init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
-    process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=one_of(tuple(PROCESSES), "process"))] = None,
+    process: Annotated[Optional[str], typer.Option(help="Forward process of the new model: gaussian (CodeFusion's) or masked (absorbing-state). Default: --init's, else gaussian.", callback=one_of(tuple(PROCESSES), "process"), autocompletion=choices(tuple(PROCESSES)))] = None,
     neighbours: Annotated[Optional[int], typer.Option(help="How many nearest training programs the new model reads beside the request (0 to 16; 0: none). Default: --init's, else 0.", callback=within(0, 16, "--neighbours"))] = None,
     copy: Annotated[Optional[bool], typer.Option("--copy/--no-copy", help="Whether the new model may copy tokens of the programs it reads (a pointer head). Default: --init's, else no.")] = None,
     aligned: Annotated[Optional[bool], typer.Option("--aligned/--no-aligned", help="Whether the new model also reads the nearest program position by position (needs neighbours). Default: --init's, else no.")] = None,

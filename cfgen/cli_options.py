@@ -24,6 +24,11 @@ def one_of(choices: tuple[str, ...], what: str):
     return check
 
 
+def choices(names) -> callable:
+    """Shell completion of a fixed set of values (not file names)."""
+    return lambda: list(names)
+
+
 def within(low: int, high: int | None, name: str):
     def check(value: int | None) -> int | None:
         if value is not None and high is None and value < low:
@@ -50,7 +55,8 @@ Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf (any
 GuessedLang = Annotated[Optional[str], typer.Option(
     "--lang", "-l", help="bash, python or cf (any case); default: guessed from each request (Bash when unsure).",
     callback=language_option, autocompletion=lambda: list(LANGUAGES))]
-Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=one_of(DEVICES, "device"))]
+Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=one_of(DEVICES, "device"),
+                                     autocompletion=lambda: list(DEVICES))]
 Seed = Annotated[int, typer.Option(help=f"Seed of the noise draws and batches (0-{MAX_SEED}).",
                                    callback=within(0, MAX_SEED, "--seed"))]
 Steps = Annotated[Optional[int], typer.Option(help="Denoising steps (1 to the model's T, 1200 for the bundled one; default 20).",

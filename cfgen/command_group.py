@@ -17,10 +17,17 @@ DEFAULT_COMMAND = "generate"
 GLOBAL_OPTIONS = {"--debug", "--quiet", "-q", "--help", "--version", "--install-completion", "--show-completion"}
 
 
+MOVABLE_OPTIONS = ("--debug", "--quiet", "-q")  # the group's flags, accepted anywhere on the line
+
+
 def with_default_command(argv: list[str], commands: set[str], stdin_is_tty: bool) -> list[str]:
-    """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
+    """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin. The group's own
+    flags (--debug, -q) may come anywhere before a `--`: they are moved in front."""
     if any(o in argv for o in ("--install-completion", "--show-completion")):
         return argv
+    end = argv.index("--") if "--" in argv else len(argv)
+    moved = [token for token in argv[:end] if token in MOVABLE_OPTIONS]
+    argv = moved + [token for token in argv[:end] if token not in MOVABLE_OPTIONS] + argv[end:]
     for position, token in enumerate(argv):
         if token in GLOBAL_OPTIONS:
             continue

@@ -30,6 +30,7 @@ from cfgen.errors import (
     UsageError,
 )
 from cfgen.files import first_line
+from cfgen.paths import BUNDLED_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +60,14 @@ def _is_directory(path: Path) -> bool:
 
 
 def resolve_model_directory(spec: str | os.PathLike) -> Path:
-    """A local directory as is; a bare name as a `cfgen train` run; `owner/name[@revision]` through the Hub cache."""
+    """A local directory as is; `default` (as `cfgen models` lists it) the bundled model; a bare name as a `cfgen
+    train` run; `owner/name[@revision]` through the Hub cache."""
     local = Path(spec).expanduser()
     if _is_directory(local):
         return local
     spec = str(spec)
+    if spec == BUNDLED_NAME:
+        return default_model_directory()
     if "/" not in spec and "@" not in spec:
         from cfgen.paths import runs_directory
 
@@ -273,7 +277,7 @@ def list_models() -> list[dict]:
 
     found = []
     if (bundled_directory() / CONFIG).is_file():
-        found.append(dict(name="default", source="bundled", revision="-", size_mb=model_size_mb(bundled_directory()),
+        found.append(dict(name=BUNDLED_NAME, source="bundled", revision="-", size_mb=model_size_mb(bundled_directory()),
                           path=str(bundled_directory())))
     try:
         from huggingface_hub import scan_cache_dir

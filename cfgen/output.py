@@ -33,7 +33,9 @@ class Output:
             self._reject(item)
 
     def _reject(self, rejected: Rejected) -> None:
-        if not rejected.blank:
+        if rejected.blank:  # not an error (the exit code stays 0), but a line without an answer says why
+            render.note(f"line {rejected.line}: {rejected.error}: no request to answer")
+        else:
             render.error(f"line {rejected.line}: {rejected.error}")
         if self.as_json:
             render.json_line(rejected.to_json())

@@ -191,6 +191,12 @@ def test_query_may_be_a_subcommand_name_through_generate():
     assert _with_default_command(["--install-completion", "bash"]) == ["--install-completion", "bash"]
 
 
+def test_quiet_and_debug_are_accepted_anywhere_on_the_line():
+    assert _with_default_command(["list files", "-q"]) == ["-q", "generate", "list files"]
+    assert _with_default_command(["train", "x", "--debug", "--steps", "3"]) == ["--debug", "train", "x", "--steps", "3"]
+    assert _with_default_command(["list", "--", "-q"]) == ["generate", "list", "--", "-q"]  # after --, a word
+
+
 def run(args, env_extra=None, stdin=None):
     env = {**os.environ, **(env_extra or {})}
     return subprocess.run([sys.executable, "-m", "cfgen", *args], input=stdin, capture_output=True, text=True,
@@ -358,3 +364,21 @@ def test_a_huge_batch_line_is_truncated_with_a_warning_that_names_its_line(tiny_
                             text=True, timeout=120)
     assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
     assert "line 2: query truncated" in result.stderr and "line 1: query truncated" not in result.stderr
+
+
+def test_every_name_models_lists_is_accepted_by_model_and_export(runner, tmp_path):
+    """`cfgen models` lists the bundled model as `default`: --model default and export default work, and no run
+    may take that name."""
+    listed = invoke(runner, ["models"])
+    assert listed.exit_code == 0 and "default" in listed.stdout
+    from cfgen.hub import default_model_directory, resolve_model_directory
+
+    assert resolve_model_directory("default") == default_model_directory()
+    refused = invoke(runner, ["train", "default", "--steps", "1"])
+    assert refused.exit_code == 2 and "bundled model" in refused.stderr
+
+
+def test_a_blank_batch_line_gets_empty_records_and_its_reason_on_stderr(tiny_model):
+    result = run(["-m", str(tiny_model), "--lang", "bash"], stdin="count the lines in file.txt\n\ncount the lines in file.txt\n")
+    assert result.returncode == 0 and result.stdout == "wc -l file.txt\n\nwc -l file.txt\n"
+    assert "line 2: blank line" in result.stderr

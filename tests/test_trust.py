@@ -268,7 +268,7 @@ def test_help_shows_no_type_after_flags_and_says_the_query_needs_no_command():
 def test_a_table_for_bash_is_a_usage_error(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("a\n1\n")
-    result = invoke("generate", "list files", "--table", str(table))
+    result = invoke("generate", "list files", "--table", str(table), "--lang", "bash")
     assert result.exit_code == 2 and "--lang cf" in result.stderr
 
 
@@ -276,6 +276,8 @@ def test_a_table_for_bash_is_a_usage_error(tmp_path):
     ("cfgen 'x' --lang ", 3, ["bash", "python", "cf"]),
     ("cfgen --la", 1, ["--lang"]),
     ("cfgen tr", 1, ["train"]),
+    ("cfgen 'x' --device ", 3, ["auto", "cpu", "cuda"]),
+    ("cfgen train run --process ", 4, ["gaussian", "masked"]),
 ])
 def test_completion_works_without_the_word_generate(words, cword, expected):
     env = {**os.environ, "_CFGEN_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
