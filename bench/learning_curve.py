@@ -61,9 +61,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=200, help="first N dev items per language")
     parser.add_argument("--steps", type=int, default=20, help="denoising steps")
     parser.add_argument("--guidance", type=float, default=1.0, help="also answer with this guidance scale")
+    parser.add_argument("--lang", default=",".join(LANGUAGES), help="comma-separated languages the run trained on")
+    parser.add_argument("--train-examples", type=int, default=0,
+                        help="the run's training examples (its log says), to put epochs beside examples seen")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "learning_curve.json")
     args = parser.parse_args()
-    dev = {lang: load_benchmark(benchmark_path(args.data, lang), "dev", lang)[: args.limit] for lang in LANGUAGES}
+    languages = [lang.strip() for lang in args.lang.split(",") if lang.strip()]
+    dev = {lang: load_benchmark(benchmark_path(args.data, lang), "dev", lang)[: args.limit] for lang in languages}
     checkpoints = sorted(path for path in args.checkpoints.glob("step-*") if (path / "model.safetensors").is_file())
     if not checkpoints:
         parser.error(f"no step-*/model.safetensors in {args.checkpoints}")
@@ -73,8 +77,11 @@ def main() -> None:
             model = Path(scratch) / checkpoint.name
             info = checkpoint_model(args.run, checkpoint, model)
             examples = info["step"] * info["train_config"]["batch_size"]
-            rows.append({"step": info["step"], "examples": examples, "network": scores(model, dev, args.steps, 1.0)})
-            report(f"step {info['step']:>6} ({examples:,} examples)", rows[-1]["network"])
+            epochs = examples / args.train_examples if args.train_examples else None
+            rows.append({"step": info["step"], "examples": examples, "epochs": epochs,
+                         "network": scores(model, dev, args.steps, 1.0)})
+            shown_epochs = f", {epochs:.2f} epochs" if epochs is not None else ""
+            report(f"step {info['step']:>6} ({examples:,} examples{shown_epochs})", rows[-1]["network"])
             if args.guidance != 1.0 and info.get("model_config", {}).get("request_dropout"):
                 rows[-1]["guided"] = scores(model, dev, args.steps, 1.0, args.guidance)
                 report(f"{'guided, W = ' + format(args.guidance, 'g'):>33}", rows[-1]["guided"])
@@ -88,20 +95,22 @@ def main() -> None:
     args.output.write_text(json.dumps({"run": str(args.run), "limit": args.limit, "steps": args.steps,
                                        "guidance": args.guidance,
                                        "checkpoints": rows, "retrieval": retrieval, "ar_peer": peer}, indent=1) + "\n")
-    plot(rows, retrieval, peer, args.output.with_suffix(".png"))
+    plot(rows, retrieval, peer, args.output.with_suffix(".png"), languages)
 
 
 def report(label: str, found: dict) -> None:
     print(f"{label}: " + "  ".join(f"{lang} {f['top1']:.3f}/{f['top5']:.3f}" for lang, f in found.items()), flush=True)
 
 
-def plot(rows: list[dict], retrieval: dict, peer: dict | None, path: Path) -> None:
+def plot(rows: list[dict], retrieval: dict, peer: dict | None, path: Path, languages: list[str]) -> None:
     plt = pyplot()
     if plt is None:
         return
-    figure, axes = plt.subplots(1, len(LANGUAGES), figsize=(4 * len(LANGUAGES), 3.2), sharey=True)
-    for axis, lang in zip(axes, LANGUAGES):
-        seen = [row["examples"] for row in rows]
+    figure, axes = plt.subplots(1, len(languages), figsize=(4 * len(languages), 3.2), sharey=True, squeeze=False)
+    axes = axes[0]
+    by_epoch = all(row.get("epochs") is not None for row in rows)
+    for axis, lang in zip(axes, languages):
+        seen = [row["epochs"] if by_epoch else row["examples"] for row in rows]
         for k, style in (("top1", "o-"), ("top5", "s--")):
             axis.plot(seen, [row["network"][lang][k] for row in rows], style, label=f"network {k}")
             guided = [(row["examples"], row["guided"][lang][k]) for row in rows if "guided" in row]
@@ -112,9 +121,10 @@ def plot(rows: list[dict], retrieval: dict, peer: dict | None, path: Path) -> No
         for found in (peer or {}).get("rows", []):
             if found["lang"] == lang:
                 examples = peer["steps"] * peer.get("batch_size", 32)  # older files: bench/ar_peer.py's 32
-                axis.plot([examples], [found["top1"]], "k^", label="AR peer top1 (all dev)")
+                if not by_epoch:  # the peer trained on other examples: its epochs are not these
+                    axis.plot([examples], [found["top1"]], "k^", label="AR peer top1 (all dev)")
         axis.set_title(lang)
-        axis.set_xlabel("training examples seen")
+        axis.set_xlabel("epochs" if by_epoch else "training examples seen")
     axes[0].set_ylabel("dev accuracy")
     axes[0].legend(fontsize=7)
     figure.tight_layout()

@@ -96,5 +96,8 @@ def test_the_learning_curve_plots_guided_rows_beside_the_network(tmp_path, monke
     found = {lang: {"top1": 0.1, "top5": 0.2} for lang in ("bash", "python", "cf")}
     rows = [{"examples": 0, "network": found}, {"examples": 8000, "network": found, "guided": found}]
     peer = {"steps": 10, "batch_size": 4, "rows": [{"lang": "bash", "top1": 0.1, "top5": 0.2}]}
-    plot(rows, found, peer, tmp_path / "curve.png")
+    plot(rows, found, peer, tmp_path / "curve.png", ["bash", "python", "cf"])
     assert (tmp_path / "curve.png").stat().st_size > 1000
+    by_epoch = [{**row, "epochs": row["examples"] / 4000} for row in rows]
+    plot(by_epoch, found, peer, tmp_path / "bash.png", ["bash"])  # one language, epochs on the x axis
+    assert (tmp_path / "bash.png").stat().st_size > 1000
