@@ -162,16 +162,18 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
 
     out = console(highlight=False, soft_wrap=True)
     for answer in answers:
+        candidates = answer.candidates[: shown or len(answer.candidates)]
+        if out.width < COMPACT_BELOW:
+            _compact(out, answer, candidates, verbose)
+            _notes(candidates, shown)
+            continue
         table = Table(title=Text(printable(answer.request.query)), title_justify="left", expand=False)
         for column in ("#", "code", "made", "check", "risks") + (("written for",) if verbose else ()):
             table.add_column(column, overflow="fold")
         if answer.rows:
             table.add_column("rows")
-        candidates = answer.candidates[: shown or len(answer.candidates)]
         for rank_number, candidate in enumerate(candidates, start=1):
-            check = Text("ok", style="green") if candidate.valid else Text(printable(candidate.check), style="red")
-            if candidate.unfilled:
-                check.append(Text(f"; fill in {printable(', '.join(candidate.unfilled))}", style="yellow"))
+            check = _check_text(candidate)
             risks = Text(printable(", ".join(candidate.risks)), style="bold red")
             code = Syntax(printable(candidate.code, newlines=True), get_language(answer.request.lang).lexer, word_wrap=True)
             made = candidate.source + (", seen" if candidate.seen else "")
@@ -183,12 +185,50 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
                 cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")
             table.add_row(*cells)
         out.print(table)
-        wanted = shown or 5
-        if len(candidates) < wanted:
-            note(f"only {len(candidates)} distinct candidate{'s' if len(candidates) != 1 else ''} "
-                 f"(of {wanted} asked): the others coincided")
-        if any(c.seen for c in candidates):
-            note("seen: the program occurs verbatim in the training data")
+        _notes(candidates, shown)
+
+
+COMPACT_BELOW = 100  # columns: a narrower terminal gets each candidate's code on its own lines, not a table
+
+
+def _check_text(candidate) -> Text:
+    check = Text("ok", style="green") if candidate.valid else Text(printable(candidate.check), style="red")
+    if candidate.unfilled:
+        check.append(Text(f"; fill in {printable(', '.join(candidate.unfilled))}", style="yellow"))
+    return check
+
+
+def _compact(out: Console, answer, candidates: list, verbose: bool) -> None:
+    """A narrow terminal's form: the request, then per candidate a line of its rank, how it was made, its check
+    and its risks, and under it the code on lines of its own (wrapped between words, never inside one that
+    fits)."""
+    from rich.padding import Padding
+    from rich.syntax import Syntax
+
+    out.print(Text(printable(answer.request.query), style="bold"))
+    lexer = get_language(answer.request.lang).lexer
+    for rank_number, candidate in enumerate(candidates, start=1):
+        facts = Text(f"{rank_number:>2} ", style="bold")
+        facts.append(candidate.source + (", seen" if candidate.seen else ""), style="dim")
+        facts.append(" · ").append_text(_check_text(candidate))
+        if candidate.risks:
+            facts.append(" · ").append(printable(", ".join(candidate.risks)), style="bold red")
+        if verbose and candidate.request:
+            facts.append(" · written for: ").append(printable(candidate.request), style="dim")
+        if answer.rows and answer.rows[rank_number - 1] is not None:
+            facts.append(f" · rows {', '.join(map(str, answer.rows[rank_number - 1])) or 'none'}")
+        out.print(facts)
+        out.print(Padding(Syntax(printable(candidate.code, newlines=True), lexer, word_wrap=True), (0, 0, 0, 3)),
+                  soft_wrap=False)
+
+
+def _notes(candidates: list, shown: int | None) -> None:
+    wanted = shown or 5
+    if len(candidates) < wanted:
+        note(f"only {len(candidates)} distinct candidate{'s' if len(candidates) != 1 else ''} "
+             f"(of {wanted} asked): the others coincided")
+    if any(c.seen for c in candidates):
+        note("seen: the program occurs verbatim in the training data")
 
 
 @contextlib.contextmanager

@@ -347,3 +347,12 @@ def test_a_bad_environment_value_is_one_line_exit_2_and_nothing_on_stdout(tmp_pa
                             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and named in result.stderr
+
+
+def test_a_narrow_terminal_gets_the_compact_form_with_every_word_of_the_code_whole(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    code = "find /var/log/some/deeply/nested/folder -name '*.log' -mtime +30 -exec gzip --best {} \\;"
+    shown = _rendered_at_detected_width("compress old logs", code)
+    assert "┃" not in shown and "│" not in shown  # no table
+    assert all(word in shown for word in code.split()) and "retrieved" not in shown and "generated" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 60
