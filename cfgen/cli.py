@@ -16,7 +16,8 @@ import typer
 from cfgen import LANGUAGES, STARTED
 from cfgen.command_group import CommandGroup
 from cfgen.config import MODEL_PRESETS, STAGES
-from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, GuessedLang, Guidance, Lang, Model, Overwrite, Seed,
+from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, GuessedLang, Guidance, Lang, Model, Overwrite, PagesDev,
+                               Seed,
                                Steps,
                                Strength, choices, learning_rate_option, one_of, within)
 from cfgen.environment import check_environment
@@ -190,6 +191,7 @@ def train(
     checkpoint_every: Annotated[int, typer.Option(min=1, help="Steps between checkpoints.")] = 200,
     eval_every: Annotated[int, typer.Option(min=0, help="Steps between dev-loss reports (0: never).")] = 200,
     keep_best: Annotated[bool, typer.Option(help="Also keep the model of the lowest dev loss so far in OUTPUT/best (needs --eval-every).")] = False,
+    pages_dev: PagesDev = False,
     max_snippets: Annotated[int, typer.Option(min=0, help="Pre-training: at most this many snippets per language (0: all).")] = 0,
     device: Device = "auto",
     max_shard_size: Annotated[str, typer.Option(help="Largest weights file written.")] = "16MB",
@@ -213,7 +215,7 @@ def train(
                          language_temperature=language_temperature)
     request = TrainRequest(
         output_dir=run_path(output), train=config,
-        sources=DataSources.from_folders(list(data), pair_files=list(pairs), languages=languages,
+        sources=DataSources.from_folders(list(data), pair_files=list(pairs), languages=languages, page_dev=pages_dev,
                                          max_snippets=max_snippets),
         size=size, vocab_size=vocab_size, init=resolve_model_directory(init) if init else None, resume=resume,
         device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
@@ -240,6 +242,7 @@ def export(
     strength: Annotated[List[str], typer.Option(help="LANG=S: default edit strength for a language, chosen on dev (repeatable; others keep the source's).")] = [],  # noqa: B006
     tune_retrieval: Annotated[List[str], typer.Option(help="LANG: train a retrieval head for this language on the --index-from train split (repeatable).")] = [],  # noqa: B006
     tune_steps: Annotated[int, typer.Option(min=1, help="Training steps of the retrieval head.")] = 300,
+    pages_dev: PagesDev = False,
     overwrite: Overwrite = False,
     allow_unverified: AllowUnverified = False,
 ) -> None:
@@ -250,7 +253,7 @@ def export(
 
     tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
     request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,
-                            tune_steps, strengths, overwrite, verify=not allow_unverified)
+                            tune_steps, strengths, overwrite, verify=not allow_unverified, page_dev=pages_dev)
     export_model(request)
     info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")
 

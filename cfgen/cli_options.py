@@ -66,3 +66,4 @@ Strength = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Edit 
 Guidance = Annotated[float, typer.Option(min=0.0, max=20.0, help="Classifier-free guidance scale: how much harder the network reads the request (1: plainly; needs a model trained with --request-dropout).")]
 AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
 Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
+PagesDev = Annotated[bool, typer.Option("--pages-dev/--no-pages-dev", help="Hold about one tldr-style page example in ten out as a dev split (to measure on); by default every example is used.")]

@@ -41,6 +41,9 @@ class DataSources:
     languages: tuple[str, ...] = LANGUAGES
     max_snippets: int = 0  # per language, for pre-training (0: all)
     page_dirs: list[Path] = field(default_factory=list)  # folders of tldr-style pages: Bash pairs (tldr.py)
+    # Hold about one page example in ten out as a dev split (for measuring); by default every example trains and
+    # is indexed, so that a user's own pages are all answered.
+    page_dev: bool = False
 
     @classmethod
     def from_folders(cls, folders: list[Path], **fields) -> "DataSources":
@@ -99,7 +102,7 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
         for path in sources.pair_files:
             pairs += [p for p in load_pairs_jsonl(path) if p.lang in sources.languages]
     for folder in sources.page_dirs if "bash" in sources.languages else ():
-        train, held_out = _page_pairs(folder)
+        train, held_out = _page_pairs(folder, sources.page_dev)
         pairs += [Pair(None, p.code, "bash") for p in train] if stage == "pretrain" else train
         dev += held_out
     if sources.data_dir is not None:
@@ -111,15 +114,16 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
     return Corpus(pairs, dev)
 
 
-def _page_pairs(folder: Path) -> tuple[list[Pair], list[Pair]]:
-    """A folder of tldr-style pages as Bash (train, dev) pairs; malformed pages are counted in one warning."""
+def _page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair]]:
+    """A folder of tldr-style pages as Bash (train, dev) pairs (dev only with `hold_out_dev`); malformed pages are
+    counted in one warning."""
     examples, skipped = read_pages(folder)
     if skipped:
         logger.warning("skipped %d malformed page(s) in %s", skipped, folder)
     if not examples:
         raise DataError(f"{folder} holds no page with an example")
     pairs = [(example.dev, Pair(example.description, example.command, "bash", from_pages=True)) for example in examples]
-    return [pair for dev, pair in pairs if not dev], [pair for dev, pair in pairs if dev]
+    return [pair for dev, pair in pairs if not (dev and hold_out_dev)], [pair for dev, pair in pairs if dev and hold_out_dev]
 
 
 def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -> dict[str, int]:

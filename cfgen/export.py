@@ -23,6 +23,7 @@ class ExportRequest:
     strengths: dict[str, float] = field(default_factory=dict)  # overrides of the source's default strengths
     overwrite: bool = False
     verify: bool = True
+    page_dev: bool = False  # keep the pages' dev split out of the index (corpus.DataSources.page_dev)
 
 
 def tuned_languages(languages: list[str]) -> frozenset[str]:
@@ -72,7 +73,7 @@ def export_model(request: ExportRequest) -> None:
 
         # without --tune-retrieval the source's head (if any) serves the new index, as it was trained
         kept_head = None if request.tuned or index is None else index.head
-        index = build_index(DataSources.from_folders(request.index_from), request.tuned, request.tune_steps, kept_head)
+        index = build_index(DataSources.from_folders(request.index_from, page_dev=request.page_dev), request.tuned, request.tune_steps, kept_head)
     created = not Path(request.output).exists()
     try:
         with RunLock(request.output):

@@ -93,7 +93,10 @@ def test_pages_join_the_training_corpus_as_bash_pairs_with_a_stable_dev_split(tm
     assert {p.lang for p in everything} == {"bash"} and len(everything) == 4
     assert ("Extract an archive into a directory",
             "tar xf {{path/to/source.tar}} --directory {{path/to/directory}}") in {(p.nl, p.code) for p in everything}
-    assert gather_corpus("finetune", sources).dev == corpus.dev  # the split is a pure function of the pages
+    assert corpus.dev == []  # a user's own pages: every example trains and is indexed, none held out silently
+    held_out = gather_corpus("finetune", DataSources.from_folders([tmp_path], page_dev=True))
+    assert len(held_out.pairs) + len(held_out.dev) == 4
+    assert gather_corpus("finetune", DataSources.from_folders([tmp_path], page_dev=True)).dev == held_out.dev  # stable
     with pytest.raises(DataError, match="one CodeFusion data folder"):
         DataSources.from_folders([tmp_path / "a", tmp_path / "b"])
 
