@@ -69,7 +69,7 @@ def main() -> None:
     index = load_bundle(resolve_model_directory(args.model) if args.model else default_model_directory()).index
     if not index.pages:
         parser.error("the model's index holds no page rows: export it with --index-from a folder of pages")
-    pages = gather_corpus("finetune", DataSources(page_dirs=[args.pages], languages=("bash",)))
+    pages = gather_corpus("finetune", DataSources(page_dirs=[args.pages], languages=("bash",), page_dev=True))
     dev = {"NL2Bash dev": load_benchmark(args.data / "BashBenchmarks.json", "dev", "bash"), "tldr dev": pages.dev}
     dev = {name: items[: args.limit or None] for name, items in dev.items()}
     encode = lambda texts: encode_texts(texts, Distributed(), "cpu")  # noqa: E731 - cached on disk
