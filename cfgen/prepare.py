@@ -9,7 +9,6 @@ import math
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -24,9 +23,7 @@ from cfgen.runtime import Distributed
 from cfgen.languages.bash_template import closed_class
 from cfgen.written_form import WrittenForm
 from cfgen.tokenizer import CodeTokenizer
-
-if TYPE_CHECKING:
-    from cfgen.train import TrainRequest
+from cfgen.train_request import TrainRequest
 
 logger = logging.getLogger(__name__)
 

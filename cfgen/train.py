@@ -25,10 +25,11 @@ from cfgen import LANGUAGES
 from cfgen.bundle import BEST, check_output_folder, refuse_foreign_folder, save_model
 from cfgen.checkpoint import list_checkpoints, remove_partial_checkpoints, save_checkpoint
 from cfgen.config import TrainConfig
-from cfgen.corpus import BatchPlan, DataSources, collate, gather_corpus
+from cfgen.corpus import BatchPlan, collate, gather_corpus
 from cfgen.errors import CheckpointError, Interrupted
 from cfgen.files import RunLock, remove_if_empty
 from cfgen.prepare import PreparedRun, prepare_run
+from cfgen.train_request import TrainRequest
 from cfgen.resume import load_run_state
 from cfgen.runtime import Distributed, StopOnInterrupt, any_rank, barrier, select_device, setup_distributed
 
@@ -46,28 +47,6 @@ class TrainingInterrupted(Interrupted):
 
 def _signal_name(signal_number: int | None) -> str:
     return "stopped by SIGTERM" if signal_number == signal.SIGTERM else "interrupted"
-
-
-@dataclass
-class TrainRequest:
-    output_dir: Path
-    train: TrainConfig
-    sources: DataSources
-    size: str | None = None  # model preset when starting from scratch (None: small)
-    vocab_size: int | None = None  # code BPE vocabulary when starting from scratch (None: 4096)
-    init: Path | None = None  # an existing model directory to continue from (keeps its tokenizer)
-    resume: bool = False
-    device: str = "auto"
-    max_shard_size: str = "16MB"
-    overwrite: bool = False  # replace an earlier cfgen model or run in output_dir (never other files)
-    process: str | None = None  # forward process of a new model (default: the preset's, or --init's)
-    neighbours: int | None = None  # retrieved programs a new model reads (default: the preset's, or --init's)
-    copy: bool | None = None  # whether a new model reading neighbours may copy their tokens (default: --init's)
-    aligned: bool | None = None  # whether it also reads the nearest program position by position (default: --init's)
-    slots: bool | None = None  # whether it writes the request's values as placeholders (default: --init's)
-    templates: bool | None = None  # whether it writes Bash as templates (a new model only; default: --init's)
-    request_dropout: float | None = None  # share of examples trained without their request (default: --init's)
-    keep_best: bool = False  # also keep the model of the lowest dev loss so far in output_dir/BEST
 
 
 @dataclass
