@@ -242,7 +242,7 @@ def test_every_language_is_one_module_with_the_whole_protocol():
     assert callable(get_language("cf").ground_rows)  # a language whose requests carry tables grounds in them
 
 
-@pytest.mark.parametrize("name", ["cobol", "", "BASH", "x" * 500])
+@pytest.mark.parametrize("name", ["cobol", "", "BASHX", "x" * 500])
 def test_an_unknown_language_is_one_clear_error_wherever_it_is_named(name):
     from cfgen.errors import DataError, UsageError
     from cfgen.languages import check_language
@@ -251,4 +251,5 @@ def test_an_unknown_language_is_one_clear_error_wherever_it_is_named(name):
         with pytest.raises(error, match="choose one of bash, python, cf") as raised:
             check_language(name, error)
         assert len(str(raised.value)) < 120
-    assert check_language("cf") == "cf"
+    assert check_language("cf") == "cf" and check_language("Python") == "python"  # any case names a language
+    assert get_language("BASH").name == "bash"

@@ -59,7 +59,7 @@ def check_language(name: object, error: type[Exception] = ValueError) -> str:
 
 
 def get_language(name: str) -> Language:
-    check_language(name)
+    name = check_language(name)
     if name not in REGISTRY:
         REGISTRY[name] = importlib.import_module(f"cfgen.languages.{name}")  # type: ignore[assignment]
     return REGISTRY[name]

@@ -6,7 +6,7 @@ import re
 import shlex
 
 from cfgen.languages import MAX_CODE_CHARS, as_text
-from cfgen.languages.bash_quoting import SHELL_OPERANDS, SHELLS, _program_argument
+from cfgen.languages.bash_programs import SHELL_OPERANDS, SHELLS, program_argument
 from cfgen.languages.bash_syntax import (FIND_EXEC_FLAGS, _bare, _commands, _effective_utility, _pipelines,
                                          _redirect_targets, _text, _tree, _walk)
 
@@ -152,7 +152,7 @@ def _shell_programs(root):
             continue
         arguments = node.children_by_field_name("argument")
         for index, argument in enumerate(arguments):
-            if _program_argument(_text(name), arguments, index) in SHELL_TEXT_READERS:
+            if program_argument(_text(name), arguments, index) in SHELL_TEXT_READERS:
                 yield _unquoted(_text(argument))
 
 
