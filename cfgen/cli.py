@@ -272,6 +272,6 @@ def pull(spec: Annotated[str, typer.Argument(help="Hub repo id, optionally @revi
 def models() -> None:
     """List the bundled model, models in the Hugging Face cache, and models trained here."""
     from cfgen import render
-    from cfgen.hub import list_models
+    from cfgen.model_listing import list_models
 
     render.models(list_models())

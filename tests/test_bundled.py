@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bundled_expectations import BASH_TOP_ANSWER, BASH_VALUES, CF_EDIT, MAX_SIZE_BYTES, PYTHON_VALUE, QUERIES, RETRIEVAL_HEAD_LANGUAGES
-from cfgen import bundle, hub
+from cfgen import bundle, hub, model_listing
 from cfgen.languages import get_language
 
 pytestmark = pytest.mark.bundled
@@ -41,7 +41,7 @@ def test_the_bundled_model_is_the_default_and_small(bundled):
     bundle.verify_checksums(bundled)
     listed = {name for name in __import__("json").loads((bundled / "checksums.json").read_text())}
     assert {p.relative_to(bundled).as_posix() for p in files} - listed == {"checksums.json", "README.md"}
-    entry = next(m for m in hub.list_models() if m["source"] == "bundled")
+    entry = next(m for m in model_listing.list_models() if m["source"] == "bundled")
     assert abs(entry["size_mb"] - sum(p.stat().st_size for p in files) / 1e6) < 0.01  # the index counts too
 
 
