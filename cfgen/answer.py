@@ -59,6 +59,7 @@ class Answer:
             "candidates": [
                 {"code": c.code, "score": round(c.score, 4), "valid": c.valid, "check": c.check, "risks": c.risks,
                  "source": c.source, "seen": c.seen, "placeholders": c.unfilled,
+                 **({"platform": c.platform} if c.platform is not None else {}),
                  **({"request": c.request} if c.request is not None else {})}
                 for c in self.candidates[:shown]
             ],

@@ -17,7 +17,7 @@ from cfgen import LANGUAGES, STARTED
 from cfgen.command_group import CommandGroup
 from cfgen.config import MODEL_PRESETS, STAGES
 from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, GuessedLang, Guidance, Lang, Model, Overwrite, PagesDev,
-                               Seed,
+                               Platform, Seed,
                                Steps,
                                Strength, choices, learning_rate_option, one_of, within)
 from cfgen.environment import check_environment
@@ -57,13 +57,16 @@ def _options(
     check_environment()  # before any library reads it (huggingface_hub prints on stdout about what it cannot read)
 
 
-def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False):
+def _pipeline(model: Optional[str], device: str, allow_unverified: bool = False, platform: Optional[str] = None):
     from cfgen.hub import default_model_directory, resolve_model_directory
     from cfgen.pipeline import Pipeline
     from cfgen.runtime import select_device
 
     directory = resolve_model_directory(model) if model else default_model_directory()
-    return Pipeline.from_directory(directory, select_device(device), verify=not allow_unverified)
+    pipeline = Pipeline.from_directory(directory, select_device(device), verify=not allow_unverified)
+    if platform is not None and pipeline.index is not None:
+        pipeline.index.platform = platform  # commands for other platforms rank after this one's
+    return pipeline
 
 
 # -- generating ------------------------------------------------------------------------------
@@ -85,6 +88,7 @@ def generate(
     null: Annotated[bool, typer.Option("--null", "-z", help="Piped: end each candidate with NUL instead of a newline, multi-line code as written (for xargs -0).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Terminal: also show the training request each retrieved or edited program was written for.")] = False,
     allow_unverified: AllowUnverified = False,
+    platform: Platform = None,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
     import functools
@@ -106,7 +110,7 @@ def generate(
         raise UsageError("no query: give one as an argument, or pipe one per line")
     windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
     output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
-    pipeline = functools.cache(lambda: _pipeline(model, device, allow_unverified))  # loaded for the first request
+    pipeline = functools.cache(lambda: _pipeline(model, device, allow_unverified, platform))  # for the first request
     summary = Summary()
     for item in answers(windows, pipeline, Settings(n, steps, seed, strength, guidance)):
         summary.add(item)

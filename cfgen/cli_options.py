@@ -11,6 +11,7 @@ from cfgen import LANGUAGES
 from cfgen.errors import UsageError
 from cfgen.languages import check_language
 from cfgen.runtime import DEVICES
+from cfgen.tldr import PLATFORMS
 
 MAX_CANDIDATES = 100  # -n bound: memory grows with it
 MAX_SEED = 2**63 - 1
@@ -67,3 +68,7 @@ Guidance = Annotated[float, typer.Option(min=0.0, max=20.0, help="Classifier-fre
 AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
 Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
 PagesDev = Annotated[bool, typer.Option("--pages-dev/--no-pages-dev", help="Hold about one tldr-style page example in ten out as a dev split (to measure on); by default every example is used.")]
+Platform = Annotated[Optional[str], typer.Option(
+    help="The platform whose commands rank first (linux, osx, windows, …; default: this machine's); commands of "
+         "tldr pages for another platform rank after and say so.", callback=one_of(tuple(sorted(PLATFORMS)), "platform"),
+    autocompletion=choices(sorted(PLATFORMS)))]

@@ -122,7 +122,8 @@ def _page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair
         logger.warning("skipped %d malformed page(s) in %s", skipped, folder)
     if not examples:
         raise DataError(f"{folder} holds no page with an example")
-    pairs = [(example.dev, Pair(example.description, example.command, "bash", from_pages=True)) for example in examples]
+    pairs = [(example.dev, Pair(example.description, example.command, "bash", from_pages=True,
+                                platform=example.platform)) for example in examples]
     return [pair for dev, pair in pairs if not (dev and hold_out_dev)], [pair for dev, pair in pairs if dev and hold_out_dev]
 
 

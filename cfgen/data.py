@@ -32,6 +32,7 @@ class Pair:
     lang: str
     table: Any = field(default=None, compare=False)  # CF items: the sample table (rows, header first)
     from_pages: bool = field(default=False, compare=False)  # from tldr-style pages (generic requests, placeholders)
+    platform: str | None = field(default=None, compare=False)  # a page's platform (tldr.PLATFORMS); None: any
 
 
 def benchmark_path(data_dir: Path, lang: str) -> Path:

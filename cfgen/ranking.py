@@ -31,6 +31,7 @@ class Candidate:
     group: int = 0
     request: str | None = None  # retrieved or edited: the training request its program was written for
     stand_ins: tuple[str, ...] = ()  # retrieved: values its program names that the new request did not (slots.py)
+    platform: str | None = None  # retrieved from a page for another platform than this one (tldr.PLATFORMS)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class RankedCandidate:
     request: str | None = None  # Candidate.request
     seen: bool = False  # the program occurs verbatim in the training data (whatever made it)
     unfilled: list[str] = field(default_factory=list)  # placeholders no value of the request filled (tldr.py)
+    platform: str | None = None  # Candidate.platform
 
 
 def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None,
@@ -71,12 +73,13 @@ def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None,
         unfilled = list(dict.fromkeys(placeholders(candidate.code) + list(candidate.stand_ins)))
         ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
                                       candidate.source, candidate.request, seen=candidate.code in seen_in,
-                                      unfilled=unfilled))
+                                      unfilled=unfilled, platform=getattr(candidate, "platform", None)))
     ranked.sort(key=lambda c: not c.valid)  # stable: valid first, each part in `order`
     return ranked
 
 
 def to_rank_again(ranked: RankedCandidate, group: int = 0) -> Candidate:
-    """A ranked candidate as a candidate (its placeholders as stand-ins), to rank among others in `group`;
-    ranking it again alone gives it back."""
-    return Candidate(ranked.code, ranked.score, ranked.source, group, ranked.request, tuple(ranked.unfilled))
+    """A ranked candidate as a candidate (its placeholders as stand-ins), to rank among others in `group` (one
+    for another platform just after it); ranking it again alone gives it back."""
+    return Candidate(ranked.code, ranked.score, ranked.source, group + int(ranked.platform is not None),
+                     ranked.request, tuple(ranked.unfilled), ranked.platform)

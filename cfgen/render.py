@@ -176,7 +176,7 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
             check = _check_text(candidate)
             risks = Text(printable(", ".join(candidate.risks)), style="bold red")
             code = Syntax(printable(candidate.code, newlines=True), get_language(answer.request.lang).lexer, word_wrap=True)
-            made = candidate.source + (", seen" if candidate.seen else "")
+            made = _made(candidate)
             cells = [str(rank_number), code, made, check, risks]
             if verbose:
                 cells.append(Text(printable(candidate.request or "-")))
@@ -189,6 +189,12 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
 
 
 COMPACT_BELOW = 100  # columns: a narrower terminal gets each candidate's code on its own lines, not a table
+
+
+def _made(candidate) -> str:
+    """How a candidate was made, whether training holds it, and the platform its page was for if not this one."""
+    platform = f", {candidate.platform} only" if getattr(candidate, "platform", None) else ""
+    return candidate.source + (", seen" if candidate.seen else "") + platform
 
 
 def _check_text(candidate) -> Text:
@@ -209,7 +215,7 @@ def _compact(out: Console, answer, candidates: list, verbose: bool) -> None:
     lexer = get_language(answer.request.lang).lexer
     for rank_number, candidate in enumerate(candidates, start=1):
         facts = Text(f"{rank_number:>2} ", style="bold")
-        facts.append(candidate.source + (", seen" if candidate.seen else ""), style="dim")
+        facts.append(_made(candidate), style="dim")
         facts.append(" · ").append_text(_check_text(candidate))
         if candidate.risks:
             facts.append(" · ").append(printable(", ".join(candidate.risks)), style="bold red")

@@ -30,6 +30,7 @@ from cfgen.index_files import IndexFiles, check_entries, full_shapes, restored, 
 from cfgen.ranking import Candidate, RankedCandidate, rank
 from cfgen.retrieval_head import RetrievalHead
 from cfgen.slots import Values, fill_placeholders, find_values, mask, stand_ins, transfer
+from cfgen.tldr import COMMON, foreign, this_platform
 
 
 def sentence_vectors(encodings: list[torch.Tensor]) -> torch.Tensor:
@@ -43,13 +44,17 @@ class RetrievalIndex:
                  masked: frozenset[str] = frozenset(), masked_vectors: torch.Tensor | None = None,
                  head: RetrievalHead | None = None, tuned_vectors: torch.Tensor | None = None,
                  requests: list[str] | None = None, pages: frozenset[int] = frozenset(),
-                 bases: dict[str, torch.Tensor] | None = None) -> None:
+                 bases: dict[str, torch.Tensor] | None = None, platforms: dict[int, str] | None = None) -> None:
         self.vectors, self.codes, self.langs = vectors.float(), codes, langs
         # Matrices held in fewer dimensions (by name: vectors, masked_vectors, tuned_vectors): full dims x kept
         # dims, the directions they keep; a query is projected onto them before it is compared.
         self.bases = dict(bases or {})
         self.requests = requests  # the training request each program was written for; None in older indexes
         self.pages = frozenset(pages)  # rows from tldr-style pages (corpora.py weighs them against the others)
+        # A page row's platform where it is not common (tldr.PLATFORMS); rows for another platform than
+        # `platform` rank after the others and say which they are for.
+        self.platforms = dict(platforms or {})
+        self.platform = this_platform()
         self.margin, self.bonus = PAGE_MARGIN, COMMAND_BONUS  # corpora.py; bench/bash_corpora.py varies them
         # The head's vectors of its languages' rows, in row order.
         self.head = head if tuned_vectors is not None else None
@@ -75,7 +80,8 @@ class RetrievalIndex:
             tuned_vectors = head.vectors([encodings[i] for i, p in enumerate(pairs) if p.lang in head.languages])
         return cls(sentence_vectors(encodings), [p.code for p in pairs], [p.lang for p in pairs],
                    [find_values(p.nl) for p in pairs], masked, masked_vectors, head, tuned_vectors,
-                   [p.nl for p in pairs], frozenset(i for i, p in enumerate(pairs) if p.from_pages))
+                   [p.nl for p in pairs], frozenset(i for i, p in enumerate(pairs) if p.from_pages),
+                   platforms={i: p.platform for i, p in enumerate(pairs) if p.platform not in (None, COMMON)})
 
     def save(self, files: IndexFiles) -> None:
         files.vectors.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +92,8 @@ class RetrievalIndex:
                 tensors.update({name + suffix: part for suffix, part in stored(vectors, self.bases.get(name)).items()})
         save_file(tensors, str(files.vectors))
         entries = {"codes": self.codes, "langs": self.langs, "values": self.values, "masked": sorted(self.masked),
-                   "requests": self.requests, "pages": sorted(self.pages)}
+                   "requests": self.requests, "pages": sorted(self.pages),
+                   "platforms": {str(row): platform for row, platform in sorted(self.platforms.items())}}
         files.entries.write_text(json.dumps(entries, separators=(",", ":")), encoding="utf-8")
         if self.head is not None:
             self.head.save(files.head)
@@ -108,7 +115,8 @@ class RetrievalIndex:
                 raise CorruptModelError(f"{files.vectors} does not hold a tuned vector per row the head serves")
         return cls(tensors["vectors"], entries["codes"], entries["langs"], values,  # rows of [kind, value] lists
                    frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"),
-                   entries.get("requests"), frozenset(entries.get("pages") or ()), bases)
+                   entries.get("requests"), frozenset(entries.get("pages") or ()), bases,
+                   {int(row): platform for row, platform in (entries.get("platforms") or {}).items()})
 
     def query_text(self, request: str, lang: str) -> str:
         """What to encode for a request: masked where its language is and it names values."""
@@ -215,13 +223,20 @@ class RetrievalIndex:
                          requests: list[str] | None = None, exclude: list[int] | None = None) -> list[list[RankedCandidate]]:
         """Up to k distinct programs per query (by normal form), valid ones first, then most similar.
 
-        Drawn from the 4k nearest, so that duplicates and broken programs leave k behind.
+        Drawn from the 4k nearest, so that duplicates and broken programs leave k behind; a page's program for
+        another platform than `self.platform` ranks after the others.
         """
         found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude)
         asked = requests or [None] * len(found)
         return [rank([Candidate(code, s, "retrieved", request=self.request_of(j),
-                                stand_ins=tuple(stand_ins(code, request)) if request is not None else ())
+                                stand_ins=tuple(stand_ins(code, request)) if request is not None else (),
+                                group=int(self._foreign(j) is not None), platform=self._foreign(j))
                       for code, s, j in row], lang, limit=k)[:k] for row, request in zip(found, asked)]
+
+    def _foreign(self, row: int) -> str | None:
+        """The platform a row's program is for, if that is not this one (`self.platform`)."""
+        platform = self.platforms.get(row)
+        return platform if foreign(platform, self.platform) else None
 
 
 def _most_similar(similarity: torch.Tensor, k: int) -> list[list[tuple[int, float]]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MAX_PAGE_BYTES = 256_000  # the largest tldr page is under 10 KB; a bigger file is not a page
@@ -28,6 +28,12 @@ OPTION_FORMS = re.compile(r"\{\{\[([^\]{}]*\|[^\]{}]*)\]\}\}")  # {{[-a|--all]}}
 # at the last `}}` of a run of closing braces
 PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}(?!\})")
 NOT_PAGES = {"README.md", "LICENSE.md", "CONTRIBUTING.md"}  # Markdown beside the pages that is not a page
+COMMON = "common"
+# tldr-pages' platform folders (pages/<platform>/x.md); a page elsewhere is common to all.
+PLATFORMS = frozenset({COMMON, "linux", "osx", "windows", "android", "freebsd", "netbsd", "openbsd", "sunos",
+                       "cisco-ios", "dos"})
+_OF_SYS_PLATFORM = {"linux": "linux", "darwin": "osx", "win32": "windows", "cygwin": "windows", "freebsd": "freebsd",
+                    "openbsd": "openbsd", "netbsd": "netbsd", "sunos": "sunos"}
 DEV_SHARE = 10  # one example in DEV_SHARE goes to the dev split, by hash of page and description
 
 
@@ -35,11 +41,24 @@ class PageError(ValueError):
     """Why a page cannot be read as examples."""
 
 
+def this_platform() -> str:
+    """The tldr-pages platform cfgen runs on (linux, osx, windows, …)."""
+    import sys
+
+    return next((name for prefix, name in _OF_SYS_PLATFORM.items() if sys.platform.startswith(prefix)), "linux")
+
+
+def foreign(platform: str | None, here: str) -> bool:
+    """Whether a page's command is for another platform than `here` (a common one, or one of no page, is not)."""
+    return platform not in (None, COMMON, here)
+
+
 @dataclass(frozen=True)
 class Example:
     page: str  # the command the page documents (its title)
     description: str  # mnemonic brackets removed
     command: str  # option forms resolved; value placeholders kept as `{{…}}`
+    platform: str = COMMON  # tldr-pages' folder: common, linux, osx, windows, …
 
     @property
     def dev(self) -> bool:
@@ -132,7 +151,9 @@ def read_pages(folder: Path) -> tuple[list[Example], int]:
         try:
             if path.stat().st_size > MAX_PAGE_BYTES:
                 raise PageError("too large")
-            examples += parse_page(path.read_bytes().decode("utf-8"))
+            platform = next((part for part in path.relative_to(folder).parts[:-1] if part in PLATFORMS), COMMON)
+            examples += [replace(example, platform=platform)
+                         for example in parse_page(path.read_bytes().decode("utf-8"))]
         except (PageError, UnicodeDecodeError, OSError):
             skipped += 1
     return examples, skipped + max(0, len(paths) - MAX_PAGES)

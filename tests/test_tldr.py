@@ -229,3 +229,41 @@ def test_odd_placeholders_give_a_clean_fill_in_list(command, fill_in):
 
     assert placeholders(command) == fill_in
     assert "{{" not in PLACEHOLDER.sub("V", command) and "}}" not in PLACEHOLDER.sub("V", command)
+
+
+STAT_OSX = "# stat\n\n> Display file status.\n\n- Show the size of a file in bytes:\n\n`stat -f %z {{path/to/file}}`\n"
+STAT_LINUX = "# stat\n\n> Display file status.\n\n- Show the size of a file in bytes:\n\n`stat -c %s {{path/to/file}}`\n"
+
+
+def test_a_command_for_another_platform_ranks_after_this_ones_and_says_so(tmp_path, encoder):
+    from cfgen.bundle import index_files
+    from cfgen.corpus import DataSources
+    from cfgen.indexing import build_index
+    from cfgen.retrieval import RetrievalIndex
+
+    for platform, page in (("osx", STAT_OSX), ("linux", STAT_LINUX)):
+        (tmp_path / "pages" / platform).mkdir(parents=True)
+        (tmp_path / "pages" / platform / "stat.md").write_text(page)
+    index = build_index(DataSources.from_folders([tmp_path / "pages"]))
+    index.save(index_files(tmp_path / "model"))
+    index = RetrievalIndex.load(index_files(tmp_path / "model"))  # the platforms are kept with the index
+    query = "show the size of the file video.mp4 in bytes"
+
+    def answers(platform):
+        index.platform = platform
+        found = index.nearest_programs(encoder.encode([query]), "bash", 2, requests=[query])[0]
+        return [(candidate.code, candidate.platform) for candidate in found]
+
+    assert answers("linux") == [("stat -c %s video.mp4", None), ("stat -f %z video.mp4", "osx")]
+    assert answers("osx") == [("stat -f %z video.mp4", None), ("stat -c %s video.mp4", "linux")]
+
+
+def test_json_and_the_table_say_which_platform_a_command_is_for():
+    from cfgen.answer import Answer, Request
+    from cfgen.ranking import RankedCandidate
+    from cfgen.render import _made
+
+    mac = RankedCandidate("stat -f %z a", 0.9, True, "ok", source="retrieved", seen=True, platform="osx")
+    record = Answer(Request("size of a", "bash"), [mac]).to_json()["candidates"][0]
+    assert record["platform"] == "osx" and _made(mac) == "retrieved, seen, osx only"
+    assert "platform" not in Answer(Request("x", "bash"), [RankedCandidate("ls", 1, True, "ok")]).to_json()["candidates"][0]
