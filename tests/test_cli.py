@@ -382,3 +382,9 @@ def test_a_blank_batch_line_gets_empty_records_and_its_reason_on_stderr(tiny_mod
     result = run(["-m", str(tiny_model), "--lang", "bash"], stdin="count the lines in file.txt\n\ncount the lines in file.txt\n")
     assert result.returncode == 0 and result.stdout == "wc -l file.txt\n\nwc -l file.txt\n"
     assert "line 2: blank line" in result.stderr
+
+
+@pytest.mark.parametrize("rate", ["nan", "-1e-3", "0", "5", "inf"])
+def test_a_learning_rate_that_cannot_train_is_exit_2_before_anything_is_prepared(runner, tmp_path, rate):
+    result = invoke(runner, ["train", str(tmp_path / "run"), "--data", str(tmp_path / "nowhere"), "--lr", rate])
+    assert result.exit_code == 2 and "--lr" in result.stderr and not (tmp_path / "run").exists()
