@@ -247,6 +247,7 @@ def export(
     tune_retrieval: Annotated[List[str], typer.Option(help="LANG: train a retrieval head for this language on the --index-from train split (repeatable).")] = [],  # noqa: B006
     tune_steps: Annotated[int, typer.Option(min=1, help="Training steps of the retrieval head.")] = 300,
     pages_dev: PagesDev = False,
+    add_pages: Annotated[List[Path], typer.Option(metavar="DIR", help="Add every example of this folder of tldr-style pages to the model's index as it is (repeatable): only the new requests are encoded.")] = [],  # noqa: B006
     overwrite: Overwrite = False,
     allow_unverified: AllowUnverified = False,
 ) -> None:
@@ -257,7 +258,8 @@ def export(
 
     tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
     request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,
-                            tune_steps, strengths, overwrite, verify=not allow_unverified, page_dev=pages_dev)
+                            tune_steps, strengths, overwrite, verify=not allow_unverified, page_dev=pages_dev,
+                            add_pages=add_pages)
     export_model(request)
     info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")
 

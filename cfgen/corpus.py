@@ -102,7 +102,7 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
         for path in sources.pair_files:
             pairs += [p for p in load_pairs_jsonl(path) if p.lang in sources.languages]
     for folder in sources.page_dirs if "bash" in sources.languages else ():
-        train, held_out = _page_pairs(folder, sources.page_dev)
+        train, held_out = page_pairs(folder, sources.page_dev)
         pairs += [Pair(None, p.code, "bash") for p in train] if stage == "pretrain" else train
         dev += held_out
     if sources.data_dir is not None:
@@ -114,7 +114,7 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
     return Corpus(pairs, dev)
 
 
-def _page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair]]:
+def page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair]]:
     """A folder of tldr-style pages as Bash (train, dev) pairs (dev only with `hold_out_dev`); malformed pages are
     counted in one warning."""
     examples, skipped = read_pages(folder)

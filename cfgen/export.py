@@ -24,6 +24,7 @@ class ExportRequest:
     overwrite: bool = False
     verify: bool = True
     page_dev: bool = False  # keep the pages' dev split out of the index (corpus.DataSources.page_dev)
+    add_pages: list[Path] = field(default_factory=list)  # folders of pages added to the index as it is
 
 
 def tuned_languages(languages: list[str]) -> frozenset[str]:
@@ -73,7 +74,16 @@ def export_model(request: ExportRequest) -> None:
 
         # without --tune-retrieval the source's head (if any) serves the new index, as it was trained
         kept_head = None if request.tuned or index is None else index.head
-        index = build_index(DataSources.from_folders(request.index_from, page_dev=request.page_dev), request.tuned, request.tune_steps, kept_head)
+        sources = DataSources.from_folders(request.index_from, page_dev=request.page_dev)
+        index = build_index(sources, request.tuned, request.tune_steps, kept_head)
+    if request.add_pages:
+        from cfgen.indexing import with_pages
+        from cfgen.render import counting
+        from cfgen.tldr import read_pages
+
+        total = sum(len({example.description for example in read_pages(folder)[0]}) for folder in request.add_pages)
+        with counting("adding pages", total) as advance:
+            index = with_pages(index, request.add_pages, advance)
     created = not Path(request.output).exists()
     try:
         with RunLock(request.output):

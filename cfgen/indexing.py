@@ -53,6 +53,31 @@ def build_index(sources: DataSources, tuned: frozenset[str] = frozenset(), tune_
     return index_of(corpus.pairs, texts, encode_texts(texts, Distributed(), "cpu"), tuned, tune_steps, head)
 
 
+ENCODED_AT_ONCE = 64  # requests encoded per progress step when pages are added
+
+
+def with_pages(index, folders: list, on_progress: Callable[[int], None] = lambda done: None):
+    """`index` and every example of the tldr-style pages in `folders` (none held out): only the new requests are
+    encoded, so the time is that of the pages added, not of the whole index. `on_progress(k)`: k more encoded."""
+    from cfgen.corpus import page_pairs
+    from cfgen.encoder import TextEncoder
+    from cfgen.errors import UsageError
+    from cfgen.slots import mask
+
+    if index is None:
+        raise UsageError("this model has no retrieval index to add pages to: build one with --index-from")
+    pairs = [pair for folder in folders for pair in page_pairs(folder, hold_out_dev=False)[0]]
+    texts = list(dict.fromkeys(pair.nl for pair in pairs))
+    encoder, encoded = TextEncoder(), {}
+    for start in range(0, len(texts), ENCODED_AT_ONCE):
+        chunk = texts[start : start + ENCODED_AT_ONCE]
+        encoded.update(zip(chunk, encoder.encode(chunk)))
+        on_progress(len(chunk))
+    masked = [mask(pair.nl) for pair in pairs if pair.lang in index.masked]
+    logger.info("added %d examples of %d pages' folders to the index", len(pairs), len(folders))
+    return index.extended(pairs, [encoded[pair.nl] for pair in pairs], encoder.encode(masked) if masked else [])
+
+
 def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str], encodings, own_row: Callable) -> None:
     """Each example's `config.neighbours` nearest training programs, but its own pair's (`own_row(example)`:
     leave-one-out), tokenised as neighbours.py gives them to the network, in `example.neighbours`."""

@@ -118,6 +118,32 @@ class RetrievalIndex:
                    entries.get("requests"), frozenset(entries.get("pages") or ()), bases,
                    {int(row): platform for row, platform in (entries.get("platforms") or {}).items()})
 
+    def extended(self, pairs: list[Pair], encodings: list[torch.Tensor],
+                 masked_encodings: list[torch.Tensor] | None = None) -> "RetrievalIndex":
+        """This index with `pairs` (their requests' E_s `encodings`) as more rows, in the coordinates and with the
+        head it has: the cost is that of the new rows. `masked_encodings`: of the masked requests of the pairs
+        whose language is masked, in order."""
+        def rows(vectors: torch.Tensor, matrix: str) -> torch.Tensor:
+            return torch.nn.functional.normalize(self._projected(vectors, matrix), dim=-1)
+
+        tuned_rows = [e for p, e in zip(pairs, encodings) if self.tuned(p.lang)]
+        masked_rows = masked_encodings or []
+        if len(masked_rows) != sum(p.lang in self.masked for p in pairs):
+            raise ValueError("a masked encoding is needed for each new pair of a masked language")
+        first = len(self.codes)
+        return RetrievalIndex(
+            torch.cat([self.vectors, rows(sentence_vectors(encodings), "vectors")]),
+            self.codes + [p.code for p in pairs], self.langs + [p.lang for p in pairs],
+            None if self.values is None else self.values + [find_values(p.nl) for p in pairs],
+            self.masked,
+            _appended(self.masked_vectors, masked_rows, lambda e: rows(sentence_vectors(e), "masked_vectors")),
+            self.head,
+            _appended(self.tuned_vectors, tuned_rows, lambda e: rows(self.head.vectors(e), "tuned_vectors")),
+            None if self.requests is None else self.requests + [p.nl for p in pairs],
+            self.pages | {first + i for i, p in enumerate(pairs) if p.from_pages}, self.bases,
+            {**self.platforms,
+             **{first + i: p.platform for i, p in enumerate(pairs) if p.platform not in (None, COMMON)}})
+
     def query_text(self, request: str, lang: str) -> str:
         """What to encode for a request: masked where its language is and it names values."""
         return mask(request) if lang in self.masked else request
@@ -237,6 +263,13 @@ class RetrievalIndex:
         """The platform a row's program is for, if that is not this one (`self.platform`)."""
         platform = self.platforms.get(row)
         return platform if foreign(platform, self.platform) else None
+
+
+def _appended(matrix: torch.Tensor | None, encodings: list[torch.Tensor], vectors) -> torch.Tensor | None:
+    """`matrix` with the rows `vectors(encodings)` below it (none to add: as it is)."""
+    if matrix is None or not encodings:
+        return matrix
+    return torch.cat([matrix, vectors(encodings)])
 
 
 def _most_similar(similarity: torch.Tensor, k: int) -> list[list[tuple[int, float]]]:

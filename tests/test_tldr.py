@@ -267,3 +267,30 @@ def test_json_and_the_table_say_which_platform_a_command_is_for():
     record = Answer(Request("size of a", "bash"), [mac]).to_json()["candidates"][0]
     assert record["platform"] == "osx" and _made(mac) == "retrieved, seen, osx only"
     assert "platform" not in Answer(Request("x", "bash"), [RankedCandidate("ls", 1, True, "ok")]).to_json()["candidates"][0]
+
+
+DEPLOY = "# deploy\n\n> Our deployment tool.\n\n- Deploy a branch to staging:\n\n`deploy --branch {{branch_name}} --env staging`\n"
+
+
+def test_pages_added_to_a_models_index_are_answered_and_the_rest_is_kept(tmp_path, tiny_model):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cfgen.bundle import index_files
+    from cfgen.cli import app
+    from cfgen.retrieval import RetrievalIndex
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "deploy.md").write_text(DEPLOY)
+    runner = CliRunner()
+    exported = runner.invoke(app, ["export", str(tiny_model), str(tmp_path / "grown"), "--add-pages",
+                                   str(tmp_path / "pages")])
+    assert exported.exit_code == 0, exported.stderr
+    before = RetrievalIndex.load(index_files(tiny_model))
+    after = RetrievalIndex.load(index_files(tmp_path / "grown"))
+    assert after.codes[: len(before.codes)] == before.codes and len(after.codes) == len(before.codes) + 1
+    assert after.pages == before.pages | {len(before.codes)}
+    answer = runner.invoke(app, ["generate", "deploy a branch to staging", "-m", str(tmp_path / "grown"), "--lang",
+                                 "bash", "--strength", "0", "--json"])
+    assert json.loads(answer.stdout)["candidates"][0]["code"] == "deploy --branch {{branch_name}} --env staging"
