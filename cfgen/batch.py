@@ -62,7 +62,8 @@ def parse_line(raw: bytes | None, number: int, default_lang: str | None, default
             return Rejected(number, f"malformed JSON request ({reason})")
         if not isinstance(item, dict):
             return Rejected(number, "a JSON request must be an object with 'query'")
-        query, lang = item.get("query"), item.get("lang", default_lang)
+        query, lang = item.get("query"), item.get("lang")
+        lang = default_lang if lang is None else lang  # absent or null: --lang's, or guessed
         if not isinstance(query, str):
             return Rejected(number, f"'query' must be text, got {_shown(query)}")
         if lang is not None and not isinstance(lang, str):

@@ -7,7 +7,8 @@ each code means, from which the CLI's help text is written.
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "runtime failure (bad data file, corrupt checkpoint, disk full, run folder in use)",
-    2: "bad usage or input (empty query, unknown --lang or --device, bad Hub id, no requests on stdin)",
+    2: ("bad usage or input (empty query, unknown --lang or --device, a language the model does not write, "
+        "bad Hub id, no requests on stdin)"),
     3: "model not available (no bundled model, no such directory or run, missing file)",
     4: "network failure (Hub unreachable or not answering, download broke off: run again to resume)",
     5: "some batch lines rejected (the others were answered)",

@@ -113,7 +113,10 @@ class Pipeline:
         if guidance != 1.0 and not self.network.config.request_dropout:
             raise UsageError("--guidance needs a model trained with request dropout (cfgen train --request-dropout "
                              "0.1); this one never saw a request left out")
-        check_language(lang, UsageError)
+        lang = check_language(lang, UsageError)
+        if lang not in self.tokenizer.tag_ids:
+            raise UsageError(f"this model does not write {lang} (it writes {', '.join(self.tokenizer.tag_ids)}): "
+                             "choose another --lang or --model")
         if not 1 <= steps <= self.process.num_steps:
             raise UsageError(f"--steps must be between 1 and {self.process.num_steps} for this model")
         method = self.method(lang, strength)

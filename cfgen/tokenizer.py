@@ -34,7 +34,12 @@ class CodeTokenizer:
         self.backend = backend  # a tokenizers.Tokenizer
         self.pad_id = self._id(PAD)
         self.end_id = self._id(END)
-        self.tag_ids = {lang: self._id(f"<{lang}>") for lang in LANGUAGES}
+        # The languages this tokenizer was trained with a tag for: a language added to cfgen later is one the
+        # model does not write (Pipeline refuses it), not a reason to refuse the model.
+        self.tag_ids = {lang: backend.token_to_id(f"<{lang}>") for lang in LANGUAGES
+                        if backend.token_to_id(f"<{lang}>") is not None}
+        if not self.tag_ids:
+            raise ValueError("tokenizer holds no language tag (<bash>, <python>, <cf>)")
 
     def _id(self, token: str) -> int:
         token_id = self.backend.token_to_id(token)

@@ -253,3 +253,37 @@ def test_an_unknown_language_is_one_clear_error_wherever_it_is_named(name):
         assert len(str(raised.value)) < 120
     assert check_language("cf") == "cf" and check_language("Python") == "python"  # any case names a language
     assert get_language("BASH").name == "bash"
+
+
+TOY_LANGUAGE = '''
+import sys, types
+import cfgen
+cfgen.LANGUAGES = cfgen.LANGUAGES + ("toy",)
+toy = types.ModuleType("cfgen.languages.toy")
+toy.__dict__.update(name="toy", metric="exact", lexer="text", benchmark_file="Toy.json", snippet_file=None,
+                    masked_retrieval=False, sample_length=16, value_slots=False, tables=False,
+                    check=lambda code: (True, "ok"), normalise=str.strip, matches=lambda p, g, c=None: p == g,
+                    risks=lambda code: [])
+sys.modules["cfgen.languages.toy"] = toy
+from typer.testing import CliRunner
+from cfgen.cli import app
+bash = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "--lang", "bash"])
+toy_answer = CliRunner().invoke(app, ["generate", "say hello", "--lang", "toy"])
+import json
+print(json.dumps([bash.exit_code, bash.stdout.strip(), toy_answer.exit_code, toy_answer.stderr.strip()]))
+'''
+
+
+@pytest.mark.bundled
+def test_a_fourth_language_leaves_the_bundled_model_loading_and_is_refused_by_it_in_one_line():
+    """A language added to cfgen (a toy module here) is one the bundled model does not write: it still loads and
+    answers its own languages, and a request in the new one is exit 2 naming what it writes."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", TOY_LANGUAGE], capture_output=True, text=True, timeout=300)
+    import json
+
+    bash_code, bash_answer, toy_code, toy_message = json.loads(result.stdout.strip().splitlines()[-1])
+    assert bash_code == 0 and bash_answer, result.stdout + result.stderr
+    assert toy_code == 2 and "does not write toy" in toy_message and "bash, python, cf" in toy_message
