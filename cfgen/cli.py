@@ -146,7 +146,7 @@ def evaluate_command(
     """Score a model on a benchmark file with the paper's metrics."""
     import json
 
-    from cfgen import render
+    from cfgen import progress, render
     from cfgen.data import load_benchmark
     from cfgen.evaluate import evaluate_pipeline
 
@@ -154,7 +154,7 @@ def evaluate_command(
         raise UsageError(f"cannot write the report: {report.parent} is not a writable folder")  # before the scoring
     items = load_benchmark(file, split, lang)[: limit or None]
     pipeline = _pipeline(model, device, allow_unverified)
-    with render.counting(f"scoring {lang}", len(items)) as advance:
+    with progress.counting(f"scoring {lang}", len(items)) as advance:
         result = evaluate_pipeline(pipeline, items, lang, n, steps, seed, strength, on_progress=advance,
                                    guidance=guidance)
     figures = result["figures"]
@@ -202,7 +202,7 @@ def train(
     overwrite: Overwrite = False,
 ) -> None:
     """Pre-train or fine-tune a model; the output directory is a model directory at every checkpoint."""
-    from cfgen import render
+    from cfgen import progress
     from cfgen.config import TrainConfig
     from cfgen.corpus import DataSources
     from cfgen.hub import resolve_model_directory
@@ -225,7 +225,7 @@ def train(
         device=device, max_shard_size=max_shard_size, overwrite=overwrite, process=process, neighbours=neighbours,
         copy=copy, aligned=aligned, slots=slots, templates=templates, request_dropout=request_dropout, keep_best=keep_best,
     )
-    with render.training_progress(steps) as on_step:
+    with progress.training_progress(steps) as on_step:
         result = run_training(request, on_step)
     if result.already_done:
         info(f"nothing to do: {result.output_dir} has trained all {result.steps} steps; "

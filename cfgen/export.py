@@ -77,13 +77,13 @@ def export_model(request: ExportRequest) -> None:
         sources = DataSources.from_folders(request.index_from, page_dev=request.page_dev)
         index = build_index(sources, request.tuned, request.tune_steps, kept_head)
     if request.add_pages:
+        from cfgen.corpus import page_pairs
         from cfgen.indexing import with_pages
-        from cfgen.render import counting
-        from cfgen.tldr import read_pages
+        from cfgen.progress import counting
 
-        total = sum(len({example.description for example in read_pages(folder)[0]}) for folder in request.add_pages)
-        with counting("adding pages", total) as advance:
-            index = with_pages(index, request.add_pages, advance)
+        pairs = [pair for folder in request.add_pages for pair in page_pairs(folder, hold_out_dev=False)[0]]
+        with counting("adding pages", len({pair.nl for pair in pairs})) as advance:
+            index = with_pages(index, pairs, advance)
     created = not Path(request.output).exists()
     try:
         with RunLock(request.output):

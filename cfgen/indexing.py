@@ -56,17 +56,15 @@ def build_index(sources: DataSources, tuned: frozenset[str] = frozenset(), tune_
 ENCODED_AT_ONCE = 64  # requests encoded per progress step when pages are added
 
 
-def with_pages(index, folders: list, on_progress: Callable[[int], None] = lambda done: None):
-    """`index` and every example of the tldr-style pages in `folders` (none held out): only the new requests are
-    encoded, so the time is that of the pages added, not of the whole index. `on_progress(k)`: k more encoded."""
-    from cfgen.corpus import page_pairs
+def with_pages(index, pairs: list[Pair], on_progress: Callable[[int], None] = lambda done: None):
+    """`index` and page `pairs` (corpus.page_pairs): only their requests are encoded, so the time is that of the
+    pages added, not of the whole index. `on_progress(k)`: k more distinct requests encoded."""
     from cfgen.encoder import TextEncoder
     from cfgen.errors import UsageError
     from cfgen.slots import mask
 
     if index is None:
         raise UsageError("this model has no retrieval index to add pages to: build one with --index-from")
-    pairs = [pair for folder in folders for pair in page_pairs(folder, hold_out_dev=False)[0]]
     texts = list(dict.fromkeys(pair.nl for pair in pairs))
     encoder, encoded = TextEncoder(), {}
     for start in range(0, len(texts), ENCODED_AT_ONCE):
@@ -74,7 +72,7 @@ def with_pages(index, folders: list, on_progress: Callable[[int], None] = lambda
         encoded.update(zip(chunk, encoder.encode(chunk)))
         on_progress(len(chunk))
     masked = [mask(pair.nl) for pair in pairs if pair.lang in index.masked]
-    logger.info("added %d examples of %d pages' folders to the index", len(pairs), len(folders))
+    logger.info("added %d page examples to the index", len(pairs))
     return index.extended(pairs, [encoded[pair.nl] for pair in pairs], encoder.encode(masked) if masked else [])
 
 

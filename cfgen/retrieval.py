@@ -184,7 +184,7 @@ class RetrievalIndex:
         """The index's languages, and (Q, languages) the best cosine of each query to a training request of each."""
         languages = sorted(set(self.langs))
         similarity = self._projected(sentence_vectors(query_encodings), "vectors") @ self.vectors.T
-        columns = [torch.tensor([i for i, lang in enumerate(self.langs) if lang == name]) for name in languages]
+        columns = [torch.tensor(self._matrix(name, False)[0]) for name in languages]  # rows found once per language
         return languages, torch.stack([similarity[:, rows].max(dim=1).values for rows in columns], dim=1)
 
     def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int,
