@@ -60,15 +60,25 @@ Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=one_of(
                                      autocompletion=lambda: list(DEVICES))]
 Seed = Annotated[int, typer.Option(help=f"Seed of the noise draws and batches (0-{MAX_SEED}).",
                                    callback=within(0, MAX_SEED, "--seed"))]
-Steps = Annotated[Optional[int], typer.Option(help="Denoising steps (1 to the model's T, 1200 for the bundled one; default 20).",
-                                              callback=within(1, None, "--steps"))]
-Model = Annotated[Optional[str], typer.Option("--model", "-m", help="Model directory, trained run name, or Hub repo[@revision] (default: the bundled one).")]
-Strength = Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, 1: pure noise; default: the model's, per language).")]
-Guidance = Annotated[float, typer.Option(min=0.0, max=20.0, help="Classifier-free guidance scale: how much harder the network reads the request (1: plainly; needs a model trained with --request-dropout).")]
-AllowUnverified = Annotated[bool, typer.Option("--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
-Overwrite = Annotated[bool, typer.Option(help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
-PagesDev = Annotated[bool, typer.Option("--pages-dev/--no-pages-dev", help="Hold about one tldr-style page example in ten out as a dev split (to measure on); by default every example is used.")]
+Steps = Annotated[Optional[int], typer.Option(
+    help="Denoising steps (1 to the model's T, 1200 for the bundled one; default 20).",
+    callback=within(1, None, "--steps"))]
+Model = Annotated[Optional[str], typer.Option(
+    "--model", "-m", help="Model directory, trained run name, or Hub repo[@revision] (default: the bundled one).")]
+Strength = Annotated[Optional[float], typer.Option(
+    min=0.0, max=1.0, help="Edit the nearest training programs after noising them this far (0: as retrieved, "
+                           "1: pure noise; default: the model's, per language).")]
+Guidance = Annotated[float, typer.Option(
+    min=0.0, max=20.0, help="Classifier-free guidance scale: how much harder the network reads the request "
+                            "(1: plainly; needs a model trained with --request-dropout).")]
+AllowUnverified = Annotated[bool, typer.Option(
+    "--allow-unverified", help="Load a model folder that has no checksums.json (only one you trust).")]
+Overwrite = Annotated[bool, typer.Option(
+    help="Replace an earlier cfgen model in the output folder (other files are never touched).")]
+PagesDev = Annotated[bool, typer.Option(
+    "--pages-dev/--no-pages-dev", help="Hold about one tldr-style page example in ten out as a dev split (to "
+                                       "measure on); by default every example is used.")]
 Platform = Annotated[Optional[str], typer.Option(
     help="The platform whose commands rank first (linux, osx, windows, …; default: this machine's); commands of "
-         "tldr pages for another platform rank after and say so.", callback=one_of(tuple(sorted(PLATFORMS)), "platform"),
-    autocompletion=choices(sorted(PLATFORMS)))]
+         "tldr pages for another platform rank after and say so.",
+    callback=one_of(tuple(sorted(PLATFORMS)), "platform"), autocompletion=choices(sorted(PLATFORMS)))]
