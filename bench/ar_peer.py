@@ -25,7 +25,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cfgen import LANGUAGES
 from cfgen.bundle import load_bundle
 from cfgen.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from cfgen.config import TrainConfig
@@ -33,6 +32,7 @@ from cfgen.corpus import BatchPlan, DataSources, build_examples, collate, encode
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.evaluate import evaluate
 from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.languages import language_names
 from cfgen.pipeline import shared_encoder
 from cfgen.ranking import Candidate, rank
 from cfgen.runtime import Distributed
@@ -147,7 +147,7 @@ def evaluate_peer(out: Path, limit: int, data: Path, model_spec: str | None, out
     model.eval()
     encoder = shared_encoder("cpu")
     rows = []
-    for lang in LANGUAGES:
+    for lang in language_names():
         dev = load_benchmark(benchmark_path(data, lang), "dev", lang)
         dev = dev[:limit] if limit else dev
 

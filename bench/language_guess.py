@@ -13,9 +13,9 @@ import argparse
 import json
 from pathlib import Path
 
-from cfgen import LANGUAGES
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.languages import language_names
 from cfgen.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def main() -> None:
 
     pipeline = Pipeline.from_directory(resolve_model_directory(args.model) if args.model else default_model_directory())
     sets = {f"{lang} dev": [(pair.nl, lang) for pair in load_benchmark(benchmark_path(args.data, lang), "dev", lang)]
-            for lang in LANGUAGES}
+            for lang in language_names()}
     sets["README examples"] = README_EXAMPLES
     rows = {}
     for name, items in sets.items():

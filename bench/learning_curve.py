@@ -25,10 +25,10 @@ from pathlib import Path
 from plots import pyplot
 from safetensors.torch import load_file
 
-from cfgen import LANGUAGES
 from cfgen.bundle import index_files, load_model, save_model
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.evaluate import evaluate_pipeline
+from cfgen.languages import language_names
 from cfgen.pipeline import Pipeline, shared_encoder
 from cfgen.retrieval import RetrievalIndex
 
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=200, help="first N dev items per language")
     parser.add_argument("--steps", type=int, default=20, help="denoising steps")
     parser.add_argument("--guidance", type=float, default=1.0, help="also answer with this guidance scale")
-    parser.add_argument("--lang", default=",".join(LANGUAGES), help="comma-separated languages the run trained on")
+    parser.add_argument("--lang", default=",".join(language_names()), help="comma-separated languages the run trained on")
     parser.add_argument("--train-examples", type=int, default=0,
                         help="the run's training examples (its log says), to put epochs beside examples seen")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "learning_curve.json")

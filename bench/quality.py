@@ -17,10 +17,11 @@ import json
 from pathlib import Path
 
 from baselines import RetrievalPredictor
-from cfgen import LANGUAGES
+
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.evaluate import evaluate
 from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.languages import language_names
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline, shared_encoder
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def main() -> None:
     encoder = shared_encoder("cpu")
     generator = Pipeline.from_directory(directory, encoder=encoder)
     rows, reports = [], {}
-    for lang in LANGUAGES:
+    for lang in language_names():
         path = benchmark_path(args.data, lang)
         train, dev = load_benchmark(path, "train", lang), load_benchmark(path, "dev", lang)
         dev = dev[: args.limit] if args.limit else dev
@@ -60,7 +61,7 @@ def main() -> None:
     if peer.is_file() and not args.limit:
         measured = json.loads(peer.read_text())
         rows += [{**row, "system": f"AR peer ({measured['steps']} steps)"} for row in measured["rows"]]
-        rows.sort(key=lambda row: LANGUAGES.index(row["lang"]))
+        rows.sort(key=lambda row: language_names().index(row["lang"]))
     print(f"dev quality: model {directory}, {args.steps} steps, {args.n} candidates")
     print(f"{'lang':<8}{'system':<22}{'strength':>9}  {'metric':<24}{'n':>5}" + "".join(f"{c:>14}" for c in COLUMNS))
     for row in rows:

@@ -14,10 +14,11 @@ import json
 from pathlib import Path
 
 from baselines import RetrievalPredictor
-from cfgen import LANGUAGES
+
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.encoder import TextEncoder
 from cfgen.evaluate import evaluate
+from cfgen.languages import language_names
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ["top1", "top3", "top5", "valid_top1", "distinct_2", "edit_diversity", "chrf"]
@@ -40,7 +41,7 @@ def main() -> None:
 
     encoder = TextEncoder()
     figures, reports = {}, {}
-    for lang in LANGUAGES:
+    for lang in language_names():
         path = benchmark_path(args.data, lang)
         train, dev = load_benchmark(path, "train", lang), load_benchmark(path, "dev", lang)
         dev = dev[: args.limit] if args.limit else dev

@@ -8,8 +8,6 @@ that need it, never at import time here.
 
 __version__ = "0.1.0"
 
-LANGUAGES = ("bash", "python", "cf")
-
 import time as _time
 
 # When cfgen was first imported: near enough the process start for the timing line, which counts start-up.

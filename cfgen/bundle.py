@@ -19,14 +19,39 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from cfgen import LANGUAGES
 from cfgen.errors import CorruptModelError, ModelNotAvailableError, UsageError
-from cfgen.files import (RUN_LOCK, check_shapes, first_line, module_shapes, publish, read_json,
-                         read_tensors, reading, staging_folder, uninitialised, weight_shapes)
-from cfgen.model_files import (BEST, CARD, CHECKPOINTS, CHECKSUMS, CONFIG, GENERATION_CONFIG, LOADED,  # noqa: F401
-                               SHARD_INDEX, TOKENIZER, WEIGHTS_PATTERN, check_confined, inside, loaded_files,
-                               read_checksums, verify_checksums, write_checksums)
-
+from cfgen.files import (
+    RUN_LOCK,
+    check_shapes,
+    first_line,
+    module_shapes,
+    publish,
+    read_json,
+    read_tensors,
+    reading,
+    staging_folder,
+    uninitialised,
+    weight_shapes,
+)
+from cfgen.languages import language_names
+from cfgen.model_files import (  # noqa: F401
+    BEST,
+    CARD,
+    CHECKPOINTS,
+    CHECKSUMS,
+    CONFIG,
+    GENERATION_CONFIG,
+    LOADED,
+    SHARD_INDEX,
+    TOKENIZER,
+    WEIGHTS_PATTERN,
+    check_confined,
+    inside,
+    loaded_files,
+    read_checksums,
+    verify_checksums,
+    write_checksums,
+)
 
 
 def index_files(directory: Path):
@@ -99,11 +124,11 @@ def load_strengths(directory: Path) -> dict[str, float]:
     if path.is_file():
         try:
             chosen = read_json(path)["strength"]
-            if not all(lang in LANGUAGES and type(v) in (int, float) and 0.0 <= v <= 1.0 for lang, v in chosen.items()):
+            if not all(lang in language_names() and type(v) in (int, float) and 0.0 <= v <= 1.0 for lang, v in chosen.items()):
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError):
             raise CorruptModelError(f"{path} is not a valid generation config") from None
-    return {lang: float(chosen.get(lang, FALLBACK_STRENGTH)) for lang in LANGUAGES}
+    return {lang: float(chosen.get(lang, FALLBACK_STRENGTH)) for lang in language_names()}
 
 
 def load_model(directory: Path, device: str = "cpu", verify: bool = True):

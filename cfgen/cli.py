@@ -13,15 +13,31 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cfgen import LANGUAGES, STARTED
+from cfgen import STARTED
+from cfgen.cli_options import (
+    MAX_CANDIDATES,
+    AllowUnverified,
+    Device,
+    GuessedLang,
+    Guidance,
+    Lang,
+    Model,
+    Overwrite,
+    PagesDev,
+    Platform,
+    Seed,
+    Steps,
+    Strength,
+    choices,
+    learning_rate_option,
+    one_of,
+    within,
+)
 from cfgen.command_group import CommandGroup
 from cfgen.config import MODEL_PRESETS, STAGES
-from cfgen.cli_options import (MAX_CANDIDATES, AllowUnverified, Device, GuessedLang, Guidance, Lang, Model, Overwrite, PagesDev,
-                               Platform, Seed,
-                               Steps,
-                               Strength, choices, learning_rate_option, one_of, within)
 from cfgen.environment import check_environment
 from cfgen.errors import UsageError, exit_codes_help
+from cfgen.languages import language_names
 from cfgen.processes import PROCESSES
 from cfgen.render import configure_logging, info, note, stderr
 
@@ -174,7 +190,7 @@ def train(
     stage: Annotated[str, typer.Option(help="pretrain (code only: unsupervised + CPD) or finetune (NL-code pairs).", callback=one_of(STAGES, "stage"), autocompletion=choices(STAGES))] = "finetune",
     data: Annotated[List[Path], typer.Option(metavar="DIR", help="The CodeFusion data folder (benchmarks and snippet files), or a folder of tldr-style pages (Bash pairs); repeatable.")] = [],  # noqa: B006
     pairs: Annotated[List[Path], typer.Option(metavar="FILE", help="JSON Lines file of {nl, code, lang} pairs (repeatable).")] = [],  # noqa: B006
-    lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(LANGUAGES),
+    lang: Annotated[str, typer.Option(help="Comma-separated languages to train on.")] = ",".join(language_names()),
     size: Annotated[Optional[str], typer.Option(help="Model size when starting from scratch: tiny, small (default) or base.", callback=one_of(tuple(MODEL_PRESETS), "size"), autocompletion=choices(tuple(MODEL_PRESETS)))] = None,
     vocab_size: Annotated[Optional[int], typer.Option(help="Code BPE vocabulary size when starting from scratch (default 4096).")] = None,
     init: Annotated[Optional[str], typer.Option(help="Continue from this model (keeps its tokenizer), e.g. to fine-tune a pre-trained one.")] = None,
@@ -209,7 +225,7 @@ def train(
     from cfgen.paths import run_path
     from cfgen.train import TrainRequest, run_training
 
-    languages = tuple(one_of(LANGUAGES, "language")(name.strip()) for name in lang.split(",") if name.strip())
+    languages = tuple(one_of(language_names(), "language")(name.strip()) for name in lang.split(",") if name.strip())
     if len(output) > 255:
         raise UsageError("the run name or folder is longer than 255 characters")
     if keep_best and not eval_every:

@@ -7,9 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from cfgen import LANGUAGES
 from cfgen.errors import UsageError
-from cfgen.languages import check_language
+from cfgen.languages import check_language, language_names
 from cfgen.runtime import DEVICES
 from cfgen.tldr import PLATFORMS
 
@@ -52,10 +51,10 @@ def language_option(value: str | None) -> str | None:
 
 
 Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf (any case).", callback=language_option,
-                                   autocompletion=lambda: list(LANGUAGES))]
+                                   autocompletion=lambda: list(language_names()))]
 GuessedLang = Annotated[Optional[str], typer.Option(
     "--lang", "-l", help="bash, python or cf (any case); default: guessed from each request (Bash when unsure).",
-    callback=language_option, autocompletion=lambda: list(LANGUAGES))]
+    callback=language_option, autocompletion=lambda: list(language_names()))]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=one_of(DEVICES, "device"),
                                      autocompletion=lambda: list(DEVICES))]
 Seed = Annotated[int, typer.Option(help=f"Seed of the noise draws and batches (0-{MAX_SEED}).",

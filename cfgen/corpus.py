@@ -16,17 +16,23 @@ from pathlib import Path
 
 import torch
 
-from cfgen import LANGUAGES
-from cfgen.data import Pair, benchmark_path, load_benchmark, load_pairs_jsonl, load_snippets, \
-    mask_identifiers, python_stdlib_snippets
+from cfgen.data import (
+    Pair,
+    benchmark_path,
+    load_benchmark,
+    load_pairs_jsonl,
+    load_snippets,
+    mask_identifiers,
+    python_stdlib_snippets,
+)
 from cfgen.encodings import pad_states
 from cfgen.errors import DataError
-from cfgen.languages import get_language
+from cfgen.languages import get_language, language_names
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
-from cfgen.written_form import WrittenForm, written_form
 from cfgen.tldr import is_pages_folder, read_pages
 from cfgen.tokenizer import CodeTokenizer
+from cfgen.written_form import WrittenForm, written_form
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +44,7 @@ NOISE_CONDITION_TOKENS = 8
 class DataSources:
     data_dir: Path | None = None  # the CodeFusion folder (benchmarks and snippet files)
     pair_files: list[Path] = field(default_factory=list)  # JSON Lines {"nl", "code", "lang"}
-    languages: tuple[str, ...] = LANGUAGES
+    languages: tuple[str, ...] = field(default_factory=language_names)
     max_snippets: int = 0  # per language, for pre-training (0: all)
     page_dirs: list[Path] = field(default_factory=list)  # folders of tldr-style pages: Bash pairs (tldr.py)
     # Hold about one page example in ten out as a dev split (for measuring); by default every example trains and
@@ -148,7 +154,7 @@ def build_examples(pairs: list[Pair], tokenizer: CodeTokenizer, max_length: int,
     """
     encoded = [(tokenizer.encode(target(pair, form), pair.lang, max_length), pair) for pair in pairs]
     if lengths is None:
-        observed = {lang: [] for lang in LANGUAGES}
+        observed = {lang: [] for lang in language_names()}
         for tokens, pair in encoded:
             if not tokens.truncated:
                 observed[pair.lang].append(len(tokens.ids))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfgen import LANGUAGES
 from cfgen.bundle import check_output_folder, index_files, load_model, load_strengths, save_model
 from cfgen.errors import UsageError
 from cfgen.files import RunLock, reading, remove_if_empty
+from cfgen.languages import language_names
 
 
 @dataclass
@@ -36,7 +36,7 @@ def tuned_languages(languages: list[str]) -> frozenset[str]:
         check_language(lang, UsageError)
         if lang in masked:
             raise UsageError(f"--tune-retrieval {lang}: {lang} requests are retrieved with their values masked; a head "
-                             f"serves only {', '.join(sorted(set(LANGUAGES) - masked))}")
+                             f"serves only {', '.join(sorted(set(language_names()) - masked))}")
     return frozenset(languages)
 
 
@@ -49,8 +49,8 @@ def parse_strengths(values: list[str]) -> dict[str, float]:
             strength = float(number)
         except ValueError:
             strength = -1.0
-        if lang not in LANGUAGES or not 0.0 <= strength <= 1.0:
-            raise UsageError(f"--strength takes LANG=S (LANG one of {', '.join(LANGUAGES)}, S from 0 to 1), "
+        if lang not in language_names() or not 0.0 <= strength <= 1.0:
+            raise UsageError(f"--strength takes LANG=S (LANG one of {', '.join(language_names())}, S from 0 to 1), "
                              f"got {value[:40]!r}")
         parsed[lang] = strength
     return parsed

@@ -80,7 +80,7 @@ def full_shapes(shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]
 
 def check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
     """entries.json's lists agree with each other and with the vectors' shapes."""
-    from cfgen import LANGUAGES
+    from cfgen.languages import language_names
 
     def fail(reason: str):
         raise CorruptModelError(f"{files.entries} does not match {files.vectors.name}: {reason}")
@@ -88,7 +88,7 @@ def check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
     if not isinstance(entries, dict) or not isinstance(entries.get("codes"), list) or not isinstance(entries.get("langs"), list):
         fail("it must be an object with lists 'codes' and 'langs'")
     codes, langs = entries["codes"], entries["langs"]
-    if not all(isinstance(c, str) for c in codes) or not all(l in LANGUAGES for l in langs):
+    if not all(isinstance(c, str) for c in codes) or not all(l in language_names() for l in langs):
         fail("codes must be text and langs known languages")
     vectors = shapes.get("vectors")
     if vectors is None or len(vectors) != 2 or not len(codes) == len(langs) == vectors[0]:
@@ -106,7 +106,7 @@ def check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
                                      and all(isinstance(r, str) for r in requests)):
         fail("requests must hold one text per program")
     masked = entries.get("masked") or []
-    if not isinstance(masked, list) or not all(m in LANGUAGES for m in masked):
+    if not isinstance(masked, list) or not all(m in language_names() for m in masked):
         fail("masked must list known languages")
     masked_rows = sum(lang in masked for lang in langs)
     if masked and "masked_vectors" in shapes and shapes["masked_vectors"] != (masked_rows, vectors[1]):

@@ -19,8 +19,8 @@ def index_of(pairs: list[Pair], texts: list[str], encodings, tuned: frozenset[st
     `tuned` languages get a retrieval head trained for `tune_steps` on these pairs; else `head`, a trained
     one, serves its languages (None: no head).
     """
-    from cfgen.retrieval import RetrievalIndex
     from cfgen.languages import masked_languages
+    from cfgen.retrieval import RetrievalIndex
     from cfgen.slots import mask
 
     position = {text: i for i, text in enumerate(texts)}
@@ -79,13 +79,13 @@ def with_pages(index, pairs: list[Pair], on_progress: Callable[[int], None] = la
 def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str], encodings, own_row: Callable) -> None:
     """Each example's `config.neighbours` nearest training programs, but its own pair's (`own_row(example)`:
     leave-one-out), tokenised as neighbours.py gives them to the network, in `example.neighbours`."""
-    from cfgen import LANGUAGES
+    from cfgen.languages import language_names
     from cfgen.neighbours import neighbour_ids, retrieval_encodings
     from cfgen.written_form import WrittenForm
 
     encode = lambda batch: encode_texts(batch, Distributed(), "cpu")  # noqa: E731 - cached: index_of encoded them
     k = config.neighbours
-    for lang in LANGUAGES:
+    for lang in language_names():
         group = [e for e in examples if e.lang == lang and e.text >= 0]
         for start in range(0, len(group), 512):
             chunk = group[start : start + 512]

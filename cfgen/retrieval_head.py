@@ -23,7 +23,7 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from cfgen import LANGUAGES
+from cfgen.languages import language_names
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +67,14 @@ class RetrievalHead(nn.Module):
         """A saved head for sentence vectors of width `dim`; CorruptModelError if the file says otherwise."""
         from safetensors import SafetensorError, safe_open
 
-        from cfgen.files import check_shapes, check_tensor, first_line, module_shapes, uninitialised
         from cfgen.errors import CorruptModelError
+        from cfgen.files import check_shapes, check_tensor, first_line, module_shapes, uninitialised
 
         try:
             with safe_open(str(path), framework="pt") as handle:  # one read: metadata and tensors
                 metadata = handle.metadata() or {}
                 languages = frozenset(json.loads(metadata["languages"]))
-                if int(metadata["dim"]) != dim or not languages <= set(LANGUAGES):
+                if int(metadata["dim"]) != dim or not languages <= set(language_names()):
                     raise ValueError(f"dim {metadata['dim'][:20]} for vectors of width {dim}, languages {sorted(languages)}")
                 shapes = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
                 with uninitialised():

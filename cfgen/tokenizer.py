@@ -7,17 +7,18 @@ where the program stops. Byte-level BPE round-trips any text exactly.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from cfgen import LANGUAGES
+from cfgen.languages import language_names
 
 if TYPE_CHECKING:
     import torch
 
 PAD, END = "<pad>", "<end>"
-SPECIAL_TOKENS = [PAD, END] + [f"<{lang}>" for lang in LANGUAGES]
+_TAG = re.compile(r"<([a-z][a-z0-9_]*)>")
 # Typed value placeholders (slots.abstract_values), one token each in a slots model's tokenizer, so that it
 # writes a value's place in one step; they decode to themselves.
 SLOT_TOKENS = ["{{path}}", "{{pattern}}", "{{number}}", "{{text}}"]
@@ -36,8 +37,9 @@ class CodeTokenizer:
         self.end_id = self._id(END)
         # The languages this tokenizer was trained with a tag for: a language added to cfgen later is one the
         # model does not write (Pipeline refuses it), not a reason to refuse the model.
-        self.tag_ids = {lang: backend.token_to_id(f"<{lang}>") for lang in LANGUAGES
-                        if backend.token_to_id(f"<{lang}>") is not None}
+        self.tag_ids = {_TAG.fullmatch(token.content).group(1): token_id
+                        for token_id, token in sorted(backend.get_added_tokens_decoder().items())
+                        if token.special and token.content not in (PAD, END) and _TAG.fullmatch(token.content)}
         if not self.tag_ids:
             raise ValueError("tokenizer holds no language tag (<bash>, <python>, <cf>)")
 
@@ -95,10 +97,11 @@ class CodeTokenizer:
 
     @classmethod
     def train(cls, texts: Iterator[str], vocab_size: int, slots: bool = False,
-              whole_words: Iterable[str] = ()) -> "CodeTokenizer":
+              whole_words: Iterable[str] = (), languages: Iterable[str] | None = None) -> "CodeTokenizer":
         """A BPE of `vocab_size` tokens over `texts`; with `slots`, SLOT_TOKENS are tokens of their own, and so is
         each of `whole_words` (a Bash template's tokens, each with the space before it: ` -type`), beyond
-        `vocab_size`; text they do not cover still falls to the BPE, so any text round-trips."""
+        `vocab_size`; text they do not cover still falls to the BPE, so any text round-trips. It holds a tag for
+        each of `languages` (default: every language cfgen knows): the languages its model can write."""
         from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 
         backend = Tokenizer(models.BPE())
@@ -106,7 +109,8 @@ class CodeTokenizer:
         backend.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(
             vocab_size=vocab_size,
-            special_tokens=SPECIAL_TOKENS + (SLOT_TOKENS if slots else []),
+            special_tokens=[PAD, END] + [f"<{lang}>" for lang in languages or language_names()]
+            + (SLOT_TOKENS if slots else []),
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
             show_progress=False,
         )

@@ -21,17 +21,17 @@ from typing import Callable
 import torch
 from torch import nn
 
-from cfgen import LANGUAGES
 from cfgen.bundle import BEST, check_output_folder, refuse_foreign_folder, save_model
 from cfgen.checkpoint import list_checkpoints, remove_partial_checkpoints, save_checkpoint
 from cfgen.config import TrainConfig
 from cfgen.corpus import BatchPlan, collate, gather_corpus
 from cfgen.errors import CheckpointError, Interrupted
 from cfgen.files import RunLock, remove_if_empty
+from cfgen.languages import language_names
 from cfgen.prepare import PreparedRun, prepare_run
-from cfgen.train_request import TrainRequest
 from cfgen.resume import load_run_state
 from cfgen.runtime import Distributed, StopOnInterrupt, any_rank, barrier, select_device, setup_distributed
+from cfgen.train_request import TrainRequest
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class TrainingLoop:
         self.objective.eval()
         generator = torch.Generator().manual_seed(12345)
         total, count = 0.0, 0
-        for lang in LANGUAGES:
+        for lang in language_names():
             subset = [e for e in self.dev_examples if e.lang == lang][:128]
             for start in range(0, len(subset), 64):
                 chunk = subset[start : start + 64]

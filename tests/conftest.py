@@ -49,10 +49,9 @@ def write_pairs(path: Path, pairs=EIGHT_PAIRS) -> Path:
 def tiny_data(folder: Path) -> Path:
     """A data folder laid out as ../shared/data is: codefusion/ benchmarks and tldr/ pages, a few items each."""
     (folder / "codefusion").mkdir(parents=True)
-    from cfgen import LANGUAGES
-    from cfgen.languages import get_language
+    from cfgen.languages import get_language, language_names
 
-    for lang in LANGUAGES:
+    for lang in language_names():
         name = get_language(lang).benchmark_file
         items = [{"NL Utterance": nl, "Code": code} for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
         (folder / "codefusion" / name).write_text(json.dumps({"train": items, "dev": items[:1]}))

@@ -38,6 +38,14 @@ def test_tokenizer_save_load(tokenizer, tmp_path):
     assert set(again.tag_ids) == {"bash", "python", "cf"}
 
 
+def test_a_tokenizer_holds_the_tags_it_was_trained_with_and_no_others():
+    """The tags come from the tokenizer's own special tokens, not from the languages cfgen knows now."""
+    corpus = ["ls -la", "GreaterThan(10)", "<b>x</b> <p>"] * 20
+    narrow = CodeTokenizer.train(iter(corpus), vocab_size=300, languages=("bash", "toy"))
+    assert set(narrow.tag_ids) == {"bash", "toy"}  # code tokens such as `<b>` or `<p>` are not tags
+    assert narrow.encode("ls", "toy", 8).ids[0] == narrow.tag_ids["toy"]
+
+
 def test_encoder_with_the_wrong_hash_is_refused(tmp_path):
     from cfgen.encoder import resolve_encoder_directory
 

@@ -3,8 +3,8 @@
 import time
 
 import pytest
-
 from conftest import benchmark_items
+
 from cfgen.languages import bash, get_language, python
 from cfgen.ranking import Candidate, rank
 
@@ -231,11 +231,10 @@ def test_ranking_merges_python_forms():
 def test_every_language_is_one_module_with_the_whole_protocol():
     from typing import get_type_hints
 
-    from cfgen import LANGUAGES
-    from cfgen.languages import Language
+    from cfgen.languages import Language, language_names
 
     wanted = set(get_type_hints(Language)) | {"check", "normalise", "matches", "risks"}
-    for name in LANGUAGES:
+    for name in language_names():
         language = get_language(name)
         assert language.name == name and not wanted - set(dir(language)), (name, wanted - set(dir(language)))
         assert 2 <= language.sample_length and language.metric and language.benchmark_file.endswith(".json")
@@ -256,15 +255,14 @@ def test_an_unknown_language_is_one_clear_error_wherever_it_is_named(name):
 
 
 TOY_LANGUAGE = '''
-import sys, types
-import cfgen
-cfgen.LANGUAGES = cfgen.LANGUAGES + ("toy",)
-toy = types.ModuleType("cfgen.languages.toy")
+import types
+from cfgen.languages import register
+toy = types.ModuleType("toy_language")
 toy.__dict__.update(name="toy", metric="exact", lexer="text", benchmark_file="Toy.json", snippet_file=None,
                     masked_retrieval=False, sample_length=16, value_slots=False, tables=False,
                     check=lambda code: (True, "ok"), normalise=str.strip, matches=lambda p, g, c=None: p == g,
                     risks=lambda code: [])
-sys.modules["cfgen.languages.toy"] = toy
+register(toy)
 from typer.testing import CliRunner
 from cfgen.cli import app
 bash = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "--lang", "bash"])

@@ -11,8 +11,6 @@ import importlib
 import re
 from typing import Any, Protocol
 
-from cfgen import LANGUAGES
-
 MAX_CODE_CHARS = 4096  # longer candidates are rejected unread: no checker gets unbounded input
 # Characters no candidate may hold: C0/C1 controls but tab and newline (terminal escapes, NUL, BEL), line and
 # paragraph separators, bidirectional overrides (text that reads differently than it runs), and U+FFFD (bytes
@@ -21,7 +19,7 @@ UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e
 
 
 class Language(Protocol):
-    """A language is one module in this package with these names; LANGUAGES lists them."""
+    """A language is a module with these names (one in this package per language), listed in REGISTRY."""
 
     name: str
     metric: str  # the benchmark metric's name (`matches`)
@@ -42,36 +40,48 @@ class Language(Protocol):
     def risks(self, code: str) -> list[str]: ...
 
 
-# The language registry: each name's module, imported on first use. Replacing an entry (a plug-in, a
-# test's stricter checker) changes what every caller gets.
-REGISTRY: dict[str, Language] = {}
+# The language registry, the one list of languages cfgen knows: each name's module, or the module's import
+# path until its first use (a language costs nothing until asked for). `register` adds or replaces one (a
+# plug-in, a test's toy language): every caller sees it, and existing models load unchanged (a model's
+# tokenizer says which languages it writes).
+REGISTRY: dict[str, Language | str] = {name: f"cfgen.languages.{name}" for name in ("bash", "python", "cf")}
+
+
+def language_names() -> tuple[str, ...]:
+    """Every language cfgen knows, in the registry's order."""
+    return tuple(REGISTRY)
+
+
+def register(module: Language) -> None:
+    """Add a language module (or replace the one of its name)."""
+    REGISTRY[module.name] = module
 
 
 def check_language(name: object, error: type[Exception] = ValueError) -> str:
     """The language `name` names, in any case (`Python` is python); else `error` saying which do (the one check
     of a language name)."""
-    if isinstance(name, str) and name.lower() in LANGUAGES:
+    if isinstance(name, str) and name.lower() in REGISTRY:
         return name.lower()
-    if name not in LANGUAGES:
+    if name not in REGISTRY:
         shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
-        raise error(f"unknown language {shown}; choose one of {', '.join(LANGUAGES)}")
+        raise error(f"unknown language {shown}; choose one of {', '.join(REGISTRY)}")
     return name  # type: ignore[return-value]
 
 
 def get_language(name: str) -> Language:
     name = check_language(name)
-    if name not in REGISTRY:
-        REGISTRY[name] = importlib.import_module(f"cfgen.languages.{name}")  # type: ignore[assignment]
-    return REGISTRY[name]
+    if isinstance(REGISTRY[name], str):
+        REGISTRY[name] = importlib.import_module(REGISTRY[name])  # type: ignore[arg-type]
+    return REGISTRY[name]  # type: ignore[return-value]
 
 
 def masked_languages() -> frozenset[str]:
     """The languages whose requests retrieve by their masked text (`Language.masked_retrieval`)."""
-    return frozenset(name for name in LANGUAGES if get_language(name).masked_retrieval)
+    return frozenset(name for name in REGISTRY if get_language(name).masked_retrieval)
 
 
 def default_sample_lengths() -> dict[str, int]:
-    return {name: get_language(name).sample_length for name in LANGUAGES}
+    return {name: get_language(name).sample_length for name in REGISTRY}
 
 
 def unprintable(code: str) -> str | None:
