@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from plots import pyplot
 
+from cfgen.batch_conditioning import Batch
 from cfgen.data import benchmark_path, load_benchmark
 from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.pipeline import Pipeline
@@ -52,9 +53,9 @@ def accuracy_by_timestep(pipeline: Pipeline, requests: list[str], codes: list[st
     for i, ids in enumerate(rows):
         tokens[i, : len(ids)] = torch.tensor(ids)
         content[i, 1 : len(ids)] = True  # code tokens and the end token; not the tag, not the padding
-    condition, dropped = pipeline.conditioning(requests, pipeline.encoder.encode(requests), lang), None
-    if guidance != 1.0:  # the requests left out (the same programs read), as in training with request dropout
-        condition, dropped = pipeline.conditioning_and_dropped(requests, pipeline.encoder.encode(requests), lang)
+    # with guidance, `dropped` is the requests left out (the same programs read), as in training with request dropout
+    batch = Batch(requests, lang, pipeline.encoder.encode(requests), 1, 1, seed, guidance)
+    condition, dropped = pipeline.conditioner.of(batch)
     masked_process = hasattr(process, "masked_positions")
     result = {}
     for t in steps:

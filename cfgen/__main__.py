@@ -6,8 +6,7 @@ import os
 import sys
 
 from cfgen.cli import app
-from cfgen.command_group import with_default_command
-from cfgen.errors import describe, exit_code_of
+from cfgen.command_group import report_failure, with_default_command
 from cfgen.render import error as print_error
 
 
@@ -30,8 +29,7 @@ def main() -> None:
     except Exception as failure:  # a failure outside any command: still one line, unless --debug
         if "--debug" in sys.argv[1:]:
             raise
-        print_error(describe(failure))
-        sys.exit(exit_code_of(failure))
+        sys.exit(report_failure(failure))
 
 
 if __name__ == "__main__":

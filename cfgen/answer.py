@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 from cfgen.errors import UsageError
 from cfgen.languages import get_language
 from cfgen.ranking import RankedCandidate
+
+if TYPE_CHECKING:
+    from cfgen.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 FEWEST_MADE = 5  # candidates made per request however few are shown: a piped answer is the best of five
@@ -106,13 +109,40 @@ def _grounded(candidates: list[RankedCandidate], request: Request) -> tuple[list
     ground_rows = get_language(request.lang).ground_rows
     grounded, selections = [], []
     for candidate in candidates:
-        code, rows = ground_rows(candidate.code, request.table, request.query) if candidate.valid else (candidate.code, None)
+        code, rows = (
+            ground_rows(candidate.code, request.table, request.query) if candidate.valid else (candidate.code, None)
+        )
         grounded.append(replace(candidate, code=code))
         selections.append(rows)
     return grounded, selections
 
 
-def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[Answer]:
+class PipelineLoader:
+    """The pipeline a command answers with, loaded on first call (a batch of only rejected lines loads none) and
+    kept: `model` is a directory, a run name or a Hub spec (None: the bundled model)."""
+
+    def __init__(self, model: str | None, device: str, verify: bool = True, platform: str | None = None) -> None:
+        self.model, self.device, self.verify, self.platform = model, device, verify, platform
+        self._loaded: Pipeline | None = None
+
+    def __call__(self) -> Pipeline:
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    def _load(self) -> Pipeline:
+        from cfgen.hub import default_model_directory, resolve_model_directory
+        from cfgen.pipeline import Pipeline
+        from cfgen.runtime import select_device
+
+        directory = resolve_model_directory(self.model) if self.model else default_model_directory()
+        pipeline = Pipeline.from_directory(directory, select_device(self.device), verify=self.verify)
+        if self.platform is not None and pipeline.index is not None:
+            pipeline.index.platform = self.platform  # commands for other platforms rank after this one's
+        return pipeline
+
+
+def answer_all(pipeline: Pipeline, requests: list[Request], settings: Settings) -> list[Answer]:
     """Answers in input order; each language's requests go to the pipeline together (it batches them)."""
     requests = _with_languages(pipeline, requests)
     answers: list[Answer | None] = [None] * len(requests)
@@ -120,8 +150,15 @@ def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[An
     for index, request in enumerate(requests):
         by_language.setdefault(request.lang, []).append(index)
     for lang, indices in by_language.items():
-        answered = pipeline([requests[i].query for i in indices], lang, settings.made, settings.steps, settings.seed,
-                            strength=settings.strength, guidance=settings.guidance)
+        answered = pipeline(
+            [requests[i].query for i in indices],
+            lang,
+            settings.made,
+            settings.steps,
+            settings.seed,
+            strength=settings.strength,
+            guidance=settings.guidance,
+        )
         for index, ranked in zip(indices, answered):
             selections: list = []
             if requests[index].table and get_language(lang).tables:
@@ -130,7 +167,7 @@ def answer_all(pipeline, requests: list[Request], settings: Settings) -> list[An
     return answers
 
 
-def _with_languages(pipeline, requests: list[Request]) -> list[Request]:
+def _with_languages(pipeline: Pipeline, requests: list[Request]) -> list[Request]:
     """Requests without a language (no --lang) with the one guessed from their words; an unsure guess is answered
     in Bash, and said on stderr."""
     unknown = [i for i, request in enumerate(requests) if request.lang is None]
@@ -140,8 +177,13 @@ def _with_languages(pipeline, requests: list[Request]) -> list[Request]:
     for i, guess in zip(unknown, pipeline.guess_languages([requests[i].query for i in unknown])):
         if not guess.sure and guess.lang != guess.answered_in:
             where = f"line {requests[i].line}: " if requests[i].line else ""
-            logger.warning("%sanswered as %s: the request may be %s (%.0f %% sure); pass --lang to choose", where,
-                           guess.answered_in, guess.lang, 100 * guess.confidence)
+            logger.warning(
+                "%sanswered as %s: the request may be %s (%.0f %% sure); pass --lang to choose",
+                where,
+                guess.answered_in,
+                guess.lang,
+                100 * guess.confidence,
+            )
         requests[i] = replace(requests[i], lang=guess.answered_in)
     return requests
 
@@ -165,9 +207,9 @@ class Summary:
             self.rejected += not item.blank
 
 
-def answers(windows: Iterable[list], pipeline_of: Callable[[], object], settings: Settings) -> Iterator:
+def answers(windows: Iterable[list], pipeline_of: PipelineLoader, settings: Settings) -> Iterator:
     """Each window's items in input order: an Answer for each Request, a rejected line (batch.Rejected) as it
-    is. `pipeline_of()` is called for each window that holds a request (the caller loads the pipeline once)."""
+    is. `pipeline_of()` is called for each window that holds a request (it loads the pipeline once)."""
     for window in windows:
         requests = [item for item in window if isinstance(item, Request)]
         answered = iter(answer_all(pipeline_of(), requests, settings) if requests else ())

@@ -43,7 +43,9 @@ def _table(value: object) -> list:
     return value
 
 
-def parse_line(raw: bytes | None, number: int, default_lang: str | None, default_table: list | None) -> Request | Rejected:
+def parse_line(
+    raw: bytes | None, number: int, default_lang: str | None, default_table: list | None
+) -> Request | Rejected:
     """One stdin line (without its newline; None for one too long to read) as a request, or why it is rejected."""
     if raw is None or len(raw) > MAX_LINE_BYTES:
         return Rejected(number, f"line longer than {MAX_LINE_BYTES:,} bytes")
@@ -83,8 +85,9 @@ def parse_line(raw: bytes | None, number: int, default_lang: str | None, default
     return Request(within_query_limit(query, number), lang, table, number)
 
 
-def read_windows(stream: BinaryIO, default_lang: str | None, default_table: list | None,
-                 window: int = WINDOW) -> Iterator[list[Request | Rejected]]:
+def read_windows(
+    stream: BinaryIO, default_lang: str | None, default_table: list | None, window: int = WINDOW
+) -> Iterator[list[Request | Rejected]]:
     """Windows of parsed lines, in input order; a final line without a newline counts, a trailing newline does not."""
     parsed: list[Request | Rejected] = []
     for number, raw in enumerate(_lines(stream), start=1):

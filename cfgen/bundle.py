@@ -124,7 +124,9 @@ def load_strengths(directory: Path) -> dict[str, float]:
     if path.is_file():
         try:
             chosen = read_json(path)["strength"]
-            if not all(lang in language_names() and type(v) in (int, float) and 0.0 <= v <= 1.0 for lang, v in chosen.items()):
+            if not all(
+                lang in language_names() and type(v) in (int, float) and 0.0 <= v <= 1.0 for lang, v in chosen.items()
+            ):
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError):
             raise CorruptModelError(f"{path} is not a valid generation config") from None
@@ -165,7 +167,9 @@ def weight_files(directory: Path) -> list[Path]:
         return files
     index = read_json(index_path)
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
-    if not isinstance(weight_map, dict) or not all(isinstance(name, str) and inside(name) for name in weight_map.values()):
+    if not isinstance(weight_map, dict) or not all(
+        isinstance(name, str) and inside(name) for name in weight_map.values()
+    ):
         raise CorruptModelError(f"{index_path} must map tensor names to shard files inside the model folder")
     shards = [directory / name for name in sorted(set(weight_map.values()))]
     missing = [path for path in shards if not path.is_file()]
@@ -176,10 +180,14 @@ def weight_files(directory: Path) -> list[Path]:
 
 # -- saving ---------------------------------------------------------------------------------------
 
+
 def is_cfgen_folder(directory: Path) -> bool:
     directory = Path(directory)
-    return ((directory / CONFIG).is_file() and (directory / CHECKSUMS).is_file()) or (directory / CHECKPOINTS).is_dir() \
+    return (
+        ((directory / CONFIG).is_file() and (directory / CHECKSUMS).is_file())
+        or (directory / CHECKPOINTS).is_dir()
         or (directory / RUN_LOCK).is_file()
+    )
 
 
 def refuse_foreign_folder(directory: Path) -> bool:
@@ -199,11 +207,20 @@ def check_output_folder(directory: Path, overwrite: bool) -> None:
     """Refuse to write a model into a folder holding anything but an earlier cfgen model (that one only with
     `overwrite`)."""
     if refuse_foreign_folder(directory) and not overwrite:
-        raise UsageError(f"{directory} already holds a cfgen model; pass --overwrite to replace it, or choose another folder")
+        raise UsageError(
+            f"{directory} already holds a cfgen model; pass --overwrite to replace it, or choose another folder"
+        )
 
 
-def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = "16MB", half: bool = False,
-               index=None, strengths: dict[str, float] | None = None) -> None:
+def save_model(
+    network,
+    tokenizer,
+    directory: Path,
+    max_shard_size: str | int = "16MB",
+    half: bool = False,
+    index=None,
+    strengths: dict[str, float] | None = None,
+) -> None:
     """Write a model directory beside `directory`, then publish it there (files.publish).
 
     The caller holds the folder's RunLock and has checked it may write there.
@@ -227,8 +244,9 @@ def save_model(network, tokenizer, directory: Path, max_shard_size: str | int = 
         if index is not None:
             index.save(index_files(staging))
         if strengths:
-            (staging / GENERATION_CONFIG).write_text(json.dumps({"strength": strengths}, indent=1) + "\n",
-                                                     encoding="utf-8")
+            (staging / GENERATION_CONFIG).write_text(
+                json.dumps({"strength": strengths}, indent=1) + "\n", encoding="utf-8"
+            )
         write_checksums(staging)
         publish(staging, directory, {CARD, CHECKSUMS} | _written_earlier(directory), last=CHECKSUMS)
     finally:

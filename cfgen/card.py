@@ -10,7 +10,11 @@ def model_card(network, index=None) -> str:
     """The card of `network`, and of `index` (its retrieval index) where there is one."""
     config = network.config
     pages = len(index.pages) if index is not None else 0
-    credit = f"\n\nThe retrieval index also holds {pages:,} Bash example{'s' if pages != 1 else ''} from {TLDR_CREDIT}." if pages else ""
+    credit = (
+        f"\n\nThe retrieval index also holds {pages:,} Bash example{'s' if pages != 1 else ''} from {TLDR_CREDIT}."
+        if pages
+        else ""
+    )
     return f"""---
 library_name: cfgen
 license: mit
@@ -30,6 +34,7 @@ all-MiniLM-L6-v2, loaded separately. `retrieval/` holds the training utterances'
 sentence vectors, the values they name and their programs, which
 retrieve-and-edit generation starts from (with the request's values put in),
 and, where present, `head.safetensors`: a retrieval head trained to bring
-together requests for the same kind of program. Trained on the CodeFusion benchmarks' train splits (microsoft/prose-benchmarks;
-NL2Bash MIT, CoNaLa CC BY-SA 4.0). `checksums.json`: SHA-256 of every file.{credit}
+together requests for the same kind of program. Trained on the CodeFusion
+benchmarks' train splits (microsoft/prose-benchmarks; NL2Bash MIT, CoNaLa CC BY-SA 4.0).
+`checksums.json`: SHA-256 of every file.{credit}
 """

@@ -70,7 +70,9 @@ def save_checkpoint(run_directory: Path, step: int, model_state: dict, optimizer
         root.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(temporary, ignore_errors=True)
         temporary.mkdir()
-        save_file({k: v.detach().contiguous().cpu() for k, v in model_state.items()}, str(temporary / "model.safetensors"))
+        save_file(
+            {k: v.detach().contiguous().cpu() for k, v in model_state.items()}, str(temporary / "model.safetensors")
+        )
         optimizer_tensors, optimizer_meta = _flatten_optimizer(optimizer_state)
         save_file(optimizer_tensors, str(temporary / "optimizer.safetensors"))
         state = {"step": step, "optimizer": optimizer_meta, **info}
@@ -82,9 +84,14 @@ def save_checkpoint(run_directory: Path, step: int, model_state: dict, optimizer
         shutil.rmtree(temporary, ignore_errors=True)
         reason = first_line(error)
         # --resume needs a checkpoint to resume from; without one the run starts again over its own files
-        then = "continue with --resume" if list_checkpoints(run_directory) else "run the same command again with --overwrite"
-        raise CheckpointError(f"cannot write the checkpoint of step {step} in {root} ({reason}); "
-                              f"free some space and {then}") from None
+        then = (
+            "continue with --resume"
+            if list_checkpoints(run_directory)
+            else "run the same command again with --overwrite"
+        )
+        raise CheckpointError(
+            f"cannot write the checkpoint of step {step} in {root} ({reason}); free some space and {then}"
+        ) from None
     for old in list_checkpoints(run_directory)[:-KEEP]:
         shutil.rmtree(old, ignore_errors=True)
     return final
@@ -97,5 +104,7 @@ def load_checkpoint(path: Path) -> tuple[dict, dict, dict]:
         model_state = load_file(str(path / "model.safetensors"))
         optimizer_state = _unflatten_optimizer(load_file(str(path / "optimizer.safetensors")), info.pop("optimizer"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError, SafetensorError) as error:
-        raise CheckpointError(f"checkpoint {path} is corrupt ({error}); delete it to resume from an older one") from None
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt ({error}); delete it to resume from an older one"
+        ) from None
     return model_state, optimizer_state, info

@@ -39,19 +39,20 @@ def with_default_command(argv: list[str], commands: set[str], stdin_is_tty: bool
     return argv
 
 
-def leave_with_one_line(failure: BaseException) -> None:
-    """Say what failed in one line, then exit with its code (a download's threads are not waited for). A
-    closed output pipe (`cfgen … | head -1`) is not a failure to report: the reader had what it wanted."""
+def report_failure(failure: BaseException) -> int:
+    """The one place a failure is printed: one line on stderr; its exit code returned. A closed output pipe
+    (`cfgen … | head -1`) is not a failure to report: the reader had what it wanted. After a download was
+    interrupted, the process ends here (huggingface_hub's download threads run on; exiting normally waits)."""
     code = exit_code_of(failure)
     if isinstance(failure, BrokenPipeError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the exit's flush cannot fail again
-        raise typer.Exit(code) from None
+        return code
     print_error(describe(failure))
-    if isinstance(failure, DownloadInterrupted):  # huggingface_hub's download threads run on; exiting normally waits
+    if isinstance(failure, DownloadInterrupted):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-    raise typer.Exit(code) from None
+    return code
 
 
 class CommandGroup(TyperGroup):
@@ -82,4 +83,4 @@ class CommandGroup(TyperGroup):
         except (Exception, KeyboardInterrupt) as failure:  # noqa: BLE001 - errors.describe sorts them
             if ctx.params.get("debug"):
                 raise
-            leave_with_one_line(failure)
+            raise typer.Exit(report_failure(failure)) from None

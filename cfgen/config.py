@@ -101,12 +101,26 @@ class TrainConfig:
 # Bounds on a model's shape: a config.json outside them is refused before
 # anything is allocated (a width of 2**20 would ask for terabytes).
 MODEL_LIMITS: dict[str, tuple[type, float, float]] = {
-    "vocab_size": (int, 8, 1_000_000), "latent_dim": (int, 1, 4096), "width": (int, 1, 8192), "heads": (int, 1, 256),
-    "denoiser_layers": (int, 0, 128), "decoder_layers": (int, 0, 128), "ffn_multiplier": (int, 1, 16),
-    "dropout": (float, 0.0, 1.0), "max_length": (int, 2, 8192), "encoder_dim": (int, 1, 8192),
-    "self_condition": (bool, 0, 1), "diffusion_steps": (int, 1, 100_000), "process": (str, 0, 0), "schedule": (str, 0, 0),
-    "neighbours": (int, 0, 16), "copy": (bool, 0, 1), "aligned": (bool, 0, 1),
-    "slots": (bool, 0, 1), "templates": (bool, 0, 1), "request_dropout": (float, 0.0, 0.9),
+    "vocab_size": (int, 8, 1_000_000),
+    "latent_dim": (int, 1, 4096),
+    "width": (int, 1, 8192),
+    "heads": (int, 1, 256),
+    "denoiser_layers": (int, 0, 128),
+    "decoder_layers": (int, 0, 128),
+    "ffn_multiplier": (int, 1, 16),
+    "dropout": (float, 0.0, 1.0),
+    "max_length": (int, 2, 8192),
+    "encoder_dim": (int, 1, 8192),
+    "self_condition": (bool, 0, 1),
+    "diffusion_steps": (int, 1, 100_000),
+    "process": (str, 0, 0),
+    "schedule": (str, 0, 0),
+    "neighbours": (int, 0, 16),
+    "copy": (bool, 0, 1),
+    "aligned": (bool, 0, 1),
+    "slots": (bool, 0, 1),
+    "templates": (bool, 0, 1),
+    "request_dropout": (float, 0.0, 0.9),
 }
 
 

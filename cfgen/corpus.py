@@ -57,7 +57,8 @@ class DataSources:
         pages = [Path(folder) for folder in folders if is_pages_folder(folder)]
         codefusion = [Path(folder) for folder in folders if not is_pages_folder(folder)]
         if len(codefusion) > 1:
-            raise DataError(f"give one CodeFusion data folder, not {len(codefusion)} ({', '.join(map(str, codefusion))})")
+            named = ", ".join(map(str, codefusion))
+            raise DataError(f"give one CodeFusion data folder, not {len(codefusion)} ({named})")
         return cls(data_dir=codefusion[0] if codefusion else None, page_dirs=pages, **fields)
 
 
@@ -130,7 +131,9 @@ def page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair]
         raise DataError(f"{folder} holds no page with an example")
     pairs = [(example.dev, Pair(example.description, example.command, "bash", from_pages=True,
                                 platform=example.platform)) for example in examples]
-    return [pair for dev, pair in pairs if not (dev and hold_out_dev)], [pair for dev, pair in pairs if dev and hold_out_dev]
+    held_out = [dev and hold_out_dev for dev, _ in pairs]
+    return ([pair for (_, pair), out in zip(pairs, held_out) if not out],
+            [pair for (_, pair), out in zip(pairs, held_out) if out])
 
 
 def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -> dict[str, int]:
@@ -182,7 +185,8 @@ def collate(examples: list[Example], encodings, pad_id: int, length: int, genera
     probability p, drawn from `generator` (classifier-free guidance's training)."""
     tokens = torch.full((len(examples), length), pad_id, dtype=torch.long)
     conditions = []
-    dropped = torch.rand(len(examples), generator=generator) < request_dropout if request_dropout else [False] * len(examples)
+    dropped = (torch.rand(len(examples), generator=generator) < request_dropout if request_dropout
+               else [False] * len(examples))
     for row, example in enumerate(examples):
         tokens[row, : len(example.tokens)] = torch.tensor(example.tokens[:length])
         if dropped[row] and example.text != NOISE_CONDITION:
@@ -278,7 +282,8 @@ def encode_texts(texts: list[str], dist_info: Distributed, device: str):
     from cfgen.encoder import TextEncoder
     from cfgen.encodings import cached_encodings
 
-    make_encoder = lambda: TextEncoder(device=device.split(":")[0] if device.startswith("cuda") else "cpu")  # noqa: E731
+    encoder_device = device.split(":")[0] if device.startswith("cuda") else "cpu"
+    make_encoder = lambda: TextEncoder(device=encoder_device)  # noqa: E731
     if dist_info.is_main:
         encodings = cached_encodings(texts, make_encoder)
     barrier(dist_info)

@@ -66,7 +66,9 @@ def load_benchmark(path: Path, split: str, lang: str) -> list[Pair]:
         if None in fields:  # CoNaLa leaves some requests null: nothing to score, like an empty one
             continue
         if not all(isinstance(field, str) for field in fields):
-            raise DataError(f"{path}: item {position} of {split!r} is not an object with 'NL Utterance' and 'Code' text")
+            raise DataError(
+                f"{path}: item {position} of {split!r} is not an object with 'NL Utterance' and 'Code' text"
+            )
         table = parse_table(item.get("Data")) if get_language(lang).tables else None
         pairs.append(Pair(item["NL Utterance"].strip(), item["Code"].strip(), lang, table))
     pairs = [pair for pair in pairs if pair.nl and pair.code]
@@ -118,8 +120,13 @@ def load_pairs_jsonl(path: Path) -> list[Pair]:
         if nl.strip() and code.strip():
             pairs.append(Pair(nl.strip(), code.strip(), lang))
     if too_long:
-        logger.warning("%s: skipped %d pairs longer than %d characters of text or %d of code",
-                       path, too_long, MAX_NL_CHARS, MAX_CODE_CHARS)
+        logger.warning(
+            "%s: skipped %d pairs longer than %d characters of text or %d of code",
+            path,
+            too_long,
+            MAX_NL_CHARS,
+            MAX_CODE_CHARS,
+        )
     if not pairs:
         raise DataError(f"{path} holds no pairs" + (" short enough to train on" if too_long else ""))
     return pairs

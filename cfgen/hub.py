@@ -76,7 +76,9 @@ def resolve_model_directory(spec: str | os.PathLike) -> Path:
             return trained
         raise ModelNotAvailableError(f"no model named {spec[:100]!r}: not a directory, nor a run of `cfgen train`")
     if spec.startswith((".", "/", "~")):
-        raise ModelNotAvailableError(f"model {spec[:100]!r} is neither a directory nor a Hub repo id (owner/name[@revision])")
+        raise ModelNotAvailableError(
+            f"model {spec[:100]!r} is neither a directory nor a Hub repo id (owner/name[@revision])"
+        )
     return pull(*parse_repo_spec(spec), verify=False)  # loading it checks every file against its checksums
 
 
@@ -115,11 +117,14 @@ def _use_timeouts() -> None:
 
     def bounded(request) -> None:
         limits = dict(request.extensions.get("timeout") or {})
-        request.extensions["timeout"] = {key: limits.get(key) or seconds for key in ("connect", "read", "write", "pool")}
+        request.extensions["timeout"] = {
+            key: limits.get(key) or seconds for key in ("connect", "read", "write", "pool")
+        }
 
     hooks = [bounded] + ([_http.hf_request_event_hook] if hasattr(_http, "hf_request_event_hook") else [])
-    _http.set_client_factory(lambda: httpx2.Client(event_hooks={"request": hooks}, follow_redirects=True,
-                                                   timeout=httpx2.Timeout(seconds)))
+    _http.set_client_factory(
+        lambda: httpx2.Client(event_hooks={"request": hooks}, follow_redirects=True, timeout=httpx2.Timeout(seconds))
+    )
 
 
 def pull(repo_id: str, revision: str | None = None, progress: bool = False, verify: bool = True) -> Path:
@@ -141,8 +146,10 @@ def pull(repo_id: str, revision: str | None = None, progress: bool = False, veri
             directory = _download(repo_id, revision, progress)
             removed = remove_corrupt_blobs(directory)
             if removed:
-                raise CorruptModelError(f"{', '.join(removed)} of {repo_id} failed its hash check twice and was removed; "
-                                        "run cfgen pull again later")
+                raise CorruptModelError(
+                    f"{', '.join(removed)} of {repo_id} failed its hash check twice and was removed; "
+                    "run cfgen pull again later"
+                )
         if not (directory / CONFIG).is_file():
             raise ModelNotAvailableError(f"{repo_id} has no config.json: not a cfgen model")
         verify_checksums(directory)
@@ -181,17 +188,27 @@ def _download(repo_id: str, revision: str | None, progress: bool) -> Path:
         raise UnknownModelError(f"no model repository {repo_id} on the Hub (or it is private: set HF_TOKEN)") from None
     except LocalEntryNotFoundError:
         if _offline():
-            raise OfflineCacheMissError(f"{where} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; "
-                                        "unset it and run cfgen pull first") from None
-        raise NetworkError(f"cannot reach the Hub for {where}, and it is not cached; check the network or HF_ENDPOINT") from None
+            raise OfflineCacheMissError(
+                f"{where} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; unset it and run cfgen pull first"
+            ) from None
+        raise NetworkError(
+            f"cannot reach the Hub for {where}, and it is not cached; check the network or HF_ENDPOINT"
+        ) from None
     except HFValidationError as error:
         raise UsageError(f"{where!r} is not a Hub model id: {first_line(error, 160)}") from None
     except HfHubHTTPError as error:
         raise NetworkError(f"the Hub answered {where} with an error: {first_line(error)}") from None
     except httpx2.TimeoutException:
-        raise NetworkError(f"the Hub did not answer in time for {where}; check the network or HF_ENDPOINT, "
-                           "then run again to resume") from None
-    except (httpx2.HTTPError, httpx2.StreamError, OSError, ValueError, EOFError) as error:  # broken-off transfers, resets
+        raise NetworkError(
+            f"the Hub did not answer in time for {where}; check the network or HF_ENDPOINT, then run again to resume"
+        ) from None
+    except (
+        httpx2.HTTPError,
+        httpx2.StreamError,
+        OSError,
+        ValueError,
+        EOFError,
+    ) as error:  # broken-off transfers, resets
         _raise_local_cause(error, where)
         reason = first_line(error, 160)
         raise NetworkError(f"downloading {where} failed ({reason}); run again to resume") from None
@@ -208,8 +225,10 @@ def _raise_local_cause(error: Exception, where: str) -> None:
 
     if isinstance(error, OSError) and error.errno in _UNWRITABLE | _FULL:
         why = "the disk is full" if error.errno in _FULL else "it cannot be written (read-only or no permission)"
-        raise CfgenError(f"cannot download {where} into the Hugging Face cache ({constants.HF_HUB_CACHE}): {why}; "
-                         "free space or point HF_HOME elsewhere") from None
+        raise CfgenError(
+            f"cannot download {where} into the Hugging Face cache ({constants.HF_HUB_CACHE}): {why}; "
+            "free space or point HF_HOME elsewhere"
+        ) from None
     if isinstance(error, ValueError) and "Invalid filename" in str(error):
         raise CorruptModelError(f"{where} lists a file outside its own folder ({first_line(error, 120)}); refused")
 

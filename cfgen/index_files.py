@@ -85,7 +85,11 @@ def check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
     def fail(reason: str):
         raise CorruptModelError(f"{files.entries} does not match {files.vectors.name}: {reason}")
 
-    if not isinstance(entries, dict) or not isinstance(entries.get("codes"), list) or not isinstance(entries.get("langs"), list):
+    if (
+        not isinstance(entries, dict)
+        or not isinstance(entries.get("codes"), list)
+        or not isinstance(entries.get("langs"), list)
+    ):
         fail("it must be an object with lists 'codes' and 'langs'")
     codes, langs = entries["codes"], entries["langs"]
     if not all(isinstance(c, str) for c in codes) or not all(l in language_names() for l in langs):
@@ -94,16 +98,23 @@ def check_entries(entries: object, shapes: dict, files: IndexFiles) -> None:
     if vectors is None or len(vectors) != 2 or not len(codes) == len(langs) == vectors[0]:
         fail(f"{len(codes)} codes and {len(langs)} languages for vectors of shape {vectors}")
     values = entries.get("values")
-    if values is not None and not (isinstance(values, list) and len(values) == len(codes) and all(
-            isinstance(row, list) and all(isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v)
-                                          for v in row) for row in values)):
+    if values is not None and not (
+        isinstance(values, list)
+        and len(values) == len(codes)
+        and all(
+            isinstance(row, list)
+            and all(isinstance(v, list) and len(v) == 2 and all(isinstance(x, str) for x in v) for v in row)
+            for row in values
+        )
+    ):
         fail("values must hold one list of (kind, value) pairs per program")
     pages = entries.get("pages") or []
     if not isinstance(pages, list) or not all(type(row) is int and 0 <= row < len(codes) for row in pages):
         fail("pages must list row numbers")
     requests = entries.get("requests")
-    if requests is not None and not (isinstance(requests, list) and len(requests) == len(codes)
-                                     and all(isinstance(r, str) for r in requests)):
+    if requests is not None and not (
+        isinstance(requests, list) and len(requests) == len(codes) and all(isinstance(r, str) for r in requests)
+    ):
         fail("requests must hold one text per program")
     masked = entries.get("masked") or []
     if not isinstance(masked, list) or not all(m in language_names() for m in masked):

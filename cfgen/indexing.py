@@ -41,7 +41,9 @@ def _retrieval_head(pairs: list[Pair], encodings, languages: frozenset[str], ste
 
     rows = [i for i, p in enumerate(pairs) if p.lang in languages]
     labels = [f"{pairs[i].lang}\0{get_language(pairs[i].lang).normalise(pairs[i].code)}" for i in rows]
-    logger.info("training the retrieval head for %s on %d requests, %d steps", ", ".join(sorted(languages)), len(rows), steps)
+    logger.info(
+        "training the retrieval head for %s on %d requests, %d steps", ", ".join(sorted(languages)), len(rows), steps
+    )
     return fit_retrieval_head([encodings[i] for i in rows], labels, languages, steps)
 
 
@@ -91,8 +93,17 @@ def attach_neighbours(index, tokenizer, config, examples: list, texts: list[str]
             chunk = group[start : start + 512]
             requests = [texts[e.text] for e in chunk]
             query = retrieval_encodings(index, encode, requests, [encodings[e.text] for e in chunk], lang)
-            found = neighbour_ids(index, tokenizer, requests, query, lang, k, config.sample_lengths[lang],
-                                  exclude=[own_row(e) for e in chunk], form=WrittenForm.of(config))
+            found = neighbour_ids(
+                index,
+                tokenizer,
+                requests,
+                query,
+                lang,
+                k,
+                config.sample_lengths[lang],
+                exclude=[own_row(e) for e in chunk],
+                form=WrittenForm.of(config),
+            )
             for example, programs in zip(chunk, found):
                 example.neighbours = programs
     logger.info("attached %d retrieved programs to each of %d examples", k, len(examples))

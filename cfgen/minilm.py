@@ -36,7 +36,10 @@ class Embeddings(nn.Module):
 class MiniLM(nn.Module):
     def __init__(self, config: dict) -> None:
         super().__init__()
-        if config.get("hidden_act", "gelu") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+        if (
+            config.get("hidden_act", "gelu") != "gelu"
+            or config.get("position_embedding_type", "absolute") != "absolute"
+        ):
             raise ValueError("only BERT encoders with GELU and absolute positions are supported")
         self.config = config
         self.embeddings = Embeddings(config)
@@ -60,8 +63,9 @@ class MiniLM(nn.Module):
         with uninitialised():
             model = cls(config)
         weights = load_file(str(Path(directory) / "model.safetensors"))  # float32, or its float16 copy
-        model.load_state_dict(_from_bert_names({name: tensor.float() for name, tensor in weights.items()}),
-                              strict=True, assign=True)
+        model.load_state_dict(
+            _from_bert_names({name: tensor.float() for name, tensor in weights.items()}), strict=True, assign=True
+        )
         return model.eval().requires_grad_(False)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -81,7 +85,8 @@ def _from_bert_names(bert: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         attention = bert_layer + "attention."
         for kind in ("weight", "bias"):
             state[mine + f"self_attn.in_proj_{kind}"] = torch.cat(
-                [bert[attention + f"self.{part}.{kind}"] for part in ("query", "key", "value")])
+                [bert[attention + f"self.{part}.{kind}"] for part in ("query", "key", "value")]
+            )
             state[mine + f"self_attn.out_proj.{kind}"] = bert[attention + f"output.dense.{kind}"]
             state[mine + f"norm1.{kind}"] = bert[attention + f"output.LayerNorm.{kind}"]
             state[mine + f"linear1.{kind}"] = bert[bert_layer + f"intermediate.dense.{kind}"]

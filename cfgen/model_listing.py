@@ -28,8 +28,15 @@ def list_models() -> list[dict]:
             names = {f.file_name for f in revision.files}
             if {CONFIG, TOKENIZER} <= names:
                 refs = ",".join(sorted(revision.refs)) or "-"
-                found.append(dict(name=repo.repo_id, source="hub cache", revision=f"{revision.commit_hash[:12]} ({refs})",
-                                  size_mb=revision.size_on_disk / 1e6, path=str(revision.snapshot_path)))
+                found.append(
+                    dict(
+                        name=repo.repo_id,
+                        source="hub cache",
+                        revision=f"{revision.commit_hash[:12]} ({refs})",
+                        size_mb=revision.size_on_disk / 1e6,
+                        path=str(revision.snapshot_path),
+                    )
+                )
     runs = runs_directory()
     for run in sorted(runs.iterdir()) if runs.is_dir() else []:
         if (run / CONFIG).is_file():

@@ -8,11 +8,15 @@ Ctrl-C stays written.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 
 from cfgen import render
-from cfgen.answer import Answer
 from cfgen.batch import Rejected
+
+if TYPE_CHECKING:
+    from cfgen.answer import Answer
 
 
 class Output:
@@ -26,11 +30,11 @@ class Output:
         self.terminal = not as_json and Console().is_terminal
         self.records = render.Records(shown or 1, null, batch)
 
-    def write(self, item) -> None:
-        if isinstance(item, Answer):
-            self._answer(item)
-        else:
+    def write(self, item: Answer | Rejected) -> None:
+        if isinstance(item, Rejected):
             self._reject(item)
+        else:
+            self._answer(item)
 
     def _reject(self, rejected: Rejected) -> None:
         if rejected.blank:  # not an error (the exit code stays 0), but a line without an answer says why
@@ -42,7 +46,7 @@ class Output:
         elif not self.terminal:
             render.piped_blank(self.records)
 
-    def _answer(self, answer) -> None:
+    def _answer(self, answer: Answer) -> None:
         if self.as_json:
             payload = answer.to_json(self.shown)
             render.json_line({"line": answer.request.line, **payload} if self.batch else payload)

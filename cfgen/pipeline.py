@@ -22,13 +22,11 @@ from pathlib import Path
 
 import torch
 
+from cfgen.batch_conditioning import Batch, Conditioner
 from cfgen.bundle import Bundle, load_bundle
-from cfgen.conditioning import Conditioning
-from cfgen.encodings import pad_states
 from cfgen.errors import UsageError
 from cfgen.language_guess import Guess, guess_languages
 from cfgen.languages import check_language, get_language
-from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
 from cfgen.processes import make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
 from cfgen.sampling import SampledSequence, sample
@@ -58,28 +56,6 @@ class Method:
         return cls("retrieve" if strength == 0.0 else "generate" if strength == 1.0 else "edit", strength)
 
 
-@dataclass
-class Batch:
-    """One batch of one language's requests: what every candidate maker reads."""
-
-    queries: list[str]
-    lang: str
-    encoded: list[torch.Tensor]  # E_s per request
-    num_candidates: int
-    steps: int
-    seed: int
-    guidance: float = 1.0  # classifier-free guidance scale (1: none)
-    query_encodings: list[torch.Tensor] | None = None  # the requests as the index compares them, once found
-
-    def subset(self, rows: list[int]) -> Batch:
-        """The batch's requests `rows` (what is known of them kept)."""
-        def pick(values):
-            return None if values is None else [values[row] for row in rows]
-
-        return Batch(pick(self.queries), self.lang, pick(self.encoded), self.num_candidates, self.steps, self.seed,
-                     self.guidance, pick(self.query_encodings))
-
-
 @functools.lru_cache(maxsize=2)
 def shared_encoder(device: str):
     """One NL encoder per device per process (loading it costs more than a query)."""
@@ -95,6 +71,7 @@ class Pipeline:
         config = self.network.config
         self.process = make_process(config.process, config.diffusion_steps, config.schedule)
         self.encoder = encoder or shared_encoder(device)
+        self.conditioner = Conditioner(self.network, self.tokenizer, self.index, self.encoder, device)
 
     @classmethod
     def from_directory(cls, directory: Path, device: str = "cpu", encoder=None, verify: bool = True) -> Pipeline:
@@ -208,65 +185,18 @@ class Pipeline:
         return rows
 
     # -- what the makers share --------------------------------------------------------------
-    def conditioning(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
-                     query_encodings: list[torch.Tensor] | None = None) -> Conditioning:
-        """The networks' view of encoded requests: E_s, padded and projected, and, for a model that reads
-        them, the requests' nearest training programs (found with `query_encodings`, the requests as the
-        index compares them, when the caller has them already)."""
-        return self._projected(encoded, self._neighbours(queries, encoded, lang, query_encodings))
-
-    def conditioning_and_dropped(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
-                                 query_encodings: list[torch.Tensor] | None = None) -> tuple[Conditioning, Conditioning]:
-        """`conditioning`, and the same rows with the requests dropped as in training with request dropout (the
-        empty request's E_s, the same programs read): classifier-free guidance's pair, neighbours found once."""
-        neighbours = self._neighbours(queries, encoded, lang, query_encodings)
-        return self._projected(encoded, neighbours), self._projected([self._empty_request] * len(queries), neighbours)
-
-    def _neighbours(self, queries: list[str], encoded: list[torch.Tensor], lang: str,
-                    query_encodings: list[torch.Tensor] | None) -> tuple[torch.Tensor, torch.Tensor] | tuple[None, None]:
-        """(B, k, N) token ids of each request's k nearest training programs and their mask; for a model that
-        reads none: (None, None)."""
-        k = self.network.config.neighbours
-        if not k:
-            return None, None
-        if query_encodings is None:
-            query_encodings = self._retrieval_encodings(queries, encoded, lang)
-        rows = neighbour_ids(self.index, self.tokenizer, queries, query_encodings, lang, k, self.sample_length(lang),
-                             form=WrittenForm.of(self.network.config))
-        neighbours, neighbour_mask = neighbour_tensors(rows, k, self.sample_length(lang), self.tokenizer.pad_id)
-        return neighbours.to(self.device), neighbour_mask.to(self.device)
-
-    def _projected(self, encoded: list[torch.Tensor], neighbours: tuple) -> Conditioning:
-        states, mask = pad_states(encoded)
-        dtype = next(self.network.parameters()).dtype
-        with torch.inference_mode():
-            return self.network.condition(states.to(self.device, dtype), mask.to(self.device), *neighbours)
-
     def sample_length(self, lang: str) -> int:
         """How many positions (tag, code, end, padding) the sampler denoises for this language."""
-        config = self.network.config
-        return config.sample_lengths.get(lang, config.max_length)
+        return self.conditioner.sample_length(lang)
 
     def _sample(self, batch: Batch, start_tokens: torch.Tensor | None = None,
                 strength: float = 1.0) -> list[list[SampledSequence]]:
-        if self.network.config.neighbours:
-            self._query_encodings(batch)  # found once, for the programs the network reads and those ranked after
-        if batch.guidance == 1.0:
-            condition = self.conditioning(batch.queries, batch.encoded, batch.lang, batch.query_encodings)
-            unconditional = None
-        else:
-            condition, unconditional = self.conditioning_and_dropped(batch.queries, batch.encoded, batch.lang,
-                                                                     batch.query_encodings)
+        condition, unconditional = self.conditioner.of(batch)
         return sample(self.network, self.process, condition, tag_id=self.tokenizer.tag_ids[batch.lang],
                       end_id=self.tokenizer.end_id, length=self.sample_length(batch.lang),
                       num_candidates=batch.num_candidates, steps=batch.steps, seed=batch.seed,
                       start_tokens=start_tokens, strength=strength, unconditional=unconditional,
                       guidance=batch.guidance)
-
-    @functools.cached_property
-    def _empty_request(self) -> torch.Tensor:
-        """E_s of "": what a model trained with request dropout saw in place of a request."""
-        return self.encoder.encode([""])[0]
 
     def _written(self, sampled: SampledSequence, request: str, lang: str, nearest: list[str] = ()) -> str:
         """A sampled program as text, with the request's values in the placeholders a slots model writes (and a
@@ -281,13 +211,5 @@ class Pipeline:
 
     def _nearest_programs(self, batch: Batch) -> list[list[RankedCandidate]]:
         """The nearest distinct programs per request, valid first (the index's selection)."""
-        return self.index.nearest_programs(self._query_encodings(batch), batch.lang, batch.num_candidates,
+        return self.index.nearest_programs(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
                                            requests=batch.queries)
-
-    def _query_encodings(self, batch: Batch) -> list[torch.Tensor]:
-        if batch.query_encodings is None:
-            batch.query_encodings = self._retrieval_encodings(batch.queries, batch.encoded, batch.lang)
-        return batch.query_encodings
-
-    def _retrieval_encodings(self, queries: list[str], encoded: list[torch.Tensor], lang: str) -> list[torch.Tensor]:
-        return retrieval_encodings(self.index, self.encoder.encode, queries, encoded, lang)

@@ -17,13 +17,13 @@ from cfgen.bundle import BEST, CHECKPOINTS, TOKENIZER, load_model
 from cfgen.config import ModelConfig, preset
 from cfgen.corpus import Corpus, build_examples, encode_requests, encode_texts, target
 from cfgen.errors import DataError, UsageError
+from cfgen.languages.bash_template import closed_class
 from cfgen.processes import make_process, process_module
 from cfgen.resume import RunState
 from cfgen.runtime import Distributed
-from cfgen.languages.bash_template import closed_class
-from cfgen.written_form import WrittenForm
 from cfgen.tokenizer import CodeTokenizer
-from cfgen.train_request import TrainRequest
+from cfgen.train_request import MODEL_OPTIONS, TrainRequest
+from cfgen.written_form import WrittenForm
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,7 @@ def prepare_run(request: TrainRequest, corpus: Corpus, device: str, dist_info: D
 
 
 DEFAULT_SIZE, DEFAULT_VOCAB = "small", 4096
+_SET_WHEN_MADE = ("vocab_size", "templates", "process")  # model options read when the model is made, not changed
 TEMPLATE_WORD_MIN_COUNT = 2  # a template token seen this often in training is one token of the tokenizer
 
 
@@ -146,7 +147,9 @@ def template_vocabulary(texts) -> list[str]:
                   key=lambda word: (-counts[word], word))
 
 
-def _tokenizer_config_and_weights(request: TrainRequest, corpus: Corpus) -> tuple[CodeTokenizer, ModelConfig, dict | None]:
+def _tokenizer_config_and_weights(
+    request: TrainRequest, corpus: Corpus
+) -> tuple[CodeTokenizer, ModelConfig, dict | None]:
     """The tokenizer and model config of a new run, and --init's weights (None from scratch)."""
     initial = None
     if request.init is not None:
@@ -157,13 +160,25 @@ def _tokenizer_config_and_weights(request: TrainRequest, corpus: Corpus) -> tupl
     else:
         form = _new_form(request, corpus)
         texts = [target(pair, form) for pair in corpus.pairs]
-        whole_words = template_vocabulary(texts[i] for i, pair in enumerate(corpus.pairs) if pair.lang == "bash") \
-            if form.templates else []
-        tokenizer = CodeTokenizer.train(texts, request.vocab_size or DEFAULT_VOCAB, form.slots, whole_words)
-        config = preset(request.size or DEFAULT_SIZE, vocab_size=tokenizer.vocab_size, templates=form.templates,
-                        template_literals=tuple(sorted(form.template_literals)))
-    changes = {name: getattr(request, name) for name in ("neighbours", "copy", "aligned", "slots", "request_dropout")
-               if getattr(request, name) is not None}
+        whole_words = (
+            template_vocabulary(texts[i] for i, pair in enumerate(corpus.pairs) if pair.lang == "bash")
+            if form.templates
+            else []
+        )
+        tokenizer = CodeTokenizer.train(
+            texts, request.vocab_size or DEFAULT_VOCAB, form.slots, whole_words, languages=request.sources.languages
+        )
+        config = preset(
+            request.size or DEFAULT_SIZE,
+            vocab_size=tokenizer.vocab_size,
+            templates=form.templates,
+            template_literals=tuple(sorted(form.template_literals)),
+        )
+    changes = {
+        name: getattr(request, name)
+        for name in MODEL_OPTIONS
+        if name not in _SET_WHEN_MADE and getattr(request, name) is not None
+    }
     if request.process is not None and request.process != config.process:
         changes.update(process=request.process, schedule=process_module(request.process).DEFAULT_SCHEDULE)
     try:

@@ -174,7 +174,8 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
         for rank_number, candidate in enumerate(candidates, start=1):
             check = _check_text(candidate)
             risks = Text(printable(", ".join(candidate.risks)), style="bold red")
-            code = Syntax(printable(candidate.code, newlines=True), get_language(answer.request.lang).lexer, word_wrap=True)
+            lexer = get_language(answer.request.lang).lexer
+            code = Syntax(printable(candidate.code, newlines=True), lexer, word_wrap=True)
             made = _made(candidate)
             cells = [str(rank_number), code, made, check, risks]
             if verbose:
@@ -223,15 +224,19 @@ def _compact(out: Console, answer, candidates: list, verbose: bool) -> None:
         if answer.rows and answer.rows[rank_number - 1] is not None:
             facts.append(f" · rows {', '.join(map(str, answer.rows[rank_number - 1])) or 'none'}")
         out.print(facts)
-        out.print(Padding(Syntax(printable(candidate.code, newlines=True), lexer, word_wrap=True), (0, 0, 0, 3)),
-                  soft_wrap=False)
+        out.print(
+            Padding(Syntax(printable(candidate.code, newlines=True), lexer, word_wrap=True), (0, 0, 0, 3)),
+            soft_wrap=False,
+        )
 
 
 def _notes(candidates: list, shown: int | None) -> None:
     wanted = shown or 5
     if len(candidates) < wanted:
-        note(f"only {len(candidates)} distinct candidate{'s' if len(candidates) != 1 else ''} "
-             f"(of {wanted} asked): the others coincided")
+        note(
+            f"only {len(candidates)} distinct candidate{'s' if len(candidates) != 1 else ''} "
+            f"(of {wanted} asked): the others coincided"
+        )
     if any(c.seen for c in candidates):
         note("seen: the program occurs verbatim in the training data")
 

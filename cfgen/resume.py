@@ -10,9 +10,7 @@ from cfgen.checkpoint import list_checkpoints, load_checkpoint
 from cfgen.config import MODEL_PRESETS, ModelConfig, TrainConfig, from_dict
 from cfgen.errors import CheckpointError, UsageError
 from cfgen.files import first_line
-
-# Model options of `cfgen train` that --resume must not contradict (the run's own model keeps them).
-MODEL_OPTIONS = ("vocab_size", "process", "neighbours", "copy", "aligned", "slots", "templates", "request_dropout")
+from cfgen.train_request import MODEL_OPTIONS
 
 
 @dataclass

@@ -114,7 +114,8 @@ class RetrievalIndex:
             if tensors.get("tuned_vectors") is None or tensors["tuned_vectors"].shape[0] != tuned_rows:
                 raise CorruptModelError(f"{files.vectors} does not hold a tuned vector per row the head serves")
         return cls(tensors["vectors"], entries["codes"], entries["langs"], values,  # rows of [kind, value] lists
-                   frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head, tensors.get("tuned_vectors"),
+                   frozenset(entries.get("masked") or ()), tensors.get("masked_vectors"), head,
+                   tensors.get("tuned_vectors"),
                    entries.get("requests"), frozenset(entries.get("pages") or ()), bases,
                    {int(row): platform for row, platform in (entries.get("platforms") or {}).items()})
 
@@ -155,7 +156,8 @@ class RetrievalIndex:
             if masked:
                 vectors = self.masked_vectors[self._positions(rows, self.masked)]
             elif self.tuned(lang):
-                vectors = self._joined(self.vectors[rows], self.tuned_vectors[self._positions(rows, self.head.languages)])
+                tuned = self.tuned_vectors[self._positions(rows, self.head.languages)]
+                vectors = self._joined(self.vectors[rows], tuned)
             else:
                 vectors = self.vectors[rows]
             self._matrices[lang, masked] = rows, vectors
@@ -246,7 +248,8 @@ class RetrievalIndex:
         return self.requests[row] if self.requests is not None else None
 
     def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int,
-                         requests: list[str] | None = None, exclude: list[int] | None = None) -> list[list[RankedCandidate]]:
+                         requests: list[str] | None = None,
+                         exclude: list[int] | None = None) -> list[list[RankedCandidate]]:
         """Up to k distinct programs per query (by normal form), valid ones first, then most similar.
 
         Drawn from the 4k nearest, so that duplicates and broken programs leave k behind; a page's program for

@@ -52,7 +52,9 @@ class RetrievalHead(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            parts = [self(*_padded(encodings[start:start + batch_size])) for start in range(0, len(encodings), batch_size)]
+            parts = [
+                self(*_padded(encodings[start : start + batch_size])) for start in range(0, len(encodings), batch_size)
+            ]
         finally:
             self.train(was_training)
         return torch.cat(parts) if parts else torch.zeros(0, self.linear.in_features)
@@ -75,7 +77,9 @@ class RetrievalHead(nn.Module):
                 metadata = handle.metadata() or {}
                 languages = frozenset(json.loads(metadata["languages"]))
                 if int(metadata["dim"]) != dim or not languages <= set(language_names()):
-                    raise ValueError(f"dim {metadata['dim'][:20]} for vectors of width {dim}, languages {sorted(languages)}")
+                    raise ValueError(
+                        f"dim {metadata['dim'][:20]} for vectors of width {dim}, languages {sorted(languages)}"
+                    )
                 shapes = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
                 with uninitialised():
                     head = cls(dim, languages)
@@ -96,9 +100,16 @@ def _padded(encodings: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     return pad_states(encodings, MAX_TOKENS)
 
 
-def fit_retrieval_head(encodings: list[torch.Tensor], labels: list[str], languages: frozenset[str], steps: int,
-                       batch_size: int = 256, lr: float = 3e-4, temperature: float = 0.05,
-                       seed: int = 0) -> RetrievalHead:
+def fit_retrieval_head(
+    encodings: list[torch.Tensor],
+    labels: list[str],
+    languages: frozenset[str],
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 3e-4,
+    temperature: float = 0.05,
+    seed: int = 0,
+) -> RetrievalHead:
     """Train a head on requests (`encodings`) whose programs have normal forms `labels`.
 
     Each step draws `batch_size` requests that share their label with another

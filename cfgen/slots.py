@@ -172,8 +172,11 @@ _PATH_LIKE = re.compile(r"(?:~|\.{1,2})?/\S*|[\w.*-]+\.[A-Za-z][A-Za-z0-9]{0,3}|
 
 # Stand-in values NL2Bash programs carry where their request named none: /path/to/dir, myfile.txt, someFile,
 # <SOURCE_DIR>, your_file, file_name.ext. Deliberately narrow: a flag must mean "change this".
-_STAND_IN = re.compile(r"(?<![\w/.$-])(?:/path(?:/[\w.*-]+)*|path/to(?:/[\w.*-]+)*|<[A-Za-z][\w -]{2,}>|(?:my|some|your)[_A-Z]\w*(?:\.\w+)?"
-                       r"|(?:my|some|your)(?:file|dir|folder|directory)\w*(?:\.\w+)?|file_?name\.\w+)(?![\w/])")
+_STAND_IN = re.compile(
+    r"(?<![\w/.$-])(?:/path(?:/[\w.*-]+)*|path/to(?:/[\w.*-]+)*|<[A-Za-z][\w -]{2,}>"
+    r"|(?:my|some|your)[_A-Z]\w*(?:\.\w+)?"
+    r"|(?:my|some|your)(?:file|dir|folder|directory)\w*(?:\.\w+)?|file_?name\.\w+)(?![\w/])"
+)
 
 
 def stand_ins(code: str, request: str) -> list[str]:

@@ -97,10 +97,14 @@ def _fill_in_name(name: str) -> str:
 
 
 # Placeholder names -> the kind of value a request names (slots.py finds values by kind).
-_KINDS = (("url", r"url|https?://|uri|address|example\.|\.(com|org|net)\b|hostname"), ("port", r"\bport\b"), ("user", r"user(name)?\b|\blogin\b"),
-          ("number", r"\b(number|count|seconds?|minutes?|hours?|days?|size|amount|n|\d+)\b|^\d+$"),
-          ("pattern", r"pattern|regex|glob|\*\.|wildcard"),
-          ("path", r"\bpath\b|/|\bfile|\bdir(ectory)?\b|folder|\.\w{1,4}\b"))
+_KINDS = (
+    ("url", r"url|https?://|uri|address|example\.|\.(com|org|net)\b|hostname"),
+    ("port", r"\bport\b"),
+    ("user", r"user(name)?\b|\blogin\b"),
+    ("number", r"\b(number|count|seconds?|minutes?|hours?|days?|size|amount|n|\d+)\b|^\d+$"),
+    ("pattern", r"pattern|regex|glob|\*\.|wildcard"),
+    ("path", r"\bpath\b|/|\bfile|\bdir(ectory)?\b|folder|\.\w{1,4}\b"),
+)
 
 
 def placeholder_kind(name: str) -> str:
@@ -152,8 +156,9 @@ def read_pages(folder: Path) -> tuple[list[Example], int]:
             if path.stat().st_size > MAX_PAGE_BYTES:
                 raise PageError("too large")
             platform = next((part for part in path.relative_to(folder).parts[:-1] if part in PLATFORMS), COMMON)
-            examples += [replace(example, platform=platform)
-                         for example in parse_page(path.read_bytes().decode("utf-8"))]
+            examples += [
+                replace(example, platform=platform) for example in parse_page(path.read_bytes().decode("utf-8"))
+            ]
         except (PageError, UnicodeDecodeError, OSError):
             skipped += 1
     return examples, skipped + max(0, len(paths) - MAX_PAGES)

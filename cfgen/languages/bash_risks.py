@@ -24,17 +24,21 @@ FORK_BOMB = re.compile(r"(\w+|:)\s*\(\s*\)\s*\{\s*\1\s*\|\s*\1\s*&\s*\}\s*;\s*\1
 
 
 def _runs_a_download(root) -> bool:
-    """A shell or interpreter fed a download through <(…), $(…) or `…`: `bash <(curl URL)`, `eval "$(wget -O- URL)"`."""
+    """A shell or interpreter fed a download through <(…), $(…) or `…`: `bash <(curl URL)`,
+    `eval "$(wget -O- URL)"`."""
     for node in _walk(root):
         if node.type != "command" or node.child_by_field_name("name") is None:
             continue
         if _bare(_effective_utility(node)) not in RUNS_CODE:
             continue
-        scopes = [node] + ([node.parent] if node.parent is not None and node.parent.type == "redirected_statement" else [])
+        scopes = [node] + (
+            [node.parent] if node.parent is not None and node.parent.type == "redirected_statement" else []
+        )
         for scope in scopes:
             for inner in _walk(scope):
                 if inner.type in ("process_substitution", "command_substitution") and any(
-                        utility in DOWNLOADERS for utility, _ in _commands(inner)):
+                    utility in DOWNLOADERS for utility, _ in _commands(inner)
+                ):
                     return True
     return False
 
@@ -111,7 +115,15 @@ def _command_risks(utility: str, arguments: list[str]) -> list[str]:
         found.append("shred destroys file contents")
     if utility in ("sudo", "doas", "su"):
         found.append("runs as root")
-    if any(BLOCK_DEVICE.match(a) for a in paths) and utility not in ("dd", "ls", "lsblk", "blkid", "df", "mount", "fdisk"):
+    if any(BLOCK_DEVICE.match(a) for a in paths) and utility not in (
+        "dd",
+        "ls",
+        "lsblk",
+        "blkid",
+        "df",
+        "mount",
+        "fdisk",
+    ):
         found.append("touches a block device")
     return found
 

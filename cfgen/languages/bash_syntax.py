@@ -25,14 +25,37 @@ RUNS_A_COMMAND = WRAPPERS | {"timeout", "setsid", "ionice", "strace", "ltrace", 
                              "unbuffer", "runuser", "systemd-run", "firejail", "proxychains", "torsocks", "caffeinate"}
 # Operands a wrapper takes before the command it runs, and its options that take a value (`sudo -u bob CMD`).
 LEADING_OPERANDS = {"timeout": 1, "chroot": 1, "flock": 1, "taskset": 1, "chrt": 1}
-OPTION_VALUES = {"sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
-                 "doas": {"-u", "-C"}, "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-E", "-a", "--delimiter",
-                                                 "--max-args", "--max-procs", "--arg-file", "-i"},
-                 "env": {"-u", "-C", "--unset", "--chdir"}, "nice": {"-n", "--adjustment"}, "time": {"-f", "-o"},
-                 "timeout": {"-s", "-k", "--signal", "--kill-after"}, "ionice": {"-c", "-n", "-p", "-t"},
-                 "flock": {"-w", "-E", "--timeout"}, "strace": {"-o", "-p", "-e", "-s", "-u"}, "stdbuf": {"-i", "-o", "-e"},
-                 "taskset": {"-c"}, "runuser": {"-u", "-g"}, "watch": {"-n", "-d", "--interval"},
-                 "ssh": {"-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m", "-S", "-W"}}
+OPTION_VALUES = {
+    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
+    "doas": {"-u", "-C"},
+    "xargs": {
+        "-I",
+        "-n",
+        "-P",
+        "-d",
+        "-L",
+        "-s",
+        "-E",
+        "-a",
+        "--delimiter",
+        "--max-args",
+        "--max-procs",
+        "--arg-file",
+        "-i",
+    },
+    "env": {"-u", "-C", "--unset", "--chdir"},
+    "nice": {"-n", "--adjustment"},
+    "time": {"-f", "-o"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"},
+    "ionice": {"-c", "-n", "-p", "-t"},
+    "flock": {"-w", "-E", "--timeout"},
+    "strace": {"-o", "-p", "-e", "-s", "-u"},
+    "stdbuf": {"-i", "-o", "-e"},
+    "taskset": {"-c"},
+    "runuser": {"-u", "-g"},
+    "watch": {"-n", "-d", "--interval"},
+    "ssh": {"-p", "-i", "-l", "-o", "-F", "-J", "-L", "-R", "-D", "-b", "-c", "-E", "-e", "-m", "-S", "-W"},
+}
 FIND_EXEC_FLAGS = {"-exec", "-execdir", "-ok", "-okdir"}
 TYPOGRAPHIC_DASHES = {"\u2013", "\u2014", "\u2212"}  # en dash, em dash, minus sign
 TYPOGRAPHIC_QUOTES = {"\u201c", "\u201d", "\u2018", "\u2019"}
@@ -49,7 +72,7 @@ def _parser():
 # tree-sitter-bash 0.25's scanner passes code points to C's ctype functions, which index a
 # 384-entry table: far past it the process can segfault ("{" + U+E8CE3 here, "{" + U+31860 in
 # tree-sitter-bash#337). The parse sees such characters as U+FFFD; the code itself is untouched.
-BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
+BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _tree(code: str):
@@ -133,7 +156,9 @@ def _pipelines(node, depth: int = 0) -> Iterator[list[str]]:
     if node.type == "pipeline":
         names = []
         for child in node.children:
-            command = child if child.type == "command" else next((c for c in child.children if c.type == "command"), None)
+            command = (
+                child if child.type == "command" else next((c for c in child.children if c.type == "command"), None)
+            )
             if command is not None and command.child_by_field_name("name") is not None:
                 names.append(_effective_utility(command))
         yield names
@@ -150,5 +175,3 @@ def _redirect_targets(node, depth: int = 0) -> Iterator[str]:
             yield _unquote(_text(destination))
     for child in node.children:
         yield from _redirect_targets(child, depth + 1)
-
-

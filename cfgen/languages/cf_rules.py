@@ -32,7 +32,23 @@ COMPARISONS = {"GreaterThan", "LessThan", "GreaterThanEqual", "LessThanEqual", "
 RANKS = {"Top", "Bottom", "TopPercent", "BottomPercent"}
 COLUMN_ONLY = {"ColorScale", "DataBar", "IconSet", "AboveAverage", "BelowAverage", "Duplicate", "Blanks", "Errors"}
 LOGIC = {"AND", "OR", "NOT"}
-EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"}
+EXCEL_ERRORS = {
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#N/A",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#BLOCKED!",
+    "#UNKNOWN!",
+    "#CONNECT!",
+    "#BUSY!",
+}
 NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 COLUMN = re.compile(r"c\[\s*(\d+)\s*\]$")
@@ -254,5 +270,3 @@ def normalise(code: str) -> str:
         return re.sub(r"\s+", "", render(parse(code)).casefold())
     except CFError:
         return re.sub(r"\s+", "", as_text(code).casefold())
-
-

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from cfgen.conditioning import Conditioning
 
-PROCESSES = {"gaussian": "cfgen.processes.gaussian", "masked": "cfgen.processes.masked"}  # name in config.json -> module defining Process
+# name in config.json -> module defining Process
+PROCESSES = {"gaussian": "cfgen.processes.gaussian", "masked": "cfgen.processes.masked"}
 
 
 class DenoisingNetwork(Protocol):

@@ -114,10 +114,12 @@ class Process:
             t_batch = torch.full((x_t.shape[0],), t, dtype=torch.long, device=device)
             x_start_hat = network.denoise(x_t, t_batch, self_condition, condition)
             if unconditional is not None and guidance != 1.0:
-                x_start_hat = guided(x_start_hat, network.denoise(x_t, t_batch, self_condition, unconditional), guidance)
+                unguided = network.denoise(x_t, t_batch, self_condition, unconditional)
+                x_start_hat = guided(x_start_hat, unguided, guidance)
             self_condition = x_start_hat
             x_t = scheduler.step(x_start_hat, t, x_t).prev_sample
-        log_probs, tokens = network.logits(network.decode(x_t, condition), condition).float().log_softmax(dim=-1).max(dim=-1)
+        logits = network.logits(network.decode(x_t, condition), condition)
+        log_probs, tokens = logits.float().log_softmax(dim=-1).max(dim=-1)
         tokens[:, 0] = tag_id  # position 0 is given, never predicted
         return tokens, log_probs
 

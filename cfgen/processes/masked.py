@@ -52,7 +52,8 @@ def embed_masked(network: DenoisingNetwork, tokens: torch.Tensor, masked: torch.
 class Process:
     def __init__(self, num_steps: int = 1200, schedule: str = DEFAULT_SCHEDULE) -> None:
         if schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {schedule!r} for the masked process; choose one of {', '.join(SCHEDULES)}")
+            raise ValueError(f"unknown schedule {schedule!r} for the masked process; "
+                             f"choose one of {', '.join(SCHEDULES)}")
         self.num_steps, self.ratio = num_steps, SCHEDULES[schedule]
 
     def timestep(self, u: float) -> int:

@@ -1,0 +1,111 @@
+"""`cfgen generate` (also `cfgen "QUERY"`): a request, or one per line of stdin, to ranked candidates."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from cfgen import STARTED
+from cfgen.cli_options import (
+    MAX_CANDIDATES,
+    AllowUnverified,
+    Device,
+    GuessedLang,
+    Guidance,
+    Model,
+    Platform,
+    Seed,
+    Steps,
+    Strength,
+    within,
+)
+from cfgen.errors import UsageError
+from cfgen.render import note
+
+QueryArgument = Annotated[Optional[str], typer.Argument(
+    metavar="QUERY", help="What the code should do. '-' or none (with piped stdin): one request per line.")]
+Count = Annotated[Optional[int], typer.Option(
+    "-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped).",
+    callback=within(1, MAX_CANDIDATES, "-n"))]
+Table = Annotated[
+    Optional[Path], typer.Option(help="CSV table (cf): ground columns in its header and show selected rows.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="One JSON object per request, one per line.")]
+AllowInvalid = Annotated[
+    bool, typer.Option("--allow-invalid", help="Piped: print candidates that fail their syntax check too.")
+]
+Null = Annotated[
+    bool,
+    typer.Option(
+        "--null",
+        "-z",
+        help="Piped: end each candidate with NUL instead of a newline, multi-line code as written (for xargs -0).",
+    ),
+]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Terminal: also show the training request each retrieved or edited program was written for.",
+    ),
+]
+
+
+def generate(
+    query: QueryArgument = None,
+    lang: GuessedLang = None,
+    n: Count = None,
+    steps: Steps = None,
+    seed: Seed = 0,
+    model: Model = None,
+    device: Device = "auto",
+    table: Table = None,
+    as_json: AsJson = False,
+    strength: Strength = None,
+    guidance: Guidance = 1.0,
+    allow_invalid: AllowInvalid = False,
+    null: Null = False,
+    verbose: Verbose = False,
+    allow_unverified: AllowUnverified = False,
+    platform: Platform = None,
+) -> None:
+    """Generate ranked candidates for a request (the default command)."""
+    from cfgen.answer import PipelineLoader, Request, Settings, Summary, answers, checked_query, load_table
+    from cfgen.batch import read_windows
+    from cfgen.languages import get_language
+    from cfgen.output import Output
+
+    if table is not None and lang is None:
+        lang = "cf"  # only CF rules name a table's columns
+    if table is not None and not get_language(lang).tables:
+        raise UsageError(
+            f"--table grounds candidates in a table's columns, which {lang} code does not name: use it with --lang cf"
+        )
+    rows = load_table(table) if table is not None else None
+    batch = query is None or query == "-"
+    if batch and sys.stdin is None:
+        raise UsageError("no query, and stdin is closed: give one as an argument, or pipe one per line")
+    if batch and sys.stdin.isatty():
+        raise UsageError("no query: give one as an argument, or pipe one per line")
+    windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
+    output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
+    pipeline = PipelineLoader(model, device, verify=not allow_unverified, platform=platform)
+    summary = Summary()
+    for item in answers(windows, pipeline, Settings(n, steps, seed, strength, guidance)):
+        summary.add(item)
+        output.write(item)
+    if summary.requests == 0 and summary.rejected == 0:
+        raise UsageError(
+            "no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty"
+        )
+    if output.terminal and summary.requests:  # the timing line: one short line
+        how = "; ".join(pipeline().how(name, steps, strength, guidance) for name in summary.languages)
+        count = f"{summary.requests} request{'s' if summary.requests != 1 else ''}"
+        note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
+    if summary.rejected:
+        raise typer.Exit(5)
