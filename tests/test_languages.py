@@ -241,6 +241,31 @@ def test_every_language_is_one_module_with_the_whole_protocol():
     assert callable(get_language("cf").ground_rows)  # a language whose requests carry tables grounds in them
 
 
+# One working program and one broken one per language: what the contract below runs every language on.
+EXAMPLES = {"bash": ("find . -name '*.log' -mtime +3", "find . -name '*.log' -mtime +3 | | wc"),
+            "python": ("sorted(d.items(), key=lambda kv: kv[1])", "sorted(d.items(), key=lambda kv: kv[1]"),
+            "cf": ("GreaterThan(100)", "GreaterThan(100")}
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_language_keeps_the_contract_on_real_broken_and_hostile_code(name):
+    """What every caller relies on, run on each language: a broken program fails its check with a reason; empty,
+    over-long, unprintable and non-UTF-8 input fails it without raising; the normal form is a fixed point and the
+    metric accepts the gold; risks is a list."""
+    from cfgen.languages import MAX_CODE_CHARS
+
+    language = get_language(name)
+    good, broken = EXAMPLES[name]
+    assert language.check(good) == (True, "ok")
+    valid, reason = language.check(broken)
+    assert not valid and reason
+    for hostile in ("", "   ", "x" * (MAX_CODE_CHARS + 1), good + "\x1b[2J", b"\xff\xfe", good + "\u202e"):
+        assert language.check(hostile)[0] is False, hostile[:20]
+    assert language.normalise(language.normalise(good)) == language.normalise(good)
+    assert language.matches(good, good, None if name != "cf" else [["a"], ["150"], ["50"]])
+    assert isinstance(language.risks(good), list)
+
+
 @pytest.mark.parametrize("name", ["cobol", "", "BASHX", "x" * 500])
 def test_an_unknown_language_is_one_clear_error_wherever_it_is_named(name):
     from cfgen.errors import DataError, UsageError

@@ -7,6 +7,7 @@ table, in Python, with no access to anything else).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from typing import Any, Protocol
@@ -82,6 +83,24 @@ def masked_languages() -> frozenset[str]:
 
 def default_sample_lengths() -> dict[str, int]:
     return {name: get_language(name).sample_length for name in REGISTRY}
+
+
+def checked_code(check):
+    """A language's `check` behind the checks every language's starts with, written once: any input as text,
+    then refused when empty, longer than MAX_CODE_CHARS (no parser sees unbounded input) or unprintable."""
+
+    @functools.wraps(check)
+    def checked(code) -> tuple[bool, str]:
+        code = as_text(code)
+        if not code.strip():
+            return False, "empty"
+        if len(code) > MAX_CODE_CHARS:
+            return False, f"longer than {MAX_CODE_CHARS} characters"
+        if why := unprintable(code):
+            return False, why
+        return check(code)
+
+    return checked
 
 
 def unprintable(code: str) -> str | None:

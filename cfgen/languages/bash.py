@@ -9,10 +9,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
+from cfgen.languages import MAX_CODE_CHARS, as_text, checked_code
 from cfgen.languages.bash_risks import risks  # noqa: F401 - part of the Language protocol
-from cfgen.languages.bash_syntax import (ARGUMENT_NODES, FIND_EXEC_FLAGS, MAX_DEPTH, TYPOGRAPHIC_DASHES,
-                                         TYPOGRAPHIC_QUOTES, WRAPPERS, _commands, _text, _tree)
+from cfgen.languages.bash_syntax import (
+    ARGUMENT_NODES,
+    FIND_EXEC_FLAGS,
+    MAX_DEPTH,
+    TYPOGRAPHIC_DASHES,
+    TYPOGRAPHIC_QUOTES,
+    WRAPPERS,
+    _commands,
+    _text,
+    _tree,
+)
 
 name = "bash"
 # The language's facts (the Language protocol in languages/__init__.py).
@@ -50,14 +59,8 @@ def _depth_exceeds(node, limit: int) -> bool:
     return False
 
 
+@checked_code
 def check(code: str) -> tuple[bool, str]:
-    code = as_text(code)
-    if not code.strip():
-        return False, "empty"
-    if len(code) > MAX_CODE_CHARS:
-        return False, f"longer than {MAX_CODE_CHARS} characters"
-    if why := unprintable(code):
-        return False, why
     root = _tree(code).root_node
     if _depth_exceeds(root, MAX_DEPTH):
         return False, "too deeply nested"

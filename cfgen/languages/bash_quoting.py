@@ -28,6 +28,7 @@ from typing import Iterator, NamedTuple
 from cfgen.languages.bash_programs import INERT_VALUES, inert_in, program_argument
 from cfgen.languages.bash_syntax import BEYOND_BMP, MAX_DEPTH, _text, _tree
 
+
 class Edit(NamedTuple):
     """code[start:end] is to become `value` (the text meant, not yet quoted)."""
 

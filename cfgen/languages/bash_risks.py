@@ -7,8 +7,17 @@ import shlex
 
 from cfgen.languages import MAX_CODE_CHARS, as_text
 from cfgen.languages.bash_programs import SHELL_OPERANDS, SHELLS, program_argument
-from cfgen.languages.bash_syntax import (FIND_EXEC_FLAGS, _bare, _commands, _effective_utility, _pipelines,
-                                         _redirect_targets, _text, _tree, _walk)
+from cfgen.languages.bash_syntax import (
+    FIND_EXEC_FLAGS,
+    _bare,
+    _commands,
+    _effective_utility,
+    _pipelines,
+    _redirect_targets,
+    _text,
+    _tree,
+    _walk,
+)
 
 MAX_NESTING = 4  # shell programs inside shell programs (`sh -c "eval '…'"`) read this deep
 # What reads an argument as a shell command: shells after -c, eval, ssh's remote command, watch.

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
+from cfgen.languages import MAX_CODE_CHARS, as_text, checked_code, unprintable
 
 MAX_NESTING = 32
 
@@ -238,6 +238,7 @@ def parse(rule: str) -> Call:
     return call
 
 
+@checked_code
 def check(code: str) -> tuple[bool, str]:
     try:
         parse(code)

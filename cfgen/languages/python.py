@@ -7,7 +7,7 @@ import re
 import warnings
 from typing import Any
 
-from cfgen.languages import MAX_CODE_CHARS, as_text, unprintable
+from cfgen.languages import as_text, checked_code
 from cfgen.languages.python_risks import risks  # noqa: F401 - part of the Language protocol
 
 name = "python"
@@ -28,14 +28,8 @@ def _parse(code: str) -> ast.Module:
         return ast.parse(code)
 
 
+@checked_code
 def check(code: str) -> tuple[bool, str]:
-    code = as_text(code)
-    if not code.strip():
-        return False, "empty"
-    if len(code) > MAX_CODE_CHARS:
-        return False, f"longer than {MAX_CODE_CHARS} characters"
-    if why := unprintable(code):
-        return False, why
     try:
         _parse(code)
     except SyntaxError as error:
