@@ -10,8 +10,8 @@ from dataclasses import asdict
 from typing import Callable
 
 from cfgen.data import Pair
-from cfgen.languages import get_language
-from cfgen.metrics import bleu, chrf, distinct_ngrams, pairwise_edit_diversity, top_k_match
+from cfgen.languages import get_language, optional
+from cfgen.metrics import chrf, distinct_ngrams, pairwise_edit_diversity, top_k_match
 from cfgen.ranking import RankedCandidate
 
 Predictor = Callable[[list[str]], list[list[RankedCandidate]]]
@@ -34,8 +34,8 @@ def score_item(item: Pair, candidates: list[RankedCandidate]) -> dict:
     }
     top = codes[0] if codes else ""
     result["chrf"] = chrf(top, item.code)  # how close the arguments and values are, where the metric ignores them
-    if item.lang == "python":
-        result["bleu"] = bleu(top, item.code)
+    extra = optional(get_language(item.lang), "extra_metrics")
+    result["extra"] = extra(top, item.code) if extra else {}
     return result
 
 
@@ -53,9 +53,10 @@ def summarise(results: list[dict], lang: str) -> dict:
         edit_diversity=mean("edit_diversity"),
         chrf=mean("chrf"),
     )
-    if lang == "python":
-        figures.update(bleu=mean("bleu"))
-        figures["note"] = "CodeBERTScore is not computed: it needs a model that cannot be downloaded here"
+    for name in results[0]["extra"] if results else ():
+        figures[name] = sum(r["extra"][name] for r in results) / count
+    if note := optional(get_language(lang), "metric_note"):
+        figures["note"] = note
     return figures
 
 

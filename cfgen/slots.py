@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from cfgen.languages.bash_quoting import Edit, substitute
+from cfgen.languages import get_language, optional
+from cfgen.languages.bash_quoting import Edit
 from cfgen.languages.bash_template import SLOT_TYPES
 
 # Quoted text: `x`, 'x' or "x"; a single quote opens only after a non-word character
@@ -70,9 +71,7 @@ def transfer(code: str, source_values: Values, values: Values, lang: str) -> str
     if not replacements:
         return code
     pattern = re.compile("|".join(_occurrence(old) for old in sorted(replacements, key=len, reverse=True)))
-    if lang != "bash":
-        return pattern.sub(lambda match: replacements[match.group(0)], code)
-    return substitute(code, [Edit(m.start(), m.end(), replacements[m.group(0)]) for m in pattern.finditer(code)])[0]
+    return written_in(code, [Edit(m.start(), m.end(), replacements[m.group(0)]) for m in pattern.finditer(code)], lang)
 
 
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s'\"`<>]+")
@@ -97,10 +96,16 @@ def fill_placeholders(code: str, request: str, lang: str = "bash") -> str:
     cannot be (an awk program, `sh -c` text), the placeholder stays; in other languages a value goes in as it is."""
     if "{{" not in code:
         return code
-    edits = request_edits(code, request)
-    if lang == "bash":
-        return substitute(code, edits)[0]
-    for edit in reversed(edits):
+    return written_in(code, request_edits(code, request), lang)
+
+
+def written_in(code: str, edits: list[Edit], lang: str) -> str:
+    """`code` with `edits` made: by the language's own `write_values` where it has one (Bash quotes each value for
+    its context, or leaves it out), else each value as it is."""
+    write_values = optional(get_language(lang), "write_values")
+    if write_values is not None:
+        return write_values(code, edits)
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
         code = code[: edit.start] + edit.value + code[edit.end :]
     return code
 

@@ -40,6 +40,18 @@ class Language(Protocol):
 
     def risks(self, code: str) -> list[str]: ...
 
+    # Optional members, looked up with `optional(language, name)`:
+    # extra_metrics(prediction, gold) -> dict[str, float]: figures `cfgen eval` adds to the metric (Python's BLEU);
+    # metric_note: a line `cfgen eval` prints under the figures;
+    # write_values(code, edits) -> str: put request values into code safely (Bash quotes them by their context);
+    #   without it a value goes in as it is;
+    # ground_rows(code, table, request) -> (code, rows): a rule grounded in a table's columns (when `tables`).
+
+
+def optional(language: Language, member: str):
+    """A language's optional protocol member, or None where the language has none."""
+    return getattr(language, member, None)
+
 
 # The language registry, the one list of languages cfgen knows: each name's module, or the module's import
 # path until its first use (a language costs nothing until asked for). `register` adds or replaces one (a

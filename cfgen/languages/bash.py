@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from cfgen.languages import MAX_CODE_CHARS, as_text, checked_code
+from cfgen.languages.bash_quoting import substitute
 from cfgen.languages.bash_risks import risks  # noqa: F401 - part of the Language protocol
 from cfgen.languages.bash_syntax import (
     ARGUMENT_NODES,
@@ -32,6 +33,12 @@ masked_retrieval = False
 sample_length = 48
 value_slots = True
 tables = False
+
+
+def write_values(code: str, edits: list) -> str:
+    """Request values into a command, each quoted for its context and proved by a parse (bash_quoting)."""
+    return substitute(code, edits)[0]
+
 
 KEPT_LITERALS = {r"\;", "';'", '";"', "{}", "+"}
 

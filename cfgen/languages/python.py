@@ -9,6 +9,7 @@ from typing import Any
 
 from cfgen.languages import as_text, checked_code
 from cfgen.languages.python_risks import risks  # noqa: F401 - part of the Language protocol
+from cfgen.metrics import bleu
 
 name = "python"
 # The language's facts (the Language protocol in languages/__init__.py).
@@ -19,6 +20,11 @@ masked_retrieval = True
 sample_length = 48
 value_slots = True
 tables = False
+metric_note = "CodeBERTScore is not computed: it needs a model that cannot be downloaded here"
+
+
+def extra_metrics(prediction: str, gold: str) -> dict[str, float]:
+    return {"bleu": bleu(prediction, gold)}
 
 
 def _parse(code: str) -> ast.Module:
