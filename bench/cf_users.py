@@ -2,7 +2,7 @@
 
     python bench/cf_users.py [--model SPEC] [-n 5] [--steps 20]
 
-The 42 hand-written requests of bench/data/cf_user_requests.json are answered
+The hand-written requests of bench/data/cf_user_requests.json (66; each with its kind) are answered
 as `cfgen "…" --lang cf --table T.csv` answers them (rules grounded in the
 column the request names), and a candidate counts when it selects exactly the
 gold rule's rows (execution match). Printed for the model's default strength
@@ -21,6 +21,7 @@ from pathlib import Path
 from cfgen.answer import Request, Settings, answer_all
 from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import cf
+from cfgen.languages.cf_values import unasked_values
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,10 @@ def score(pipeline: Pipeline, items: list[dict], tables: dict, n: int, steps: in
     per_item = []
     for item, answer in zip(items, answers):
         hits = [rows == item["rows"] for rows in answer.rows]
-        per_item.append({"nl": item["nl"], "gold": item["gold"], "candidates": [c.code for c in answer.candidates],
+        top = answer.candidates[0].code if answer.candidates else ""
+        per_item.append({"nl": item["nl"], "kind": item.get("kind", "original"), "gold": item["gold"],
+                         "unasked_top1": bool(unasked_values(top, item["nl"], tables[item["table"]])),
+                         "candidates": [c.code for c in answer.candidates],
                          "hit": [any(hits[:k]) for k in CUTOFFS], "valid_top1": bool(answer.candidates)
                          and answer.candidates[0].valid, "source_top1": answer.candidates[0].source
                          if answer.candidates else None})
@@ -49,6 +53,10 @@ def score(pipeline: Pipeline, items: list[dict], tables: dict, n: int, steps: in
     figures = {f"top{k}": sum(r["hit"][i] for r in per_item) / count for i, k in enumerate(CUTOFFS)}
     figures["valid_top1"] = sum(r["valid_top1"] for r in per_item) / count
     figures["sources_top1"] = dict(Counter(r["source_top1"] for r in per_item))
+    figures["unasked_top1"] = sum(r["unasked_top1"] for r in per_item) / count
+    kinds = dict.fromkeys(r["kind"] for r in per_item)
+    figures["top1_by_kind"] = {kind: sum(r["hit"][0] for r in per_item if r["kind"] == kind)
+                               / sum(r["kind"] == kind for r in per_item) for kind in kinds}
     return {"figures": figures, "items": per_item}
 
 
@@ -70,11 +78,15 @@ def main() -> None:
         results[name] = score(pipeline, data["items"], data["tables"], args.n, args.steps, strength)
 
     print(f"CF requests as users write them: {len(data['items'])} items, model {directory}, execution match")
-    print(f"{'system':<30}" + "".join(f"{f'top-{k}':>8}" for k in CUTOFFS) + f"{'valid':>8}  top-1 sources")
+    print(f"{'system':<30}" + "".join(f"{f'top-{k}':>8}" for k in CUTOFFS) + f"{'valid':>8}{'unasked':>9}"
+          "  top-1 sources")
     for name, result in results.items():
         figures = result["figures"]
         print(f"{name:<30}" + "".join(f"{figures[f'top{k}']:>8.3f}" for k in CUTOFFS)
-              + f"{figures['valid_top1']:>8.3f}  {figures['sources_top1']}")
+              + f"{figures['valid_top1']:>8.3f}{figures['unasked_top1']:>9.3f}  {figures['sources_top1']}")
+    for name, result in results.items():
+        by_kind = ", ".join(f"{kind} {share:.2f}" for kind, share in result["figures"]["top1_by_kind"].items())
+        print(f"top-1 by kind, {name}: {by_kind}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"model": str(directory), "steps": args.steps, "candidates": args.n,
                                        "figures": {name: r["figures"] for name, r in results.items()}}, indent=1))

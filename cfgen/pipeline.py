@@ -17,7 +17,7 @@ batch it came in. The reverse process is the model's forward process's own
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -26,7 +26,7 @@ from cfgen.batch_conditioning import Batch, Conditioner
 from cfgen.bundle import Bundle, load_bundle
 from cfgen.errors import UsageError
 from cfgen.language_guess import Guess, guess_languages
-from cfgen.languages import check_language, get_language
+from cfgen.languages import check_language, get_language, optional
 from cfgen.processes import make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
 from cfgen.sampling import SampledSequence, sample
@@ -41,6 +41,18 @@ def _edited_or_source(edit: str, changed: bool, source: Candidate, language) -> 
     if changed and edit != source.code and language.check(edit)[0]:
         return Candidate(edit, source.score, "edited", request=source.request)
     return source
+
+
+def _with_request_values(row: list[Candidate], request: str, lang: str, last_group: int) -> list[Candidate]:
+    """In a language that carries them (CF: `Language.carry_values`), each candidate with the values the request
+    names in place of those it does not, however it was made; a candidate still holding a value the request
+    never said (`unasked_values`) moves to `last_group`, behind every one whose values the request gave."""
+    language = get_language(lang)
+    carry, unasked = optional(language, "carry_values"), optional(language, "unasked_values")
+    if carry is None:
+        return row
+    carried = [replace(c, code=carry(c.code, request)) for c in row]
+    return [replace(c, group=last_group) if unasked(c.code, request) else c for c in carried]
 
 
 @dataclass(frozen=True)
@@ -103,8 +115,10 @@ class Pipeline:
         for start in range(0, len(queries), batch_size):
             texts = queries[start : start + batch_size]
             batch = Batch(texts, lang, self.encoder.encode(texts), num_candidates, steps, seed, guidance)
+            last = self.network.config.neighbours + 2  # behind an aligned model's groups and the retrieved
+            made = [_with_request_values(row, query, lang, last) for row, query in zip(make(batch), texts)]
             results.extend(rank(row, lang, limit=num_candidates, seen_in=self._training_programs)[:num_candidates]
-                           for row in make(batch))
+                           for row in made)
         return results
 
     def guess_languages(self, queries: list[str]) -> list[Guess]:

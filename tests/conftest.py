@@ -101,7 +101,7 @@ def encoder():
 
 # Fixtures that train a model first: the tests that use them cost tens of seconds each on two cores (the first
 # one pays for the training), so they carry the `trains` marker: `-m "not trains"` is the quick run.
-TRAINING_FIXTURES = {"tiny_model", "masked_model", "generator"}
+TRAINING_FIXTURES = {"tiny_model", "masked_model", "generator", "cf_text_model"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -45,7 +45,10 @@ class Language(Protocol):
     # metric_note: a line `cfgen eval` prints under the figures;
     # write_values(code, edits) -> str: put request values into code safely (Bash quotes them by their context);
     #   without it a value goes in as it is;
-    # ground_rows(code, table, request) -> (code, rows): a rule grounded in a table's columns (when `tables`).
+    # ground_rows(code, table, request) -> (code, rows): a rule grounded in a table's columns (when `tables`);
+    # carry_values(code, request) -> code: a generated program with the values the request names put in place of
+    #   those it does not (CF: the network writes functions well and unseen words badly);
+    # unasked_values(code, request) -> list[str]: its values the request never said (such candidates rank last).
 
 
 def optional(language: Language, member: str):

@@ -11,6 +11,7 @@ from typing import Any
 
 from cfgen.languages.cf_engine import execute, find_column, ground, read_table, value_column  # noqa: F401
 from cfgen.languages.cf_rules import Call, CFError, check, normalise, parse, render  # noqa: F401
+from cfgen.languages.cf_values import carry_values, unasked_values  # noqa: F401 - optional Language members
 
 name = "cf"
 # The language's facts (the Language protocol in languages/__init__.py).

@@ -1,0 +1,77 @@
+"""CF rules carry the request's own values: the finder, the carrying, and a tiny model writing a word it never saw."""
+
+import pytest
+from conftest import tiny_request, write_pairs
+
+from cfgen.languages.cf_values import carry_values, number_values, text_values, unasked_values
+
+
+@pytest.mark.parametrize("request_text, values", [
+    ("Color cells based on ethnicity when value is Asian", ["Asian"]),
+    ("apply the background color when cell value is Movies", ["Movies"]),
+    ("cells that contain FB", ["FB"]),
+    ("names that starts with SA", ["SA"]),
+    ("Color cells that have value equal to On Hold", ["On Hold"]),  # capitalised stop words belong to the value
+    ("Format cells that have yes in their value", ["yes"]),
+    ('does not contain "US" or \'France\'', ["US", "France"]),
+    ("Style values which are 情報", ["情報"]),
+    ("Color cells which have repeated values", []),  # no word after a cue is a value
+    ("highlight cells greater than 100 in sheet1", []),
+])
+def test_the_finder_takes_quoted_and_cued_words_with_their_case(request_text, values):
+    assert text_values(request_text) == values
+
+
+@pytest.mark.parametrize("request_text, numbers", [
+    ("greater than -0.5", [-0.5]),
+    ("value greater than 60,000rs. of ledger", [60000.0]),
+    ("between 5 and 10 in D5-D12 of SC-EST2019-AGESEX-28", [5.0, 10.0]),  # not cell names, not inside names
+    ("equal to 2015", [2015.0]),
+])
+def test_numbers_keep_sign_decimals_and_thousands_and_skip_cell_names(request_text, numbers):
+    assert number_values(request_text) == numbers
+
+
+def test_a_rule_carries_the_requests_values_where_it_holds_others():
+    assert carry_values("TextEquals(選必)", "Color cells when value is Asian") == "TextEquals(Asian)"
+    assert carry_values("TextEquals(c[1], 'S.')", "cells that contain FB") == "TextEquals(c[1], 'FB')"
+    assert carry_values("NOT(TextContains(soup))", 'does not contain "US"') == "NOT(TextContains(US))"
+    assert carry_values("AND(GreaterThan(3), LessThan(100))", "greater than 3 and less than 5") == \
+        "AND(GreaterThan(3), LessThan(5))"
+    assert carry_values("bottom(1)", "the bottom value of sheet 2020") == "bottom(1)"  # a rank's count is not asked
+    assert carry_values("TextEquals(Asian)", "value is Asian") == "TextEquals(Asian)"  # said: left alone
+    assert carry_values("GreaterThan(", "value is Asian") == "GreaterThan("  # does not parse: as it is
+
+
+def test_a_value_nobody_said_is_unasked_unless_the_table_holds_it():
+    assert unasked_values("TextEquals(withmplete)", "Color cells which have repeated values") == ["withmplete"]
+    assert unasked_values("TextEquals(Done)", "color finished tasks", [["status"], ["Done"], ["Open"]]) == []
+    assert unasked_values("TextEquals()", "anything") == [""]
+    assert unasked_values("GreaterThan(10)", "big numbers") == []
+
+
+@pytest.fixture(scope="module")
+def cf_text_model(tmp_path_factory):
+    """A tiny CF model whose text values are Apple and Pear only."""
+    from cfgen.train import run_training
+
+    pairs = [("color cells whose value is Apple", "TextEquals(Apple)", "cf"),
+             ("highlight cells that contain Pear", "TextContains(Pear)", "cf"),
+             ("format cells greater than 10", "GreaterThan(10)", "cf"),
+             ("highlight duplicate values", "Duplicate()", "cf")]
+    folder = tmp_path_factory.mktemp("cf-values")
+    output = folder / "model"
+    run_training(tiny_request(output, write_pairs(folder / "pairs.jsonl", pairs), steps=400))
+    return output
+
+
+def test_a_tiny_model_writes_a_word_and_a_number_it_never_saw_as_training_values(cf_text_model):
+    from cfgen.pipeline import Pipeline
+
+    pipeline = Pipeline.from_directory(cf_text_model)
+    requests = ["color cells whose value is Zebra", "format cells greater than 37"]
+    written = pipeline(requests, "cf", 3, 10, strength=1.0)  # from noise, as the bundled model writes CF
+    assert written[0][0].code == "TextEquals(Zebra)" and written[0][0].source == "generated"
+    assert written[1][0].code == "GreaterThan(37)"
+    retrieved = pipeline(requests, "cf", 3, strength=0.0)  # a training rule carries the request's values too
+    assert (retrieved[0][0].code, retrieved[0][0].source) == ("TextEquals(Zebra)", "retrieved")
