@@ -25,6 +25,7 @@ class ExportRequest:
     verify: bool = True
     page_dev: bool = False  # keep the pages' dev split out of the index (corpus.DataSources.page_dev)
     add_pages: list[Path] = field(default_factory=list)  # folders of pages added to the index as it is
+    index_of: Path | None = None  # a model directory whose retrieval index (and head) replaces the source's
 
 
 def tuned_languages(languages: list[str]) -> frozenset[str]:
@@ -56,6 +57,20 @@ def parse_strengths(values: list[str]) -> dict[str, float]:
     return parsed
 
 
+def _index_of(directory: Path, verify: bool):
+    """The retrieval index of the model in `directory`, its files checked against that model's checksums."""
+    from cfgen.model_files import verify_checksums
+    from cfgen.retrieval import RetrievalIndex
+
+    with reading(directory):
+        if verify:
+            verify_checksums(directory)
+        index = RetrievalIndex.load(index_files(directory))
+    if index is None:
+        raise UsageError(f"--index-of {directory}: that model holds no retrieval index")
+    return index
+
+
 def export_model(request: ExportRequest) -> None:
     from cfgen.retrieval import RetrievalIndex
 
@@ -64,10 +79,14 @@ def export_model(request: ExportRequest) -> None:
         raise UsageError("export writes a copy: choose an output folder other than the model's own")
     if request.tuned and not request.index_from:
         raise UsageError("--tune-retrieval needs --index-from (the head is trained on that data's train split)")
+    if request.index_of is not None and request.index_from:
+        raise UsageError("--index-of takes another model's index as it is; --index-from builds one: give one of them")
     with reading(request.source):
         strengths = {**load_strengths(request.source), **request.strengths}
         network, tokenizer = load_model(request.source, verify=request.verify)
         index = RetrievalIndex.load(index_files(request.source))
+    if request.index_of is not None:
+        index = _index_of(Path(request.index_of), request.verify)
     if request.index_from:
         from cfgen.corpus import DataSources
         from cfgen.indexing import build_index

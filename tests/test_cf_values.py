@@ -75,3 +75,19 @@ def test_a_tiny_model_writes_a_word_and_a_number_it_never_saw_as_training_values
     assert written[1][0].code == "GreaterThan(37)"
     retrieved = pipeline(requests, "cf", 3, strength=0.0)  # a training rule carries the request's values too
     assert (retrieved[0][0].code, retrieved[0][0].source) == ("TextEquals(Zebra)", "retrieved")
+
+
+def test_composed_pairs_parse_use_the_splits_values_and_are_the_same_for_a_seed():
+    from cfgen.languages import cf
+    from cfgen.languages.cf_compose import composed_pairs
+
+    rules = ["GreaterThan(10)", "LessThan(250)", "TextEquals(Done)", "TextContains(Kim)", "Between(3, 7)"]
+    pairs = composed_pairs(rules, 50, seed=1)
+    assert pairs == composed_pairs(rules, 50, seed=1) and pairs != composed_pairs(rules, 50, seed=2)
+    assert all(cf.check(rule)[0] for _, rule in pairs)
+    heads = {rule.split("(")[0] for _, rule in pairs}
+    assert {"NOT", "AND", "OR", "top", "bottom", "Duplicate"} <= heads
+    for request, rule in pairs:  # every value a composed rule names is one of the split's, and said in the request
+        for value in ("Done", "Kim"):
+            assert (value in rule) <= (value in request)
+    assert any(r == "NOT(TextContains(Kim))" and "Kim" in q for q, r in pairs)

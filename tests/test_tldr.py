@@ -294,3 +294,29 @@ def test_pages_added_to_a_models_index_are_answered_and_the_rest_is_kept(tmp_pat
     answer = runner.invoke(app, ["generate", "deploy a branch to staging", "-m", str(tmp_path / "grown"), "--lang",
                                  "bash", "--strength", "0", "--json"])
     assert json.loads(answer.stdout)["candidates"][0]["code"] == "deploy --branch {{branch_name}} --env staging"
+
+
+def test_export_index_of_puts_another_models_index_beside_this_network_and_checks_its_files(tiny_model, tmp_path):
+    """`--index-of` swaps a retrained network in beside an existing index: the index (here one with a page added)
+    is taken as it is, its files verified; asking to build one as well is a usage error."""
+    from typer.testing import CliRunner
+
+    from cfgen.bundle import index_files
+    from cfgen.cli import app
+    from cfgen.retrieval import RetrievalIndex
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "deploy.md").write_text(DEPLOY)
+    runner = CliRunner()
+    grown = runner.invoke(app, ["export", str(tiny_model), str(tmp_path / "grown"), "--add-pages", str(tmp_path / "pages")])
+    assert grown.exit_code == 0, grown.stderr
+    swapped = runner.invoke(app, ["export", str(tiny_model), str(tmp_path / "swapped"), "--index-of", str(tmp_path / "grown")])
+    assert swapped.exit_code == 0, swapped.stderr
+    assert RetrievalIndex.load(index_files(tmp_path / "swapped")).codes == RetrievalIndex.load(index_files(tmp_path / "grown")).codes
+    both = runner.invoke(app, ["export", str(tiny_model), str(tmp_path / "both"), "--index-of", str(tmp_path / "grown"),
+                               "--index-from", str(tmp_path)])
+    assert both.exit_code == 2 and "give one of them" in both.stderr
+    entries = next((tmp_path / "grown" / "retrieval").glob("entries*"))
+    entries.write_bytes(entries.read_bytes().replace(b"deploy", b"reboot"))
+    tampered = runner.invoke(app, ["export", str(tiny_model), str(tmp_path / "bad"), "--index-of", str(tmp_path / "grown")])
+    assert tampered.exit_code == 6 and not (tmp_path / "bad").exists()
