@@ -21,7 +21,7 @@ from pathlib import Path
 from cfgen.answer import Request, Settings, answer_all
 from cfgen.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import cf
-from cfgen.languages.cf_values import unasked_values
+from cfgen.languages.cf_values import unasked_texts
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def score(pipeline: Pipeline, items: list[dict], tables: dict, n: int, steps: in
         hits = [rows == item["rows"] for rows in answer.rows]
         top = answer.candidates[0].code if answer.candidates else ""
         per_item.append({"nl": item["nl"], "kind": item.get("kind", "original"), "gold": item["gold"],
-                         "unasked_top1": bool(unasked_values(top, item["nl"], tables[item["table"]])),
+                         "unasked_top1": bool(unasked_texts(top, item["nl"], tables[item["table"]])),
                          "candidates": [c.code for c in answer.candidates],
                          "hit": [any(hits[:k]) for k in CUTOFFS], "valid_top1": bool(answer.candidates)
                          and answer.candidates[0].valid, "source_top1": answer.candidates[0].source
@@ -78,12 +78,12 @@ def main() -> None:
         results[name] = score(pipeline, data["items"], data["tables"], args.n, args.steps, strength)
 
     print(f"CF requests as users write them: {len(data['items'])} items, model {directory}, execution match")
-    print(f"{'system':<30}" + "".join(f"{f'top-{k}':>8}" for k in CUTOFFS) + f"{'valid':>8}{'unasked':>9}"
+    print(f"{'system':<30}" + "".join(f"{f'top-{k}':>8}" for k in CUTOFFS) + f"{'valid':>8}{'unasked text':>13}"
           "  top-1 sources")
     for name, result in results.items():
         figures = result["figures"]
         print(f"{name:<30}" + "".join(f"{figures[f'top{k}']:>8.3f}" for k in CUTOFFS)
-              + f"{figures['valid_top1']:>8.3f}{figures['unasked_top1']:>9.3f}  {figures['sources_top1']}")
+              + f"{figures['valid_top1']:>8.3f}{figures['unasked_top1']:>13.3f}  {figures['sources_top1']}")
     for name, result in results.items():
         by_kind = ", ".join(f"{kind} {share:.2f}" for kind, share in result["figures"]["top1_by_kind"].items())
         print(f"top-1 by kind, {name}: {by_kind}")

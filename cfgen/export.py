@@ -26,6 +26,7 @@ class ExportRequest:
     page_dev: bool = False  # keep the pages' dev split out of the index (corpus.DataSources.page_dev)
     add_pages: list[Path] = field(default_factory=list)  # folders of pages added to the index as it is
     index_of: Path | None = None  # a model directory whose retrieval index (and head) replaces the source's
+    add_pairs: list[Path] = field(default_factory=list)  # JSON Lines files of {nl, code, lang} added to the index
 
 
 def tuned_languages(languages: list[str]) -> frozenset[str]:
@@ -95,14 +96,16 @@ def export_model(request: ExportRequest) -> None:
         kept_head = None if request.tuned or index is None else index.head
         sources = DataSources.from_folders(request.index_from, page_dev=request.page_dev)
         index = build_index(sources, request.tuned, request.tune_steps, kept_head)
-    if request.add_pages:
+    if request.add_pages or request.add_pairs:
         from cfgen.corpus import page_pairs
-        from cfgen.indexing import with_pages
+        from cfgen.data import load_pairs_jsonl
+        from cfgen.indexing import with_pairs
         from cfgen.progress import counting
 
         pairs = [pair for folder in request.add_pages for pair in page_pairs(folder, hold_out_dev=False)[0]]
-        with counting("adding pages", len({pair.nl for pair in pairs})) as advance:
-            index = with_pages(index, pairs, advance)
+        pairs += [pair for path in request.add_pairs for pair in load_pairs_jsonl(path)]
+        with counting("adding examples", len({pair.nl for pair in pairs})) as advance:
+            index = with_pairs(index, pairs, advance)
     created = not Path(request.output).exists()
     try:
         with RunLock(request.output):

@@ -58,15 +58,16 @@ def build_index(sources: DataSources, tuned: frozenset[str] = frozenset(), tune_
 ENCODED_AT_ONCE = 64  # requests encoded per progress step when pages are added
 
 
-def with_pages(index, pairs: list[Pair], on_progress: Callable[[int], None] = lambda done: None):
-    """`index` and page `pairs` (corpus.page_pairs): only their requests are encoded, so the time is that of the
-    pages added, not of the whole index. `on_progress(k)`: k more distinct requests encoded."""
+def with_pairs(index, pairs: list[Pair], on_progress: Callable[[int], None] = lambda done: None):
+    """`index` and more `pairs` (a folder's pages, corpus.page_pairs, or a pairs file's): only their requests are
+    encoded, so the time is that of the pairs added, not of the whole index. `on_progress(k)`: k more distinct
+    requests encoded."""
     from cfgen.encoder import TextEncoder
     from cfgen.errors import UsageError
     from cfgen.slots import mask
 
     if index is None:
-        raise UsageError("this model has no retrieval index to add pages to: build one with --index-from")
+        raise UsageError("this model has no retrieval index to add to: build one with --index-from")
     texts = list(dict.fromkeys(pair.nl for pair in pairs))
     encoder, encoded = TextEncoder(), {}
     for start in range(0, len(texts), ENCODED_AT_ONCE):
@@ -74,7 +75,7 @@ def with_pages(index, pairs: list[Pair], on_progress: Callable[[int], None] = la
         encoded.update(zip(chunk, encoder.encode(chunk)))
         on_progress(len(chunk))
     masked = [mask(pair.nl) for pair in pairs if pair.lang in index.masked]
-    logger.info("added %d page examples to the index", len(pairs))
+    logger.info("added %d examples to the index", len(pairs))
     return index.extended(pairs, [encoded[pair.nl] for pair in pairs], encoder.encode(masked) if masked else [])
 
 

@@ -40,6 +40,7 @@ def test_a_rule_carries_the_requests_values_where_it_holds_others():
         "AND(GreaterThan(3), LessThan(5))"
     assert carry_values("bottom(1)", "the bottom value of sheet 2020") == "bottom(1)"  # a rank's count is not asked
     assert carry_values("TextEquals(Asian)", "value is Asian") == "TextEquals(Asian)"  # said: left alone
+    assert carry_values("TextContains(u)", "when the value is Domestic") == "TextContains(Domestic)"
     assert carry_values("GreaterThan(", "value is Asian") == "GreaterThan("  # does not parse: as it is
 
 
@@ -47,7 +48,9 @@ def test_a_value_nobody_said_is_unasked_unless_the_table_holds_it():
     assert unasked_values("TextEquals(withmplete)", "Color cells which have repeated values") == ["withmplete"]
     assert unasked_values("TextEquals(Done)", "color finished tasks", [["status"], ["Done"], ["Open"]]) == []
     assert unasked_values("TextEquals()", "anything") == [""]
-    assert unasked_values("GreaterThan(10)", "big numbers") == []
+    assert unasked_values("TextContains(u)", "when the value is Domestic") == ["u"]  # said inside a word is not said
+    assert unasked_values("GreaterThan(10)", "big numbers") == ["10"]  # compared with, never named
+    assert unasked_values("top(10)", "the top values") == [] and unasked_values("LessThan(5)", "below 5") == []
 
 
 @pytest.fixture(scope="module")

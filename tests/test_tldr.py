@@ -320,3 +320,22 @@ def test_export_index_of_puts_another_models_index_beside_this_network_and_check
     entries.write_bytes(entries.read_bytes().replace(b"deploy", b"reboot"))
     tampered = runner.invoke(app, ["export", str(tiny_model), str(tmp_path / "bad"), "--index-of", str(tmp_path / "grown")])
     assert tampered.exit_code == 6 and not (tmp_path / "bad").exists()
+
+
+def test_export_add_pairs_indexes_a_pairs_file_of_any_language(tiny_model, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from cfgen.cli import app
+
+    pairs = tmp_path / "more.jsonl"
+    pairs.write_text(json.dumps({"nl": "highlight cells above 5 and below 9", "code": "AND(GreaterThan(5),LessThan(9))",
+                                 "lang": "cf"}) + "\n")
+    runner = CliRunner()
+    exported = runner.invoke(app, ["export", str(tiny_model), str(tmp_path / "more"), "--add-pairs", str(pairs)])
+    assert exported.exit_code == 0, exported.stderr
+    answer = runner.invoke(app, ["generate", "highlight cells above 2 and below 4", "-m", str(tmp_path / "more"),
+                                 "--lang", "cf", "--strength", "0", "--json"])
+    first = json.loads(answer.stdout)["candidates"][0]
+    assert (first["code"], first["source"]) == ("AND(GreaterThan(2),LessThan(4))", "retrieved")  # its values carried

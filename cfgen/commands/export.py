@@ -24,6 +24,9 @@ Strengths = Annotated[List[str], typer.Option(
 TuneRetrieval = Annotated[List[str], typer.Option(
     help="LANG: train a retrieval head for this language on the --index-from train split (repeatable).")]
 TuneSteps = Annotated[int, typer.Option(min=1, help="Training steps of the retrieval head.")]
+AddPairs = Annotated[List[Path], typer.Option(
+    metavar="FILE", help="Add the pairs of this JSON Lines file ({nl, code, lang}, as cfgen train --pairs reads) to "
+                         "the model's index (repeatable): only their requests are encoded.")]
 IndexOf = Annotated[Optional[str], typer.Option(
     metavar="MODEL", help="Take the retrieval index (and retrieval head) of this model as it is, e.g. to put a "
                           "retrained network beside the bundled model's index (default: the source's).")]
@@ -43,6 +46,7 @@ def export(
     tune_steps: TuneSteps = 300,
     pages_dev: PagesDev = False,
     add_pages: AddPages = [],  # noqa: B006
+    add_pairs: AddPairs = [],  # noqa: B006
     index_of: IndexOf = None,
     overwrite: Overwrite = False,
     allow_unverified: AllowUnverified = False,
@@ -55,6 +59,7 @@ def export(
     tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
     request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,
                             tune_steps, strengths, overwrite, verify=not allow_unverified, page_dev=pages_dev,
-                            add_pages=add_pages, index_of=resolve_model_directory(index_of) if index_of else None)
+                            add_pages=add_pages, index_of=resolve_model_directory(index_of) if index_of else None,
+                            add_pairs=add_pairs)
     export_model(request)
     info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")

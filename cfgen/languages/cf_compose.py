@@ -75,8 +75,21 @@ def composed_pairs(rules: list[str], count: int, seed: int = 0) -> list[tuple[st
         else:
             reads_as_state = request.split()[0] in _ADJECTIVES and pick.random() < 0.5
             lead = pick.choice(CELLS) + (" that are" if reads_as_state else "")
-        pairs.append((f"{lead} {request}{_place(pick)}", rule))
+        place = _place(pick)
+        pairs.append((f"{lead} {request}{place}", rule))
+        if kind is _negation and rule.startswith("NOT(") and " not " in f" {request} ":
+            # its twin without the negation, so that "not" is what tells the two apart
+            pairs.append((f"{lead} {_without_not(request)}{place}", rule[len("NOT("):-1]))
     return pairs
+
+
+def _without_not(request: str) -> str:
+    for negated, plain in (("do not contain", "contain"), ("not containing", "containing"), ("are not", "are"),
+                           ("is not", "is"), ("not equal to", "equal to"), ("not between", "between"),
+                           ("without", "with")):
+        if negated in request:
+            return request.replace(negated, plain, 1)
+    return request.replace("not ", "", 1)
 
 
 # First words of a condition that read as "cells that are ...".

@@ -3,8 +3,8 @@
 The network writes a rule's function well and its text values badly: a word it never saw as a training value
 comes out as BPE soup ("is Asian" -> `TextEquals(選必)`). So a generated rule's values are checked against the
 request: a text the request does not say is replaced by the next text value the request names, and a number it
-does not say by the next number it names, in order. A value neither the request nor the rule's table holds is
-"unasked" and ranks the rule down (`unasked_values`).
+does not say by the next number it names, in order. A text neither the request nor the rule's table holds, or a
+number compared with that the request does not name, is "unasked" and ranks the rule down (`unasked_values`).
 
 Request values: quoted text ("FB", 'Asian'), numbers with sign and decimals (-0.5, 10%), and unquoted words after
 a cue (`is Asian`, `contain FB`, `starts with SA`, `equal to On Hold`), up to four words, case kept.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from cfgen.languages.cf_rules import COMPARISONS, Call, CFError, Number, Text, parse, render
+from cfgen.languages.cf_rules import COMPARISONS, Call, CFError, Number, Text, format_number, parse, render
 
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)|“([^”]+)”")
 # A number as a request writes one: signed, with decimals, thousands grouped by commas (60,000), a unit or
@@ -80,14 +80,43 @@ def carry_values(rule: str, request: str) -> str:
 
 
 def unasked_values(rule: str, request: str, table: list | None = None) -> list[str]:
-    """The rule's text values that neither the request nor the table's cells say (case ignored)."""
+    """The rule's values that nobody asked for: its texts that neither the request nor the table's cells say
+    (case ignored), and the numbers it compares with that the request does not name (a rank's count, `top(10)`,
+    is not one the request must name)."""
+    try:
+        tree = parse(rule)
+    except CFError:
+        return []
+    named = set(number_values(request))
+    return unasked_texts(rule, request, table) + [format_number(Number(value)) for value in _compared_numbers(tree)
+                                                  if value not in named]
+
+
+def unasked_texts(rule: str, request: str, table: list | None = None) -> list[str]:
+    """The rule's texts that neither the request nor the table's cells say (case ignored)."""
     try:
         tree = parse(rule)
     except CFError:
         return []
     said = request.casefold()
     cells = {str(cell).casefold() for row in (table or [])[1:] for cell in row}
-    return [value for value in _texts_of(tree) if not value.strip() or (value not in said and value not in cells)]
+    return [value for value in _texts_of(tree) if not _said(value, said) and value not in cells]
+
+
+def _compared_numbers(node, compared: bool = False) -> list[float]:
+    if isinstance(node, Call):
+        inner = node.name in COMPARISONS or node.name == "Between"
+        return [value for arg in node.args for value in _compared_numbers(arg, inner)]
+    return [node.value] if isinstance(node, Number) and compared else []
+
+
+def _said(value: str, said: str) -> bool:
+    """Whether the (case-folded) request says the (case-folded) value: as a whole word where it starts and ends
+    with one (`u` is not said by "value"), anywhere otherwise; an empty value is never said."""
+    if not value.strip():
+        return False
+    return re.search(r"(?<!\w)" * value[0].isalnum() + re.escape(value) + r"(?!\w)" * value[-1].isalnum(),
+                     said) is not None
 
 
 def _with_values(node, said: str, texts: list[str], numbers: list[float], named_numbers: set[float],
@@ -98,7 +127,7 @@ def _with_values(node, said: str, texts: list[str], numbers: list[float], named_
         inner = node.name in COMPARISONS or node.name == "Between"
         return replace(node, args=tuple(_with_values(arg, said, texts, numbers, named_numbers, inner)
                                         for arg in node.args))
-    if isinstance(node, Text) and (not node.value.strip() or node.value.casefold() not in said) and texts:
+    if isinstance(node, Text) and not _said(node.value.casefold(), said) and texts:
         return Text(texts.pop(0))
     if isinstance(node, Number) and compared and named_numbers and node.value not in named_numbers and numbers:
         return Number(numbers.pop(0), node.percent)
