@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfgen.bundle import check_output_folder, index_files, load_model, load_strengths, save_model
+from cfgen.bundle import CHECKPOINTS, check_output_folder, index_files, load_model, load_strengths, save_model
 from cfgen.errors import UsageError
 from cfgen.files import RunLock, reading, remove_if_empty
 from cfgen.languages import language_names
@@ -27,6 +27,7 @@ class ExportRequest:
     add_pages: list[Path] = field(default_factory=list)  # folders of pages added to the index as it is
     index_of: Path | None = None  # a model directory whose retrieval index (and head) replaces the source's
     add_pairs: list[Path] = field(default_factory=list)  # JSON Lines files of {nl, code, lang} added to the index
+    lengths: dict[str, int] = field(default_factory=dict)  # positions the sampler denoises, per language
 
 
 def tuned_languages(languages: list[str]) -> frozenset[str]:
@@ -40,6 +41,32 @@ def tuned_languages(languages: list[str]) -> frozenset[str]:
             raise UsageError(f"--tune-retrieval {lang}: {lang} requests are retrieved with their values masked; a head "
                              f"serves only {', '.join(sorted(set(language_names()) - masked))}")
     return frozenset(languages)
+
+
+def parse_lengths(values: list[str]) -> dict[str, int]:
+    """`cf=16` -> {"cf": 16}; anything else is bad usage (the model checks the bound when it is applied)."""
+    parsed = {}
+    for value in values:
+        lang, _, number = value.partition("=")
+        if lang not in language_names() or not number.isdigit():
+            raise UsageError(f"--length takes LANG=N (LANG one of {', '.join(language_names())}, N a whole number), "
+                             f"got {value[:40]!r}")
+        parsed[lang] = int(number)
+    return parsed
+
+
+def _with_lengths(network, lengths: dict[str, int]):
+    """The network with its sample lengths set for `lengths`' languages (a model option: shorter is faster, and a
+    program longer than its language's length cannot be written)."""
+    from dataclasses import replace
+
+    if not lengths:
+        return network
+    try:
+        network.config = replace(network.config, sample_lengths={**network.config.sample_lengths, **lengths})
+    except ValueError as error:
+        raise UsageError(f"--length: {error}") from None
+    return network
 
 
 def parse_strengths(values: list[str]) -> dict[str, float]:
@@ -56,6 +83,27 @@ def parse_strengths(values: list[str]) -> dict[str, float]:
                              f"got {value[:40]!r}")
         parsed[lang] = strength
     return parsed
+
+
+def checkpoint_run(source: Path) -> Path | None:
+    """The run whose checkpoint folder (RUN/checkpoints/step-N) `source` is, or None when it is not one: a
+    checkpoint exports as a model with its run's config, tokenizer and index."""
+    source = Path(source)
+    if source.parent.name == CHECKPOINTS and (source / "state.json").is_file():
+        return source.parent.parent
+    return None
+
+
+def _checkpoint_weights(checkpoint: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from cfgen.errors import CheckpointError
+
+    try:
+        return load_file(str(checkpoint / "model.safetensors"))
+    except (OSError, SafetensorError) as error:
+        raise CheckpointError(f"checkpoint {checkpoint} cannot be read ({error})") from None
 
 
 def _index_of(directory: Path, verify: bool):
@@ -82,10 +130,15 @@ def export_model(request: ExportRequest) -> None:
         raise UsageError("--tune-retrieval needs --index-from (the head is trained on that data's train split)")
     if request.index_of is not None and request.index_from:
         raise UsageError("--index-of takes another model's index as it is; --index-from builds one: give one of them")
-    with reading(request.source):
-        strengths = {**load_strengths(request.source), **request.strengths}
-        network, tokenizer = load_model(request.source, verify=request.verify)
-        index = RetrievalIndex.load(index_files(request.source))
+    run = checkpoint_run(request.source)
+    model_directory = run or request.source
+    with reading(model_directory):
+        strengths = {**load_strengths(model_directory), **request.strengths}
+        network, tokenizer = load_model(model_directory, verify=request.verify)
+        if run is not None:
+            network.load_state_dict(_checkpoint_weights(Path(request.source)))
+        index = RetrievalIndex.load(index_files(model_directory))
+    network = _with_lengths(network, request.lengths)
     if request.index_of is not None:
         index = _index_of(Path(request.index_of), request.verify)
     if request.index_from:

@@ -388,3 +388,33 @@ def test_a_blank_batch_line_gets_empty_records_and_its_reason_on_stderr(tiny_mod
 def test_a_learning_rate_that_cannot_train_is_exit_2_before_anything_is_prepared(runner, tmp_path, rate):
     result = invoke(runner, ["train", str(tmp_path / "run"), "--data", str(tmp_path / "nowhere"), "--lr", rate])
     assert result.exit_code == 2 and "--lr" in result.stderr and not (tmp_path / "run").exists()
+
+
+def test_export_of_a_checkpoint_is_a_model_with_that_steps_weights(runner, tiny_model, tmp_path):
+    from safetensors.torch import load_file
+
+    import shutil
+
+    from cfgen.checkpoint import list_checkpoints
+
+    shutil.copytree(tiny_model, tmp_path / "run")  # a copy: the shared model's checkpoint is corrupted below
+    checkpoint = list_checkpoints(tmp_path / "run")[0]
+    result = invoke(runner, ["export", str(checkpoint), str(tmp_path / "early"), "--no-half"])
+    assert result.exit_code == 0, result.output
+    exported, saved = load_file(str(tmp_path / "early" / "model.safetensors")), load_file(str(checkpoint / "model.safetensors"))
+    assert exported.keys() == saved.keys() and all((exported[k] == saved[k]).all() for k in saved)
+    (checkpoint / "model.safetensors").write_bytes(b"not weights")
+    broken = invoke(runner, ["export", str(checkpoint), str(tmp_path / "broken")])
+    assert broken.exit_code == 1 and "cannot be read" in broken.stderr
+
+
+def test_export_length_sets_a_languages_sample_length_within_the_models_bound(runner, tiny_model, tmp_path):
+    import json
+
+    result = invoke(runner, ["export", str(tiny_model), str(tmp_path / "short"), "--length", "cf=9"])
+    assert result.exit_code == 0, result.output
+    lengths = json.loads((tmp_path / "short" / "config.json").read_text())["sample_lengths"]
+    assert lengths["cf"] == 9 and lengths["bash"] == json.loads((tiny_model / "config.json").read_text())["sample_lengths"]["bash"]
+    for bad in ("cf=1", "cf=100000", "perl=9", "cf=x"):
+        refused = invoke(runner, ["export", str(tiny_model), str(tmp_path / "bad"), "--length", bad])
+        assert refused.exit_code == 2 and "--length" in refused.stderr and not (tmp_path / "bad").exists(), bad

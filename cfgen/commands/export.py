@@ -10,7 +10,8 @@ import typer
 from cfgen.cli_options import AllowUnverified, Overwrite, PagesDev
 from cfgen.render import info
 
-Source = Annotated[str, typer.Argument(help="Model directory, trained run name, or Hub repo[@revision].")]
+Source = Annotated[str, typer.Argument(
+    help="Model directory, trained run name, a run's checkpoint (RUN/checkpoints/step-N), or Hub repo[@revision].")]
 Destination = Annotated[Path, typer.Argument(help="Directory to write (e.g. cfgen/weights/default to bundle it).")]
 Half = Annotated[bool, typer.Option(help="Store the weights in float16 (half the size; loads as float32 on CPU).")]
 ShardSize = Annotated[str, typer.Option(help="Largest weights file written.")]
@@ -24,6 +25,9 @@ Strengths = Annotated[List[str], typer.Option(
 TuneRetrieval = Annotated[List[str], typer.Option(
     help="LANG: train a retrieval head for this language on the --index-from train split (repeatable).")]
 TuneSteps = Annotated[int, typer.Option(min=1, help="Training steps of the retrieval head.")]
+Lengths = Annotated[List[str], typer.Option(
+    "--length", help="LANG=N: positions the sampler denoises for LANG (shorter is faster; a longer program cannot "
+                     "be written; repeatable).")]
 AddPairs = Annotated[List[Path], typer.Option(
     metavar="FILE", help="Add the pairs of this JSON Lines file ({nl, code, lang}, as cfgen train --pairs reads) to "
                          "the model's index (repeatable): only their requests are encoded.")]
@@ -48,18 +52,19 @@ def export(
     add_pages: AddPages = [],  # noqa: B006
     add_pairs: AddPairs = [],  # noqa: B006
     index_of: IndexOf = None,
+    length: Lengths = [],  # noqa: B006
     overwrite: Overwrite = False,
     allow_unverified: AllowUnverified = False,
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
     from cfgen.bundle import model_size_mb
-    from cfgen.export import ExportRequest, export_model, parse_strengths, tuned_languages
+    from cfgen.export import ExportRequest, export_model, parse_lengths, parse_strengths, tuned_languages
     from cfgen.hub import resolve_model_directory
 
     tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
     request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,
                             tune_steps, strengths, overwrite, verify=not allow_unverified, page_dev=pages_dev,
                             add_pages=add_pages, index_of=resolve_model_directory(index_of) if index_of else None,
-                            add_pairs=add_pairs)
+                            add_pairs=add_pairs, lengths=parse_lengths(length))
     export_model(request)
     info(f"wrote {output} ({model_size_mb(output):.1f} MB, {'float16' if half else 'float32'})")

@@ -77,10 +77,33 @@ def composed_pairs(rules: list[str], count: int, seed: int = 0) -> list[tuple[st
             lead = pick.choice(CELLS) + (" that are" if reads_as_state else "")
         place = _place(pick)
         pairs.append((f"{lead} {request}{place}", rule))
-        if kind is _negation and rule.startswith("NOT(") and " not " in f" {request} ":
-            # its twin without the negation, so that "not" is what tells the two apart
-            pairs.append((f"{lead} {_without_not(request)}{place}", rule[len("NOT("):-1]))
+        twin = _twin(request, rule)
+        if twin is not None:  # so that "not", "and", "or" are what tell a composition from its plain condition
+            pairs.append((f"{lead} {twin[0]}{place}", twin[1]))
     return pairs
+
+
+def _twin(request: str, rule: str) -> tuple[str, str] | None:
+    """A composition's plain condition, as a pair: the negation without its "not", a conjunction's or
+    disjunction's first condition alone."""
+    if rule.startswith("NOT(") and " not " in f" {request} ":
+        return _without_not(request), rule[len("NOT("):-1]
+    for joiner, head in ((" and ", "AND("), (" or ", "OR(")):
+        if rule.startswith(head) and joiner in request:
+            first = _first_argument(rule[len(head):-1])
+            if first is not None:
+                return request.split(joiner)[0], first
+    return None
+
+
+def _first_argument(arguments: str) -> str | None:
+    depth = 0
+    for position, char in enumerate(arguments):
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            return arguments[:position]
+    return None
 
 
 def _without_not(request: str) -> str:
