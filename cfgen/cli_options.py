@@ -50,10 +50,11 @@ def language_option(value: str | None) -> str | None:
     return None if value is None else check_language(value, UsageError)
 
 
-Lang = Annotated[str, typer.Option("--lang", "-l", help="bash, python or cf (any case).", callback=language_option,
+_LANGUAGE_CHOICES = ", ".join(language_names()[:-1]) + " or " + language_names()[-1]  # from the registry
+Lang = Annotated[str, typer.Option("--lang", "-l", help=f"{_LANGUAGE_CHOICES} (any case).", callback=language_option,
                                    autocompletion=lambda: list(language_names()))]
 GuessedLang = Annotated[Optional[str], typer.Option(
-    "--lang", "-l", help="bash, python or cf (any case); default: guessed from each request (Bash when unsure).",
+    "--lang", "-l", help=f"{_LANGUAGE_CHOICES} (any case); default: guessed from each request (Bash when unsure).",
     callback=language_option, autocompletion=lambda: list(language_names()))]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.", callback=one_of(DEVICES, "device"),
                                      autocompletion=lambda: list(DEVICES))]
