@@ -12,6 +12,7 @@ a cue (`is Asian`, `contain FB`, `starts with SA`, `equal to On Hold`), up to fo
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 
@@ -43,6 +44,15 @@ _MAX_SCANNED = 4096
 
 def text_values(request: str) -> list[str]:
     """The text values `request` names, in order, case kept: quoted ones, then those after a cue."""
+    return list(_text_values(request))
+
+
+def number_values(request: str) -> list[float]:
+    return list(_number_values(request))
+
+
+@functools.lru_cache(maxsize=64)  # a request's values are read once per candidate: found once per request
+def _text_values(request: str) -> tuple[str, ...]:
     request = request[:_MAX_SCANNED]
     found = [next(group for group in match.groups() if group) for match in _QUOTED.finditer(request)]
     unquoted = _QUOTED.sub(" ", request)
@@ -54,12 +64,13 @@ def text_values(request: str) -> list[str]:
             words.append(word.rstrip("."))
         if words and words[0] not in _NOT_A_VALUE and words[0].casefold() not in _NOT_A_VALUE - _STOP:
             found.append(" ".join(words))
-    return list(dict.fromkeys(value for value in found if value.strip()))
+    return tuple(dict.fromkeys(value for value in found if value.strip()))
 
 
-def number_values(request: str) -> list[float]:
+@functools.lru_cache(maxsize=64)
+def _number_values(request: str) -> tuple[float, ...]:
     unquoted = _QUOTED.sub(" ", request[:_MAX_SCANNED])
-    return [float(match.group().replace(",", "")) for match in _NUMBER.finditer(unquoted)]
+    return tuple(float(match.group().replace(",", "")) for match in _NUMBER.finditer(unquoted))
 
 
 def carry_values(rule: str, request: str) -> str:
@@ -70,10 +81,11 @@ def carry_values(rule: str, request: str) -> str:
         tree = parse(rule)
     except CFError:
         return rule
-    said = request.casefold()
-    texts = [value for value in text_values(request) if value.casefold() not in _texts_of(tree)]
-    numbers = [value for value in number_values(request) if value not in _numbers_of(tree)]
-    changed = _with_values(tree, said, texts, numbers, set(number_values(request)))
+    held_texts = _texts_of(tree)
+    held_numbers = [leaf.value for leaf, _ in _leaves(tree) if isinstance(leaf, Number)]
+    texts = [value for value in _text_values(request) if value.casefold() not in held_texts]
+    numbers = [value for value in _number_values(request) if value not in held_numbers]
+    changed = _with_values(tree, request.casefold(), texts, numbers, set(_number_values(request)))
     if changed == tree:
         return rule
     return render(changed, explicit_quotes="'" in rule or '"' in rule)
@@ -87,27 +99,38 @@ def unasked_values(rule: str, request: str, table: list | None = None) -> list[s
         tree = parse(rule)
     except CFError:
         return []
-    named = set(number_values(request))
-    return unasked_texts(rule, request, table) + [format_number(Number(value)) for value in _compared_numbers(tree)
-                                                  if value not in named]
+    named = set(_number_values(request))
+    compared = [leaf.value for leaf, inside in _leaves(tree) if isinstance(leaf, Number) and inside]
+    return _unasked_texts(tree, request, table) + [format_number(Number(value)) for value in compared
+                                                   if value not in named]
 
 
 def unasked_texts(rule: str, request: str, table: list | None = None) -> list[str]:
     """The rule's texts that neither the request nor the table's cells say (case ignored)."""
     try:
-        tree = parse(rule)
+        return _unasked_texts(parse(rule), request, table)
     except CFError:
         return []
+
+
+def _unasked_texts(tree: Call, request: str, table: list | None) -> list[str]:
     said = request.casefold()
     cells = {str(cell).casefold() for row in (table or [])[1:] for cell in row}
     return [value for value in _texts_of(tree) if not _said(value, said) and value not in cells]
 
 
-def _compared_numbers(node, compared: bool = False) -> list[float]:
+def _compares(call: Call) -> bool:
+    """Whether the call compares a cell with numbers the request names (not a rank's count, not an icon set's)."""
+    return call.name in COMPARISONS or call.name == "Between"
+
+
+def _leaves(node, compared: bool = False):
+    """Each value of the rule, depth first, with whether it is inside a comparison (`_compares`)."""
     if isinstance(node, Call):
-        inner = node.name in COMPARISONS or node.name == "Between"
-        return [value for arg in node.args for value in _compared_numbers(arg, inner)]
-    return [node.value] if isinstance(node, Number) and compared else []
+        for arg in node.args:
+            yield from _leaves(arg, _compares(node))
+    else:
+        yield node, compared
 
 
 def _said(value: str, said: str) -> bool:
@@ -124,8 +147,7 @@ def _with_values(node, said: str, texts: list[str], numbers: list[float], named_
     """`compared`: inside a comparison, whose numbers are the request's; a rank's count (`bottom(1)` for "the
     bottom value") or an icon set's are not values a request names."""
     if isinstance(node, Call):
-        inner = node.name in COMPARISONS or node.name == "Between"
-        return replace(node, args=tuple(_with_values(arg, said, texts, numbers, named_numbers, inner)
+        return replace(node, args=tuple(_with_values(arg, said, texts, numbers, named_numbers, _compares(node))
                                         for arg in node.args))
     if isinstance(node, Text) and not _said(node.value.casefold(), said) and texts:
         return Text(texts.pop(0))
@@ -134,13 +156,5 @@ def _with_values(node, said: str, texts: list[str], numbers: list[float], named_
     return node
 
 
-def _texts_of(node) -> list[str]:
-    if isinstance(node, Call):
-        return [value for arg in node.args for value in _texts_of(arg)]
-    return [node.value.casefold()] if isinstance(node, Text) else []
-
-
-def _numbers_of(node) -> list[float]:
-    if isinstance(node, Call):
-        return [value for arg in node.args for value in _numbers_of(arg)]
-    return [node.value] if isinstance(node, Number) else []
+def _texts_of(tree) -> list[str]:
+    return [leaf.value.casefold() for leaf, _ in _leaves(tree) if isinstance(leaf, Text)]
