@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
 from cfgen.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 from cfgen.errors import UsageError
@@ -142,6 +142,30 @@ class PipelineLoader:
         return pipeline
 
 
+class Answerer(Protocol):
+    """What answers a window of requests: this process's pipeline (LocalAnswerer) or the warm answerer's
+    (remote_answerer.RemoteAnswerer); both give the same answers."""
+
+    def answer(self, requests: list[Request], settings: Settings) -> list[Answer]: ...
+
+    def how(self, lang: str, settings: Settings) -> str:
+        """How `lang`'s candidates were made, in a few words (Pipeline.how)."""
+        ...
+
+
+class LocalAnswerer:
+    """Answers with the pipeline `loader` loads in this process (on the first request that needs it)."""
+
+    def __init__(self, loader: PipelineLoader) -> None:
+        self.loader = loader
+
+    def answer(self, requests: list[Request], settings: Settings) -> list[Answer]:
+        return answer_all(self.loader(), requests, settings)
+
+    def how(self, lang: str, settings: Settings) -> str:
+        return self.loader().how(lang, settings.steps, settings.strength, settings.guidance)
+
+
 def answer_all(pipeline: Pipeline, requests: list[Request], settings: Settings) -> list[Answer]:
     """Answers in input order; each language's requests go to the pipeline together (it batches them)."""
     requests = _with_languages(pipeline, requests)
@@ -207,11 +231,11 @@ class Summary:
             self.rejected += not item.blank
 
 
-def answers(windows: Iterable[list], pipeline_of: PipelineLoader, settings: Settings) -> Iterator:
+def answers(windows: Iterable[list], answerer: Answerer, settings: Settings) -> Iterator:
     """Each window's items in input order: an Answer for each Request, a rejected line (batch.Rejected) as it
-    is. `pipeline_of()` is called for each window that holds a request (it loads the pipeline once)."""
+    is. `answerer` is asked once for each window that holds a request."""
     for window in windows:
         requests = [item for item in window if isinstance(item, Request)]
-        answered = iter(answer_all(pipeline_of(), requests, settings) if requests else ())
+        answered = iter(answerer.answer(requests, settings) if requests else ())
         for item in window:
             yield next(answered) if isinstance(item, Request) else item

@@ -14,6 +14,8 @@ from cfgen.commands.evaluate import evaluate
 from cfgen.commands.export import export
 from cfgen.commands.generate import generate
 from cfgen.commands.models import models, pull
+from cfgen.commands.serve import serve
+from cfgen.commands.shell_init import shell_init
 from cfgen.commands.train import train
 from cfgen.environment import check_environment
 from cfgen.errors import exit_codes_help
@@ -58,3 +60,5 @@ app.command(epilog=EXIT_CODES_HELP)(train)
 app.command(epilog=EXIT_CODES_HELP)(export)
 app.command(epilog=EXIT_CODES_HELP)(pull)
 app.command()(models)
+app.command(epilog=EXIT_CODES_HELP)(serve)
+app.command(name="shell-init", epilog=EXIT_CODES_HELP)(shell_init)

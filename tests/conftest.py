@@ -11,6 +11,8 @@ os.environ["XDG_CACHE_HOME"] = str(_SANDBOX / "cache")
 os.environ["CFGEN_HOME"] = str(_SANDBOX / "home")
 os.environ["HF_HOME"] = str(_SANDBOX / "hf")
 os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["XDG_RUNTIME_DIR"] = str(_SANDBOX / "run")  # where answerers (cfgen serve) put their sockets
+(_SANDBOX / "run").mkdir(mode=0o700)
 # One intra-op thread per test process (and per CLI it starts): on a busy machine torch's spinning threads would
 # multiply CPU time; a tiny model gains nothing from more. The same arithmetic on every machine, too.
 os.environ["OMP_NUM_THREADS"] = "1"

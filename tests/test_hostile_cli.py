@@ -125,7 +125,7 @@ def test_every_batch_line_gets_exactly_one_output_line_in_order(tiny_model):
 
 
 def test_answers_stream_out_and_survive_an_interrupt(tiny_model, encoder, capsys):
-    from cfgen.answer import Request, Settings, answers
+    from cfgen.answer import LocalAnswerer, Request, Settings, answers
     from cfgen.output import Output
     from cfgen.pipeline import Pipeline
 
@@ -137,7 +137,7 @@ def test_answers_stream_out_and_survive_an_interrupt(tiny_model, encoder, capsys
 
     output = Output(as_json=False, shown=None, allow_invalid=False, batch=True)
     with pytest.raises(KeyboardInterrupt):
-        for item in answers(windows(), lambda: generator, Settings()):
+        for item in answers(windows(), LocalAnswerer(lambda: generator), Settings()):
             output.write(item)
     assert capsys.readouterr().out == "wc -l file.txt\n"
 

@@ -75,10 +75,11 @@ def generate(
     platform: Platform = None,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
-    from cfgen.answer import PipelineLoader, Request, Settings, Summary, answers, checked_query, load_table
+    from cfgen.answer import Request, Settings, Summary, answers, checked_query, load_table
     from cfgen.batch import read_windows
     from cfgen.languages import get_language
     from cfgen.output import Output
+    from cfgen.remote_answerer import answerer_for
 
     if table is not None and lang is None:
         lang = "cf"  # only CF rules name a table's columns
@@ -94,9 +95,10 @@ def generate(
         raise UsageError("no query: give one as an argument, or pipe one per line")
     windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
     output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
-    pipeline = PipelineLoader(model, device, verify=not allow_unverified, platform=platform)
+    answerer = answerer_for(model, device, not allow_unverified, platform)  # the warm one (cfgen serve) if it runs
+    settings = Settings(n, steps, seed, strength, guidance)
     summary = Summary()
-    for item in answers(windows, pipeline, Settings(n, steps, seed, strength, guidance)):
+    for item in answers(windows, answerer, settings):
         summary.add(item)
         output.write(item)
     if summary.requests == 0 and summary.rejected == 0:
@@ -104,7 +106,7 @@ def generate(
             "no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty"
         )
     if output.terminal and summary.requests:  # the timing line: one short line
-        how = "; ".join(pipeline().how(name, steps, strength, guidance) for name in summary.languages)
+        how = "; ".join(answerer.how(name, settings) for name in summary.languages)
         count = f"{summary.requests} request{'s' if summary.requests != 1 else ''}"
         note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
     if summary.rejected:
