@@ -63,6 +63,7 @@ def _tiny_model_runs(model: Path, data: Path, out: Path) -> dict[str, list[list]
         "train_throughput.py": [["--data", codefusion, "--steps", "1", "--batch-size", "2", "--size", "tiny"]],
         "cf_users.py": [["--model", model, "-n", "1", "--steps", "1"]],
         "cli_startup.py": [["--runs", "1", "--model", model]],
+        "prompt.py": [["--runs", "2", "--cold-runs", "1", "--model", model]],
         "add_pages.py": [["--model", model, "--pages", data / "tldr" / "pages" / "common", "--sizes", "1"]],
         "language_guess.py": [["--model", model, "--data", codefusion]],
         "learning_curve.py": [["--run", model, "--checkpoints", model / "checkpoints", "--data", codefusion,
@@ -80,11 +81,11 @@ TINY_MODEL_SCRIPTS = sorted(_tiny_model_runs(Path(), Path(), Path()))
 
 @pytest.mark.parametrize("script", TINY_MODEL_SCRIPTS)
 def test_bench_scripts_run_for_one_tiny_step_on_the_tiny_model(script, tiny_model, tmp_path, monkeypatch):
-    """In this process (`run_as_script`), except cli_startup.py and add_pages.py, which time fresh processes."""
+    """In this process (`run_as_script`), except the scripts that time fresh processes."""
     output = tmp_path / "result.json"
     for arguments in _tiny_model_runs(tiny_model, tiny_data(tmp_path / "data"), tmp_path)[script]:
         command = [str(BENCH / script), *map(str, arguments), "--output", str(output)]
-        if script in ("cli_startup.py", "add_pages.py"):
+        if script in ("cli_startup.py", "add_pages.py", "prompt.py"):
             ran = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=600)
             assert ran.returncode == 0, ran.stderr[-2000:]
         else:
