@@ -15,13 +15,15 @@ import json
 import os
 import socket
 import stat
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cfgen import __version__
+
+if TYPE_CHECKING:
+    import subprocess
 
 IDLE_MINUTES_DEFAULT = 30.0  # an answerer with no request for this long exits (cfgen serve --idle-minutes)
 IDLE_MINUTES_VARIABLE = "CFGEN_SERVE_IDLE_MINUTES"  # what an answerer started on first use is given
@@ -56,6 +58,8 @@ def _private_folder(path: Path) -> Path | None:
 def folder() -> Path:
     """The folder for answerers' sockets: $XDG_RUNTIME_DIR/cfgen, else cfgen's cache folder, else (a path too
     long for a socket, or a folder others can enter) a private folder in the temporary folder."""
+    import tempfile
+
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime):
         candidates = [Path(runtime) / "cfgen"]
@@ -161,6 +165,8 @@ def start(key: str, serve_arguments: list[str]) -> subprocess.Popen:
     """Start an answerer in the background (its own session, its output in its log file): `cfgen serve` with
     `serve_arguments`. Two clients starting one at once start one: the second answerer finds the lock held and
     exits (serve.py)."""
+    import subprocess
+
     log = folder() / f"answerer-{key}.log"
     idle = os.environ.get(IDLE_MINUTES_VARIABLE)
     arguments = [sys.executable, "-m", "cfgen", "serve", *serve_arguments]

@@ -188,3 +188,16 @@ def test_the_first_key_press_starts_the_answerer(terminal, tiny_model):
     stopped = subprocess.run([sys.executable, "-m", "cfgen", "serve", "--model", str(tiny_model), "--stop"],
                              capture_output=True, text=True, timeout=60)
     assert stopped.returncode == 0 and "stopped" in stopped.stderr
+
+
+def test_shell_init_refuses_unknown_shells_and_keys():
+    def shell_init(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cfgen", "shell-init", *arguments], capture_output=True,
+                              text=True, timeout=60)
+
+    assert shell_init("tcsh").returncode == 2
+    bad_key = shell_init("bash", "--key", "\\C-g'; rm -rf ~; '")
+    assert bad_key.returncode == 2 and bad_key.stdout == "" and "no key notation" in bad_key.stderr
+    script = shell_init("zsh", "--key", "^X^G", "--model", "it's mine")
+    assert script.returncode == 0 and "bindkey -M emacs '^X^G' __cfgen_widget" in script.stdout
+    assert "--model 'it'\"'\"'s mine'" in script.stdout
