@@ -28,7 +28,7 @@ from cfgen.errors import UsageError
 from cfgen.language_guess import Guess, guess_languages
 from cfgen.languages import check_language, get_language, optional
 from cfgen.processes import make_process
-from cfgen.ranking import Candidate, RankedCandidate, rank, to_rank_again
+from cfgen.ranking import Candidate, RankedCandidate, rank, select
 from cfgen.sampling import SampledSequence, sample
 from cfgen.written_form import WrittenForm, program_from, written_form
 
@@ -158,18 +158,23 @@ class Pipeline:
         group after all of its own candidates, so that they fill the places its duplicates leave."""
         sampled = self._sample(batch)
         k, templates = self.network.config.neighbours, self.network.config.templates
-        nearest = self._nearest_programs(batch) if self.index is not None and (k or templates) else \
+        nearest = self._retrieved(batch) if self.index is not None and (k or templates) else \
             [[] for _ in batch.queries]
         rows = [[Candidate(self._written(s, query, batch.lang, [p.code for p in programs]), s.score,
                            group=self._aligned_rank(j)) for j, s in enumerate(row)]
                 for row, query, programs in zip(sampled, batch.queries, nearest)]
         if not k:
             return rows
-        return [row + [to_rank_again(c, group=k) for c in programs] for row, programs in zip(rows, nearest)]
+        return [row + [replace(c, group=k + c.group) for c in programs] for row, programs in zip(rows, nearest)]
 
     def _retrieved(self, batch: Batch) -> list[list[Candidate]]:
-        """The nearest distinct training programs, the request's values put in."""
-        return [[to_rank_again(c) for c in row] for row in self._nearest_programs(batch)]
+        """The nearest distinct training programs, valid first, then most similar (`ranking.select` over the
+        index's nearest rows: the programs on offer, which the one ranking in `__call__` orders among the
+        others), the request's values put in."""
+        rows = self.index.nearest_rows(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
+                                       requests=batch.queries)
+        n = batch.num_candidates
+        return [[candidate for candidate, _, _ in select(row, batch.lang, limit=n)[:n]] for row in rows]
 
     def _edited(self, batch: Batch, strength: float) -> list[list[Candidate]]:
         """Candidate i: the i-th nearest program (cycled when there are fewer), noised `strength` far and
@@ -222,8 +227,3 @@ class Pipeline:
         """Which retrieved program the candidate-th candidate read position by position (0 unless aligned)."""
         config = self.network.config
         return candidate % config.neighbours if config.aligned else 0
-
-    def _nearest_programs(self, batch: Batch) -> list[list[RankedCandidate]]:
-        """The nearest distinct programs per request, valid first (the index's selection)."""
-        return self.index.nearest_programs(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
-                                           requests=batch.queries)

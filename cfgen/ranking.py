@@ -48,12 +48,11 @@ class RankedCandidate:
     platform: str | None = None  # Candidate.platform
 
 
-def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None,
-         seen_in: Collection[str] = frozenset()) -> list[RankedCandidate]:
-    """Distinct candidates (by normal form, the better of equals kept), valid first, then by group and score;
-    `seen` marks those whose program is in `seen_in` (the training programs). With `limit`, only that many are
-    wanted: candidates are checked in order until `limit` valid ones are found (checking is what costs), so the
-    first `limit` are those a full ranking would give."""
+def select(candidates: Iterable[Scored], lang: str, limit: int | None = None) -> list[tuple[Scored, bool, str]]:
+    """The candidates a ranking keeps, in its order, each with its check (valid, message): distinct by normal form
+    (the better of equals kept), valid first, then by group and score. With `limit`, candidates are checked in
+    order until `limit` valid ones are found (checking is what costs), so the first `limit` are those a full
+    ranking would give."""
     language = get_language(lang)
 
     def order(candidate: Scored) -> tuple[int, float]:
@@ -64,22 +63,24 @@ def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None,
         key = language.normalise(candidate.code)
         if key not in best or order(candidate) < order(best[key]):
             best[key] = candidate
-    ranked, valid_count = [], 0
+    selected, valid_count = [], 0
     for candidate in sorted(best.values(), key=order):
         if limit is not None and valid_count >= limit:
             break
         valid, message = language.check(candidate.code)
         valid_count += valid
-        unfilled = list(dict.fromkeys(placeholders(candidate.code) + list(candidate.stand_ins)))
-        ranked.append(RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
-                                      candidate.source, candidate.request, seen=candidate.code in seen_in,
-                                      unfilled=unfilled, platform=getattr(candidate, "platform", None)))
-    ranked.sort(key=lambda c: not c.valid)  # stable: valid first, each part in `order`
-    return ranked
+        selected.append((candidate, valid, message))
+    selected.sort(key=lambda chosen: not chosen[1])  # stable: valid first, each part in `order`
+    return selected
 
 
-def to_rank_again(ranked: RankedCandidate, group: int = 0) -> Candidate:
-    """A ranked candidate as a candidate (its placeholders as stand-ins), to rank among others in `group` (one
-    for another platform just after it); ranking it again alone gives it back."""
-    return Candidate(ranked.code, ranked.score, ranked.source, group + int(ranked.platform is not None),
-                     ranked.request, tuple(ranked.unfilled), ranked.platform)
+def rank(candidates: Iterable[Scored], lang: str, limit: int | None = None,
+         seen_in: Collection[str] = frozenset()) -> list[RankedCandidate]:
+    """`select`'s candidates as ranked ones: with their risks, placeholders left unfilled, and `seen` marking those
+    whose program is in `seen_in` (the training programs)."""
+    language = get_language(lang)
+    return [RankedCandidate(candidate.code, candidate.score, valid, message, language.risks(candidate.code),
+                            candidate.source, candidate.request, seen=candidate.code in seen_in,
+                            unfilled=list(dict.fromkeys(placeholders(candidate.code) + list(candidate.stand_ins))),
+                            platform=getattr(candidate, "platform", None))
+            for candidate, valid, message in select(candidates, lang, limit)]

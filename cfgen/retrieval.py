@@ -247,20 +247,25 @@ class RetrievalIndex:
     def request_of(self, row: int) -> str | None:
         return self.requests[row] if self.requests is not None else None
 
+    def nearest_rows(self, query_encodings: list[torch.Tensor], lang: str, k: int, requests: list[str] | None = None,
+                     exclude: list[int] | None = None) -> list[list[Candidate]]:
+        """The 4k nearest rows per query as candidates, most similar first, the request's values put in: enough
+        for `ranking.rank` to select k distinct valid programs from (duplicates and broken programs stay in; a
+        page's program for another platform than `self.platform` is in the group after the others)."""
+        found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude)
+        asked = requests or [None] * len(found)
+        return [[Candidate(code, s, "retrieved", request=self.request_of(j),
+                           stand_ins=tuple(stand_ins(code, request)) if request is not None else (),
+                           group=int(self._foreign(j) is not None), platform=self._foreign(j))
+                 for code, s, j in row] for row, request in zip(found, asked)]
+
     def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int,
                          requests: list[str] | None = None,
                          exclude: list[int] | None = None) -> list[list[RankedCandidate]]:
-        """Up to k distinct programs per query (by normal form), valid ones first, then most similar.
-
-        Drawn from the 4k nearest, so that duplicates and broken programs leave k behind; a page's program for
-        another platform than `self.platform` ranks after the others.
-        """
-        found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude)
-        asked = requests or [None] * len(found)
-        return [rank([Candidate(code, s, "retrieved", request=self.request_of(j),
-                                stand_ins=tuple(stand_ins(code, request)) if request is not None else (),
-                                group=int(self._foreign(j) is not None), platform=self._foreign(j))
-                      for code, s, j in row], lang, limit=k)[:k] for row, request in zip(found, asked)]
+        """Up to k distinct programs per query (by normal form), valid ones first, then most similar: the ranked
+        `nearest_rows`."""
+        rows = self.nearest_rows(query_encodings, lang, k, requests, exclude)
+        return [rank(row, lang, limit=k)[:k] for row in rows]
 
     def _foreign(self, row: int) -> str | None:
         """The platform a row's program is for, if that is not this one (`self.platform`)."""

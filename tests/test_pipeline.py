@@ -129,13 +129,13 @@ def test_a_request_with_no_program_to_edit_gets_no_made_up_candidate(generator, 
     batch get what they get alone."""
     queries = ["how many lines does file.txt have", "show the disk usage of my home folder"]
     alone = generator(queries[:1], "bash", 3, steps=10, strength=0.5)[0]
-    nearest = generator.index.nearest_programs
+    nearest = generator.index.nearest_rows
 
     def none_for_the_second(encodings, lang, k, requests=None, exclude=None):
         return [row if request != queries[1] else [] for row, request in
                 zip(nearest(encodings, lang, k, requests, exclude), requests)]
 
-    monkeypatch.setattr(generator.index, "nearest_programs", none_for_the_second)
+    monkeypatch.setattr(generator.index, "nearest_rows", none_for_the_second)
     together = generator(queries, "bash", 3, steps=10, strength=0.5)
     assert together[1] == [] and alone
     assert [(c.code, c.source) for c in together[0]] == [(c.code, c.source) for c in alone]
