@@ -150,14 +150,39 @@ def test_execution_match_and_its_fallback():
 
 def test_grounding_uses_the_column_the_request_names():
     header = ["Index", "Product Name", "Price"]
-    assert cf.ground("TextContains(M type)", header, "highlight Product Name containing M type") == \
+    assert cf.ground("TextContains(M type)", [header], "highlight Product Name containing M type") == \
         "TextContains(c[1], 'M type')"
-    assert cf.ground("GreaterThan(10)", header, "prices above ten where price is high") == "GreaterThan(c[2], 10)"
-    assert cf.ground("top(10%)", ["Index", "Value"], "top ten percent") == "Top(c[1], 10%)"
-    assert cf.ground("AND(GreaterThan(1),LessThan(5))", header, "Price between") == \
+    assert cf.ground("GreaterThan(10)", [header], "prices above ten where price is high") == "GreaterThan(c[2], 10)"
+    assert cf.ground("top(10%)", [["Index", "Value"]], "top ten percent") == "Top(c[1], 10%)"
+    assert cf.ground("AND(GreaterThan(1),LessThan(5))", [header], "Price between") == \
         "AND(GreaterThan(c[2], 1), LessThan(c[2], 5))"
-    grounded = cf.ground("TextContains(apple)", ["Index", "Value", "Product Name", "Price"], "product name has apple")
+    grounded = cf.ground("TextContains(apple)", [["Index", "Value", "Product Name", "Price"]], "product name has apple")
     assert selected(grounded) == [1, 4]
+
+
+PRODUCTS = [["Item Name", "Price", "Stock", "Delivery"], ["USB cable", 12, 0, "Worldwide"],
+            ["HDMI adapter", 25, 14, "Domestic"], ["Web cam", "90", 3, "Worldwide"]]
+
+
+def test_each_condition_gets_its_column_by_words_type_and_cells():
+    ground = cf.ground
+    # plurals name a header; a text goes to the column holding it, the request's own first
+    assert ground("TextContains('cable')", PRODUCTS, "highlight Item Names with cable") == \
+        "TextContains(c[0], 'cable')"
+    assert ground("TextEquals(Domestic)", PRODUCTS, "highlight the domestic ones") == "TextEquals(c[3], 'Domestic')"
+    # a numeric condition goes to a numeric column: the one named before its number
+    assert ground("AND(GreaterThan(0), TextEquals(Worldwide))", PRODUCTS,
+                  "highlight Stock greater than 0 and Delivery is Worldwide") == \
+        "AND(GreaterThan(c[2], 0), TextEquals(c[3], 'Worldwide'))"
+    assert ground("OR(LessThan(10), GreaterThan(80))", PRODUCTS, "Stock less than 10 or Price above 80") == \
+        "OR(LessThan(c[2], 10), GreaterThan(c[1], 80))"
+    assert ground("GreaterThan(20)", PRODUCTS, "highlight Delivery and Price over 20") == "GreaterThan(c[1], 20)"
+    assert ground("GreaterThan(20)", PRODUCTS, "highlight big ones over 20") == "GreaterThan(c[1], 20)"
+    # no value: a named column no other condition took; a column given stays
+    assert ground("OR(LessThan(0), Blanks())", PRODUCTS, "Stock below 0 or blank Delivery") == \
+        "OR(LessThan(c[2], 0), Blanks(c[3]))"
+    assert ground("GreaterThan(LEN(c[0]), 3)", PRODUCTS, "long Delivery names") == "GreaterThan(LEN(c[0]), 3)"
+    assert ground("NOT(Duplicate(c[3]))", PRODUCTS, "unique Price") == "NOT(Duplicate(c[3]))"
 
 
 def test_every_benchmark_rule_parses_and_runs_on_its_table():

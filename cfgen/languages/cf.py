@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cfgen.languages.cf_engine import execute, find_column, ground, read_table, value_column  # noqa: F401
+from cfgen.languages.cf_columns import ground  # noqa: F401
+from cfgen.languages.cf_engine import execute, read_table, value_column  # noqa: F401
 from cfgen.languages.cf_rules import Call, CFError, check, normalise, parse, render  # noqa: F401
 from cfgen.languages.cf_values import carry_values, unasked_values  # noqa: F401 - optional Language members
 
@@ -47,7 +48,7 @@ def ground_rows(code: str, table: list, request: str) -> tuple[str, list[int] | 
     """The rule rewritten for the table's columns (header first) and the data rows it selects (1-based);
     None for the rows where it cannot run on this table."""
     try:
-        code = ground(code, table[0], request)
+        code = ground(code, table, request)
         return code, [i + 1 for i, hit in enumerate(execute(code, table)) if hit]
     except CFError:
         return code, None

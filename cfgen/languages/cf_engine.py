@@ -1,20 +1,17 @@
-"""Running CF rules: which rows of a table a rule formats, reading a CSV table, grounding a rule in the
-column a request names. The executor only compares cell values; it never runs anything else.
+"""Running CF rules: which rows of a table a rule formats, reading a CSV table, the column a rule reads by
+default (value_column). The executor only compares cell values; it never runs anything else.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import re
 from pathlib import Path
 from typing import Any
 
-from cfgen.languages import as_text
 from cfgen.languages.cf_rules import (
     COMPARISONS,
     EXCEL_ERRORS,
-    LOGIC,
     NUMBER,
     RANKS,
     TEXT_FUNCTIONS,
@@ -26,7 +23,6 @@ from cfgen.languages.cf_rules import (
     Text,
     format_number,
     parse,
-    render,
 )
 
 
@@ -202,29 +198,3 @@ def read_table(path: Path) -> list[list[str]]:
     if not rows:
         raise CFError(f"{path} is empty")
     return rows
-
-
-def find_column(header: list, request: str) -> int | None:
-    """The column whose header the request names (longest name first), if any."""
-    request = f" {as_text(request).casefold()} "
-    named = sorted(((str(h).strip(), i) for i, h in enumerate(header) if str(h).strip()), key=lambda x: -len(x[0]))
-    for title, index in named:
-        if re.search(rf"(?<![\w]){re.escape(title.casefold())}(?![\w])", request):
-            return index
-    return None
-
-
-def _with_column(call: Call, column: int) -> Call:
-    if call.name in LOGIC:
-        return Call(call.name, tuple(_with_column(a, column) for a in call.args))
-    if call.args and isinstance(call.args[0], (Column, Call)):
-        return call  # already explicit (or LEN(c[i]))
-    return Call(call.name, (Column(column), *call.args))
-
-
-def ground(rule: str, header: list, request: str) -> str:
-    """Write an implicit-column rule for the column the request names (else the value column)."""
-    column = find_column(header, request)
-    if column is None:
-        column = value_column(header)
-    return render(_with_column(parse(rule), column))
