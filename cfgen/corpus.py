@@ -44,6 +44,9 @@ NOISE_CONDITION_TOKENS = 8
 class DataSources:
     data_dir: Path | None = None  # the CodeFusion folder (benchmarks and snippet files)
     pair_files: list[Path] = field(default_factory=list)  # JSON Lines {"nl", "code", "lang"}
+    # Pairs learnt from but never retrieved: neither another example's neighbour nor in the model's index (made-up
+    # pairs that the network must learn to write from the request, not copy from a neighbour).
+    unindexed_pair_files: list[Path] = field(default_factory=list)
     languages: tuple[str, ...] = field(default_factory=language_names)
     max_snippets: int = 0  # per language, for pre-training (0: all)
     page_dirs: list[Path] = field(default_factory=list)  # folders of tldr-style pages: Bash pairs (tldr.py)
@@ -66,6 +69,11 @@ class DataSources:
 class Corpus:
     pairs: list[Pair]  # what to learn
     dev: list[Pair]  # the benchmarks' dev pairs, where the data folder has them, for the dev loss
+    unindexed: frozenset[int] = frozenset()  # positions in `pairs` of those never retrieved
+
+    def indexed(self) -> list[Pair]:
+        """The pairs a retrieval index may hold."""
+        return [pair for i, pair in enumerate(self.pairs) if i not in self.unindexed]
 
 
 @dataclass
@@ -108,6 +116,10 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
                 pairs += load_benchmark(_benchmark_path(sources, lang), "train", lang)
         for path in sources.pair_files:
             pairs += [p for p in load_pairs_jsonl(path) if p.lang in sources.languages]
+        first_unindexed = len(pairs)
+        for path in sources.unindexed_pair_files:
+            pairs += [p for p in load_pairs_jsonl(path) if p.lang in sources.languages]
+        unindexed = frozenset(range(first_unindexed, len(pairs)))
     for folder in sources.page_dirs if "bash" in sources.languages else ():
         train, held_out = page_pairs(folder, sources.page_dev)
         pairs += [Pair(None, p.code, "bash") for p in train] if stage == "pretrain" else train
@@ -118,7 +130,7 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
                 dev += load_benchmark(_benchmark_path(sources, lang), "dev", lang)
     if not pairs:
         raise DataError("no training data: give --data and/or --pairs")
-    return Corpus(pairs, dev)
+    return Corpus(pairs, dev, unindexed if stage != "pretrain" else frozenset())
 
 
 def page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair]]:

@@ -111,10 +111,11 @@ def prepare_run(request: TrainRequest, corpus: Corpus, device: str, dist_info: D
     if request.train.stage == "finetune":
         from cfgen.indexing import attach_neighbours, index_of
 
-        run.index = index_of(corpus.pairs, texts, encodings)
+        run.index = index_of(corpus.indexed(), texts, encodings)
         if model_config.neighbours:
-            indexed = set(texts)
-            rows = [i for i, pair in enumerate(corpus.pairs) if pair.nl in indexed]  # the index's rows
+            encoded = set(texts)
+            rows = [i for i, pair in enumerate(corpus.pairs)  # the index's rows
+                    if pair.nl in encoded and i not in corpus.unindexed]
             row_of_pair = {pair: row for row, pair in enumerate(rows)}
             attach_neighbours(run.index, tokenizer, model_config, examples, texts, encodings,
                               lambda e: row_of_pair.get(e.pair))

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from conftest import EIGHT_PAIRS, tiny_request
+from conftest import EIGHT_PAIRS, tiny_request, write_pairs
 
 from cfgen.conditioning import Conditioning
 from cfgen.pipeline import sample
@@ -281,3 +281,24 @@ def test_init_from_a_gaussian_model_adds_the_new_parts(tiny_model, pairs_file, t
     assert "mask_vector" in weights and "neighbour_rank.weight" in weights
     assert weights["token_embedding.weight"].shape == load_file(str(tiny_model / "model.safetensors"))[
         "token_embedding.weight"].shape
+
+
+def test_unindexed_pairs_train_but_are_never_a_neighbour_nor_in_the_index(tmp_path, pairs_file):
+    from dataclasses import replace
+
+    from cfgen.corpus import DataSources, gather_corpus
+    from cfgen.prepare import prepare_run
+    from cfgen.runtime import Distributed
+
+    made_up = write_pairs(tmp_path / "made_up.jsonl", [
+        ("format cells not greater than 10", "NOT(GreaterThan(10))", "cf"),
+        ("highlight values that repeat", "Duplicate()", "cf")])
+    sources = DataSources(pair_files=[pairs_file], unindexed_pair_files=[made_up])
+    request = replace(tiny_request(tmp_path / "run", pairs_file, steps=1), sources=sources, process="masked",
+                      neighbours=2)
+    corpus = gather_corpus("finetune", sources)
+    run = prepare_run(request, corpus, "cpu", Distributed())
+    assert len(run.examples) == len(EIGHT_PAIRS) + 2  # both made-up pairs train
+    assert "NOT(GreaterThan(10))" not in run.index.codes and len(run.index.codes) == len(EIGHT_PAIRS)
+    read = {run.tokenizer.decode(neighbour) for example in run.examples for neighbour in example.neighbours}
+    assert "Duplicate()" in read and "NOT(GreaterThan(10))" not in read  # the real Duplicate() pair is read

@@ -27,6 +27,9 @@ Data = Annotated[List[Path], typer.Option(
 Pairs = Annotated[
     List[Path], typer.Option(metavar="FILE", help="JSON Lines file of {nl, code, lang} pairs (repeatable).")
 ]
+UnindexedPairs = Annotated[List[Path], typer.Option(
+    metavar="FILE", help="JSON Lines pairs to learn from that are never retrieved: no example reads them as a "
+                         "neighbour and the model's index leaves them out (repeatable).")]
 Languages = Annotated[
     Optional[str],
     typer.Option("--lang", help="Comma-separated languages to train on (default: all).", autocompletion=language_names),
@@ -135,6 +138,7 @@ def train(
     stage: Stage = "finetune",
     data: Data = [],  # noqa: B006 - typer's way to declare a repeatable option
     pairs: Pairs = [],  # noqa: B006
+    unindexed_pairs: UnindexedPairs = [],  # noqa: B006
     lang: Languages = None,
     size: Size = None,
     vocab_size: VocabSize = None,
@@ -177,7 +181,8 @@ def train(
     if keep_best and not eval_every:
         raise UsageError("--keep-best needs dev-loss reports: give --eval-every a positive number of steps")
     sources = DataSources.from_folders(
-        data, pair_files=pairs, languages=_languages(lang), page_dev=pages_dev, max_snippets=max_snippets
+        data, pair_files=pairs, unindexed_pair_files=unindexed_pairs, languages=_languages(lang), page_dev=pages_dev,
+        max_snippets=max_snippets,
     )
     request = TrainRequest(
         **_named(given, TrainRequest),
