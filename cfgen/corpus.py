@@ -8,7 +8,6 @@ CPD) and None for unsupervised pre-training (E_s is then Gaussian noise).
 from __future__ import annotations
 
 import functools
-import logging
 import math
 import random
 from dataclasses import dataclass, field
@@ -30,11 +29,9 @@ from cfgen.errors import DataError
 from cfgen.languages import get_language, language_names
 from cfgen.neighbours import neighbour_tensors
 from cfgen.runtime import Distributed, barrier
-from cfgen.tldr import is_pages_folder, read_pages
+from cfgen.tldr import is_pages_folder, page_pairs
 from cfgen.tokenizer import CodeTokenizer
 from cfgen.written_form import WrittenForm, written_form
-
-logger = logging.getLogger(__name__)
 
 NOISE_CONDITION = -1  # Example.text for unsupervised pre-training: E_s is Gaussian noise
 NOISE_CONDITION_TOKENS = 8
@@ -131,21 +128,6 @@ def gather_corpus(stage: str, sources: DataSources) -> Corpus:
     if not pairs:
         raise DataError("no training data: give --data and/or --pairs")
     return Corpus(pairs, dev, unindexed if stage != "pretrain" else frozenset())
-
-
-def page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair]]:
-    """A folder of tldr-style pages as Bash (train, dev) pairs (dev only with `hold_out_dev`); malformed pages are
-    counted in one warning."""
-    examples, skipped = read_pages(folder)
-    if skipped:
-        logger.warning("skipped %d malformed page(s) in %s", skipped, folder)
-    if not examples:
-        raise DataError(f"{folder} holds no page with an example")
-    pairs = [(example.dev, Pair(example.description, example.command, "bash", from_pages=True,
-                                platform=example.platform)) for example in examples]
-    held_out = [dev and hold_out_dev for dev, _ in pairs]
-    return ([pair for (_, pair), out in zip(pairs, held_out) if not out],
-            [pair for (_, pair), out in zip(pairs, held_out) if out])
 
 
 def sample_lengths(lengths_by_language: dict[str, list[int]], max_length: int) -> dict[str, int]:

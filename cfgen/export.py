@@ -150,10 +150,10 @@ def export_model(request: ExportRequest) -> None:
         sources = DataSources.from_folders(request.index_from, page_dev=request.page_dev)
         index = build_index(sources, request.tuned, request.tune_steps, kept_head)
     if request.add_pages or request.add_pairs:
-        from cfgen.corpus import page_pairs
         from cfgen.data import load_pairs_jsonl
         from cfgen.indexing import with_pairs
         from cfgen.progress import counting
+        from cfgen.tldr import page_pairs
 
         pairs = [pair for folder in request.add_pages for pair in page_pairs(folder, hold_out_dev=False)[0]]
         pairs += [pair for path in request.add_pairs for pair in load_pairs_jsonl(path)]

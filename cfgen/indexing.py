@@ -59,7 +59,7 @@ ENCODED_AT_ONCE = 64  # requests encoded per progress step when pages are added
 
 
 def with_pairs(index, pairs: list[Pair], on_progress: Callable[[int], None] = lambda done: None):
-    """`index` and more `pairs` (a folder's pages, corpus.page_pairs, or a pairs file's): only their requests are
+    """`index` and more `pairs` (a folder's pages, tldr.page_pairs, or a pairs file's): only their requests are
     encoded, so the time is that of the pairs added, not of the whole index. `on_progress(k)`: k more distinct
     requests encoded."""
     from cfgen.encoder import TextEncoder

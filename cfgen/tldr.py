@@ -16,9 +16,15 @@ command or a `{{` without its `}}`, is skipped whole and counted.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from cfgen.data import Pair
+from cfgen.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 MAX_PAGE_BYTES = 256_000  # the largest tldr page is under 10 KB; a bigger file is not a page
 MAX_PAGES = 100_000  # a folder holding more is not a set of cheat sheets
@@ -162,3 +168,18 @@ def read_pages(folder: Path) -> tuple[list[Example], int]:
         except (PageError, UnicodeDecodeError, OSError):
             skipped += 1
     return examples, skipped + max(0, len(paths) - MAX_PAGES)
+
+
+def page_pairs(folder: Path, hold_out_dev: bool) -> tuple[list[Pair], list[Pair]]:
+    """A folder of tldr-style pages as Bash (train, dev) pairs (dev only with `hold_out_dev`); malformed pages are
+    counted in one warning."""
+    examples, skipped = read_pages(folder)
+    if skipped:
+        logger.warning("skipped %d malformed page(s) in %s", skipped, folder)
+    if not examples:
+        raise DataError(f"{folder} holds no page with an example")
+    pairs = [(example.dev, Pair(example.description, example.command, "bash", from_pages=True,
+                                platform=example.platform)) for example in examples]
+    held_out = [dev and hold_out_dev for dev, _ in pairs]
+    return ([pair for (_, pair), out in zip(pairs, held_out) if not out],
+            [pair for (_, pair), out in zip(pairs, held_out) if out])
