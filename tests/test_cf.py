@@ -183,6 +183,20 @@ def test_each_condition_gets_its_column_by_words_type_and_cells():
         "OR(LessThan(c[2], 0), Blanks(c[3]))"
     assert ground("GreaterThan(LEN(c[0]), 3)", PRODUCTS, "long Delivery names") == "GreaterThan(LEN(c[0]), 3)"
     assert ground("NOT(Duplicate(c[3]))", PRODUCTS, "unique Price") == "NOT(Duplicate(c[3]))"
+    # a comparison holding text tests text: the column holding it, not a numeric one
+    assert ground("Equals('Worldwide')", PRODUCTS, "Delivery equal to Worldwide") == "Equals(c[3], 'Worldwide')"
+
+
+@pytest.mark.parametrize("rule, request_text, grounded, rows", [
+    ("NOT(TextEquals(Worldwide))", "highlight Delivery that is not Worldwide", "NOT(TextEquals(c[3], 'Worldwide'))",
+     [2]),
+    ("OR(LessThan(5), GreaterThan(80))", "Stock below 5 or Price above 80",
+     "OR(LessThan(c[2], 5), GreaterThan(c[1], 80))", [1, 3]),
+])
+def test_a_negation_and_an_or_pass_the_checker_and_preview_their_rows(rule, request_text, grounded, rows):
+    assert cf.check(rule) == (True, "ok")
+    assert cf.ground_rows(rule, PRODUCTS, request_text) == (grounded, rows)
+    assert cf.check(grounded) == (True, "ok")
 
 
 def test_every_benchmark_rule_parses_and_runs_on_its_table():
