@@ -55,6 +55,19 @@ def _with_request_values(row: list[Candidate], request: str, lang: str, last_gro
     return [replace(c, group=last_group) if unasked(c.code, request) else c for c in carried]
 
 
+def _joined(logic, best: list[list[Candidate]], join) -> list[Candidate]:
+    """Rules joined from each part's best candidates: every part's first, then each part's second in turn with
+    the others' first; ranked in that order ahead of all others, labelled by the least generated of their parts."""
+    picks = [[0] * len(best)] + [[int(i == j) for j in range(len(best))] for i in range(len(best)) if len(best[i]) > 1]
+    joined = []
+    for group, pick in enumerate(picks, start=-len(picks)):
+        used = [part[i] for part, i in zip(best, pick)]
+        source = next((s for s in ("retrieved", "edited") if any(c.source == s for c in used)), "generated")
+        joined.append(Candidate(join(logic, [c.code for c in used]), sum(c.score for c in used) / len(used), source,
+                                group=group))
+    return joined
+
+
 @dataclass(frozen=True)
 class Method:
     """How a language's candidates are made: "generate" (from noise, strength 1), "retrieve" (the nearest
@@ -117,9 +130,33 @@ class Pipeline:
             batch = Batch(texts, lang, self.encoder.encode(texts), num_candidates, steps, seed, guidance)
             last = self.network.config.neighbours + 2  # behind an aligned model's groups and the retrieved
             made = [_with_request_values(row, query, lang, last) for row, query in zip(make(batch), texts)]
+            made = self._with_compositions(made, batch, make)
             results.extend(rank(row, lang, limit=num_candidates, seen_in=self._training_programs)[:num_candidates]
                            for row in made)
         return results
+
+    def _with_compositions(self, rows: list[list[Candidate]], batch: Batch, make) -> list[list[Candidate]]:
+        """In a language that splits requests (CF: `Language.split_request`), a request that joins conditions
+        ("… and …", "… or …") or negates one gets, ahead of its own candidates, rules joined from the best two
+        candidates of each part, every part answered by `make` as a request of its own."""
+        language = get_language(batch.lang)
+        split, join = optional(language, "split_request"), optional(language, "join_rules")
+        logic = {q: found for q, query in enumerate(batch.queries) if split and (found := split(query))}
+        if not logic:
+            return rows
+        leaves = [leaf for found in logic.values() for leaf in found.leaves()]
+        parts = Batch(leaves, batch.lang, self.encoder.encode(leaves), 2, batch.steps, batch.seed, batch.guidance)
+        last = self.network.config.neighbours + 2
+        answered = iter([[c for c, valid, _ in select(_with_request_values(row, leaf, batch.lang, last), batch.lang,
+                                                      limit=2) if valid][:2] for row, leaf in zip(make(parts), leaves)])
+        unasked = optional(language, "unasked_values") or (lambda code, request: [])
+        for q, found in logic.items():
+            best = [next(answered) for _ in found.leaves()]
+            if all(best):  # a joined rule holding a value the whole request never said goes last, as any other
+                joined = [replace(c, group=last) if unasked(c.code, batch.queries[q]) else c
+                          for c in _joined(found, best, join)]
+                rows[q] = joined + rows[q]
+        return rows
 
     def guess_languages(self, queries: list[str]) -> list[Guess]:
         """Which language each request asks for (language_guess.py), for requests without `--lang`."""

@@ -94,3 +94,17 @@ def test_composed_pairs_parse_use_the_splits_values_and_are_the_same_for_a_seed(
         for value in ("Done", "Kim"):
             assert (value in rule) <= (value in request)
     assert any(r == "NOT(TextContains(Kim))" and "Kim" in q for q, r in pairs)
+
+
+def test_a_tiny_model_that_never_saw_or_nor_not_writes_both_from_the_requests_parts(cf_text_model):
+    from cfgen.pipeline import Pipeline
+
+    pipeline = Pipeline.from_directory(cf_text_model)
+    requests = ["format cells greater than 20 or contain Kiwi", "color cells whose value is not Zebra"]
+    joined, negated = pipeline(requests, "cf", 3, 10, strength=1.0)
+    assert (joined[0].code, joined[0].source, joined[0].valid) == ("OR(GreaterThan(20), TextContains(Kiwi))",
+                                                                   "generated", True)
+    assert all("10" not in c.code for c in joined[:2])  # a part's value the request never said ranks last
+    assert negated[0].code == "NOT(TextEquals(Zebra))" and not negated[0].seen
+    plain = pipeline(["format cells greater than 37"], "cf", 3, 10, strength=1.0)[0]
+    assert plain[0].code == "GreaterThan(37)"  # a request of one condition is answered as before

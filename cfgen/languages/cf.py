@@ -11,6 +11,7 @@ from typing import Any
 
 from cfgen.languages.cf_columns import ground  # noqa: F401
 from cfgen.languages.cf_engine import execute, read_table, value_column  # noqa: F401
+from cfgen.languages.cf_logic import join_rules, split_request  # noqa: F401 - optional Language members
 from cfgen.languages.cf_rules import Call, CFError, check, normalise, parse, render  # noqa: F401
 from cfgen.languages.cf_values import carry_values, unasked_values  # noqa: F401 - optional Language members
 
