@@ -137,8 +137,9 @@ class Pipeline:
 
     def _with_compositions(self, rows: list[list[Candidate]], batch: Batch, make) -> list[list[Candidate]]:
         """In a language that splits requests (CF: `Language.split_request`), a request that joins conditions
-        ("… and …", "… or …") or negates one gets, ahead of its own candidates, rules joined from the best two
-        candidates of each part, every part answered by `make` as a request of its own."""
+        ("… and …", "… or …") or negates one gets rules joined from the best two candidates of each part, every
+        part answered by `make` as a request of its own; they rank ahead of the request's own candidates unless
+        its own best already has their operator."""
         language = get_language(batch.lang)
         split, join = optional(language, "split_request"), optional(language, "join_rules")
         logic = {q: found for q, query in enumerate(batch.queries) if split and (found := split(query))}
@@ -152,10 +153,15 @@ class Pipeline:
         unasked = optional(language, "unasked_values") or (lambda code, request: [])
         for q, found in logic.items():
             best = [next(answered) for _ in found.leaves()]
-            if all(best):  # a joined rule holding a value the whole request never said goes last, as any other
-                joined = [replace(c, group=last) if unasked(c.code, batch.queries[q]) else c
-                          for c in _joined(found, best, join)]
-                rows[q] = joined + rows[q]
+            if not all(best):
+                continue
+            own = select(rows[q], batch.lang, limit=1)
+            # The request's own best already joins or negates as it says ("… and …" answered by an AND): the
+            # joined rules follow its own; a joined rule with a value the request never said goes last.
+            after = bool(own) and own[0][1] and own[0][0].code.startswith(f"{found.op}(")
+            rows[q] = rows[q] + [replace(c, group=last if unasked(c.code, batch.queries[q]) else last - 1)
+                                 if after or unasked(c.code, batch.queries[q]) else c
+                                 for c in _joined(found, best, join)]
         return rows
 
     def guess_languages(self, queries: list[str]) -> list[Guess]:
