@@ -96,3 +96,28 @@ def test_a_slot_the_request_leaves_open_takes_the_nearest_same_template_programs
     # no program of that template: the slot stays visible, for the user to fill in
     assert program_from(written, "files older than 3 days", "bash", form, ["ls -l /tmp"]) == \
         "find {{path}} -type f -mtime +3"
+
+
+def test_a_tiny_templates_model_writes_an_unseen_combination_of_seen_flags(tmp_path):
+    from dataclasses import replace
+
+    from conftest import tiny_request, write_pairs
+
+    from cfgen.pipeline import Pipeline
+    from cfgen.train import run_training
+
+    pairs = [("list files in long format", "ls -l", "bash"),
+             ("list all files including hidden ones", "ls -a", "bash"),
+             ("list files sorted by size", "ls -S", "bash"),
+             ("list files in reverse order", "ls -r", "bash"),
+             ("list all files including hidden ones in long format", "ls -a -l", "bash"),
+             ("list files in long format sorted by size", "ls -l -S", "bash"),
+             ("list files in long format in reverse order", "ls -l -r", "bash"),
+             ("list all files including hidden ones in reverse order", "ls -a -r", "bash"),
+             ("count the lines of a file", "wc -l notes.txt", "bash")]  # -a with -S is never seen
+    output = tmp_path / "templates"
+    request = tiny_request(output, write_pairs(tmp_path / "pairs.jsonl", pairs), steps=800)
+    run_training(replace(request, templates=True, process="masked"))
+    best = Pipeline.from_directory(output)(["list all files including hidden ones sorted by size"], "bash", 5, 10,
+                                           strength=1.0)[0][0]
+    assert (best.code, best.source, best.seen) == ("ls -a -S", "generated", False)
