@@ -45,14 +45,21 @@ def _edited_or_source(edit: str, changed: bool, source: Candidate, language) -> 
 
 def _with_request_values(row: list[Candidate], request: str, lang: str, last_group: int) -> list[Candidate]:
     """In a language that carries them (CF: `Language.carry_values`), each candidate with the values the request
-    names in place of those it does not, however it was made; a candidate still holding a value the request
-    never said (`unasked_values`) moves to `last_group`, behind every one whose values the request gave."""
+    names in place of those it does not, however it was made; a candidate the request does not ask for as it
+    stands (`_unasked`) moves to `last_group`, behind every one it does."""
     language = get_language(lang)
-    carry, unasked = optional(language, "carry_values"), optional(language, "unasked_values")
+    carry = optional(language, "carry_values")
     if carry is None:
         return row
     carried = [replace(c, code=carry(c.code, request)) for c in row]
-    return [replace(c, group=last_group) if unasked(c.code, request) else c for c in carried]
+    return [replace(c, group=last_group) if _unasked(language, c.code, request) else c for c in carried]
+
+
+def _unasked(language, code: str, request: str) -> bool:
+    """The program holds a value the request never said (`unasked_values`) or compares otherwise than the
+    request's words say (`unsaid_comparisons`: "below 20" is not Equals(20))."""
+    unasked, unsaid = optional(language, "unasked_values"), optional(language, "unsaid_comparisons")
+    return bool(unasked and unasked(code, request)) or bool(unsaid and unsaid(code, request))
 
 
 def _joined(logic, best: list[list[Candidate]], join) -> list[Candidate]:
@@ -150,7 +157,6 @@ class Pipeline:
         last = self.network.config.neighbours + 2
         answered = iter([[c for c, valid, _ in select(_with_request_values(row, leaf, batch.lang, last), batch.lang,
                                                       limit=2) if valid][:2] for row, leaf in zip(make(parts), leaves)])
-        unasked = optional(language, "unasked_values") or (lambda code, request: [])
         for q, found in logic.items():
             best = [next(answered) for _ in found.leaves()]
             if not all(best):
@@ -159,9 +165,10 @@ class Pipeline:
             # The request's own best already joins or negates as it says ("… and …" answered by an AND): the
             # joined rules follow its own; a joined rule with a value the request never said goes last.
             after = bool(own) and own[0][1] and own[0][0].code.startswith(f"{found.op}(")
-            rows[q] = rows[q] + [replace(c, group=last if unasked(c.code, batch.queries[q]) else last - 1)
-                                 if after or unasked(c.code, batch.queries[q]) else c
-                                 for c in _joined(found, best, join)]
+            joined = _joined(found, best, join)
+            unasked = [_unasked(language, c.code, batch.queries[q]) for c in joined]
+            rows[q] = rows[q] + [replace(c, group=last if out else last - 1) if after or out else c
+                                 for c, out in zip(joined, unasked)]
         return rows
 
     def guess_languages(self, queries: list[str]) -> list[Guess]:

@@ -108,3 +108,29 @@ def test_a_tiny_model_that_never_saw_or_nor_not_writes_both_from_the_requests_pa
     assert negated[0].code == "NOT(TextEquals(Zebra))" and not negated[0].seen
     plain = pipeline(["format cells greater than 37"], "cf", 3, 10, strength=1.0)[0]
     assert plain[0].code == "GreaterThan(37)"  # a request of one condition is answered as before
+
+
+@pytest.mark.parametrize("rule, request_text, unsaid", [
+    ("Equals(20)", "highlight products with a Price below 20", ["Equals"]),
+    ("LessThan(20)", "highlight products with a Price below 20", []),
+    ("Equals(25)", "cells greater than or equal to 25", ["Equals"]),  # the longer phrase is read first
+    ("GreaterThanEqual(25)", "apply greaterThanOrEqual to 25", []),
+    ("AND(Equals(c[1], 60), LessThan(c[1], 90))", "Score above 60 and below 90", ["Equals"]),
+    ("GreaterThan(1)", "cells equal to 1", ["GreaterThan"]),
+    ("NOT(Equals(5))", "cells not equal to 5", []),
+    ("Equals(5)", "cells that are 5", []),  # no comparison word: nothing is judged
+    ("TextEquals(US)", "cells that contain US", []),  # text tests never are
+])
+def test_a_comparison_the_requests_words_do_not_allow_is_named(rule, request_text, unsaid):
+    from cfgen.languages.cf_comparisons import unsaid_comparisons
+
+    assert unsaid_comparisons(rule, request_text) == unsaid
+
+
+def test_a_candidate_comparing_otherwise_than_the_request_says_ranks_after_those_that_do():
+    from cfgen.pipeline import _with_request_values
+    from cfgen.ranking import Candidate, rank
+
+    made = [Candidate("Equals(20)", -0.1), Candidate("LessThan(20)", -0.5), Candidate("GreaterThan(7)", -0.2)]
+    ranked = rank(_with_request_values(made, "highlight Price below 20", "cf", last_group=9), "cf")
+    assert [c.code for c in ranked] == ["LessThan(20)", "Equals(20)", "GreaterThan(20)"]

@@ -48,7 +48,8 @@ class Language(Protocol):
     # ground_rows(code, table, request) -> (code, rows): a rule grounded in a table's columns (when `tables`);
     # carry_values(code, request) -> code: a generated program with the values the request names put in place of
     #   those it does not (CF: the network writes functions well and unseen words badly);
-    # unasked_values(code, request) -> list[str]: its values the request never said (such candidates rank last).
+    # unasked_values(code, request) -> list[str]: its values the request never said (such candidates rank last);
+    # unsaid_comparisons(code, request) -> list[str]: its comparisons the request's words do not allow (the same);
     # split_request(request) -> Logic | None and join_rules(logic, rules) -> str: a request that joins or negates
     #   conditions, answered part by part (`Logic.leaves()`), the parts' programs joined into one (CF: AND/OR/NOT).
 

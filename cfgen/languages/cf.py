@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cfgen.languages.cf_columns import ground  # noqa: F401
+from cfgen.languages.cf_comparisons import unsaid_comparisons  # noqa: F401 - an optional Language member
 from cfgen.languages.cf_engine import execute, read_table, value_column  # noqa: F401
 from cfgen.languages.cf_logic import join_rules, split_request  # noqa: F401 - optional Language members
 from cfgen.languages.cf_rules import Call, CFError, check, normalise, parse, render  # noqa: F401
