@@ -153,7 +153,8 @@ class Pipeline:
         if not logic:
             return rows
         leaves = [leaf for found in logic.values() for leaf in found.leaves()]
-        parts = Batch(leaves, batch.lang, self.encoder.encode(leaves), 2, batch.steps, batch.seed, batch.guidance)
+        parts = Batch(leaves, batch.lang, self.encoder.encode(leaves), batch.num_candidates, batch.steps, batch.seed,
+                      batch.guidance)
         last = self.network.config.neighbours + 2
         answered = iter([[c for c, valid, _ in select(_with_request_values(row, leaf, batch.lang, last), batch.lang,
                                                       limit=2) if valid][:2] for row, leaf in zip(make(parts), leaves)])

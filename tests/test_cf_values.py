@@ -120,6 +120,13 @@ def test_a_tiny_model_that_never_saw_or_nor_not_writes_both_from_the_requests_pa
     ("NOT(Equals(5))", "cells not equal to 5", []),
     ("Equals(5)", "cells that are 5", []),  # no comparison word: nothing is judged
     ("TextEquals(US)", "cells that contain US", []),  # text tests never are
+    ("Bottom(c[2], 5)", "highlight Stock below 5 or Price above 80", ["Bottom"]),  # ranks are judged too
+    ("Between(5, 80)", "below 5 or above 80", ["Between"]),
+    ("Between(1, 5)", "values from 1 to 5", []),
+    ("GreaterThan(100)", "highlight the highest Price", ["GreaterThan"]),
+    ("Top(c[1], 1)", "highlight the lowest Score", ["Top"]),
+    ("Bottom(c[1], 1)", "highlight the lowest Score", []),
+    ("LessThan(c[3], 'Worldwide')", "Delivery that is Worldwide", ["LessThan"]),  # text by order: never asked
 ])
 def test_a_comparison_the_requests_words_do_not_allow_is_named(rule, request_text, unsaid):
     from cfgen.languages.cf_comparisons import unsaid_comparisons

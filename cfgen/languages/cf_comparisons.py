@@ -1,19 +1,22 @@
-"""Whether a CF rule compares as its request says: "below 20" is LessThan, not Equals(20).
+"""Whether a CF rule compares as its request says: "below 20" is LessThan, not Equals(20) nor Bottom(20).
 
 Contract: `unsaid_comparisons(rule, request)` lists the rule's comparisons (GreaterThan, LessThan, ...,
-Equals, NotEquals) that no comparison word of the request allows, or [] when the request names no comparison
-(a request without "greater", "below", "at least", "equal", "between", ... leaves every rule as it is). Longer
-phrases are read first, so "greater than or equal to" allows GreaterThanEqual (and GreaterThan), not Equals.
-Text tests, ranks and the rest are never judged here: "contains X" is TextEquals in much of the data.
+Equals, NotEquals, Between) and ranks (Top, Bottom, ...) that no comparison or rank word of the request allows,
+or [] when the request names none (a request without "greater", "below", "at least", "equal", "between",
+"highest", "top", ... leaves every rule as it is). Longer phrases are read first, so "greater than or equal to"
+allows GreaterThanEqual (and GreaterThan), not Equals. An order comparison of a text (`LessThan('Worldwide')`) is
+always named. Text tests and the rest are never judged here: "contains X" is TextEquals in much of the data.
 """
 
 from __future__ import annotations
 
 import re
 
-from cfgen.languages.cf_rules import COMPARISONS, Call, CFError, parse
+from cfgen.languages.cf_rules import COMPARISONS, RANKS, Call, CFError, Text, parse
 
 _GREATER, _LESS = {"GreaterThan", "GreaterThanEqual"}, {"LessThan", "LessThanEqual"}
+_JUDGED = COMPARISONS | RANKS | {"Between"}
+_ORDERS = _GREATER | _LESS
 # (words, the comparisons they allow), longest phrases first; `\s*` also reads camelCase (greaterThanOrEqual).
 _PHRASES = [
     (r"greater\s*than\s*or\s*equal|greater\s*(?:than\s*)?equal|at\s+least|or\s+(?:more|greater|above|higher)|"
@@ -21,7 +24,9 @@ _PHRASES = [
     (r"less\s*than\s*or\s*equal|less\s*(?:than\s*)?equal|at\s+most|or\s+(?:less|fewer|below|lower)|no\s+more\s+than|"
      r"not\s+more\s+than|up\s+to|<=", _LESS),
     (r"not\s+equal|other\s+than|different\s+from|!=|<>", {"NotEquals", "Equals"}),
-    (r"\bbetween\b", _GREATER | _LESS),
+    (r"\bbetween\b|\bfrom\s+-?\d\S*\s+to\s+-?\d", {"Between"} | _GREATER | _LESS),
+    (r"\b(?:top|highest|largest|biggest|maximum|max|best)\b|topPercent|topItems", {"Top", "TopPercent"}),
+    (r"\b(?:bottom|lowest|smallest|minimum|min|worst)\b|bottomPercent|bottomItems", {"Bottom", "BottomPercent"}),
     (r"greater|more\s+than|\babove\b|\bover\b|exceed|higher\s+than|bigger|larger\s+than|>", _GREATER),
     (r"less\s*than|lesser|fewer|\bbelow\b|\bunder\b|lower\s+than|smaller|<", _LESS),
     (r"equal|=", {"Equals"}),
@@ -42,17 +47,20 @@ def allowed_comparisons(request: str) -> set[str]:
 def unsaid_comparisons(rule: str, request: str) -> list[str]:
     """The rule's comparisons the request's words do not allow (see the module's contract)."""
     allowed = allowed_comparisons(request)
-    if not allowed:
-        return []
     try:
         tree = parse(rule)
     except CFError:
         return []
-    return [name for name in _comparisons(tree) if name not in allowed]
+    return [call.name for call in _judged(tree)
+            if (allowed and call.name not in allowed) or (call.name in _ORDERS and _holds_text(call))]
 
 
-def _comparisons(node) -> list[str]:
+def _judged(node) -> list[Call]:
     if not isinstance(node, Call):
         return []
-    own = [node.name] if node.name in COMPARISONS else []
-    return own + [name for argument in node.args for name in _comparisons(argument)]
+    own = [node] if node.name in _JUDGED else []
+    return own + [call for argument in node.args for call in _judged(argument)]
+
+
+def _holds_text(call: Call) -> bool:
+    return any(isinstance(argument, Text) for argument in call.args)
