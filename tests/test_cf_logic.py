@@ -47,3 +47,11 @@ def test_the_parts_rules_are_joined_in_leaf_order_and_a_negated_part_is_not_nega
     assert logic.leaves() == ["highlight Status that is Done", "highlight Stock above 3"]
     assert join_rules(logic, ["TextEquals(Done)", "GreaterThan(3)"]) == "AND(NOT(TextEquals(Done)), GreaterThan(3))"
     assert join_rules(Logic("NOT", ("x",)), ["NOT(Blanks())"]) == "NOT(Blanks())"
+
+
+def test_a_request_of_more_conditions_than_max_parts_is_answered_whole():
+    from cfgen.languages.cf_logic import MAX_PARTS
+
+    many = " and ".join(f"cells greater than {i}" for i in range(3000))  # deeper than Python's recursion limit
+    assert split_request(many) is None
+    assert len(split_request(" and ".join(f"Q{i} above {i}" for i in range(MAX_PARTS))).leaves()) == MAX_PARTS

@@ -44,12 +44,22 @@ class Logic:
         return [leaf for part in self.parts for leaf in (part.leaves() if isinstance(part, Logic) else [part])]
 
 
+MAX_PARTS = 4  # a request naming more conditions is answered whole: each part costs a sampling of its own
+
+
 def split_request(request: str) -> Logic | None:
-    """The request's conditions as a tree (None: one plain condition); see the module's contract."""
-    joined = _split_join(request)
-    if joined is not None:
-        return joined
-    return _negated(request)
+    """The request's conditions as a tree (None: one plain condition, or more than MAX_PARTS); see the module's
+    contract."""
+    found = _split(request, MAX_PARTS)
+    return found if found is not None and len(found.leaves()) <= MAX_PARTS else None
+
+
+def _split(request: str, budget: int) -> Logic | None:
+    """The tree, or None; `budget` bounds the splits (and the recursion) for a request of many "and"s."""
+    if budget <= 0:
+        return None
+    joined = _split_join(request, budget)
+    return joined if joined is not None else _negated(request)
 
 
 def join_rules(logic: Logic, rules: list[str]) -> str:
@@ -67,7 +77,7 @@ def join_rules(logic: Logic, rules: list[str]) -> str:
     return write(logic)
 
 
-def _split_join(request: str) -> Logic | None:
+def _split_join(request: str, budget: int) -> Logic | None:
     for match in _JOIN.finditer(request):
         left, right = request[: match.start()], request[match.end() :]
         if _NOT_JOINS.search(left) or not CUE.search(left):
@@ -76,7 +86,7 @@ def _split_join(request: str) -> Logic | None:
         second = _second_part(left, right)
         if second is None:
             continue
-        return Logic(op, (split_request(left) or left, split_request(second) or second))
+        return Logic(op, (_split(left, budget - 1) or left, _split(second, budget - 1) or second))
     return None
 
 
