@@ -2,7 +2,8 @@
 read as its parts, so that the network writes each condition as a request of its own and the rule is joined here.
 
 Contract: `split_request(request)` gives a `Logic` tree whose leaves are requests the network can answer alone, or
-None for a request of one plain condition (most requests; then nothing changes). A split needs a condition on
+None for a request of one plain condition (most requests; then nothing changes) or of more than MAX_PARTS. A
+split needs a condition on
 each side: a comparison, a text test, blanks, duplicates or ranks ("greater", "contains", "blank", "top", "is
 X", ...); "between 5 and 10", "greater than or equal to" and "Apply conditional formatting and color ..." never
 split. A second condition without a verb takes the first's ("highlight Stock below 10 or Price above 80": "highlight
