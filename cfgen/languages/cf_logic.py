@@ -2,14 +2,13 @@
 read as its parts, so that the network writes each condition as a request of its own and the rule is joined here.
 
 Contract: `split_request(request)` gives a `Logic` tree whose leaves are requests the network can answer alone, or
-None for a request of one plain condition (most requests; then nothing changes) or of more than MAX_PARTS. A
-split needs a condition on
-each side: a comparison, a text test, blanks, duplicates or ranks ("greater", "contains", "blank", "top", "is
-X", ...); "between 5 and 10", "greater than or equal to" and "Apply conditional formatting and color ..." never
-split. A second condition without a verb takes the first's ("highlight Stock below 10 or Price above 80": "highlight
-Price above 80"); "p or ul" after a condition repeats the condition for the second value. A negation ("not", "does not",
-"isn't") before a condition becomes NOT of the request without it. `join_rules(logic, rules)` writes the rule of a
-tree from one rule per leaf, in leaf order.
+None for a request of one plain condition (most requests; then nothing changes) or of more than MAX_PARTS. A split
+needs a condition on each side: a comparison, a text test, blanks, duplicates or ranks ("greater", "contains",
+"blank", "top", "is X", ...); "between 5 and 10", "greater than or equal to" and "Apply conditional formatting and
+color ..." never split. A second condition without a verb takes the first's ("highlight Stock below 10 or Price
+above 80": "highlight Price above 80"); "p or ul" after a condition repeats the condition for the second value. A
+negation ("not", "does not", "isn't") before a condition becomes NOT of the request without it. `join_rules(logic,
+rules)` writes the rule of a tree from one rule per leaf, in leaf order.
 """
 
 from __future__ import annotations
