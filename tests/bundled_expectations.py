@@ -11,6 +11,8 @@ QUERIES = {
 BASH_TOP_ANSWER = r"^find .*-[acm]time [+-]?3\b"
 # CF: the network (default strength 1, from noise) writes a rule retrieval alone does not give.
 CF_EDIT = ("highlight cells greater than 250", "GreaterThan(250)")
+# CF: a request of two conditions, each written by the network, joined (README's example).
+CF_JOINED = ("color cells greater than 10 and less than 50", "AND(GreaterThan(10), LessThan(50))")
 # Python: the value the request names appears in the top answer.
 PYTHON_VALUE = ("sort list `my_scores` in descending order", "my_scores")
 # The languages whose retrieval uses the retrieval head.

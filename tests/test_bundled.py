@@ -10,8 +10,17 @@ import subprocess
 import sys
 
 import pytest
+from bundled_expectations import (
+    BASH_TOP_ANSWER,
+    BASH_VALUES,
+    CF_EDIT,
+    CF_JOINED,
+    MAX_SIZE_BYTES,
+    PYTHON_VALUE,
+    QUERIES,
+    RETRIEVAL_HEAD_LANGUAGES,
+)
 
-from bundled_expectations import BASH_TOP_ANSWER, BASH_VALUES, CF_EDIT, MAX_SIZE_BYTES, PYTHON_VALUE, QUERIES, RETRIEVAL_HEAD_LANGUAGES
 from cfgen import bundle, hub, model_listing
 from cfgen.languages import get_language
 
@@ -69,6 +78,12 @@ def test_the_bundled_model_writes_cf_rules_retrieval_does_not_give(bundled_gener
     edited = {c.code for c in bundled_generator([query], "cf", 5)[0]}
     retrieved = {c.code for c in bundled_generator([query], "cf", 5, strength=0.0)[0]}
     assert expected in edited and edited != retrieved, (edited, retrieved)
+
+
+def test_the_bundled_model_joins_the_rules_it_writes_for_each_condition(bundled_generator):
+    query, expected = CF_JOINED
+    best = bundled_generator([query], "cf", 5)[0][0]
+    assert (best.code, best.source, best.seen) == (expected, "generated", False)
 
 
 def test_the_bundled_model_uses_the_values_the_request_names(bundled_generator):
