@@ -22,6 +22,7 @@ from cfgen.languages.cf_logic import Logic, join_rules, split_request
                                                                "format cells greater than 9"))))),
     ("highlight Status that is not Done and Stock above 3",
      Logic("AND", (Logic("NOT", ("highlight Status that is Done",)), "highlight Stock above 3"))),
+    ("cells above 1 and below 5", Logic("AND", ("cells above 1", "cells below 5"))),  # no verb to lend
 ])
 def test_joined_and_negated_conditions_split_into_requests_of_one_condition(request_text, logic):
     assert split_request(request_text) == logic

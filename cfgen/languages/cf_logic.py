@@ -27,6 +27,7 @@ _JOIN = re.compile(r"\s+(and|or)\s+(?!equal|/)", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:(?:does|do|is|are|was|were)\s+not|doesn't|don't|isn't|aren't|wasn't|weren't|not)\s+",
                        re.IGNORECASE)
 _COPULA = {"is": "is ", "are": "are ", "was": "was ", "were": "were "}
+_NOT_VERBS = {"cells", "cell", "values", "value", "rows", "items", "the", "all", "any", "if", "when", "where"}
 # A second value with no condition of its own ("p or ul", "1 or 2 in column B"): a word or number, then a place.
 _BARE_VALUE = re.compile(r"""^\s*(?:(['"])(?P<quoted>[^'"]+)\1|(?P<word>[\w.+\-%]+))\s*"""
                          r"(?P<place>\b(?:in|on|of|from|for|at)\b.*)?$", re.IGNORECASE)
@@ -96,10 +97,11 @@ def _second_part(left: str, right: str) -> str | None:
     ul"); None when right is no condition."""
     first_cue = CUE.search(right)
     if first_cue is not None and not _BARE_VALUE.match(right):
-        verb = left.split()[0]
+        first = left.split()[0]
+        lead = "" if first.casefold() in _NOT_VERBS else f"{first} "  # "cells above 1 and …" has no verb to lend
         if first_cue.start() == 0 or not right[: first_cue.start()].strip():
-            return f"{verb} cells {right.strip()}"
-        return right.strip() if right.split()[0].casefold() == verb.casefold() else f"{verb} {right.strip()}"
+            return f"{lead}cells {right.strip()}"
+        return right.strip() if right.split()[0].casefold() == first.casefold() else f"{lead}{right.strip()}"
     bare = _BARE_VALUE.match(right)
     last = _LAST_VALUE.search(left)
     cues = list(CUE.finditer(left[: last.start()])) if last is not None else []
