@@ -135,8 +135,7 @@ class Pipeline:
         for start in range(0, len(queries), batch_size):
             texts = queries[start : start + batch_size]
             batch = Batch(texts, lang, self.encoder.encode(texts), num_candidates, steps, seed, guidance)
-            last = self.network.config.neighbours + 2  # behind an aligned model's groups and the retrieved
-            made = [_with_request_values(row, query, lang, last) for row, query in zip(make(batch), texts)]
+            made = [_with_request_values(row, query, lang, self._last_group) for row, query in zip(make(batch), texts)]
             made = self._with_compositions(made, batch, make)
             results.extend(rank(row, lang, limit=num_candidates, seen_in=self._training_programs)[:num_candidates]
                            for row in made)
@@ -155,22 +154,35 @@ class Pipeline:
         leaves = [leaf for found in logic.values() for leaf in found.leaves()]
         parts = Batch(leaves, batch.lang, self.encoder.encode(leaves), batch.num_candidates, batch.steps, batch.seed,
                       batch.guidance)
-        last = self.network.config.neighbours + 2
-        answered = iter([[c for c, valid, _ in select(_with_request_values(row, leaf, batch.lang, last), batch.lang,
-                                                      limit=2) if valid][:2] for row, leaf in zip(make(parts), leaves)])
+        last = self._last_group
+        answered = iter([self._best_two(row, leaf, batch.lang) for row, leaf in zip(make(parts), leaves)])
         for q, found in logic.items():
             best = [next(answered) for _ in found.leaves()]
             if not all(best):
                 continue
             own = select(rows[q], batch.lang, limit=1)
             # The request's own best already joins or negates as it says ("… and …" answered by an AND): the
-            # joined rules follow its own; a joined rule with a value the request never said goes last.
-            after = bool(own) and own[0][1] and own[0][0].code.startswith(f"{found.op}(")
-            joined = _joined(found, best, join)
-            unasked = [_unasked(language, c.code, batch.queries[q]) for c in joined]
-            rows[q] = rows[q] + [replace(c, group=last if out else last - 1) if after or out else c
-                                 for c, out in zip(joined, unasked)]
+            # joined rules follow its own; a joined rule the request does not ask for goes last, as any other.
+            follows = bool(own) and own[0][1] and own[0][0].code.startswith(f"{found.op}(")
+            placed = []
+            for candidate in _joined(found, best, join):
+                if _unasked(language, candidate.code, batch.queries[q]):
+                    candidate = replace(candidate, group=last)
+                elif follows:
+                    candidate = replace(candidate, group=last - 1)
+                placed.append(candidate)
+            rows[q] = rows[q] + placed
         return rows
+
+    def _best_two(self, row: list[Candidate], request: str, lang: str) -> list[Candidate]:
+        """A part's two best valid candidates, the request's values in."""
+        chosen = select(_with_request_values(row, request, lang, self._last_group), lang, limit=2)
+        return [candidate for candidate, valid, _ in chosen if valid][:2]
+
+    @property
+    def _last_group(self) -> int:
+        """The group behind an aligned model's groups and the retrieved programs: where unasked candidates go."""
+        return self.network.config.neighbours + 2
 
     def guess_languages(self, queries: list[str]) -> list[Guess]:
         """Which language each request asks for (language_guess.py), for requests without `--lang`."""

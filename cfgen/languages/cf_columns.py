@@ -12,7 +12,8 @@ each condition of an AND/OR/NOT on its own, and leaves the rest of the rule as i
    column if it is numeric, else the first numeric column;
 3. else (Duplicate, Blanks, ...) a column the request names that no other condition took, else one it names;
 4. else the value column (cf_engine.value_column). A header is named by its words in order, plurals allowed
-   ("Item Names" names "Item Name"); a table without data rows has no types and holds no text.
+   ("Item Names" names "Item Name"); a table without data rows has no types and holds no text. Types and held
+   texts are read from the first SAMPLE_ROWS data rows, so that grounding costs the same on a table of any length.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from cfgen.languages.cf_rules import (
 NUMERIC_CONDITIONS = COMPARISONS | RANKS | {"Between", "AboveAverage", "BelowAverage", "ColorScale", "DataBar",
                                             "IconSet"}
 _WORD = re.compile(r"\w+")
+SAMPLE_ROWS = 200  # data rows read for a column's type and the texts it holds
 
 
 def _stem(word: str) -> str:
@@ -91,8 +93,9 @@ class _Grounding:
     """One rule's conditions grounded in turn (a column taken by one is the last choice of the next)."""
 
     def __init__(self, table: list, request: str) -> None:
-        self.table, self.request = table, request.casefold()
+        self.table, self.request = table[: SAMPLE_ROWS + 1], request.casefold()
         self.header = list(table[0]) if table else []
+        self.types: dict[int, bool | None] = {}
         self.named = named_columns(self.header, request)
         self.width = max((len(row) for row in table), default=0)
         self.taken: list[int] = []
@@ -111,22 +114,27 @@ class _Grounding:
         by_mention = sorted(self.named, key=self.named.get)
         text = next((a for a in condition.args if isinstance(a, Text)), None)
         if text is not None:  # Equals(..., 'Open') tests text as much as TextEquals does
-            holders = [i for i in range(self.width) if _holds(self.table, i, condition)]
-            chosen = [i for i in by_mention if i in holders] or holders
-            chosen = chosen or [i for i in by_mention if not _numeric(self.table, i)]
+            chosen = [i for i in by_mention if _holds(self.table, i, condition)] or \
+                [i for i in range(self.width) if _holds(self.table, i, condition)]
+            chosen = chosen or [i for i in by_mention if not self.numeric(i)]
             return self._first_free(chosen) if chosen else value_column(self.header)
         if condition.name in NUMERIC_CONDITIONS:
-            numeric = [i for i in by_mention if _numeric(self.table, i) is not False]
+            numeric = [i for i in by_mention if self.numeric(i) is not False]
             before = self._named_before(numeric, condition)
             if before is not None:
                 return before
             if numeric:
                 return self._first_free(numeric)
             default = value_column(self.header)
-            if _numeric(self.table, default) is not False:
+            if self.numeric(default) is not False:
                 return default
-            return next((i for i in range(self.width) if _numeric(self.table, i)), default)
+            return next((i for i in range(self.width) if self.numeric(i)), default)
         return self._first_free(by_mention) if by_mention else value_column(self.header)
+
+    def numeric(self, column: int) -> bool | None:
+        if column not in self.types:
+            self.types[column] = _numeric(self.table, column)
+        return self.types[column]
 
     def _named_before(self, columns: list[int], condition: Call) -> int | None:
         """The column named last before the condition's number in the request (None: no number, or none before)."""

@@ -26,7 +26,7 @@ _NOT_JOINS = re.compile(r"\b(?:than|to)\s*$|\bbetween(?:\s+\S+){1,3}\s*$|\beithe
 _JOIN = re.compile(r"\s+(and|or)\s+(?!equal|/)", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(?:(?:does|do|is|are|was|were)\s+not|doesn't|don't|isn't|aren't|wasn't|weren't|not)\s+",
                        re.IGNORECASE)
-_COPULA = {"is": "is ", "are": "are ", "was": "was ", "were": "were "}
+_COPULAS = {"is", "are", "was", "were"}
 _NOT_VERBS = {"cells", "cell", "values", "value", "rows", "items", "the", "all", "any", "if", "when", "where"}
 # A second value with no condition of its own ("p or ul", "1 or 2 in column B"): a word or number, then a place.
 _BARE_VALUE = re.compile(r"""^\s*(?:(['"])(?P<quoted>[^'"]+)\1|(?P<word>[\w.+\-%]+))\s*"""
@@ -95,14 +95,13 @@ def _second_part(left: str, right: str) -> str | None:
     """The request the second condition stands for: `right` itself if it states a condition (with the left's verb
     and "cells" when it starts at its cue: "less than 50"), else the left's condition with right's value ("p or
     ul"); None when right is no condition."""
-    first_cue = CUE.search(right)
-    if first_cue is not None and not _BARE_VALUE.match(right):
+    first_cue, bare = CUE.search(right), _BARE_VALUE.match(right)
+    if first_cue is not None and not bare:
         first = left.split()[0]
         lead = "" if first.casefold() in _NOT_VERBS else f"{first} "  # "cells above 1 and …" has no verb to lend
         if first_cue.start() == 0 or not right[: first_cue.start()].strip():
             return f"{lead}cells {right.strip()}"
         return right.strip() if right.split()[0].casefold() == first.casefold() else f"{lead}{right.strip()}"
-    bare = _BARE_VALUE.match(right)
     last = _LAST_VALUE.search(left)
     cues = list(CUE.finditer(left[: last.start()])) if last is not None else []
     if bare is None or not cues or len(left[cues[-1].end() : last.start()].split()) > 2:
@@ -120,9 +119,8 @@ def _negated(request: str) -> Logic | None:
     after = request[match.end() :]
     if not after.strip():
         return None
-    words = match.group(0).split()
-    kept = _COPULA.get(words[0].casefold(), "") if len(words) > 1 or "'" in words[0] else ""
-    if "'" in words[0]:
-        kept = _COPULA.get(words[0].casefold().split("n'")[0], "")
+    words = match.group(0).casefold().split()
+    verb = words[0].split("n'")[0] if len(words) > 1 or "'" in words[0] else ""  # "is not", "isn't" -> "is"
+    kept = f"{verb} " if verb in _COPULAS else ""
     positive = f"{request[: match.start()]}{kept}{after}"
     return Logic("NOT", (positive,))
