@@ -25,18 +25,18 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cfgen.bundle import load_bundle
-from cfgen.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from cfgen.model_files.bundle import load_bundle
+from cfgen.training.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from cfgen.config import TrainConfig
-from cfgen.corpus import BatchPlan, DataSources, build_examples, collate, encode_texts, gather_corpus
-from cfgen.data import benchmark_path, load_benchmark
-from cfgen.evaluate import evaluate
-from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.training.corpus import BatchPlan, DataSources, build_examples, collate, encode_texts, gather_corpus
+from cfgen.training.data import benchmark_path, load_benchmark
+from cfgen.evaluation.evaluate import evaluate
+from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import language_names
 from cfgen.pipeline import shared_encoder
 from cfgen.ranking import Candidate, rank
 from cfgen.runtime import Distributed
-from cfgen.train import learning_rate_factor, step_seed
+from cfgen.training.train import learning_rate_factor, step_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "codefusion"
@@ -115,7 +115,7 @@ def train(out: Path, steps: int, batch_size: int, data: Path, model_spec: str | 
 @torch.inference_mode()
 def generate(model, tokenizer, encoder, queries, lang, length, n=5, temperature=0.8, seed=0):
     """Greedy plus n-1 sampled continuations per query, as ranked Candidates lists."""
-    from cfgen.encodings import pad_states
+    from cfgen.encoding.encodings import pad_states
 
     encoded, mask = pad_states(encoder.encode(queries))
     rows = []

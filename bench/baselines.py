@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from cfgen.data import Pair
+from cfgen.training.data import Pair
 from cfgen.ranking import RankedCandidate
-from cfgen.retrieval import RetrievalIndex
+from cfgen.retrieval.index import RetrievalIndex
 
 
 class RetrievalPredictor:
     """The floor: the code of the nearest training utterances under plain MiniLM pooling, ranked like model output."""
 
     def __init__(self, train: list[Pair], encoder, lang: str) -> None:
-        from cfgen.encodings import cached_encodings
+        from cfgen.encoding.encodings import cached_encodings
 
         self.encoder, self.lang = encoder, lang
         self.index = RetrievalIndex.build(train, cached_encodings([p.nl for p in train], lambda: encoder))

@@ -19,13 +19,13 @@ import json
 import time
 from pathlib import Path
 
-from cfgen.bundle import load_bundle
-from cfgen.corpora import COMMAND_BONUS, PAGE_MARGIN
-from cfgen.corpus import DataSources, encode_texts, gather_corpus
-from cfgen.data import load_benchmark
-from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.model_files.bundle import load_bundle
+from cfgen.retrieval.corpora import COMMAND_BONUS, PAGE_MARGIN
+from cfgen.training.corpus import DataSources, encode_texts, gather_corpus
+from cfgen.training.data import load_benchmark
+from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import get_language
-from cfgen.retrieval import RetrievalIndex
+from cfgen.retrieval.index import RetrievalIndex
 from cfgen.runtime import Distributed
 
 ROOT = Path(__file__).resolve().parents[1]

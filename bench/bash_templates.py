@@ -15,9 +15,9 @@ import json
 import statistics
 from pathlib import Path
 
-from cfgen.data import load_benchmark
+from cfgen.training.data import load_benchmark
 from cfgen.languages.bash_template import closed_class, round_trips, template, why_not
-from cfgen.tldr import read_pages
+from cfgen.training.tldr import read_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 

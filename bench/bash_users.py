@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 
 from bash_corpora import without_pages
-from cfgen.bundle import load_bundle
-from cfgen.corpus import encode_texts
-from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.model_files.bundle import load_bundle
+from cfgen.training.corpus import encode_texts
+from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import get_language
 from cfgen.runtime import Distributed
 

@@ -18,8 +18,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from cfgen.answer import Request, Settings, answer_all
-from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.answering.answer import Request, Settings, answer_all
+from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import cf
 from cfgen.languages.cf_values import unasked_texts
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline

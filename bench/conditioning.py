@@ -28,8 +28,8 @@ import torch
 from plots import pyplot
 
 from cfgen.batch_conditioning import Batch
-from cfgen.data import benchmark_path, load_benchmark
-from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.training.data import benchmark_path, load_benchmark
+from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 from cfgen.pipeline import Pipeline
 from cfgen.processes import guided
 

@@ -1,4 +1,4 @@
-"""How often the language guessed from a request (no --lang; cfgen/language_guess.py) is the right one.
+"""How often the language guessed from a request (no --lang; cfgen/answering/language_guess.py) is the right one.
 
     python bench/language_guess.py [--model SPEC] [--data ../shared/data/codefusion]
 
@@ -13,8 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from cfgen.data import benchmark_path, load_benchmark
-from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.training.data import benchmark_path, load_benchmark
+from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import language_names
 from cfgen.pipeline import Pipeline
 

@@ -62,8 +62,8 @@ def cold(model_args: list[str], repeats: int) -> dict:
 
 
 def quality_vs_steps(generator, data: Path, subset: int, steps_list: list[int]) -> list[dict]:
-    from cfgen.data import benchmark_path, load_benchmark
-    from cfgen.evaluate import evaluate
+    from cfgen.training.data import benchmark_path, load_benchmark
+    from cfgen.evaluation.evaluate import evaluate
 
     rows = []
     for lang in QUERIES:
@@ -114,7 +114,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latency.json")
     args = parser.parse_args()
 
-    from cfgen.hub import default_model_directory, resolve_model_directory
+    from cfgen.model_files.hub import default_model_directory, resolve_model_directory
     from cfgen.pipeline import DEFAULT_STEPS, Pipeline
 
     directory = resolve_model_directory(args.model) if args.model else default_model_directory()

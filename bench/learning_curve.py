@@ -25,12 +25,12 @@ from pathlib import Path
 from plots import pyplot
 from safetensors.torch import load_file
 
-from cfgen.bundle import index_files, load_model, save_model
-from cfgen.data import benchmark_path, load_benchmark
-from cfgen.evaluate import evaluate_pipeline
+from cfgen.model_files.bundle import index_files, load_model, save_model
+from cfgen.training.data import benchmark_path, load_benchmark
+from cfgen.evaluation.evaluate import evaluate_pipeline
 from cfgen.languages import language_names
 from cfgen.pipeline import Pipeline, shared_encoder
-from cfgen.retrieval import RetrievalIndex
+from cfgen.retrieval.index import RetrievalIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,13 +26,13 @@ import json
 import time
 from pathlib import Path
 
-from cfgen.checkpoint import list_checkpoints
+from cfgen.training.checkpoint import list_checkpoints
 from cfgen.config import TrainConfig
-from cfgen.corpus import DataSources
-from cfgen.data import benchmark_path, load_benchmark
-from cfgen.evaluate import evaluate_pipeline
+from cfgen.training.corpus import DataSources
+from cfgen.training.data import benchmark_path, load_benchmark
+from cfgen.evaluation.evaluate import evaluate_pipeline
 from cfgen.pipeline import Pipeline, shared_encoder
-from cfgen.train import TrainRequest, run_training
+from cfgen.training.train import TrainRequest, run_training
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "codefusion"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from baselines import RetrievalPredictor
 
-from cfgen.data import benchmark_path, load_benchmark
-from cfgen.evaluate import evaluate
-from cfgen.hub import default_model_directory, resolve_model_directory
+from cfgen.training.data import benchmark_path, load_benchmark
+from cfgen.evaluation.evaluate import evaluate
+from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 from cfgen.languages import language_names
 from cfgen.pipeline import DEFAULT_STEPS, Pipeline, shared_encoder
 

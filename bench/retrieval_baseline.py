@@ -15,9 +15,9 @@ from pathlib import Path
 
 from baselines import RetrievalPredictor
 
-from cfgen.data import benchmark_path, load_benchmark
-from cfgen.encoder import TextEncoder
-from cfgen.evaluate import evaluate
+from cfgen.training.data import benchmark_path, load_benchmark
+from cfgen.encoding.encoder import TextEncoder
+from cfgen.evaluation.evaluate import evaluate
 from cfgen.languages import language_names
 
 ROOT = Path(__file__).resolve().parents[1]

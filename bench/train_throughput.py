@@ -18,12 +18,12 @@ from pathlib import Path
 import torch
 
 from cfgen.config import preset
-from cfgen.corpus import BatchPlan, DataSources, build_examples, collate, encode_texts, gather_corpus
+from cfgen.training.corpus import BatchPlan, DataSources, build_examples, collate, encode_texts, gather_corpus
 from cfgen.model import CodeFusionModel
 from cfgen.processes.gaussian import Process
 from cfgen.runtime import Distributed
 from cfgen.tokenizer import CodeTokenizer
-from cfgen.prepare import TrainingObjective
+from cfgen.training.prepare import TrainingObjective
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from cfgen.cli import app
-from cfgen.command_group import report_failure, with_default_command
-from cfgen.render import error as print_error
+from cfgen.commands.app import app
+from cfgen.commands.group import report_failure, with_default_command
+from cfgen.answering.render import error as print_error
 
 
 def _with_default_command(argv: list[str]) -> list[str]:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import torch
 
 from cfgen.conditioning import Conditioning
-from cfgen.encodings import pad_states
-from cfgen.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
-from cfgen.written_form import WrittenForm
+from cfgen.encoding.encodings import pad_states
+from cfgen.retrieval.neighbours import neighbour_ids, neighbour_tensors, retrieval_encodings
+from cfgen.values.written_form import WrittenForm
 
 
 @dataclass

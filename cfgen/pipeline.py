@@ -23,14 +23,14 @@ from pathlib import Path
 import torch
 
 from cfgen.batch_conditioning import Batch, Conditioner
-from cfgen.bundle import Bundle, load_bundle
+from cfgen.model_files.bundle import Bundle, load_bundle
 from cfgen.errors import UsageError
-from cfgen.language_guess import Guess, guess_languages
+from cfgen.answering.language_guess import Guess, guess_languages
 from cfgen.languages import check_language, get_language, optional
 from cfgen.processes import make_process
 from cfgen.ranking import Candidate, RankedCandidate, rank, select
 from cfgen.sampling import SampledSequence, sample
-from cfgen.written_form import WrittenForm, program_from, written_form
+from cfgen.values.written_form import WrittenForm, program_from, written_form
 
 DEFAULT_STEPS = 20
 
@@ -41,38 +41,6 @@ def _edited_or_source(edit: str, changed: bool, source: Candidate, language) -> 
     if changed and edit != source.code and language.check(edit)[0]:
         return Candidate(edit, source.score, "edited", request=source.request)
     return source
-
-
-def _with_request_values(row: list[Candidate], request: str, lang: str, last_group: int) -> list[Candidate]:
-    """In a language that carries them (CF: `Language.carry_values`), each candidate with the values the request
-    names in place of those it does not, however it was made; a candidate the request does not ask for as it
-    stands (`_unasked`) moves to `last_group`, behind every one it does."""
-    language = get_language(lang)
-    carry = optional(language, "carry_values")
-    if carry is None:
-        return row
-    carried = [replace(c, code=carry(c.code, request)) for c in row]
-    return [replace(c, group=last_group) if _unasked(language, c.code, request) else c for c in carried]
-
-
-def _unasked(language, code: str, request: str) -> bool:
-    """The program holds a value the request never said (`unasked_values`) or compares otherwise than the
-    request's words say (`unsaid_comparisons`: "below 20" is not Equals(20))."""
-    unasked, unsaid = optional(language, "unasked_values"), optional(language, "unsaid_comparisons")
-    return bool(unasked and unasked(code, request)) or bool(unsaid and unsaid(code, request))
-
-
-def _joined(logic, best: list[list[Candidate]], join) -> list[Candidate]:
-    """Rules joined from each part's best candidates: every part's first, then each part's second in turn with
-    the others' first; ranked in that order ahead of all others, labelled by the least generated of their parts."""
-    picks = [[0] * len(best)] + [[int(i == j) for j in range(len(best))] for i in range(len(best)) if len(best[i]) > 1]
-    joined = []
-    for group, pick in enumerate(picks, start=-len(picks)):
-        used = [part[i] for part, i in zip(best, pick)]
-        source = next((s for s in ("retrieved", "edited") if any(c.source == s for c in used)), "generated")
-        joined.append(Candidate(join(logic, [c.code for c in used]), sum(c.score for c in used) / len(used), source,
-                                group=group))
-    return joined
 
 
 @dataclass(frozen=True)
@@ -91,7 +59,7 @@ class Method:
 @functools.lru_cache(maxsize=2)
 def shared_encoder(device: str):
     """One NL encoder per device per process (loading it costs more than a query)."""
-    from cfgen.encoder import TextEncoder
+    from cfgen.encoding.encoder import TextEncoder
 
     return TextEncoder(device=device)
 
@@ -135,49 +103,23 @@ class Pipeline:
         for start in range(0, len(queries), batch_size):
             texts = queries[start : start + batch_size]
             batch = Batch(texts, lang, self.encoder.encode(texts), num_candidates, steps, seed, guidance)
-            made = [_with_request_values(row, query, lang, self._last_group) for row, query in zip(make(batch), texts)]
-            made = self._with_compositions(made, batch, make)
+            made = self._settled(make(batch), batch, make)
             results.extend(rank(row, lang, limit=num_candidates, seen_in=self._training_programs)[:num_candidates]
                            for row in made)
         return results
 
-    def _with_compositions(self, rows: list[list[Candidate]], batch: Batch, make) -> list[list[Candidate]]:
-        """In a language that splits requests (CF: `Language.split_request`), a request that joins conditions
-        ("… and …", "… or …") or negates one gets rules joined from the best two candidates of each part, every
-        part answered by `make` as a request of its own; they rank ahead of the request's own candidates unless
-        its own best already has their operator."""
-        language = get_language(batch.lang)
-        split, join = optional(language, "split_request"), optional(language, "join_rules")
-        logic = {q: found for q, query in enumerate(batch.queries) if split and (found := split(query))}
-        if not logic:
+    def _settled(self, rows: list[list[Candidate]], batch: Batch, make) -> list[list[Candidate]]:
+        """The made candidates as the language settles them before ranking (`Language.settle`: e.g. the
+        request's values carried in, a request that joins conditions answered part by part, each part made by
+        `make`); as made in a language without one."""
+        settle = optional(get_language(batch.lang), "settle")
+        if settle is None:
             return rows
-        leaves = [leaf for found in logic.values() for leaf in found.leaves()]
-        parts = Batch(leaves, batch.lang, self.encoder.encode(leaves), batch.num_candidates, batch.steps, batch.seed,
-                      batch.guidance)
-        last = self._last_group
-        answered = iter([self._best_two(row, leaf, batch.lang) for row, leaf in zip(make(parts), leaves)])
-        for q, found in logic.items():
-            best = [next(answered) for _ in found.leaves()]
-            if not all(best):
-                continue
-            own = select(rows[q], batch.lang, limit=1)
-            # The request's own best already joins or negates as it says ("… and …" answered by an AND): the
-            # joined rules follow its own; a joined rule the request does not ask for goes last, as any other.
-            follows = bool(own) and own[0][1] and own[0][0].code.startswith(f"{found.op}(")
-            placed = []
-            for candidate in _joined(found, best, join):
-                if _unasked(language, candidate.code, batch.queries[q]):
-                    candidate = replace(candidate, group=last)
-                elif follows:
-                    candidate = replace(candidate, group=last - 1)
-                placed.append(candidate)
-            rows[q] = rows[q] + placed
-        return rows
 
-    def _best_two(self, row: list[Candidate], request: str, lang: str) -> list[Candidate]:
-        """A part's two best valid candidates, the request's values in."""
-        chosen = select(_with_request_values(row, request, lang, self._last_group), lang, limit=2)
-        return [candidate for candidate, valid, _ in chosen if valid][:2]
+        def answer_parts(requests: list[str]) -> list[list[Candidate]]:
+            return make(replace(batch, queries=requests, encoded=self.encoder.encode(requests), query_encodings=None))
+
+        return settle(rows, batch.queries, answer_parts, self._last_group)
 
     @property
     def _last_group(self) -> int:

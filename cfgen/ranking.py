@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from cfgen.languages import get_language
-from cfgen.tldr import placeholders
+from cfgen.training.tldr import placeholders
 
 
 class Scored(Protocol):

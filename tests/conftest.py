@@ -23,7 +23,7 @@ DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cod
 
 def benchmark_items(lang: str, split: str = "dev") -> list:
     """A split of the CodeFusion benchmark; the test is skipped where that data is not beside the repository."""
-    from cfgen.data import benchmark_path, load_benchmark
+    from cfgen.training.data import benchmark_path, load_benchmark
 
     if not DATA_DIR.is_dir():
         pytest.skip(f"needs the CodeFusion data in {DATA_DIR}")
@@ -68,8 +68,8 @@ def tiny_data(folder: Path) -> Path:
 
 def tiny_request(output: Path, pairs_file: Path, steps: int = TINY_STEPS, **train_overrides):
     from cfgen.config import TrainConfig
-    from cfgen.corpus import DataSources
-    from cfgen.train import TrainRequest
+    from cfgen.training.corpus import DataSources
+    from cfgen.training.train import TrainRequest
 
     settings = dict(steps=steps, batch_size=8, learning_rate=2e-3, warmup_steps=20, checkpoint_every=100, eval_every=0)
     settings.update(train_overrides)
@@ -87,7 +87,7 @@ def pairs_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, pairs_file) -> Path:
     """A tiny model trained on EIGHT_PAIRS (shared by the tests that need a trained model)."""
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     output = tmp_path_factory.mktemp("tiny-model")
     run_training(tiny_request(output, pairs_file))
@@ -96,7 +96,7 @@ def tiny_model(tmp_path_factory, pairs_file) -> Path:
 
 @pytest.fixture(scope="session")
 def encoder():
-    from cfgen.encoder import TextEncoder
+    from cfgen.encoding.encoder import TextEncoder
 
     return TextEncoder()
 

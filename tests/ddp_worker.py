@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from conftest import tiny_request  # noqa: E402
-from cfgen.train import run_training  # noqa: E402
+from cfgen.training.train import run_training  # noqa: E402
 
 
 def main() -> None:
@@ -16,7 +16,7 @@ def main() -> None:
 
     output, pairs = Path(sys.argv[1]), Path(sys.argv[2])
     captured = {}
-    from cfgen import train
+    from cfgen.training import train
 
     original = train.TrainingLoop.run
 

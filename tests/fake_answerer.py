@@ -13,7 +13,7 @@ import sys
 
 
 def main() -> None:
-    from cfgen.answerer_socket import key_of, receive, send, socket_path
+    from cfgen.answering.answerer_socket import key_of, receive, send, socket_path
 
     mode, candidates = sys.argv[1], json.loads(open(sys.argv[2]).read())
     path = socket_path(key_of(None))

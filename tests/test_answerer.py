@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cfgen.answerer_socket import ask, connect, folder, key_of, socket_path
+from cfgen.answering.answerer_socket import ask, connect, folder, key_of, socket_path
+from cfgen.answering.wire import answer_message, operation_message, wire_request
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FAKE_ANSWERER = Path(__file__).with_name("fake_answerer.py")
@@ -33,8 +34,8 @@ def wait_for(condition, timeout: float = 120.0) -> None:
 
 
 def test_answers_cross_the_wire_exactly():
-    from cfgen.answer import Answer, Request
-    from cfgen.answer_wire import answer_from_wire, answer_to_wire
+    from cfgen.answering.answer import Answer, Request
+    from cfgen.answering.wire import answer_from_wire, answer_to_wire
     from cfgen.ranking import RankedCandidate
 
     candidate = RankedCandidate("rm -r {{path}}", 0.5, True, "ok", ["deletes files"], "retrieved", "delete it",
@@ -118,16 +119,15 @@ def test_cfgen_answers_the_same_with_and_without_the_answerer(tiny_model, tiny_a
 
 def test_the_answerer_refuses_malformed_requests_and_answers_on(tiny_answerer):
     _, key = tiny_answerer
-    assert ask(connect(key), {"op": "dance"})["exit"] == 2
-    empty = ask(connect(key), {"op": "answer", "requests": [{"query": " ", "lang": "bash"}], "settings": {}})
+    assert ask(connect(key), operation_message("dance"))["exit"] == 2
+    empty = ask(connect(key), answer_message([wire_request(" ", "bash")], {}))
     assert empty["ok"] is False and empty["exit"] == 2
-    unknown = ask(connect(key), {"op": "answer", "requests": [{"query": "x", "lang": "cobol"}], "settings": {}})
+    unknown = ask(connect(key), answer_message([wire_request("x", "cobol")], {}))
     assert unknown["ok"] is False and unknown["exit"] == 2 and "cobol" in unknown["error"]
     garbage = connect(key)
     garbage.sendall(b"\xff\xfe not json\n")
     garbage.close()
-    answered = ask(connect(key), {"op": "answer", "requests": [{"query": "count the lines in file.txt",
-                                                                   "lang": "bash"}], "settings": {}})
+    answered = ask(connect(key), answer_message([wire_request("count the lines in file.txt", "bash")], {}))
     assert answered["answers"][0]["candidates"][0]["code"] == "wc -l file.txt"
 
 
@@ -167,7 +167,7 @@ def test_an_answerer_dying_mid_request_costs_time_not_answers(fake_answerer):
     result = cfgen("count the lines in file.txt", "--lang", "bash")
     assert result.returncode == 0 and "wc -l" in result.stdout, result.stderr
     assert "the answerer stopped before it answered; answering here instead" in result.stderr
-    widget = subprocess.run([sys.executable, "-m", "cfgen.widget", "--", "count lines"], capture_output=True,
+    widget = subprocess.run([sys.executable, "-m", "cfgen.answering.widget", "--", "count lines"], capture_output=True,
                             timeout=60)
     assert widget.returncode == 1
     assert widget.stdout == b"cfgen: the answerer stopped before it answered\0"
@@ -175,7 +175,7 @@ def test_an_answerer_dying_mid_request_costs_time_not_answers(fake_answerer):
 
 def test_the_widget_client_says_why_no_answerer_could_start(tmp_path):
     started = time.monotonic()
-    widget = subprocess.run([sys.executable, "-m", "cfgen.widget", "--model", str(tmp_path / "none"), "--", "hi"],
+    widget = subprocess.run([sys.executable, "-m", "cfgen.answering.widget", "--model", str(tmp_path / "none"), "--", "hi"],
                             capture_output=True, timeout=120)
     assert widget.returncode == 1 and time.monotonic() - started < 60
     status = widget.stdout.decode().rstrip("\0")

@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from cfgen.bundle import load_model
-from cfgen.files import module_shapes, uninitialised
+from cfgen.model_files.bundle import load_model
+from cfgen.model_files.files import module_shapes, uninitialised
 
 
 def test_modules_built_uninitialised_allocate_nothing_and_run_no_init():

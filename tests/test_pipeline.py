@@ -5,6 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import EIGHT_PAIRS
+from cfgen.languages import language_names
 
 
 @pytest.fixture(scope="module")
@@ -15,16 +16,16 @@ def generator(tiny_model, encoder):
 
 
 def test_tiny_model_samples_back_its_eight_training_programs(generator):
-    for lang in ("bash", "python", "cf"):
+    for lang in language_names():
         pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
         results = generator([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, seed=0, strength=1.0)
         assert [candidates[0].code for candidates in results] == [code for _, code in pairs]
 
 
 def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, encoder, tmp_path):
-    from cfgen.bundle import index_files, load_model, save_model
+    from cfgen.model_files.bundle import index_files, load_model, save_model
     from cfgen.pipeline import Pipeline
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.retrieval.index import RetrievalIndex
 
     network, tokenizer = load_model(tiny_model)
     save_model(network, tokenizer, tmp_path / "copy", index=RetrievalIndex.load(index_files(tiny_model)))
@@ -42,8 +43,8 @@ def test_sampling_is_reproducible_and_save_load_is_bit_identical(tiny_model, enc
 
 
 def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_model, generator):
-    from cfgen.bundle import index_files
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import index_files
+    from cfgen.retrieval.index import RetrievalIndex
 
     index = RetrievalIndex.load(index_files(tiny_model))
     assert index is not None and sorted(index.codes) == sorted(code for _, code, _ in EIGHT_PAIRS)
@@ -61,8 +62,8 @@ def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_mode
 
 
 def test_retrieved_programs_take_the_values_the_request_names(tiny_model, generator):
-    from cfgen.bundle import index_files
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import index_files
+    from cfgen.retrieval.index import RetrievalIndex
 
     index = RetrievalIndex.load(index_files(tiny_model))
     assert index.masked == {"python", "cf"} and [["path", "file.txt"]] in [list(map(list, row)) for row in index.values]
@@ -77,8 +78,8 @@ def test_an_index_without_training_requests_returns_programs_unchanged(tiny_mode
     import json
     import shutil
 
-    from cfgen.bundle import index_files
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import index_files
+    from cfgen.retrieval.index import RetrievalIndex
 
     copy = tmp_path / "old-index"
     shutil.copytree(tiny_model / "retrieval", copy / "retrieval")
@@ -161,7 +162,7 @@ def guided_model(tmp_path_factory, pairs_file):
     from dataclasses import replace
 
     from conftest import tiny_request
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     output = tmp_path_factory.mktemp("guided-model")
     run_training(replace(tiny_request(output, pairs_file, steps=1000), request_dropout=0.15))
@@ -175,7 +176,7 @@ def test_a_model_trained_with_request_dropout_samples_its_programs_back_guided(g
     assert pipeline.network.config.request_dropout == 0.15
     for guidance in (1.0, 2.0):
         first = 0
-        for lang in ("bash", "python", "cf"):
+        for lang in language_names():
             pairs = [(nl, code) for nl, code, pair_lang in EIGHT_PAIRS if pair_lang == lang]
             results = pipeline([nl for nl, _ in pairs], lang, num_candidates=5, steps=20, strength=1.0,
                                guidance=guidance)
@@ -188,7 +189,7 @@ def test_a_model_trained_with_request_dropout_samples_its_programs_back_guided(g
 def test_guidance_is_refused_for_a_model_that_never_saw_a_request_dropped(tiny_model):
     from typer.testing import CliRunner
 
-    from cfgen.cli import app
+    from cfgen.commands.app import app
 
     result = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "-m", str(tiny_model),
                                       "--guidance", "2"])

@@ -74,8 +74,8 @@ def test_generate_is_keyword_only_shaped_seeded_and_blind_to_the_rest_of_the_bat
 def test_a_config_naming_an_unknown_process_or_schedule_is_refused_at_load_exit_6(field, value, tmp_path):
     from typer.testing import CliRunner
 
-    from cfgen.cli import app
-    from cfgen.hub import default_model_directory
+    from cfgen.commands.app import app
+    from cfgen.model_files.hub import default_model_directory
 
     model = tmp_path / "model"
     shutil.copytree(default_model_directory(), model)
@@ -105,7 +105,7 @@ def test_guidance_mixes_the_conditional_prediction_with_the_unconditional_one(na
 
 
 def test_request_dropout_swaps_in_the_empty_request_and_draws_nothing_without_it():
-    from cfgen.corpus import Example, collate
+    from cfgen.training.corpus import Example, collate
 
     examples = [Example([TAG, 5, 6], text, "bash", 0) for text in (0, 1, 0, 1)]
     encodings, empty = [torch.ones(3, 384), torch.full((2, 384), 2.0)], torch.zeros(1, 384)

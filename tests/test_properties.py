@@ -4,6 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cfgen.languages import bash, cf, python
+from cfgen.languages import language_names
 
 ANY_TEXT = st.text(max_size=300)
 RULE_LIKE = st.text(alphabet="()[],'\" c0123456789%-.ANDORTtopGreaterThanLENBetween", max_size=200)
@@ -53,9 +54,9 @@ def test_bash_checker_survives_code_points_that_crash_tree_sitter_bash():
 
 
 @settings(max_examples=300, deadline=None)
-@given(ANY_TEXT, ANY_TEXT, ANY_TEXT, st.sampled_from(["bash", "python", "cf"]))
+@given(ANY_TEXT, ANY_TEXT, ANY_TEXT, st.sampled_from(language_names()))
 def test_value_transfer_answers_any_text(code, source_request, request, lang):
-    from cfgen.slots import find_values, mask, transfer
+    from cfgen.values.slots import find_values, mask, transfer
 
     source, values = find_values(source_request), find_values(request)
     assert transfer(code, source, source, lang) == code  # the same request changes nothing

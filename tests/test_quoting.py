@@ -10,8 +10,8 @@ import pytest
 
 from cfgen.languages.bash_quoting import Edit, substitute
 from cfgen.languages.bash_syntax import _commands, _tree
-from cfgen.slots import fill_placeholders, transfer
-from cfgen.tldr import PLACEHOLDER
+from cfgen.values.slots import fill_placeholders, transfer
+from cfgen.training.tldr import PLACEHOLDER
 
 ENTRIES = Path(__file__).resolve().parents[1] / "cfgen" / "weights" / "default" / "retrieval" / "entries.json"
 # Every hostile value carries PWNED, so that where it lands can be found.
@@ -169,7 +169,7 @@ def test_every_hostile_value_reads_back_as_itself_in_a_plain_word(value):
 
 @pytest.mark.bundled
 def test_the_bundled_model_never_answers_with_a_request_s_words_as_commands(encoder):
-    from cfgen import hub
+    from cfgen.model_files import hub
     from cfgen.pipeline import Pipeline
 
     pipeline = Pipeline.from_directory(hub.bundled_directory(), encoder=encoder)

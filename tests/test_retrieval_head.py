@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from cfgen.bundle import index_files
-from cfgen.data import Pair
-from cfgen.retrieval import RetrievalIndex
-from cfgen.retrieval_head import RetrievalHead, fit_retrieval_head
+from cfgen.model_files.bundle import index_files
+from cfgen.training.data import Pair
+from cfgen.retrieval.index import RetrievalIndex
+from cfgen.retrieval.head import RetrievalHead, fit_retrieval_head
 
 # Two programs that differ in how, not what: the request says so in one adverb amid a
 # long description of the task, which is all plain MiniLM pooling looks at.
@@ -46,7 +46,7 @@ def split(encoder):
 
 
 def test_a_trained_head_finds_the_program_that_plain_pooling_misses(split):
-    from cfgen.retrieval import sentence_vectors
+    from cfgen.retrieval.index import sentence_vectors
 
     (train_enc, train_labels), (test_enc, test_labels) = split
     plain = _nearest_program_accuracy(sentence_vectors(train_enc), train_labels, sentence_vectors(test_enc), test_labels)
@@ -103,7 +103,7 @@ def test_a_large_matrix_is_stored_in_its_principal_directions_and_rankings_hold(
     from safetensors.torch import load_file, save_file
 
     from cfgen.errors import CorruptModelError
-    from cfgen.index_files import KEPT_DIMS
+    from cfgen.model_files.index_files import KEPT_DIMS
 
     generator = torch.Generator().manual_seed(0)
     topics = torch.nn.functional.normalize(torch.randn(40, 384, generator=generator), dim=-1)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from cfgen.slots import fill_placeholders, find_values, mask
-from cfgen.written_form import WrittenForm
-from cfgen.slots import transfer as transfer_values
+from cfgen.values.slots import fill_placeholders, find_values, mask
+from cfgen.values.written_form import WrittenForm
+from cfgen.values.slots import transfer as transfer_values
 
 
 def transfer(code, source_request, request, lang):
@@ -115,7 +115,7 @@ def test_the_same_values_in_another_order_swap():
 def test_only_requests_that_name_values_are_compared_with_masked_training_requests():
     import torch
 
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.retrieval.index import RetrievalIndex
 
     # Raw vectors put A nearest the query; the masked ones put B nearest.
     index = RetrievalIndex(torch.tensor([[1.0, 0.0], [0.0, 1.0]]), ["a()", "b()"], ["python", "python"],
@@ -131,7 +131,7 @@ def test_only_requests_that_name_values_are_compared_with_masked_training_reques
 def test_equally_near_programs_come_in_training_order():
     import torch
 
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.retrieval.index import RetrievalIndex
 
     # One utterance with several programs gives equal similarities; the order must not depend on the sort.
     codes = [f"echo {n}" for n in range(300)]
@@ -148,7 +148,7 @@ def test_equally_near_programs_come_in_training_order():
     ("split the string `a,b` on `,`", "'a,b'.split(',')", "'{{text}}'.split('{{text}}')"),
 ])
 def test_a_slots_target_holds_typed_placeholders_that_the_request_fills_back(request_text, code, slotted):
-    from cfgen.slots import abstract_values, fill_placeholders
+    from cfgen.values.slots import abstract_values, fill_placeholders
 
     lang = "python" if "split" in request_text else "bash"
     assert abstract_values(code, request_text) == slotted
@@ -156,7 +156,7 @@ def test_a_slots_target_holds_typed_placeholders_that_the_request_fills_back(req
 
 
 def test_stand_ins_become_placeholders_and_page_commands_are_left_as_written():
-    from cfgen.slots import abstract_values
+    from cfgen.values.slots import abstract_values
 
     assert abstract_values("wc -l myfile.txt", "count the lines of a file") == "wc -l {{path}}"
     assert abstract_values("tar xf {{path/to/a.tar}} 7", "extract a.tar, 7") == "tar xf {{path/to/a.tar}} 7"
@@ -179,7 +179,7 @@ def test_a_slots_model_writes_values_it_never_saw_from_noise(tmp_path):
     from conftest import tiny_request, write_pairs
 
     from cfgen.pipeline import Pipeline
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     request = tiny_request(tmp_path / "model", write_pairs(tmp_path / "pairs.jsonl", SLOT_PAIRS), steps=1200)
     request.slots, request.process = True, "masked"
@@ -205,8 +205,8 @@ def test_a_slots_model_reads_its_neighbours_with_the_requests_values_as_placehol
     request, are placeholders again; a model without slots reads the values."""
     import torch
 
-    from cfgen.neighbours import neighbour_ids
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.retrieval.neighbours import neighbour_ids
+    from cfgen.retrieval.index import RetrievalIndex
     from cfgen.tokenizer import CodeTokenizer
 
     index = RetrievalIndex(torch.tensor([[1.0, 0.0]]), ["wc -l notes.txt"], ["bash"],

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from cfgen.tldr import PageError, is_pages_folder, parse_page, placeholder_kind, placeholders, read_pages
+from cfgen.training.tldr import PageError, is_pages_folder, parse_page, placeholder_kind, placeholders, read_pages
 
 TAR = """# tar
 
@@ -81,7 +81,7 @@ def test_a_folder_of_pages_counts_what_it_skips_and_never_hangs(tmp_path):
 
 
 def test_pages_join_the_training_corpus_as_bash_pairs_with_a_stable_dev_split(tmp_path):
-    from cfgen.corpus import DataSources, gather_corpus
+    from cfgen.training.corpus import DataSources, gather_corpus
     from cfgen.errors import DataError
 
     (tmp_path / "tar.md").write_text(TAR)
@@ -102,8 +102,8 @@ def test_pages_join_the_training_corpus_as_bash_pairs_with_a_stable_dev_split(tm
 
 
 def test_a_retrieval_index_built_from_pages_answers_with_the_page_command(tmp_path, encoder):
-    from cfgen.corpus import DataSources
-    from cfgen.indexing import build_index
+    from cfgen.training.corpus import DataSources
+    from cfgen.training.indexing import build_index
 
     (tmp_path / "tar.md").write_text(TAR)
     (tmp_path / "ss.md").write_text(SS)
@@ -127,7 +127,7 @@ def test_a_retrieval_index_built_from_pages_answers_with_the_page_command(tmp_pa
     ("tar xf {{path/to/source.tar}}", "extract the archive", "tar xf {{path/to/source.tar}}"),  # nothing named
 ])
 def test_placeholders_take_the_values_the_request_names_by_kind(command, asked, expected):
-    from cfgen.slots import fill_placeholders
+    from cfgen.values.slots import fill_placeholders
 
     assert fill_placeholders(command, asked) == expected
 
@@ -139,7 +139,7 @@ def test_placeholders_take_the_values_the_request_names_by_kind(command, asked, 
     ("sed 's/<th>//' page.html", "strip the table headers", []), ("echo $myVariable", "print it", []),
 ])
 def test_stand_in_values_of_retrieved_programs_are_found_unless_the_request_names_them(code, asked, expected):
-    from cfgen.slots import stand_ins
+    from cfgen.values.slots import stand_ins
 
     assert stand_ins(code, asked) == expected
 
@@ -147,7 +147,7 @@ def test_stand_in_values_of_retrieved_programs_are_found_unless_the_request_name
 def test_a_model_trained_on_pages_fills_slots_and_flags_what_it_cannot(tmp_path):
     from typer.testing import CliRunner
 
-    from cfgen.cli import app
+    from cfgen.commands.app import app
 
     pages = tmp_path / "pages"
     pages.mkdir()
@@ -169,7 +169,7 @@ def test_a_model_trained_on_pages_fills_slots_and_flags_what_it_cannot(tmp_path)
 
 
 def test_commands_and_the_words_that_name_them():
-    from cfgen.corpora import command_of, named_commands
+    from cfgen.retrieval.corpora import command_of, named_commands
 
     assert [command_of(c) for c in ("sudo ss -lt", "FOO=1 env rsync -av a b", "/usr/bin/tar xf x", "")] == [
         "ss", "rsync", "tar", ""]
@@ -177,10 +177,10 @@ def test_commands_and_the_words_that_name_them():
 
 
 def test_page_rows_weigh_less_unless_the_request_names_their_command(tmp_path, encoder):
-    from cfgen.bundle import index_files
-    from cfgen.corpus import DataSources, gather_corpus
-    from cfgen.data import Pair
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import index_files
+    from cfgen.training.corpus import DataSources, gather_corpus
+    from cfgen.training.data import Pair
+    from cfgen.retrieval.index import RetrievalIndex
 
     (tmp_path / "ss.md").write_text(SS)
     pages = gather_corpus("finetune", DataSources.from_folders([tmp_path])).pairs + gather_corpus(
@@ -202,11 +202,11 @@ def test_page_rows_weigh_less_unless_the_request_names_their_command(tmp_path, e
 def test_a_model_card_credits_tldr_pages_when_its_index_holds_them():
     import torch
 
-    from cfgen.card import model_card
+    from cfgen.model_files.card import model_card
     from cfgen.config import preset
-    from cfgen.data import Pair
+    from cfgen.training.data import Pair
     from cfgen.model import CodeFusionModel
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.retrieval.index import RetrievalIndex
 
     network = CodeFusionModel(preset("tiny", vocab_size=300))
     pairs = [Pair("count lines", "wc -l a", "bash"), Pair("Count words", "wc --words {{file}}", "bash", from_pages=True)]
@@ -225,7 +225,7 @@ def test_a_model_card_credits_tldr_pages_when_its_index_holds_them():
 ])
 def test_odd_placeholders_give_a_clean_fill_in_list(command, fill_in):
     """No half-braced names (`{{a`) and no empty ones: each placeholder is named as the user must fill it in."""
-    from cfgen.tldr import PLACEHOLDER, placeholders
+    from cfgen.training.tldr import PLACEHOLDER, placeholders
 
     assert placeholders(command) == fill_in
     assert "{{" not in PLACEHOLDER.sub("V", command) and "}}" not in PLACEHOLDER.sub("V", command)
@@ -236,10 +236,10 @@ STAT_LINUX = "# stat\n\n> Display file status.\n\n- Show the size of a file in b
 
 
 def test_a_command_for_another_platform_ranks_after_this_ones_and_says_so(tmp_path, encoder):
-    from cfgen.bundle import index_files
-    from cfgen.corpus import DataSources
-    from cfgen.indexing import build_index
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import index_files
+    from cfgen.training.corpus import DataSources
+    from cfgen.training.indexing import build_index
+    from cfgen.retrieval.index import RetrievalIndex
 
     for platform, page in (("osx", STAT_OSX), ("linux", STAT_LINUX)):
         (tmp_path / "pages" / platform).mkdir(parents=True)
@@ -259,9 +259,9 @@ def test_a_command_for_another_platform_ranks_after_this_ones_and_says_so(tmp_pa
 
 
 def test_json_and_the_table_say_which_platform_a_command_is_for():
-    from cfgen.answer import Answer, Request
+    from cfgen.answering.answer import Answer, Request
     from cfgen.ranking import RankedCandidate
-    from cfgen.render import _made
+    from cfgen.answering.render import _made
 
     mac = RankedCandidate("stat -f %z a", 0.9, True, "ok", source="retrieved", seen=True, platform="osx")
     record = Answer(Request("size of a", "bash"), [mac]).to_json()["candidates"][0]
@@ -277,9 +277,9 @@ def test_pages_added_to_a_models_index_are_answered_and_the_rest_is_kept(tmp_pat
 
     from typer.testing import CliRunner
 
-    from cfgen.bundle import index_files
-    from cfgen.cli import app
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import index_files
+    from cfgen.commands.app import app
+    from cfgen.retrieval.index import RetrievalIndex
 
     (tmp_path / "pages").mkdir()
     (tmp_path / "pages" / "deploy.md").write_text(DEPLOY)
@@ -301,9 +301,9 @@ def test_export_index_of_puts_another_models_index_beside_this_network_and_check
     is taken as it is, its files verified; asking to build one as well is a usage error."""
     from typer.testing import CliRunner
 
-    from cfgen.bundle import index_files
-    from cfgen.cli import app
-    from cfgen.retrieval import RetrievalIndex
+    from cfgen.model_files.bundle import index_files
+    from cfgen.commands.app import app
+    from cfgen.retrieval.index import RetrievalIndex
 
     (tmp_path / "pages").mkdir()
     (tmp_path / "pages" / "deploy.md").write_text(DEPLOY)
@@ -327,7 +327,7 @@ def test_export_add_pairs_indexes_a_pairs_file_of_any_language(tiny_model, tmp_p
 
     from typer.testing import CliRunner
 
-    from cfgen.cli import app
+    from cfgen.commands.app import app
 
     pairs = tmp_path / "more.jsonl"
     pairs.write_text(json.dumps({"nl": "highlight cells above 5 and below 9", "code": "AND(GreaterThan(5),LessThan(9))",

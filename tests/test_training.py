@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 
 from conftest import EIGHT_PAIRS, tiny_request, write_pairs
 from cfgen.errors import CheckpointError, DataError, ModelNotAvailableError
-from cfgen.train import run_training
+from cfgen.training.train import run_training
 
 
 def test_model_directory_has_the_hub_layout(tiny_model):
@@ -31,8 +31,8 @@ def test_a_resumed_run_matches_an_uninterrupted_one(tmp_path, pairs_file):
 
 
 def test_keep_best_keeps_the_model_of_the_lowest_dev_loss_across_a_resume(tmp_path, pairs_file, monkeypatch):
-    from cfgen.bundle import BEST, load_model
-    from cfgen.train import TrainingLoop
+    from cfgen.model_files.bundle import BEST, load_model
+    from cfgen.training.train import TrainingLoop
 
     scripted = iter([3.0, 2.0, 2.5, 1.0, 1.5, 1.2])  # dev losses at steps 5, 10, 15, 20, then (resumed) 25, 30
     monkeypatch.setattr(TrainingLoop, "dev_loss", lambda self: next(scripted))
@@ -71,8 +71,8 @@ def _interrupting_at(monkeypatch, step_to_interrupt: int, times: int = 1) -> Non
 
 @pytest.mark.parametrize("times", [1, 2])
 def test_ctrl_c_mid_step_saves_only_whole_steps_and_resume_is_bit_identical(tmp_path, pairs_file, monkeypatch, times):
-    from cfgen import train
-    from cfgen.checkpoint import list_checkpoints
+    from cfgen.training import train
+    from cfgen.training.checkpoint import list_checkpoints
 
     straight = tmp_path / "straight"
     run_training(tiny_request(straight, pairs_file, steps=30, checkpoint_every=10))
@@ -96,7 +96,7 @@ def test_a_checkpoint_the_disk_cannot_take_is_one_line_and_leaves_nothing_behind
     import subprocess
     import sys
 
-    from cfgen.checkpoint import list_checkpoints
+    from cfgen.training.checkpoint import list_checkpoints
 
     run = tmp_path / "run"
     run_training(tiny_request(run, pairs_file, steps=5, checkpoint_every=5))
@@ -119,7 +119,7 @@ def test_a_checkpoint_the_disk_cannot_take_is_one_line_and_leaves_nothing_behind
 
 
 def test_a_first_checkpoint_the_disk_cannot_take_gives_advice_that_works(tmp_path, pairs_file, monkeypatch):
-    from cfgen import checkpoint
+    from cfgen.training import checkpoint
 
     original, calls = checkpoint.save_file, []
 
@@ -144,7 +144,7 @@ def test_sigterm_is_handled_as_ctrl_c_a_checkpoint_then_exit_143(tmp_path, pairs
     import sys
     import time
 
-    from cfgen.checkpoint import list_checkpoints
+    from cfgen.training.checkpoint import list_checkpoints
 
     run = tmp_path / "run"
     args = ["train", str(run), "--pairs", str(pairs_file), "--size", "tiny", "--vocab-size", "300", "--steps", "100000",
@@ -164,7 +164,7 @@ def test_sigterm_is_handled_as_ctrl_c_a_checkpoint_then_exit_143(tmp_path, pairs
 
 def test_the_folder_is_locked_before_it_is_read_so_a_second_run_says_in_use(tmp_path, pairs_file):
     from cfgen.errors import RunInUseError
-    from cfgen.files import RunLock
+    from cfgen.model_files.files import RunLock
 
     run = tmp_path / "run"
     run_training(tiny_request(run, pairs_file, steps=2, checkpoint_every=2))  # a finished model
@@ -177,7 +177,7 @@ def test_the_folder_is_locked_before_it_is_read_so_a_second_run_says_in_use(tmp_
 
 
 def test_resume_rejects_a_corrupt_checkpoint(tmp_path, pairs_file):
-    from cfgen.checkpoint import list_checkpoints
+    from cfgen.training.checkpoint import list_checkpoints
 
     run_training(tiny_request(tmp_path, pairs_file, steps=10, checkpoint_every=10))
     (list_checkpoints(tmp_path)[-1] / "model.safetensors").write_bytes(b"\x00garbage")
@@ -229,7 +229,7 @@ def test_bad_pair_files_fail_clearly(tmp_path, content, message):
 
 
 def test_bad_benchmark_files_fail_clearly(tmp_path):
-    from cfgen.data import load_benchmark
+    from cfgen.training.data import load_benchmark
 
     (tmp_path / "broken.json").write_text('{"train": [')
     with pytest.raises(DataError, match="not valid JSON"):
@@ -242,7 +242,7 @@ def test_bad_benchmark_files_fail_clearly(tmp_path):
 
 
 def test_corrupt_or_mismatched_model_directories_are_refused(tmp_path, tiny_model):
-    from cfgen.bundle import load_model
+    from cfgen.model_files.bundle import load_model
 
     broken = tmp_path / "broken"
     shutil.copytree(tiny_model, broken)
@@ -280,8 +280,8 @@ def _codefusion_folder(root, pairs):
 
 def test_pretraining_then_fine_tuning_with_dev_loss(tmp_path):
     from cfgen.config import TrainConfig
-    from cfgen.corpus import DataSources, gather_corpus
-    from cfgen.train import TrainRequest
+    from cfgen.training.corpus import DataSources, gather_corpus
+    from cfgen.training.train import TrainRequest
 
     folder = _codefusion_folder(tmp_path / "data", EIGHT_PAIRS)
     sources = DataSources(data_dir=folder, languages=("bash", "cf"))
@@ -300,7 +300,7 @@ def test_pretraining_then_fine_tuning_with_dev_loss(tmp_path):
 
 
 def test_python_snippet_corpus_comes_from_the_standard_library():
-    from cfgen.data import python_stdlib_snippets
+    from cfgen.training.data import python_stdlib_snippets
     from cfgen.languages import python
 
     snippets = python_stdlib_snippets(limit=300)
@@ -310,9 +310,9 @@ def test_python_snippet_corpus_comes_from_the_standard_library():
 
 
 def test_runs_on_the_same_pairs_share_one_encoding_whichever_examples_they_keep(tmp_path, monkeypatch):
-    from cfgen import encoder, encodings
-    from cfgen.corpus import encode_requests
-    from cfgen.data import Pair
+    from cfgen.encoding import encoder, encodings
+    from cfgen.training.corpus import encode_requests
+    from cfgen.training.data import Pair
     from cfgen.runtime import Distributed
 
     encoded = []

@@ -12,12 +12,13 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from cfgen import render
-from cfgen.answer import Answer, Request
-from cfgen.bundle import write_checksums
-from cfgen.cli import app
+from cfgen.answering import render
+from cfgen.answering.answer import Answer, Request
+from cfgen.model_files.bundle import write_checksums
+from cfgen.commands.app import app
 from cfgen.languages import get_language
 from cfgen.ranking import RankedCandidate
+from cfgen.languages import language_names
 
 QUERY = "count the lines in file.txt"
 
@@ -122,7 +123,7 @@ def test_weights_that_are_not_finite_or_relabelled_are_refused_with_exit_6(copy,
 
 @pytest.mark.parametrize("target", ["retrieval/extra.json", "tokenizer.json"])
 def test_a_symlink_out_of_the_model_folder_is_refused_before_it_is_read(copy, tmp_path, target, monkeypatch):
-    from cfgen import encoder
+    from cfgen.encoding import encoder
 
     outside = tmp_path / "outside.json"
     if target == "tokenizer.json":
@@ -154,7 +155,7 @@ def test_resume_refuses_model_options_that_differ_and_says_when_nothing_is_left(
     from conftest import tiny_request
 
     from cfgen.errors import UsageError
-    from cfgen.train import run_training
+    from cfgen.training.train import run_training
 
     run_training(tiny_request(tmp_path / "run", pairs_file, steps=4, checkpoint_every=2))
     for change in ({"size": "small"}, {"vocab_size": 999}, {"process": "masked"}, {"neighbours": 2}):
@@ -200,7 +201,7 @@ def test_saving_a_download_without_running_it_is_not_flagged():
 
 
 def test_an_unknown_language_in_pairs_names_its_file_and_line(tmp_path):
-    from cfgen.data import load_pairs_jsonl
+    from cfgen.training.data import load_pairs_jsonl
     from cfgen.errors import DataError
 
     pairs = tmp_path / "pairs.jsonl"
@@ -273,7 +274,7 @@ def test_a_table_for_bash_is_a_usage_error(tmp_path):
 
 
 @pytest.mark.parametrize("words, cword, expected", [
-    ("cfgen 'x' --lang ", 3, ["bash", "python", "cf"]),
+    ("cfgen 'x' --lang ", 3, list(language_names())),
     ("cfgen --la", 1, ["--lang"]),
     ("cfgen tr", 1, ["train"]),
     ("cfgen 'x' --device ", 3, ["auto", "cpu", "cuda"]),

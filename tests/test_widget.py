@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cfgen.answerer_socket import connect, key_of
+from cfgen.answering.answerer_socket import connect, key_of
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 SHELLS = [pytest.param(shell, marks=pytest.mark.skipif(shutil.which(shell) is None, reason=f"needs {shell}"))

@@ -71,7 +71,7 @@ def check_encoder(packed: Path, device: str) -> float:
     import torch
     from safetensors.torch import load_file
 
-    from cfgen.encoder import TextEncoder
+    from cfgen.encoding.encoder import TextEncoder
 
     requests = json.loads((packed / "last" / "reference.json").read_text())
     reference = load_file(str(packed / "last" / "reference.safetensors"))
@@ -108,7 +108,7 @@ def train(args, packed: Path, out: Path, env: dict) -> dict:
 
 def export(run: Path, packed: Path, out: Path) -> Path:
     """The run's model (its lowest dev loss, if kept) as float16 files, without index, tarred into 15 MB parts."""
-    from cfgen.bundle import load_model, save_model
+    from cfgen.model_files.bundle import load_model, save_model
 
     source = run / "best" if (run / "best" / "config.json").is_file() else run
     network, tokenizer = load_model(source)

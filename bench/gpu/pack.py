@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from cfgen.encoder import half_weights, resolve_encoder_directory  # noqa: E402
+from cfgen.encoding.encoder import half_weights, resolve_encoder_directory  # noqa: E402
 
 ENCODER_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"]
 REFERENCE_REQUESTS = ["list files older than 3 days", "highlight cells greater than 100", "reverse the list x",
@@ -53,7 +53,7 @@ def write_last(packed: Path, data: Path, wheels: list[Path]) -> Path:
     """The train call's load, less its encoder part: encoder files, data, wheels, reference encodings."""
     from safetensors.torch import save_file
 
-    from cfgen.encoder import TextEncoder
+    from cfgen.encoding.encoder import TextEncoder
 
     last = packed / "last"
     (last / "encoder").mkdir(parents=True)

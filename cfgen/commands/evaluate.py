@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cfgen.cli_options import (
+from cfgen.commands.options import (
     MAX_CANDIDATES,
     AllowUnverified,
     Device,
@@ -21,7 +21,7 @@ from cfgen.cli_options import (
     within,
 )
 from cfgen.errors import UsageError
-from cfgen.render import info
+from cfgen.answering.render import info
 
 BenchmarkFile = Annotated[Path, typer.Argument(
     help="Benchmark JSON ({'train': [...], 'dev': [...]}) as in the CodeFusion data.")]
@@ -50,15 +50,16 @@ def evaluate(
     """Score a model on a benchmark file with the paper's metrics."""
     import json
 
-    from cfgen import progress, render
-    from cfgen.answer import PipelineLoader
-    from cfgen.data import load_benchmark
-    from cfgen.evaluate import evaluate_pipeline
+    from cfgen.answering import progress, render
+    from cfgen.answering.answer import PipelineLoader
+    from cfgen.answering.model_choice import ModelChoice
+    from cfgen.training.data import load_benchmark
+    from cfgen.evaluation.evaluate import evaluate_pipeline
 
     if report is not None and not (report.parent.is_dir() and os.access(report.parent, os.W_OK)):
         raise UsageError(f"cannot write the report: {report.parent} is not a writable folder")  # before the scoring
     items = load_benchmark(file, split, lang)[: limit or None]
-    pipeline = PipelineLoader(model, device, verify=not allow_unverified)()
+    pipeline = PipelineLoader(ModelChoice(model, device, not allow_unverified))()
     with progress.counting(f"scoring {lang}", len(items)) as advance:
         result = evaluate_pipeline(pipeline, items, lang, n, steps, seed, strength, on_progress=advance,
                                    guidance=guidance)

@@ -7,8 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cfgen.cli_options import AllowUnverified, Overwrite, PagesDev
-from cfgen.render import info
+from cfgen.commands.options import AllowUnverified, Overwrite, PagesDev
+from cfgen.answering.render import info
 
 Source = Annotated[str, typer.Argument(
     help="Model directory, trained run name, a run's checkpoint (RUN/checkpoints/step-N), or Hub repo[@revision].")]
@@ -57,9 +57,9 @@ def export(
     allow_unverified: AllowUnverified = False,
 ) -> None:
     """Copy a model into a clean model directory (no checkpoints), optionally in half precision."""
-    from cfgen.bundle import model_size_mb
-    from cfgen.export import ExportRequest, export_model, parse_lengths, parse_strengths, tuned_languages
-    from cfgen.hub import resolve_model_directory
+    from cfgen.model_files.bundle import model_size_mb
+    from cfgen.model_files.export import ExportRequest, export_model, parse_lengths, parse_strengths, tuned_languages
+    from cfgen.model_files.hub import resolve_model_directory
 
     tuned, strengths = tuned_languages(tune_retrieval), parse_strengths(strength)
     request = ExportRequest(resolve_model_directory(model), output, half, max_shard_size, index_from, tuned,

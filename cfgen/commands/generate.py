@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from cfgen import STARTED
-from cfgen.cli_options import (
+from cfgen.commands.options import (
     MAX_CANDIDATES,
     AllowUnverified,
     Device,
@@ -24,7 +24,7 @@ from cfgen.cli_options import (
     within,
 )
 from cfgen.errors import UsageError
-from cfgen.render import note
+from cfgen.answering.render import note
 
 QueryArgument = Annotated[Optional[str], typer.Argument(
     metavar="QUERY", help="What the code should do. '-' or none (with piped stdin): one request per line.")]
@@ -75,11 +75,12 @@ def generate(
     platform: Platform = None,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
-    from cfgen.answer import Request, Settings, Summary, answers, checked_query, load_table
-    from cfgen.batch import read_windows
+    from cfgen.answering.answer import Request, Settings, Summary, answers, checked_query, load_table
+    from cfgen.answering.stdin_requests import read_windows
     from cfgen.languages import get_language
-    from cfgen.output import Output
-    from cfgen.remote_answerer import answerer_for
+    from cfgen.answering.output import Output
+    from cfgen.answering.remote_answerer import answerer_for
+    from cfgen.answering.model_choice import ModelChoice
 
     if table is not None and lang is None:
         lang = "cf"  # only CF rules name a table's columns
@@ -95,7 +96,7 @@ def generate(
         raise UsageError("no query: give one as an argument, or pipe one per line")
     windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
     output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
-    answerer = answerer_for(model, device, not allow_unverified, platform)  # the warm one (cfgen serve) if it runs
+    answerer = answerer_for(ModelChoice(model, device, not allow_unverified, platform))  # the warm one (cfgen serve) if it runs
     settings = Settings(n, steps, seed, strength, guidance)
     summary = Summary()
     for item in answers(windows, answerer, settings):

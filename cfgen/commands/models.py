@@ -6,15 +6,15 @@ from typing import Annotated
 
 import typer
 
-from cfgen.render import info, stderr
+from cfgen.answering.render import info, stderr
 
 RepoSpec = Annotated[str, typer.Argument(help="Hub repo id, optionally @revision (branch, tag or commit).")]
 
 
 def pull(spec: RepoSpec) -> None:
     """Download a model into the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN apply) and verify it."""
-    from cfgen.hub import parse_repo_spec
-    from cfgen.hub import pull as pull_model
+    from cfgen.model_files.hub import parse_repo_spec
+    from cfgen.model_files.hub import pull as pull_model
 
     directory = pull_model(*parse_repo_spec(spec), progress=stderr.is_terminal)
     info(f"{spec} is ready at {directory}")
@@ -22,7 +22,7 @@ def pull(spec: RepoSpec) -> None:
 
 def models() -> None:
     """List the bundled model, models in the Hugging Face cache, and models trained here."""
-    from cfgen import render
-    from cfgen.model_listing import list_models
+    from cfgen.answering import render
+    from cfgen.model_files.listing import list_models
 
     render.models(list_models())

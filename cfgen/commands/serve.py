@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from cfgen.answerer_socket import IDLE_MINUTES_DEFAULT, IDLE_MINUTES_VARIABLE
-from cfgen.cli_options import AllowUnverified, Device, Model, Platform
-from cfgen.render import note
+from cfgen.answering.answerer_socket import IDLE_MINUTES_DEFAULT, IDLE_MINUTES_VARIABLE
+from cfgen.commands.options import AllowUnverified, Device, Model, Platform
+from cfgen.answering.render import note
 
 IdleMinutes = Annotated[float, typer.Option(
     min=0.05, max=7 * 24 * 60,
@@ -33,15 +33,18 @@ def serve(
     One answerer per user and model; it listens on a socket only its user can reach, exits after
     --idle-minutes without a request, on SIGTERM or on --stop, and removes its socket.
     """
-    from cfgen.answerer_socket import AnswererGone, ask, connect, key_of
+    from cfgen.answering.answerer_socket import AnswererGone, ask, connect
+    from cfgen.answering.model_choice import ModelChoice
+    from cfgen.answering.wire import PING, STOP, operation_message
 
-    key = key_of(model, device, not allow_unverified, platform)
+    choice = ModelChoice(model, device, not allow_unverified, platform)
+    key = choice.answerer_key
     if stop or status:
         connection = connect(key)
         reply = None
         if connection is not None:
             try:
-                reply = ask(connection, {"op": "stop" if stop else "ping"}, timeout=10)
+                reply = ask(connection, operation_message(STOP if stop else PING), timeout=10)
             except AnswererGone:
                 reply = None
         if reply is None:
@@ -49,14 +52,14 @@ def serve(
             raise typer.Exit(0 if stop else 1)
         note(f"answerer (pid {reply.get('pid')}) {'stopped' if stop else 'runs'}")
         return
-    _run(key, model, device, not allow_unverified, platform, idle_minutes)
+    _run(choice, idle_minutes)
 
 
-def _run(key: str, model, device: str, verify: bool, platform, idle_minutes: float) -> None:
-    from cfgen.answer import PipelineLoader
-    from cfgen.answerer import serve as serve_requests
+def _run(choice, idle_minutes: float) -> None:
+    from cfgen.answering.answer import PipelineLoader
+    from cfgen.answering.answerer import answer_until_idle
 
-    loader = PipelineLoader(model, device, verify=verify, platform=platform)
+    loader = PipelineLoader(choice)
     ready = lambda path: note(f"answering on {path}; exits after {idle_minutes:g} idle minutes")  # noqa: E731
-    if not serve_requests(loader, key, idle_minutes, on_ready=ready):
+    if not answer_until_idle(loader, choice.answerer_key, idle_minutes, on_ready=ready):
         note("an answerer for these model settings runs already")

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from cfgen.cli_options import Model, choices, one_of
+from cfgen.commands.options import Model, choices, one_of
 
 SHELLS = ("bash", "zsh", "fish")
 DEFAULT_KEYS = {"bash": r"\C-g", "zsh": "^G", "fish": r"\cg"}  # Ctrl-G in each shell's own notation

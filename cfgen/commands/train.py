@@ -10,12 +10,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from cfgen.cli_options import Device, Overwrite, PagesDev, Seed, choices, learning_rate_option, one_of, within
+from cfgen.commands.options import Device, Overwrite, PagesDev, Seed, choices, learning_rate_option, one_of, within
 from cfgen.config import MODEL_PRESETS, STAGES
 from cfgen.errors import UsageError
 from cfgen.languages import language_names
 from cfgen.processes import PROCESSES
-from cfgen.render import info
+from cfgen.answering.render import info
 
 Output = Annotated[str, typer.Argument(help="Run name (kept in cfgen's data folder) or a directory path.")]
 Stage = Annotated[str, typer.Option(
@@ -167,13 +167,13 @@ def train(
     overwrite: Overwrite = False,
 ) -> None:
     """Pre-train or fine-tune a model; the output directory is a model directory at every checkpoint."""
-    from cfgen import progress
+    from cfgen.answering import progress
     from cfgen.config import TrainConfig
-    from cfgen.corpus import DataSources
-    from cfgen.hub import resolve_model_directory
-    from cfgen.paths import run_path
-    from cfgen.train import run_training
-    from cfgen.train_request import TrainRequest
+    from cfgen.training.corpus import DataSources
+    from cfgen.model_files.hub import resolve_model_directory
+    from cfgen.model_files.paths import run_path
+    from cfgen.training.train import run_training
+    from cfgen.training.train_request import TrainRequest
 
     given = dict(locals())
     if len(output) > 255:

@@ -20,9 +20,12 @@ UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e
 
 
 class Language(Protocol):
-    """A language is a module with these names (one in this package per language), listed in REGISTRY."""
+    """A language is a module with these names: one module (or subpackage) of this package per language, found
+    by `_discovered`, or a module an installed package declares in the ENTRY_POINT_GROUP entry points."""
 
     name: str
+    position: int  # where it comes in lists of languages (help, errors, a new tokenizer's tags)
+    examples: tuple[str, str]  # a working program and a broken one: what the contract test runs it on
     metric: str  # the benchmark metric's name (`matches`)
     lexer: str  # how a terminal colours its code (a pygments lexer name)
     benchmark_file: str  # its benchmark in the CodeFusion data folder
@@ -46,61 +49,85 @@ class Language(Protocol):
     # write_values(code, edits) -> str: put request values into code safely (Bash quotes them by their context);
     #   without it a value goes in as it is;
     # ground_rows(code, table, request) -> (code, rows): a rule grounded in a table's columns (when `tables`);
-    # carry_values(code, request) -> code: a generated program with the values the request names put in place of
-    #   those it does not (CF: the network writes functions well and unseen words badly);
-    # unasked_values(code, request) -> list[str]: its values the request never said (such candidates rank last);
-    # unsaid_comparisons(code, request) -> list[str]: its comparisons the request's words do not allow (the same);
-    # split_request(request) -> Logic | None and join_rules(logic, rules) -> str: a request that joins or negates
-    #   conditions, answered part by part (`Logic.leaves()`), the parts' programs joined into one (CF: AND/OR/NOT).
-
+    # settle(rows, requests, answer_parts, last_group) -> rows: the made candidates settled before ranking (CF
+    #   carries the request's values in, moves unasked rules to `last_group`, and answers a request that joins
+    #   conditions part by part through `answer_parts(requests)`: cf_composition.py).
 
 def optional(language: Language, member: str):
     """A language's optional protocol member, or None where the language has none."""
     return getattr(language, member, None)
 
 
-# The language registry, the one list of languages cfgen knows: each name's module, or the module's import
-# path until its first use (a language costs nothing until asked for). `register` adds or replaces one (a
-# plug-in, a test's toy language): every caller sees it, and existing models load unchanged (a model's
-# tokenizer says which languages it writes).
-REGISTRY: dict[str, Language | str] = {name: f"cfgen.languages.{name}" for name in ("bash", "python", "cf")}
+ENTRY_POINT_GROUP = "cfgen.languages"  # an installed package adds a language as `name = "package.module"` here
+
+
+def _is_language(module) -> bool:
+    """A language module names itself and checks code; its helpers (`bash_quoting`, `cf_rules`) do neither."""
+    return isinstance(getattr(module, "name", None), str) and callable(getattr(module, "check", None))
+
+
+def _discovered() -> dict[str, Language]:
+    """Every language: the modules and subpackages of this package that are languages (`_is_language`), then
+    those installed packages declare in ENTRY_POINT_GROUP; in `position` order (ties by name). A module whose
+    name holds an underscore is a helper of the language its name starts with and is not looked at."""
+    import pkgutil
+    from importlib.metadata import entry_points
+
+    found: list[Language] = []
+    for info in pkgutil.iter_modules(__path__):
+        if "_" not in info.name:
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            if _is_language(module):
+                found.append(module)
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        module = point.load()
+        if _is_language(module) and module.name not in {m.name for m in found}:
+            found.append(module)
+    found.sort(key=lambda module: (getattr(module, "position", 100), module.name))
+    return {module.name: module for module in found}
+
+
+@functools.lru_cache(maxsize=1)
+def _registry() -> dict[str, Language]:
+    """The language registry, the one list of languages cfgen knows, found on first use. `register` adds or
+    replaces one (a plug-in, a test's toy language): every caller sees it, and existing models load unchanged
+    (a model's tokenizer says which languages it writes)."""
+    return _discovered()
 
 
 def language_names() -> tuple[str, ...]:
     """Every language cfgen knows, in the registry's order."""
-    return tuple(REGISTRY)
+    return tuple(_registry())
 
 
 def register(module: Language) -> None:
     """Add a language module (or replace the one of its name)."""
-    REGISTRY[module.name] = module
+    _registry()[module.name] = module
 
 
 def check_language(name: object, error: type[Exception] = ValueError) -> str:
     """The language `name` names, in any case (`Python` is python); else `error` saying which do (the one check
     of a language name)."""
-    if isinstance(name, str) and name.lower() in REGISTRY:
+    registry = _registry()
+    if isinstance(name, str) and name.lower() in registry:
         return name.lower()
-    if name not in REGISTRY:
+    if name not in registry:
         shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
-        raise error(f"unknown language {shown}; choose one of {', '.join(REGISTRY)}")
+        raise error(f"unknown language {shown}; choose one of {', '.join(registry)}")
     return name  # type: ignore[return-value]
 
 
 def get_language(name: str) -> Language:
-    name = check_language(name)
-    if isinstance(REGISTRY[name], str):
-        REGISTRY[name] = importlib.import_module(REGISTRY[name])  # type: ignore[arg-type]
-    return REGISTRY[name]  # type: ignore[return-value]
+    return _registry()[check_language(name)]
 
 
 def masked_languages() -> frozenset[str]:
     """The languages whose requests retrieve by their masked text (`Language.masked_retrieval`)."""
-    return frozenset(name for name in REGISTRY if get_language(name).masked_retrieval)
+    return frozenset(name for name in language_names() if get_language(name).masked_retrieval)
 
 
 def default_sample_lengths() -> dict[str, int]:
-    return {name: get_language(name).sample_length for name in REGISTRY}
+    return {name: get_language(name).sample_length for name in language_names()}
 
 
 def checked_code(check):

@@ -25,6 +25,8 @@ from cfgen.languages.bash_syntax import (
 )
 
 name = "bash"
+position = 0  # in lists of languages
+examples = ("find . -name '*.log' -mtime +3", "find . -name '*.log' -mtime +3 | | wc")  # good, broken
 # The language's facts (the Language protocol in languages/__init__.py).
 metric = "template match"  # CodeFusion's: the command's template (utilities and flags), arguments ignored
 lexer = "bash"

@@ -206,7 +206,7 @@ def slot_type(value: str, utility: str = "", previous: str = "", first_operand: 
     """The kind of value an argument is, from its text and where it stands (the flag before it, the utility,
     whether it is the command's first operand: grep's and sed's is their pattern)."""
     if value.startswith("{{") and value.endswith("}}"):
-        from cfgen.tldr import placeholder_kind
+        from cfgen.training.tldr import placeholder_kind
 
         kind = placeholder_kind(value[2:-2])
         return {"port": "number"}.get(kind, kind)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from cfgen.languages.cf_columns import ground  # noqa: F401
-from cfgen.languages.cf_comparisons import unsaid_comparisons  # noqa: F401 - an optional Language member
 from cfgen.languages.cf_engine import execute, read_table, value_column  # noqa: F401
-from cfgen.languages.cf_logic import join_rules, split_request  # noqa: F401 - optional Language members
+from cfgen.languages.cf_composition import settle  # noqa: F401 - an optional Language member
 from cfgen.languages.cf_rules import Call, CFError, check, normalise, parse, render  # noqa: F401
-from cfgen.languages.cf_values import carry_values, unasked_values  # noqa: F401 - optional Language members
 
 name = "cf"
+position = 2  # in lists of languages
+examples = ("GreaterThan(100)", "GreaterThan(100")  # good, broken
 # The language's facts (the Language protocol in languages/__init__.py).
 metric = "execution match"  # the rows a rule selects on the item's table
 lexer = "text"

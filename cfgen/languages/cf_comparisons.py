@@ -13,25 +13,11 @@ from __future__ import annotations
 import re
 
 from cfgen.languages.cf_rules import COMPARISONS, RANKS, Call, CFError, Text, parse
+from cfgen.languages.cf_words import COMPARISON_PHRASES, GREATER, LESS
 
-_GREATER, _LESS = {"GreaterThan", "GreaterThanEqual"}, {"LessThan", "LessThanEqual"}
 _JUDGED = COMPARISONS | RANKS | {"Between"}
-_ORDERS = _GREATER | _LESS
-# (words, the comparisons they allow), longest phrases first; `\s*` also reads camelCase (greaterThanOrEqual).
-_PHRASES = [
-    (r"greater\s*than\s*or\s*equal|greater\s*(?:than\s*)?equal|at\s+least|or\s+(?:more|greater|above|higher)|"
-     r"no\s+less\s+than|not\s+less\s+than|>=", _GREATER),
-    (r"less\s*than\s*or\s*equal|less\s*(?:than\s*)?equal|at\s+most|or\s+(?:less|fewer|below|lower)|no\s+more\s+than|"
-     r"not\s+more\s+than|up\s+to|<=", _LESS),
-    (r"not\s+equal|other\s+than|different\s+from|!=|<>", {"NotEquals", "Equals"}),
-    (r"\bbetween\b|\bfrom\s+-?\d\S*\s+to\s+-?\d", {"Between"} | _GREATER | _LESS),
-    (r"\b(?:top|highest|largest|biggest|maximum|max|best)\b|topPercent|topItems", {"Top", "TopPercent"}),
-    (r"\b(?:bottom|lowest|smallest|minimum|min|worst)\b|bottomPercent|bottomItems", {"Bottom", "BottomPercent"}),
-    (r"greater|more\s+than|\babove\b|\bover\b|exceed|higher\s+than|bigger|larger\s+than|>", _GREATER),
-    (r"less\s*than|lesser|fewer|\bbelow\b|\bunder\b|lower\s+than|smaller|<", _LESS),
-    (r"equal|=", {"Equals"}),
-]
-_COMPILED = [(re.compile(words, re.IGNORECASE), allowed) for words, allowed in _PHRASES]
+_ORDERS = GREATER | LESS
+_COMPILED = [(re.compile(words, re.IGNORECASE), allowed) for words, allowed in COMPARISON_PHRASES]
 
 
 def allowed_comparisons(request: str) -> set[str]:
@@ -46,11 +32,15 @@ def allowed_comparisons(request: str) -> set[str]:
 
 def unsaid_comparisons(rule: str, request: str) -> list[str]:
     """The rule's comparisons the request's words do not allow (see the module's contract)."""
-    allowed = allowed_comparisons(request)
     try:
-        tree = parse(rule)
+        return unsaid_in(parse(rule), request)
     except CFError:
         return []
+
+
+def unsaid_in(tree: Call, request: str) -> list[str]:
+    """`unsaid_comparisons` of a parsed rule."""
+    allowed = allowed_comparisons(request)
     return [call.name for call in _judged(tree)
             if (allowed and call.name not in allowed) or (call.name in _ORDERS and _holds_text(call))]
 

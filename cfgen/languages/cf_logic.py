@@ -16,18 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# What makes a phrase a condition: a comparison, a text test, blanks, repeats or ranks, or a copula before a value.
-_CUE = (r"greater|more|less|fewer|above|below|over|under|exceed\w*|higher|lower|equal\w*|at least|at most|"
-        r"contain\w*|start\w*|begin\w*|end\w* with|blank\w*|empty|duplicate\w*|repeat\w*|unique|between|"
-        r"top|bottom|highest|lowest|maximum|minimum|largest|smallest|is|are|was|were|has|have")
-CUE = re.compile(rf"\b(?:{_CUE})\b|[<>=]", re.IGNORECASE)
+from cfgen.languages.cf_words import CONDITION_CUES, COPULAS, NEGATION, NOT_VERBS
+
+CUE = re.compile(rf"\b(?:{CONDITION_CUES})\b|[<>=]", re.IGNORECASE)
 _NOT_JOINS = re.compile(r"\b(?:than|to)\s*$|\bbetween(?:\s+\S+){1,3}\s*$|\beither\s*$|\b(?:and|or)\s*/\s*$",
                         re.IGNORECASE)
 _JOIN = re.compile(r"\s+(and|or)\s+(?!equal|/)", re.IGNORECASE)
-_NEGATION = re.compile(r"\b(?:(?:does|do|is|are|was|were)\s+not|doesn't|don't|isn't|aren't|wasn't|weren't|not)\s+",
-                       re.IGNORECASE)
-_COPULAS = {"is", "are", "was", "were"}
-_NOT_VERBS = {"cells", "cell", "values", "value", "rows", "items", "the", "all", "any", "if", "when", "where"}
 # A second value with no condition of its own ("p or ul", "1 or 2 in column B"): a word or number, then a place.
 _BARE_VALUE = re.compile(r"""^\s*(?:(['"])(?P<quoted>[^'"]+)\1|(?P<word>[\w.+\-%]+))\s*"""
                          r"(?P<place>\b(?:in|on|of|from|for|at)\b.*)?$", re.IGNORECASE)
@@ -98,7 +92,7 @@ def _second_part(left: str, right: str) -> str | None:
     first_cue, bare = CUE.search(right), _BARE_VALUE.match(right)
     if first_cue is not None and not bare:
         first = left.split()[0]
-        lead = "" if first.casefold() in _NOT_VERBS else f"{first} "  # "cells above 1 and …" has no verb to lend
+        lead = "" if first.casefold() in NOT_VERBS else f"{first} "  # "cells above 1 and …" has no verb to lend
         if first_cue.start() == 0 or not right[: first_cue.start()].strip():
             return f"{lead}cells {right.strip()}"
         return right.strip() if right.split()[0].casefold() == first.casefold() else f"{lead}{right.strip()}"
@@ -113,7 +107,7 @@ def _second_part(left: str, right: str) -> str | None:
 
 def _negated(request: str) -> Logic | None:
     """NOT of the request without its negation, when a negation comes before a condition or a value."""
-    match = _NEGATION.search(request)
+    match = NEGATION.search(request)
     if match is None:
         return None
     after = request[match.end() :]
@@ -121,6 +115,6 @@ def _negated(request: str) -> Logic | None:
         return None
     words = match.group(0).casefold().split()
     verb = words[0].split("n'")[0] if len(words) > 1 or "'" in words[0] else ""  # "is not", "isn't" -> "is"
-    kept = f"{verb} " if verb in _COPULAS else ""
+    kept = f"{verb} " if verb in COPULAS else ""
     positive = f"{request[: match.start()]}{kept}{after}"
     return Logic("NOT", (positive,))

@@ -16,29 +16,13 @@ import functools
 import re
 from dataclasses import replace
 
+from cfgen.languages.cf_words import NOT_A_VALUE, VALUE_CUE, VALUE_ENDS
 from cfgen.languages.cf_rules import COMPARISONS, Call, CFError, Number, Text, format_number, parse, render
 
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)|“([^”]+)”")
 # A number as a request writes one: signed, with decimals, thousands grouped by commas (60,000), a unit or
 # currency glued after it (500rs, 10%); not part of a cell name (B14) or a longer word.
 _NUMBER = re.compile(r"(?<![\w.,])(?<!\w-)[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d.,]\d)")
-# A cue phrase, then the value: matched at every position (a lookahead), so that "have value equal to Complete"
-# tries "have", "value" and "equal to" and keeps the one whose value is not a word of the phrase.
-_CUE = re.compile(r"(?=\b(?:equal\s+to|equals|is\s+not|are\s+not|is|are|contains|containing|contain|has|have|"
-                  r"starts?\s+with|starting\s+with|begins?\s+with|beginning\s+with|ends?\s+with|ending\s+with|"
-                  r"named|called|says|reads|text|word|value|values)\s+([^\s,;:!?\"'“”()]+"
-                  r"(?:\s+[^\s,;:!?\"'“”()]+){0,3}))", re.IGNORECASE)
-# Words that end a value (the request goes on about where or how) or that cannot start one.
-_STOP = {"in", "on", "of", "from", "for", "to", "at", "and", "or", "but", "with", "the", "a", "an", "column",
-         "columns", "cell", "cells", "range", "sheet", "row", "rows", "value", "values", "text", "than", "then",
-         "where", "which", "that", "as", "by", "using", "if", "is", "are", "be", "it", "them", "their", "its"}
-_NOT_A_VALUE = _STOP | {"greater", "less", "more", "fewer", "higher", "lower", "not", "empty", "blank", "blanks",
-                        "between", "equal", "equals", "above", "below", "over", "under", "duplicate", "duplicates",
-                        "duplicated", "repeated", "unique", "top", "bottom", "highest", "lowest", "maximum",
-                        "minimum", "max", "min", "average", "positive", "negative", "zero", "red", "green",
-                        "yellow", "blue", "orange", "color", "colour", "bold", "highlighted", "highlight",
-                        "formatting", "conditional", "contain", "contains", "containing", "equal", "any", "all",
-                        "some", "no", "none", "this", "these", "those", "there", "true", "false"}
 _MAX_SCANNED = 4096
 
 
@@ -56,13 +40,13 @@ def _text_values(request: str) -> tuple[str, ...]:
     request = request[:_MAX_SCANNED]
     found = [next(group for group in match.groups() if group) for match in _QUOTED.finditer(request)]
     unquoted = _QUOTED.sub(" ", request)
-    for match in _CUE.finditer(unquoted):
+    for match in VALUE_CUE.finditer(unquoted):
         words = []
         for word in match.group(1).split():
-            if word in _STOP or _NUMBER.fullmatch(word):  # a capitalised one is a value's: "On Hold"
+            if word in VALUE_ENDS or _NUMBER.fullmatch(word):  # a capitalised one is a value's: "On Hold"
                 break
             words.append(word.rstrip("."))
-        if words and words[0] not in _NOT_A_VALUE and words[0].casefold() not in _NOT_A_VALUE - _STOP:
+        if words and words[0] not in NOT_A_VALUE and words[0].casefold() not in NOT_A_VALUE - VALUE_ENDS:
             found.append(" ".join(words))
     return tuple(dict.fromkeys(value for value in found if value.strip()))
 
@@ -81,14 +65,17 @@ def carry_values(rule: str, request: str) -> str:
         tree = parse(rule)
     except CFError:
         return rule
+    changed = carried(tree, request)
+    return rule if changed == tree else render(changed, explicit_quotes="'" in rule or '"' in rule)
+
+
+def carried(tree: Call, request: str) -> Call:
+    """`carry_values` on a parsed rule: the tree with the request's values in (the same tree if none change)."""
     held_texts = _texts_of(tree)
     held_numbers = [leaf.value for leaf, _ in _leaves(tree) if isinstance(leaf, Number)]
     texts = [value for value in _text_values(request) if value.casefold() not in held_texts]
     numbers = [value for value in _number_values(request) if value not in held_numbers]
-    changed = _with_values(tree, request.casefold(), texts, numbers, set(_number_values(request)))
-    if changed == tree:
-        return rule
-    return render(changed, explicit_quotes="'" in rule or '"' in rule)
+    return _with_values(tree, request.casefold(), texts, numbers, set(_number_values(request)))
 
 
 def unasked_values(rule: str, request: str, table: list | None = None) -> list[str]:
@@ -96,9 +83,13 @@ def unasked_values(rule: str, request: str, table: list | None = None) -> list[s
     (case ignored), and the numbers it compares with that the request does not name (a rank's count, `top(10)`,
     is not one the request must name)."""
     try:
-        tree = parse(rule)
+        return unasked_in(parse(rule), request, table)
     except CFError:
         return []
+
+
+def unasked_in(tree: Call, request: str, table: list | None = None) -> list[str]:
+    """`unasked_values` of a parsed rule."""
     named = set(_number_values(request))
     compared = [leaf.value for leaf, inside in _leaves(tree) if isinstance(leaf, Number) and inside]
     return _unasked_texts(tree, request, table) + [format_number(Number(value)) for value in compared

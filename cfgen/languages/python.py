@@ -9,9 +9,11 @@ from typing import Any
 
 from cfgen.languages import as_text, checked_code
 from cfgen.languages.python_risks import risks  # noqa: F401 - part of the Language protocol
-from cfgen.metrics import bleu
+from cfgen.evaluation.metrics import bleu
 
 name = "python"
+position = 1  # in lists of languages
+examples = ("sorted(d.items(), key=lambda kv: kv[1])", "sorted(d.items(), key=lambda kv: kv[1]")  # good, broken
 # The language's facts (the Language protocol in languages/__init__.py).
 metric = "normalised exact match"
 lexer = "python"

@@ -11,7 +11,7 @@ __cfgen_widget() {
   else
     if [[ -z ${line//[[:space:]]/} ]]; then __cfgen_say "cfgen: type a request first"; return; fi
     local -a fields
-    mapfile -d '' fields < <(@PYTHON@ -m cfgen.widget @MODEL_ARGS@ -- "$line" 2>/dev/null)
+    mapfile -d '' fields < <(@PYTHON@ -m cfgen.answering.widget @MODEL_ARGS@ -- "$line" 2>/dev/null)
     if (( ${#fields[@]} < 3 )) || [[ -n ${fields[0]} ]]; then
       __cfgen_say "${fields[0]:-cfgen: no answer (is cfgen installed?)}"; return
     fi

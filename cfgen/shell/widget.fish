@@ -19,7 +19,7 @@ function __cfgen_widget
             __cfgen_say "cfgen: type a request first"
             return
         end
-        set -l fields (@PYTHON@ -m cfgen.widget @MODEL_ARGS@ -- "$line" 2>/dev/null | string split0)
+        set -l fields (@PYTHON@ -m cfgen.answering.widget @MODEL_ARGS@ -- "$line" 2>/dev/null | string split0)
         if test (count $fields) -lt 3; or test -n "$fields[1]"
             if test -n "$fields[1]"
                 __cfgen_say $fields[1]

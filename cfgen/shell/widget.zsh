@@ -14,7 +14,7 @@ __cfgen_widget() {
   else
     if [[ -z ${line//[[:space:]]/} ]]; then zle -M "cfgen: type a request first"; return; fi
     local out
-    out=$(@PYTHON@ -m cfgen.widget @MODEL_ARGS@ -- "$line" 2>/dev/null)
+    out=$(@PYTHON@ -m cfgen.answering.widget @MODEL_ARGS@ -- "$line" 2>/dev/null)
     local -a fields
     fields=("${(@0)out}")
     if (( ${#fields} < 3 )) || [[ -n $fields[1] ]]; then

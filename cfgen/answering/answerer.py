@@ -1,0 +1,164 @@
+"""The warm answerer (`cfgen serve`): one loaded model answering this user's requests over a Unix socket.
+
+Contract: at most one answerer per socket key (an exclusive lock held for the answerer's life; a second one
+exits 0 at once); the socket appears only once the model is loaded, mode 0600, and is removed when the
+answerer ends (idle for `idle_minutes`, SIGTERM, SIGINT, a `stop` request). Every connection's peer must run
+as this user. Requests are answered one at a time with `answer.answer_all`, exactly as in-process; the reply
+carries the answers, the warnings logged while answering and how each language was answered.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import socket
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+from cfgen import __version__
+from cfgen.answering.answer import PipelineLoader, answer_all, within_query_limit
+from cfgen.answering.wire import ANSWER, PING, STOP, answer_to_wire, request_from_wire, settings_from_wire
+from cfgen.answering.answerer_socket import AnswererGone, folder, peer_uid, receive, send, socket_path
+from cfgen.errors import describe, exit_code_of
+
+logger = logging.getLogger(__name__)
+CONNECTION_TIMEOUT_S = 10.0  # a client that connects and says nothing is dropped after this long
+
+
+class _Stop(Exception):
+    """SIGTERM, or a client's `stop` request."""
+
+
+@contextmanager
+def _exclusive(key: str) -> Iterator[bool]:
+    """Whether this process holds the answerer lock of `key` (held until the block ends)."""
+    with open(folder() / f"answerer-{key}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def _listen(path: Path) -> socket.socket:
+    """A socket listening at `path`, made under a temporary name with mode 0600 and renamed into place, so that a
+    client never finds it half made (a stale file there is replaced: the lock says no answerer owns it)."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_mask = os.umask(0o177)
+    try:
+        listener.bind(str(temporary))
+    finally:
+        os.umask(old_mask)
+    os.chmod(temporary, 0o600)
+    listener.listen(16)
+    os.replace(temporary, path)
+    return listener
+
+
+class _CapturedWarnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _answer(loader: PipelineLoader, requests: list, settings) -> dict:
+    captured, cfgen_logger = _CapturedWarnings(), logging.getLogger("cfgen")
+    cfgen_logger.addHandler(captured)
+    try:
+        requests = [replace(r, query=within_query_limit(r.query, r.line)) for r in requests]
+        answers = answer_all(loader(), requests, settings)
+    finally:
+        cfgen_logger.removeHandler(captured)
+    languages = dict.fromkeys(answer.request.lang for answer in answers)
+    how = {lang: loader().how(lang, settings.steps, settings.strength, settings.guidance) for lang in languages}
+    return {"ok": True, "answers": [answer_to_wire(a) for a in answers], "warnings": captured.messages, "how": how}
+
+
+def _reply(loader: PipelineLoader, message: dict) -> dict:
+    """The reply to one request; a failure is a reply too (its one line and exit code), never the end."""
+    operation = message.get("op")
+    if operation == PING:
+        return {"ok": True, "pid": os.getpid(), "version": __version__}
+    if operation == STOP:
+        return {"ok": True, "pid": os.getpid()}
+    if operation != ANSWER:
+        return {"ok": False, "error": f"unknown request {str(operation)[:40]!r}", "exit": 2}
+    try:
+        requests = [request_from_wire(value) for value in message["requests"]]
+        settings = settings_from_wire(message["settings"])
+        if not all(isinstance(request.query, str) and request.query.strip() for request in requests):
+            raise TypeError("every request needs a query")
+    except (KeyError, TypeError, ValueError) as failure:
+        return {"ok": False, "error": f"malformed request ({type(failure).__name__}: {str(failure)[:100]})",
+                "exit": 2}
+    try:
+        return _answer(loader, requests, settings)
+    except Exception as failure:
+        return {"ok": False, "error": describe(failure), "exit": exit_code_of(failure)}
+
+
+def _serve_connection(connection: socket.socket, loader: PipelineLoader) -> None:
+    with connection:
+        connection.settimeout(CONNECTION_TIMEOUT_S)
+        try:
+            if peer_uid(connection) not in (None, os.getuid()):
+                logger.warning("refused a connection from another user")
+                return
+            message = receive(connection)
+            connection.settimeout(None)
+            reply = _reply(loader, message)
+            send(connection, reply)
+        except (AnswererGone, OSError):
+            return  # the client went away: nothing to answer
+        if message.get("op") == STOP:
+            raise _Stop
+
+
+def _raise_stop(signum, frame) -> None:
+    raise _Stop
+
+
+def answer_until_idle(loader: PipelineLoader, key: str, idle_minutes: float, on_ready=lambda path: None) -> bool:
+    """Answer requests on this user's socket for `key` until idle for `idle_minutes`, SIGTERM or a `stop`
+    request. False (at once) when another answerer holds the key's lock. `on_ready(path)` once listening."""
+    with _exclusive(key) as held:
+        if not held:
+            return False
+        loader()  # load the model before the socket appears: a client that finds the socket is answered warm
+        path = socket_path(key)
+        listener = _listen(path)
+        inode = os.stat(path).st_ino
+        previous = signal.signal(signal.SIGTERM, _raise_stop)
+        try:
+            on_ready(path)
+            listener.settimeout(idle_minutes * 60)
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except socket.timeout:
+                    return True
+                _serve_connection(connection, loader)
+        except (_Stop, KeyboardInterrupt):
+            return True
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            listener.close()
+            _remove_if_ours(path, inode)
+
+
+def _remove_if_ours(path: Path, inode: int) -> None:
+    try:
+        if os.stat(path).st_ino == inode:
+            path.unlink()
+    except OSError:
+        pass

@@ -1,0 +1,1 @@
+"""Scoring a predictor on benchmark items with the paper's metrics."""

@@ -1,0 +1,52 @@
+"""The words CF requests are read by, in one place: comparisons (cf_comparisons), conditions, joins and
+negations (cf_logic), and where a value starts and ends (cf_values). Patterns match case-insensitively."""
+
+from __future__ import annotations
+
+import re
+
+# -- comparisons: the rule functions a request's words allow ------------------------------------------------
+GREATER, LESS = {"GreaterThan", "GreaterThanEqual"}, {"LessThan", "LessThanEqual"}
+# (words, the comparisons they allow), longest phrases first; `\s*` also reads camelCase (greaterThanOrEqual).
+COMPARISON_PHRASES = [
+    (r"greater\s*than\s*or\s*equal|greater\s*(?:than\s*)?equal|at\s+least|or\s+(?:more|greater|above|higher)|"
+     r"no\s+less\s+than|not\s+less\s+than|>=", GREATER),
+    (r"less\s*than\s*or\s*equal|less\s*(?:than\s*)?equal|at\s+most|or\s+(?:less|fewer|below|lower)|no\s+more\s+than|"
+     r"not\s+more\s+than|up\s+to|<=", LESS),
+    (r"not\s+equal|other\s+than|different\s+from|!=|<>", {"NotEquals", "Equals"}),
+    (r"\bbetween\b|\bfrom\s+-?\d\S*\s+to\s+-?\d", {"Between"} | GREATER | LESS),
+    (r"\b(?:top|highest|largest|biggest|maximum|max|best)\b|topPercent|topItems", {"Top", "TopPercent"}),
+    (r"\b(?:bottom|lowest|smallest|minimum|min|worst)\b|bottomPercent|bottomItems", {"Bottom", "BottomPercent"}),
+    (r"greater|more\s+than|\babove\b|\bover\b|exceed|higher\s+than|bigger|larger\s+than|>", GREATER),
+    (r"less\s*than|lesser|fewer|\bbelow\b|\bunder\b|lower\s+than|smaller|<", LESS),
+    (r"equal|=", {"Equals"}),
+]
+
+# -- conditions and negations: how a request splits into parts ---------------------------------------------
+# What makes a phrase a condition: a comparison, a text test, blanks, repeats or ranks, or a copula before a value.
+CONDITION_CUES = (r"greater|more|less|fewer|above|below|over|under|exceed\w*|higher|lower|equal\w*|at least|at most|"
+                  r"contain\w*|start\w*|begin\w*|end\w* with|blank\w*|empty|duplicate\w*|repeat\w*|unique|between|"
+                  r"top|bottom|highest|lowest|maximum|minimum|largest|smallest|is|are|was|were|has|have")
+NEGATION = re.compile(r"\b(?:(?:does|do|is|are|was|were)\s+not|doesn't|don't|isn't|aren't|wasn't|weren't|not)\s+",
+                      re.IGNORECASE)
+COPULAS = {"is", "are", "was", "were"}
+NOT_VERBS = {"cells", "cell", "values", "value", "rows", "items", "the", "all", "any", "if", "when", "where"}
+
+# -- values: the phrase before a value, the words that end one or cannot be one -----------------------------
+# A cue phrase, then the value: matched at every position (a lookahead), so that "have value equal to Complete"
+# tries "have", "value" and "equal to" and keeps the one whose value is not a word of the phrase.
+VALUE_CUE = re.compile(r"(?=\b(?:equal\s+to|equals|is\s+not|are\s+not|is|are|contains|containing|contain|has|have|"
+                       r"starts?\s+with|starting\s+with|begins?\s+with|beginning\s+with|ends?\s+with|ending\s+with|"
+                       r"named|called|says|reads|text|word|value|values)\s+([^\s,;:!?\"'“”()]+"
+                       r"(?:\s+[^\s,;:!?\"'“”()]+){0,3}))", re.IGNORECASE)
+# Words that end a value (the request goes on about where or how) or that cannot start one.
+VALUE_ENDS = {"in", "on", "of", "from", "for", "to", "at", "and", "or", "but", "with", "the", "a", "an", "column",
+              "columns", "cell", "cells", "range", "sheet", "row", "rows", "value", "values", "text", "than", "then",
+              "where", "which", "that", "as", "by", "using", "if", "is", "are", "be", "it", "them", "their", "its"}
+NOT_A_VALUE = VALUE_ENDS | {"greater", "less", "more", "fewer", "higher", "lower", "not", "empty", "blank", "blanks",
+                            "between", "equal", "equals", "above", "below", "over", "under", "duplicate", "duplicates",
+                            "duplicated", "repeated", "unique", "top", "bottom", "highest", "lowest", "maximum",
+                            "minimum", "max", "min", "average", "positive", "negative", "zero", "red", "green",
+                            "yellow", "blue", "orange", "color", "colour", "bold", "highlighted", "highlight",
+                            "formatting", "conditional", "contain", "contains", "containing", "equal", "any", "all",
+                            "some", "no", "none", "this", "these", "those", "there", "true", "false"}
