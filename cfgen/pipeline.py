@@ -178,7 +178,7 @@ class Pipeline:
         others), the request's values put in."""
         rows = self.index.nearest_rows(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
                                        requests=batch.queries)
-        n = batch.num_candidates
+        n = batch.num_candidates * (optional(get_language(batch.lang), "candidate_pool") or 1)
         return [[candidate for candidate, _, _ in select(row, batch.lang, limit=n)[:n]] for row in rows]
 
     def _edited(self, batch: Batch, strength: float) -> list[list[Candidate]]:

@@ -106,7 +106,7 @@ def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypa
         def check(code):
             return (code in known, "not a training program")
 
-    monkeypatch.setitem(languages.REGISTRY, "bash", StrictBash())
+    monkeypatch.setitem(languages._registry(), "bash", StrictBash())
     candidates = generator(["how many lines does file.txt have"], "bash", 5, steps=10, strength=0.8)[0]
     assert {c.code for c in candidates} <= known
     assert generator.effective_strength(1.0, "bash") == 1.0

@@ -49,6 +49,7 @@ class Language(Protocol):
     # write_values(code, edits) -> str: put request values into code safely (Bash quotes them by their context);
     #   without it a value goes in as it is;
     # ground_rows(code, table, request) -> (code, rows): a rule grounded in a table's columns (when `tables`);
+    # candidate_pool: programs retrieved per candidate shown (1 without it), for `settle` to choose among;
     # settle(rows, requests, answer_parts, last_group) -> rows: the made candidates settled before ranking (CF
     #   carries the request's values in, moves unasked rules to `last_group`, and answers a request that joins
     #   conditions part by part through `answer_parts(requests)`: cf_composition.py).

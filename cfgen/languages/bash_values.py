@@ -1,0 +1,213 @@
+"""The values a Bash request names, each with the slot types it fits: read by type and role from the words.
+
+    request_values("find files bigger than 20MB in /data older than 3 days")
+      == [Value("+20M", ("size",)), Value("/data", ("path",)), Value("+3", ("timespan",), unit="days")]
+
+What is read (every table of words is here, nowhere else): quoted text; URLs; paths (`/srv`, `~/x`, `a/b/c`)
+and file names (`notes.txt`); file kinds ("txt files", "every .csv file", "python files" → `*.txt`, `*.csv`,
+`*.py`); bare names after a naming word (called, named, user, branch, container, …) or a place word (from, to,
+into, in, under); sizes and ages with their comparison ("bigger than 20MB" → `+20M`, "older than 3 days" →
+`+3` days, "in the last 24 hours" → `-24` hours); octal modes; other numbers. A value is listed once, in the
+order the request says it; `fits` lists the slot types (bash_template.SLOT_TYPES) it may fill, best first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_SCANNED = 4096  # a request is read this far: a bound on work for pathological input
+
+
+@dataclass(frozen=True)
+class Value:
+    text: str  # as the command should hold it (signed for sizes and ages: `+20M`, `-1`)
+    fits: tuple[str, ...]  # slot types it may fill, best first
+    unit: str = ""  # an age's unit: minutes, hours, days (`age_for` writes it for the flag that reads it)
+    start: int = 0  # where the request says it (the order of the request decides between two that fit)
+
+
+# File kinds a request names in words, and the extension each stands for.
+KIND_WORDS = {"python": "py", "markdown": "md", "text": "txt", "log": "log", "shell": "sh", "javascript": "js",
+              "java": "java", "c": "c", "image": "jpg", "jpeg": "jpg", "html": "html", "css": "css",
+              "json": "json", "yaml": "yaml", "csv": "csv", "pdf": "pdf", "mp3": "mp3", "png": "png", "jpg": "jpg",
+              "txt": "txt", "xml": "xml", "tmp": "tmp", "temporary": "tmp", "backup": "bak", "gif": "gif",
+              "zip": "zip", "go": "go", "rust": "rs", "ruby": "rb", "php": "php", "sql": "sql", "md": "md"}
+# Words after which a bare word is a name (and the slot types that name may fill).
+NAMING_WORDS = {"called": ("path", "text", "user"), "named": ("path", "text", "user"), "name": ("path", "text"),
+                "user": ("user", "text"), "owner": ("user",), "group": ("user",), "branch": ("text",),
+                "container": ("text",), "service": ("text",), "package": ("text",), "image": ("text",),
+                "tag": ("text",), "message": ("text",),
+                "host": ("url", "text"), "port": ("number",), "word": ("regex", "text"), "for": ("regex", "text"),
+                "containing": ("regex", "text"), "contain": ("regex", "text"), "contains": ("regex", "text"),
+                "with": ("regex", "text"), "line": ("text", "regex"), "string": ("regex", "text")}
+# Words after which a bare word is a place: a folder or file the command reads from or writes to.
+PLACE_WORDS = {"from", "to", "into", "in", "under", "inside", "folder", "directory", "dir", "file", "onto", "of",
+               "at"}
+# Place words whose next word is a place even when it is a common word ("from in to out"), unless it is one of
+# STRONG_PLACE_EXCEPTIONS ("to the folder", "to upper case").
+STRONG_PLACE_WORDS = {"from", "to", "into", "onto"}
+STRONG_PLACE_EXCEPTIONS = {"the", "a", "an", "all", "every", "each", "this", "that", "my", "its", "their", "it",
+                           "them", "upper", "lower", "spaces", "space", "tabs", "everyone", "file", "files",
+                           "folder", "directory", "dir", "git", "one", "be", "see", "show", "make", "get"}
+# Words that are never a value, whatever comes before them.
+NOT_VALUES = {"the", "a", "an", "all", "every", "each", "this", "that", "these", "those", "here", "it", "them",
+              "file", "files", "folder", "folders", "directory", "directories", "dir", "line", "lines", "and",
+              "or", "with", "without", "by", "of", "to", "from", "in", "into", "under", "for", "on", "my", "its",
+              "their", "current", "same", "new", "one", "two", "three", "order", "reverse", "size", "name",
+              "names", "contents", "content", "git", "repository", "repo", "case", "everyone", "hidden", "empty",
+              "recursively", "numerically", "format", "long", "detail", "details", "last", "first", "top",
+              "system", "machine", "is", "are", "be", "called", "named", "containing", "contain", "contains",
+              "that", "which", "where", "when", "them", "changes", "commit", "permission", "permissions", "mode",
+              "text", "word", "words", "up", "down", "out", "sorted", "ignoring", "using", "via", "as", "so",
+              "over", "under", "than", "bigger", "smaller", "larger", "older", "newer", "more", "less", "space",
+              "spaces", "tabs", "upper", "lower", "unique", "duplicate", "each", "times", "character",
+              "characters", "number", "numbers", "column", "columns", "field", "fields", "value", "variable",
+              "message", "branch", "branches", "tag", "tags", "process", "processes", "user", "root", "home"}
+# Permissions said in words, and the mode each stands for (chmod's symbolic form), longest phrase first.
+MODE_WORDS = [(r"\b(?:remove|take away|drop|without) (?:the )?execut\w* (?:permission|bit|right)s?\b", "-x"),
+              (r"\bnot executable\b", "-x"),
+              (r"\bread[- ]only\b", "a-w"), (r"\breadable by (?:everyone|all|anyone)\b", "a+r"),
+              (r"\bwritable by (?:everyone|all|anyone)\b", "a+w"), (r"\bexecutable\b", "+x"),
+              (r"\bprivate\b", "go-rwx")]
+HERE_WORDS = re.compile(r"\b(?:here|this (?:folder|directory|dir)|the current (?:folder|directory|dir))\b", re.I)
+HOME_WORDS = re.compile(r"\b(?:my home|home (?:folder|directory|dir)|in home)\b", re.I)
+ROOT_WORDS = re.compile(r"\b(?:root|whole (?:system|disk|machine)|entire (?:system|disk|machine)|everywhere|"
+                        r"all over the system|on the system)\b", re.I)
+
+_QUOTED = re.compile(r"`([^`]+)`|(?<!\w)'([^'\s][^']*)'(?!\w)|\"([^\"]+)\"|“([^”]+)”")
+_URL = re.compile(r"\b(?:https?|ftp|ssh|git)://[^\s'\"`<>]+")
+_PATH = re.compile(r"(?<![\w.\-/])(?:~|\.{1,2})?/[\w./*+-]*|(?<![\w.\-/])[\w.*+-]+(?:/[\w.*+-]+)+/?|"
+                   r"(?<![\w.\-/])(?:\*|[\w+-]+)?(?:\.[A-Za-z0-9]{1,8})+(?![\w])")
+_KIND = re.compile(r"\b(?:(?P<dot>\.\w{1,8})|(?P<word>[A-Za-z]{1,12}))\s+files?\b", re.I)
+_SIZE = re.compile(r"(?:(?P<cmp>bigger|larger|greater|more|over|above|at least|smaller|less|under|below|at most)"
+                   r"(?:\s+than)?\s+)?(?P<n>\d+(?:\.\d+)?)\s?(?P<unit>[kKmMgGtT](?:i?[bB])?|bytes?)(?![\w])")
+_AGE = re.compile(r"(?:(?P<older>older than|more than|over|at least)|(?P<newer>newer than|less than|within|"
+                  r"in the (?:last|past)|during the (?:last|past)|under))\s+(?P<n>\d+|an?|one)\s*"
+                  r"(?P<unit>min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?|years?)\b"
+                  r"(?P<ago>\s+ago)?", re.I)
+_LAST_UNIT = re.compile(r"\b(?:in the|within the|during the) (?:last|past) (?P<unit>minute|hour|day|week|month|year)\b",
+                        re.I)
+_MODE = re.compile(r"(?<![\w.])(?:[0-7]{3,4}|[ugoa]*[+-][rwx]+)(?![\w.])")
+_NUMBER = re.compile(r"(?<![\w.+-])\d+(?:\.\d+)?(?![\w.])")
+_WORD = re.compile(r"[\w][\w.@:+-]*")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks", "y": "years"}
+_PER_DAY = {"minutes": 1 / 1440, "hours": 1 / 24, "days": 1, "weeks": 7, "months": 30, "years": 365}
+
+
+def request_values(request: str) -> list[Value]:
+    """Every value the request names, in the order it says them (see the module's contract)."""
+    text = request[:MAX_SCANNED]
+    found: list[Value] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, value: Value) -> None:
+        if not any(start < e and s < end for s, e in taken):
+            taken.append((start, end))
+            found.append(value)
+
+    for match in _QUOTED.finditer(text):
+        quoted = next(group for group in match.groups() if group is not None)
+        add(match.start(), match.end(), Value(quoted, _quoted_fits(quoted), start=match.start()))
+    for match in _URL.finditer(text):
+        add(match.start(), match.end(), Value(match.group(), ("url", "text"), start=match.start()))
+    for match in _AGE.finditer(text):
+        add(match.start(), match.end(), _age(match))
+    for match in _LAST_UNIT.finditer(text):
+        add(match.start(), match.end(), Value("-1", ("timespan",), match.group("unit").lower() + "s", match.start()))
+    for match in _SIZE.finditer(text):
+        add(match.start(), match.end(), _size(match))
+    for match in _KIND.finditer(text):
+        ext = (match.group("dot") or "")[1:] or KIND_WORDS.get(match.group("word").lower())
+        if ext:
+            add(match.start(), match.end(), Value(f"*.{ext}", ("pattern", "path"), start=match.start()))
+    for match in _PATH.finditer(text):
+        if not re.fullmatch(r"[\d.]+", match.group()):
+            add(match.start(), match.end(), Value(match.group(), _path_fits(match.group()), start=match.start()))
+    for words, mode in MODE_WORDS:
+        for match in re.finditer(words, text, re.I):
+            add(match.start(), match.end(), Value(mode, ("permission", "text"), start=match.start()))
+    if re.search(r"\b(?:permissions?|mode|chmod)\b", text, re.I):
+        for match in _MODE.finditer(text):
+            add(match.start(), match.end(), Value(match.group(), ("permission",), start=match.start()))
+    for match in _NUMBER.finditer(text):
+        add(match.start(), match.end(), Value(match.group(), ("number",), start=match.start()))
+    for start, end, word, fits in _named_words(text):
+        add(start, end, Value(word, fits, start=start))
+    return sorted(found, key=lambda value: value.start)
+
+
+def _quoted_fits(quoted: str) -> tuple[str, ...]:
+    if "*" in quoted or "?" in quoted:
+        return ("pattern", "regex", "text", "path")
+    if "/" in quoted or re.search(r"\.[A-Za-z0-9]{1,8}$", quoted):
+        return ("path", "text", "pattern", "regex")
+    return ("text", "regex", "pattern", "path", "user")
+
+
+def _path_fits(path: str) -> tuple[str, ...]:
+    if "*" in path:
+        return ("pattern", "path")
+    return ("path", "pattern", "text")
+
+
+def _age(match: re.Match) -> Value:
+    amount = match.group("n").lower()
+    number = 1 if amount in ("a", "an", "one") else int(amount)
+    unit = match.group("unit").lower()
+    unit = next(full for short, full in _UNITS.items() if unit.startswith(short)) if not unit.startswith("mo") \
+        else "months"
+    older = bool(match.group("older"))
+    return Value(f"{'+' if older else '-'}{number}", ("timespan",), unit, match.start())
+
+
+def _size(match: re.Match) -> Value:
+    unit = match.group("unit")
+    suffix = "c" if unit.lower().startswith("byte") else unit[0].upper() if unit[0].lower() != "k" else "k"
+    comparison = (match.group("cmp") or "").lower()
+    sign = "+" if comparison in ("bigger", "larger", "greater", "more", "over", "above", "at least") else \
+        "-" if comparison else ""
+    number = match.group("n")
+    return Value(f"{sign}{number}{suffix}", ("size", "number"), start=match.start())
+
+
+def _named_words(text: str):
+    """(start, end, word, fits) for each bare word that follows a naming or a place word."""
+    words = list(_WORD.finditer(text))
+    for previous, match in zip(words, words[1:]):
+        cue, word = previous.group().lower(), match.group()
+        if text[previous.end():match.start()].strip():
+            continue
+        if cue == "message":  # a commit's message: the rest of the request
+            yield match.start(), len(text), text[match.start():].strip(), NAMING_WORDS[cue]
+            return
+        if cue in STRONG_PLACE_WORDS and word.lower() not in STRONG_PLACE_EXCEPTIONS:
+            yield match.start(), match.end(), word, ("path",)
+        elif word.lower() in NOT_VALUES:
+            continue
+        elif cue in NAMING_WORDS:
+            yield match.start(), match.end(), word, NAMING_WORDS[cue]
+        elif cue in PLACE_WORDS:
+            yield match.start(), match.end(), word, ("path",)
+
+
+def age_for(value: Value, flag: str) -> str:
+    """An age written for the flag that reads it: `-mtime` counts days, `-mmin` minutes (`-24` hours is `-1` for
+    -mtime, `-1440` for -mmin); a part of a day rounds up to one."""
+    sign, amount = value.text[0], float(value.text[1:])
+    days = amount * _PER_DAY.get(value.unit, 1)
+    if flag in ("-mmin", "-amin", "-cmin"):
+        return f"{sign}{round(days * 1440)}"
+    return f"{sign}{max(1, round(days))}"
+
+
+def says_here(request: str) -> bool:
+    return bool(HERE_WORDS.search(request))
+
+
+def says_home(request: str) -> bool:
+    return bool(HOME_WORDS.search(request))
+
+
+def says_root(request: str) -> bool:
+    return bool(ROOT_WORDS.search(request))

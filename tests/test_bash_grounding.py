@@ -1,0 +1,124 @@
+"""Bash answers hold the request's values: read by type and role (bash_values), put into the candidate's
+template slots (bash_grounding), a neighbour's value kept only where the request says or implies it."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cfgen.languages.bash_grounding import ground, grounded, installed, utility_of
+from cfgen.languages.bash_values import age_for, request_values
+from cfgen.ranking import Candidate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("request_text, expected", [
+    ("find files bigger than 20MB in /data", [("+20M", "size"), ("/data", "path")]),
+    ("make a directory called reports", [("reports", "path")]),
+    ("copy every .csv file from in to out", [("*.csv", "pattern"), ("in", "path"), ("out", "path")]),
+    ("list all txt files", [("*.txt", "pattern")]),
+    ("find all python files under src", [("*.py", "pattern"), ("src", "path")]),
+    ("stop the container named api", [("api", "path")]),
+    ("set the permissions of a.txt to 600", [("a.txt", "path"), ("600", "permission")]),
+    ("make backup.sh executable", [("backup.sh", "path"), ("+x", "permission")]),
+    ('delete the file named "my file.txt"', [("my file.txt", "path")]),
+    ("commit with the message add b", [("add b", "text")]),
+    ("list files", []),
+])
+def test_the_requests_values_are_read_by_type_and_role_in_its_order(request_text, expected):
+    assert [(v.text, v.fits[0]) for v in request_values(request_text)] == expected
+
+
+def test_ages_carry_their_comparison_and_are_written_for_the_flag_that_reads_them():
+    [older] = request_values("files older than 3 days")
+    [recent] = request_values("files changed in the last 24 hours")
+    assert (older.text, older.unit) == ("+3", "days") and age_for(older, "-mtime") == "+3"
+    assert age_for(recent, "-mtime") == "-1" and age_for(recent, "-mmin") == "-1440"
+    assert request_values("files smaller than 2k")[0].text == "-2k"
+
+
+@pytest.mark.parametrize("code, request_text, expected", [
+    ("mkdir -p dir", "make a directory called reports", "mkdir -p reports"),
+    ("cat text", "show the contents of notes.txt", "cat notes.txt"),
+    ("find / -name '*.old' -delete", "delete the file old.json", "find . -name old.json -delete"),
+    ("find . -name '*.trc' -ctime +3 -exec ls -l {} \\;", "list files older than 3 days",
+     "find . -name {{pattern}} -mtime +3 -exec ls -l {} \\;"),
+    ("find /etc -mtime +7", "find files modified in the last 24 hours", "find . -mtime -1"),
+    ("docker container stop web", "stop the container named api", "docker container stop api"),
+    ("find /tmp -type f -size +100M", "find files bigger than 20MB in /data", "find /data -type f -size +20M"),
+    ("chmod 755 run.sh", "make backup.sh executable", "chmod +x backup.sh"),
+    ("ls /var/log", "list files", "ls ."),
+    ("rm 'a b.txt'", 'delete the file named "my file.txt"', "rm 'my file.txt'"),
+    ("ls -la ~", "list the files in my home folder", "ls -la ~"),
+    ("tar xzf archive.tar.gz", "extract backup.tar.gz", "tar xzf backup.tar.gz"),
+])
+def test_a_neighbours_values_give_way_to_the_requests_and_open_slots_stay_visible(code, request_text, expected):
+    assert ground(code, request_text, request_values(request_text))[0] == expected
+
+
+def test_request_text_lands_quoted_as_one_word_and_never_as_code():
+    hostile = 'delete the file named "x; touch /tmp/owned"'
+    code, used, _ = ground("rm old.txt", hostile, request_values(hostile))
+    assert used == 1 and code == "rm 'x; touch /tmp/owned'"
+    for request_text in ('remove "$(reboot)"', "remove '`id`'", 'remove "a\nb"'):
+        code = ground("rm old.txt", request_text, request_values(request_text))[0]
+        assert code.startswith("rm '") or code == "rm {{path}}", code
+
+
+def test_candidates_that_leave_the_request_unsaid_or_need_an_absent_utility_rank_later():
+    asked = "show the contents of notes.txt"
+    plain, absent = grounded(Candidate("cat notes.txt", 0.5), asked), grounded(Candidate("bat notes.txt", 0.6), asked)
+    opened = grounded(Candidate("cp a.txt b.txt", 0.5), asked)
+    assert installed("cat") and not installed("surely-no-such-utility-here")
+    assert absent.group > plain.group if not installed("bat") else True
+    assert opened.score < plain.score
+    named = grounded(Candidate("rsync -a src dest", 0.4), "copy src to dest with rsync")
+    assert named.score > grounded(Candidate("cp -r src dest", 0.4), "copy src to dest with rsync").score
+    assert utility_of("sudo env X=1 find . -name x") == "find"
+
+
+@pytest.mark.bundled
+def test_the_bundled_model_answers_the_everyday_table_with_the_requests_values():
+    """The requests that answered with another request's values now hold their own, or a placeholder."""
+    from cfgen.answering.answer import PipelineLoader
+    from cfgen.answering.model_choice import ModelChoice
+
+    pipeline = PipelineLoader(ModelChoice(None, "cpu"))()
+    asked = {"make a directory called reports": "reports", "show the contents of notes.txt": "cat notes.txt",
+             "stop the container named api": "api", "list files older than 3 days": "-mtime +3"}
+    for request_text, wanted in asked.items():
+        best = pipeline([request_text], "bash", 5)[0][0].code
+        assert wanted in best, (request_text, best)
+    first = pipeline(["list files older than 3 days"], "bash", 5)[0][0].code
+    assert first.startswith("find") and ".trc" not in first
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="the execution bench needs bubblewrap")
+def test_every_exec_task_passes_with_its_reference_and_fails_when_nothing_is_done():
+    sys.path.insert(0, str(ROOT / "bench" / "exec"))
+    import sandbox
+    from references import REFERENCES
+    from tasks import TASKS
+
+    if not sandbox.available():
+        pytest.skip("bubblewrap cannot make a sandbox here")
+    assert len(TASKS) >= 120 and len({t.request for t in TASKS}) == len(TASKS) == len(REFERENCES)
+    sample = TASKS[::9]  # every ninth: the whole list is checked by `python bench/exec/run.py --references`
+    assert all(sandbox.passes(t.setup, REFERENCES[t.request], t.check) for t in sample)
+    assert not any(sandbox.passes(t.setup, "true", t.check) for t in sample)
+    assert not sandbox.passes("", "curl -s -m 2 http://example.com >/dev/null && echo online", "printed online")
+    assert sandbox.passes("", "id -u", "printed 1000")  # never root
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="the execution bench needs bubblewrap")
+def test_the_exec_bench_prints_its_table_and_writes_json(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "exec" / "run.py"), "--limit", "3",
+                             "--output", str(tmp_path / "exec.json")], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "pass@1" in result.stdout and "nearest program" in result.stdout
+    written = json.loads((tmp_path / "exec.json").read_text())
+    assert set(written["systems"]) == {"cfgen", "nearest program"} and written["systems"]["cfgen"]["tasks"] == 3
