@@ -82,10 +82,14 @@ def test_candidates_that_leave_the_request_unsaid_or_need_an_absent_utility_rank
 
 
 @pytest.mark.bundled
-def test_the_bundled_model_answers_the_everyday_table_with_the_requests_values():
-    """The requests that answered with another request's values now hold their own, or a placeholder."""
+def test_the_bundled_model_answers_the_everyday_table_with_the_requests_values(monkeypatch):
+    """With the filler on, the requests that answered with another request's values hold their own."""
     from cfgen.answering.answer import PipelineLoader
     from cfgen.answering.model_choice import ModelChoice
+    from cfgen.languages import bash_grounding, get_language
+
+    monkeypatch.setattr(get_language("bash"), "settle", bash_grounding.settle, raising=False)
+    monkeypatch.setattr(get_language("bash"), "candidate_pool", 4, raising=False)
 
     pipeline = PipelineLoader(ModelChoice(None, "cpu"))()
     asked = {"make a directory called reports": "reports", "show the contents of notes.txt": "cat notes.txt",
@@ -121,4 +125,4 @@ def test_the_exec_bench_prints_its_table_and_writes_json(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "pass@1" in result.stdout and "nearest program" in result.stdout
     written = json.loads((tmp_path / "exec.json").read_text())
-    assert set(written["systems"]) == {"cfgen", "nearest program"} and written["systems"]["cfgen"]["tasks"] == 3
+    assert set(written["systems"]) == {"cfgen", "nearest program", "cfgen + grounding"} and written["systems"]["cfgen"]["tasks"] == 3

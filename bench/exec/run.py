@@ -99,6 +99,14 @@ def main() -> None:
     tasks = TASKS[: args.limit] if args.limit else TASKS
     requests = [t.request for t in tasks]
     systems = {"cfgen": cfgen_answers(pipeline, requests), "nearest program": nearest_programs(pipeline, requests)}
+    sys.path.insert(0, str(ROOT / "bench"))
+    from values import with_grounding
+
+    restore = with_grounding()
+    try:
+        systems["cfgen + grounding"] = cfgen_answers(pipeline, requests)
+    finally:
+        restore()
     results, items = {}, []
     for system, answers in systems.items():
         passed = judged(tasks, answers, args.jobs)

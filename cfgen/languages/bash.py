@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 from cfgen.languages import MAX_CODE_CHARS, as_text, checked_code
-from cfgen.languages.bash_grounding import settle  # noqa: F401 - an optional Language member
 from cfgen.languages.bash_quoting import substitute
 from cfgen.languages.bash_risks import risks  # noqa: F401 - part of the Language protocol
 from cfgen.languages.bash_syntax import (
@@ -36,7 +35,6 @@ masked_retrieval = False
 sample_length = 48
 value_slots = True
 tables = False
-candidate_pool = 4  # programs retrieved per candidate shown: settling re-ranks them by their fit to the request
 
 
 def write_values(code: str, edits: list) -> str:
