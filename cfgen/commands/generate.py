@@ -96,7 +96,8 @@ def generate(
         raise UsageError("no query: give one as an argument, or pipe one per line")
     windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
     output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
-    answerer = answerer_for(ModelChoice(model, device, not allow_unverified, platform))  # the warm one (cfgen serve) if it runs
+    # the warm answerer (cfgen serve) if it runs, else this process's pipeline
+    answerer = answerer_for(ModelChoice(model, device, not allow_unverified, platform))
     settings = Settings(n, steps, seed, strength, guidance)
     summary = Summary()
     for item in answers(windows, answerer, settings):

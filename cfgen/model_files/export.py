@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cfgen.model_files.bundle import CHECKPOINTS, check_output_folder, index_files, load_model, load_strengths, save_model
+from cfgen.model_files.bundle import (
+    CHECKPOINTS, check_output_folder, index_files, load_model,
+    load_strengths, save_model,
+)
 from cfgen.errors import UsageError
 from cfgen.model_files.files import RunLock, reading, remove_if_empty
 from cfgen.languages import language_names
