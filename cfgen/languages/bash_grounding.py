@@ -50,11 +50,15 @@ _DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/zero"
 
 def settle(rows: list[list[Candidate]], requests: list[str], answer_parts, last_group: int) -> list[list[Candidate]]:
     """Every request's candidates grounded in it and scored by their fit (see the module's contract)."""
-    return [[grounded(candidate, request) for candidate in row] for row, request in zip(rows, requests)]
+    settled = []
+    for row, request in zip(rows, requests):
+        values = request_values(request)  # read once per request, not per candidate
+        settled.append([grounded(candidate, request, values) for candidate in row])
+    return settled
 
 
-def grounded(candidate: Candidate, request: str) -> Candidate:
-    values = request_values(request)
+def grounded(candidate: Candidate, request: str, values: list[Value] | None = None) -> Candidate:
+    values = request_values(request) if values is None else values
     code, used, opened = ground(candidate.code, request, values)
     unused = sum(1 for value in values if value.text not in code and not _said_in(value, code))
     utility = utility_of(code)
