@@ -181,3 +181,34 @@ def test_the_bundled_model_never_answers_with_a_request_s_words_as_commands(enco
             assert "touch" not in _utilities(candidate.code), candidate.code
             for utility, arguments in _commands(_tree(candidate.code).root_node):
                 assert utility not in RUNS_TEXT or not any("PWNED" in a for a in arguments), candidate.code
+
+
+# Values live in an interactive shell: history expansion (`!!`, `!-1`, `!$`) in bash and zsh, `=name` in zsh.
+INTERACTIVE = ["!!;touch PWNED;", "!-1 PWNED", "x!$ PWNED", "=touch PWNED", "a!b PWNED", "PWNED'\"!`$\\"]
+SHELLS = {"bash": ["bash", "--norc", "--noprofile", "-i"], "zsh": ["zsh", "-f", "-i"], "fish": ["fish", "-N"]}
+
+
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_values_stay_themselves_in_every_interactive_shell_history_expansion_included(shell, tmp_path):
+    """Each value, written into a plain word, a `'…'` and a `"…"`, is fed to the interactive shell after another
+    command line (so that `!!` has one to expand to): the shell prints the value as itself and runs nothing."""
+    import shutil
+    import subprocess
+
+    if shutil.which(SHELLS[shell][0]) is None:
+        pytest.skip(f"{shell} is not installed (apt-get install {shell})")
+    shapes = {"printf '%s\\n' {{v}}": "{}", "printf '%s\\n' 'pre {{v}} post'": "pre {} post",
+              "printf '%s\\n' \"pre {{v}} post\"": "pre {} post"}
+    for value in INTERACTIVE:
+        for shape, printed in shapes.items():
+            start = shape.index("{{v}}")
+            filled, refused = substitute(shape, [Edit(start, start + 5, value)])
+            assert not refused, (shape, value)
+            expected = printed.replace("{}", value)
+            lines = f"echo first\n{filled}\nexit\n"
+            result = subprocess.run(SHELLS[shell], input=lines, capture_output=True, text=True, timeout=30,
+                                    cwd=tmp_path, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin",
+                                                       "HISTFILE": "/dev/null", "TERM": "dumb"})
+            assert not (tmp_path / "PWNED").exists(), (shell, filled)
+            if shell != "fish" or "\\" not in value:  # fish reads `\\` in '…' as one backslash: a value changes
+                assert expected in result.stdout.splitlines(), (shell, filled, result.stdout[-500:])

@@ -22,7 +22,6 @@ the others stay in.
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Iterator, NamedTuple
 
 from cfgen.languages.bash_programs import INERT_VALUES, inert_in, program_argument
@@ -99,14 +98,29 @@ def _written(code: str, root, edit: Edit) -> str | None:
     quote = _quote_context(node, span)
     if quote == "'":
         return value.replace("'", "'\\''")  # close, an escaped quote, reopen
-    if quote == '"':  # there a backslash is special only before $ ` " \ and a newline
-        return re.sub(r'\\(?=[\\"$`\n]|$)|["$`]', lambda char: "\\" + char.group(0), value)
+    if quote == '"':
+        return _double_quoted(value)
     if quote is None:
         return None
     plain = _PLAIN_OR_GLOB if expand_globs else _PLAIN
-    if re.search(r"\s", code[start:end]) and all(plain.fullmatch(word) for word in value.split()):
+    if re.search(r"\s", code[start:end]) and all(_plain_word(plain, word) for word in value.split()):
         return value  # the program spells its value out as several plain words: so may the new one
-    return value if plain.fullmatch(value) else shlex.quote(value)
+    return value if _plain_word(plain, value) else "'" + value.replace("'", "'\\''") + "'"
+
+
+def _double_quoted(value: str) -> str:
+    """A value inside `"…"`: a backslash before $ ` " \ (and a newline) is escaped, and so are $ ` " themselves.
+    A `!` is live there in an interactive bash or zsh (history expansion: `"!!"` is the last command line) and a
+    backslash does not quote it (bash keeps the backslash), so the double quote closes, `'!'` stands in single
+    quotes, where every shell reads it as itself, and the double quote opens again: `"a"'!'"b"`."""
+    escaped = re.sub(r'\\(?=[\\"$`\n]|$)|["$`]', lambda char: "\\" + char.group(0), value)
+    return escaped.replace("!", "\"'!'\"")
+
+
+def _plain_word(plain: re.Pattern, word: str) -> bool:
+    """Whether a word means itself unquoted in bash, zsh and fish: the plain characters only, and no leading `=`
+    (zsh expands `=name` to the path of the command `name`)."""
+    return bool(plain.fullmatch(word)) and not word.startswith("=")
 
 
 def _byte_span(code: str, start: int, end: int) -> tuple[int, int]:
