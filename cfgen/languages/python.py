@@ -9,6 +9,7 @@ from typing import Any
 
 from cfgen.languages import as_text, checked_code
 from cfgen.languages.python_risks import risks  # noqa: F401 - part of the Language protocol
+from cfgen.languages.python_values import write_values  # noqa: F401 - request values written as literals
 from cfgen.evaluation.metrics import bleu
 
 name = "python"
