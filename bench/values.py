@@ -7,7 +7,7 @@ A value of the first answer (an argument of its template, bash_template.py) is "
 request says it nor the right answer holds it, and it is no closed word (`.`, `{}`, …), no visible
 `{{placeholder}}` and no program text (an awk or sed program, an expansion, a utility's name that `xargs` or
 `-exec` runs). Whole match: the answer's template and values equal the right answer's. Both are measured for
-cfgen as it answers and with the Bash request-value filler switched on (bash_grounding.py), in one run. Prints a table and writes bench/results/values.json.
+cfgen as it answers and without its Bash request-value filler (bash_grounding.py), in one run. Prints a table and writes bench/results/values.json.
 """
 
 from __future__ import annotations
@@ -68,14 +68,17 @@ def measure(pipeline, items) -> dict:
             "template_match_top1": sum(template_match) / len(items)}
 
 
-def with_grounding():
-    """The Bash language with the request-value filler (bash_grounding.settle) switched on, 20 programs retrieved
-    per 5 shown; returns what switches it off again. Not on by default yet: see README, "Quality"."""
-    from cfgen.languages import bash_grounding, get_language
+def without_grounding():
+    """The Bash language without its request-value filler (bash_grounding.settle, 4 programs proposed per
+    candidate shown, programs retrieved as written): cfgen as it answered before the filler, for comparison (the
+    index then swaps values by `slots.transfer`); returns what puts it back."""
+    from cfgen.languages import get_language
 
     bash = get_language("bash")
-    bash.settle, bash.candidate_pool = bash_grounding.settle, 4
-    return lambda: (delattr(bash, "settle"), delattr(bash, "candidate_pool"))
+    kept = {member: getattr(bash, member) for member in ("settle", "candidate_pool", "fills_values")}
+    for member in kept:
+        delattr(bash, member)
+    return lambda: [setattr(bash, member, value) for member, value in kept.items()]
 
 
 def main() -> None:
@@ -93,9 +96,9 @@ def main() -> None:
     items = items[: args.limit] if args.limit else items
     pipeline = PipelineLoader(ModelChoice(args.model, "cpu"))()
     results = {"cfgen": measure(pipeline, items)}
-    restore = with_grounding()
+    restore = without_grounding()
     try:
-        results["cfgen + grounding"] = measure(pipeline, items)
+        results["cfgen without the filler"] = measure(pipeline, items)
     finally:
         restore()
     print(f"{'system':<22}{'items':>6}{'from nowhere':>14}{'whole match':>13}{'template top1':>15}")

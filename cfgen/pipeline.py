@@ -177,7 +177,8 @@ class Pipeline:
         index's nearest rows: the programs on offer, which the one ranking in `__call__` orders among the
         others), the request's values put in."""
         rows = self.index.nearest_rows(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
-                                       requests=batch.queries)
+                                       requests=batch.queries,
+                                       as_written=bool(optional(get_language(batch.lang), "fills_values")))
         n = batch.num_candidates * (optional(get_language(batch.lang), "candidate_pool") or 1)
         return [[candidate for candidate, _, _ in select(row, batch.lang, limit=n)[:n]] for row in rows]
 

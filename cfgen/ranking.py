@@ -32,6 +32,7 @@ class Candidate:
     request: str | None = None  # retrieved or edited: the training request its program was written for
     stand_ins: tuple[str, ...] = ()  # retrieved: values its program names that the new request did not (slots.py)
     platform: str | None = None  # retrieved from a page for another platform than this one (tldr.PLATFORMS)
+    page: bool = False  # retrieved from a tldr-style page: its words are syntax, its {{placeholders}} the values
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from cfgen.processes import make_process
 from cfgen.processes.masked import Process as MaskedProcess
 from cfgen.processes.masked import _draw, _least_confident, embed_masked
 from cfgen.languages import language_names
+from cfgen.languages.bash import template
 
 V, C = 6, 6
 TARGET = torch.tensor([2, 4, 3, 1, 0, 0])  # tag 2, tokens 4 3, end 1, pad 0
@@ -264,9 +265,12 @@ def test_a_tiny_masked_model_reading_neighbours_samples_back_its_training_progra
     bash_programs = {code for _, code, lang in EIGHT_PAIRS if lang == "bash"}
     row = pipeline(["count the lines in file.txt"], "bash", num_candidates=5, steps=8, seed=0, strength=1.0)[0]
     assert row[0].code == "wc -l file.txt" and len(row) == 5
-    assert bash_programs <= {c.code for c in row}  # the retrieved programs fill the places, after the generated ones
-    assert [c.code for c in row[-3:]] == [c.code for c in pipeline(["count the lines in file.txt"], "bash", 5,
-                                                                   strength=0.0)[0] if c.code != "wc -l file.txt"][:3]
+    # the retrieved programs fill the places, after the generated ones, each filled from the request
+    assert {template(code) for code in bash_programs} <= {template(c.code) for c in row}
+    assert "find . -name file.txt" in {c.code for c in row}  # not `'*.py'`: nobody asked for python files
+    retrieved = [c.code for c in pipeline(["count the lines in file.txt"], "bash", 5, strength=0.0)[0]]
+    assert [c.code for c in row if c.source == "retrieved"] == [code for code in retrieved
+                                                                if code in {c.code for c in row[1:]}]
 
 
 def test_init_from_a_gaussian_model_adds_the_new_parts(tiny_model, pairs_file, tmp_path):

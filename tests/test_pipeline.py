@@ -6,6 +6,7 @@ from safetensors.torch import load_file
 
 from conftest import EIGHT_PAIRS
 from cfgen.languages import language_names
+from cfgen.languages.bash import template
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +53,10 @@ def test_fine_tuned_models_ship_a_retrieval_index_that_guides_sampling(tiny_mode
     assert found[0][0][0] == "wc -l file.txt" and len(found[0]) == 2
     query = "how many lines does file.txt have"
     as_retrieved = generator([query], "bash", 3, steps=10, strength=0.0)[0]
-    assert [c.code for c in as_retrieved] == [c.code for c in index.nearest_programs(generator.encoder.encode([query]), "bash", 3)[0]]
-    assert as_retrieved[0].code == "wc -l file.txt"
+    nearest = index.nearest_programs(generator.encoder.encode([query]), "bash", 3)[0]
+    # the nearest programs, in their order, each with the request's values (`find . -name '*.py'` finds file.txt)
+    assert [template(c.code) for c in as_retrieved] == [template(c.code) for c in nearest]
+    assert as_retrieved[0].code == "wc -l file.txt" and "find . -name file.txt" in [c.code for c in as_retrieved]
     lightly_edited = generator([query], "bash", 3, steps=10, strength=0.02)[0]
     assert lightly_edited[0].code == "wc -l file.txt"  # a light edit of a memorised program rebuilds it
     assert generator(["count the lines in file.txt"], "bash", 3, steps=10, strength=0.5)[0][0].code == "wc -l file.txt"
@@ -108,7 +111,7 @@ def test_edits_that_fail_the_check_give_way_to_their_sources(generator, monkeypa
 
     monkeypatch.setitem(languages._registry(), "bash", StrictBash())
     candidates = generator(["how many lines does file.txt have"], "bash", 5, steps=10, strength=0.8)[0]
-    assert {c.code for c in candidates} <= known
+    assert {template(c.code) for c in candidates} <= {template(code) for code in known}  # sources, values filled
     assert generator.effective_strength(1.0, "bash") == 1.0
 
 
@@ -132,9 +135,9 @@ def test_a_request_with_no_program_to_edit_gets_no_made_up_candidate(generator, 
     alone = generator(queries[:1], "bash", 3, steps=10, strength=0.5)[0]
     nearest = generator.index.nearest_rows
 
-    def none_for_the_second(encodings, lang, k, requests=None, exclude=None):
+    def none_for_the_second(encodings, lang, k, requests=None, exclude=None, as_written=False):
         return [row if request != queries[1] else [] for row, request in
-                zip(nearest(encodings, lang, k, requests, exclude), requests)]
+                zip(nearest(encodings, lang, k, requests, exclude, as_written), requests)]
 
     monkeypatch.setattr(generator.index, "nearest_rows", none_for_the_second)
     together = generator(queries, "bash", 3, steps=10, strength=0.5)

@@ -60,7 +60,8 @@ def test_a_retrieval_entry_with_terminal_escapes_never_reaches_a_pipe_raw(copy):
     piped = invoke("generate", QUERY, "-m", str(copy), "--strength", "0", "-n", "3")
     assert piped.exit_code == 0 and "\x1b" not in piped.stdout and "\x07" not in piped.stdout
     forced = invoke("generate", QUERY, "-m", str(copy), "--strength", "0", "--allow-invalid", "-n", "5")
-    assert "wc -l file.txt\\x1b]0;pwned\\x07" in forced.stdout.splitlines() and "\x1b" not in forced.stdout
+    assert any(line.startswith("wc -l file.txt\\x1b]0") for line in forced.stdout.splitlines())  # shown escaped
+    assert "\x1b" not in forced.stdout and "\x07" not in forced.stdout
     assert "fails its syntax check" in forced.stderr
 
 

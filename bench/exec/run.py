@@ -2,8 +2,8 @@
 
     python bench/exec/run.py [--model SPEC] [--limit N] [--jobs 4] [--output bench/results/exec.json]
 
-For every task, cfgen's five candidates and the plain nearest training program (the program of the most similar
-training request, its values as they were) run on the task's setup in a bubblewrap sandbox (sandbox.py); a
+For every task, cfgen's five candidates, the plain nearest training program (the program of the most similar
+training request, its values as they were) and cfgen without its request-value filler run on the task's setup in a bubblewrap sandbox (sandbox.py); a
 candidate passes when the task's check holds after it. Prints pass@1 and pass@5 per system and per area, and
 writes them with every task's answers to JSON. Needs `bwrap` (apt-get install bubblewrap); never run as a way to
 execute cfgen's output anywhere else.
@@ -87,6 +87,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "exec.json")
     parser.add_argument("--references", action="store_true",
                         help="check the bench itself: every task's reference passes and doing nothing fails")
+    parser.add_argument("--cfgen-only", action="store_true", help="judge cfgen alone (no comparison systems)")
     args = parser.parse_args()
     if not sandbox.available():
         sys.exit("bench/exec needs bubblewrap that can make a sandbox here: apt-get install bubblewrap")
@@ -98,15 +99,17 @@ def main() -> None:
     pipeline = PipelineLoader(ModelChoice(args.model, "cpu"))()
     tasks = TASKS[: args.limit] if args.limit else TASKS
     requests = [t.request for t in tasks]
-    systems = {"cfgen": cfgen_answers(pipeline, requests), "nearest program": nearest_programs(pipeline, requests)}
-    sys.path.insert(0, str(ROOT / "bench"))
-    from values import with_grounding
+    systems = {"cfgen": cfgen_answers(pipeline, requests)}
+    if not args.cfgen_only:
+        systems["nearest program"] = nearest_programs(pipeline, requests)
+        sys.path.insert(0, str(ROOT / "bench"))
+        from values import without_grounding
 
-    restore = with_grounding()
-    try:
-        systems["cfgen + grounding"] = cfgen_answers(pipeline, requests)
-    finally:
-        restore()
+        restore = without_grounding()
+        try:
+            systems["cfgen without the filler"] = cfgen_answers(pipeline, requests)
+        finally:
+            restore()
     results, items = {}, []
     for system, answers in systems.items():
         passed = judged(tasks, answers, args.jobs)

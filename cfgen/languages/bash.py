@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from cfgen.languages import MAX_CODE_CHARS, as_text, checked_code
+from cfgen.languages.bash_grounding import settle  # noqa: F401 - candidates filled from the request's values
 from cfgen.languages.bash_quoting import substitute
 from cfgen.languages.bash_risks import risks  # noqa: F401 - part of the Language protocol
 from cfgen.languages.bash_syntax import (
@@ -35,6 +36,8 @@ masked_retrieval = False
 sample_length = 48
 value_slots = True
 tables = False
+candidate_pool = 4  # programs proposed per candidate shown: `settle` fills and re-ranks them
+fills_values = True  # retrieved programs come as written: `settle` puts the request's values in
 
 
 def write_values(code: str, edits: list) -> str:

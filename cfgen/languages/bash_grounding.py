@@ -11,7 +11,8 @@ its template (bash_template.py) filled from the request (bash_values.py):
   leaves the placeholder.
 Then each candidate's score says how well it fits the request: plus for a utility the request names ("with
 rsync"), minus for each value of the request it leaves unused and each placeholder it opens; a command whose
-utility is not installed here (looked up on PATH, cached) ranks after those that are, unless the request names it.
+utility is not installed here (looked up on PATH, cached) and is no everyday one (bash_common: those NL2Bash's
+people reach for) ranks after those that are, unless the request names it.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ import re
 import shutil
 from dataclasses import replace
 
+from cfgen.languages.bash_common import EVERYDAY, WRAPPERS, utility_of
 from cfgen.languages.bash_template import SLOT, fill, template
-from cfgen.languages.bash_values import Value, age_for, request_values, says_home, says_root
+from cfgen.languages.bash_values import (Value, age_flag, age_for, names_utility, request_values, says_home,
+                                         says_root)
 from cfgen.ranking import Candidate
 
 # Score per request value left out, per slot opened, for a utility the request names. (Bonuses per value held
 # and per word saved were tried: they lifted the exec bench a little and cost template match on NL2Bash dev.)
 UNUSED, OPENED, NAMED = 0.05, 0.1, 0.2
+# A size, age, mode or URL the request gives is a requirement, not a detail: a command without it does another job.
+UNUSED_TYPED = 0.15
+_TYPED = {"size", "timespan", "permission", "url"}
 REWRITE_CLOCKS = True  # "older than 3 days" reads the modification time: -ctime/-atime become -mtime
 NOT_INSTALLED_GROUPS = 2  # groups a command whose utility is not on PATH moves back
-_WRAPPERS = {"sudo", "env", "time", "nohup", "nice", "command", "exec", "xargs"}
+
 _SEARCH_ROOTS = {"find", "du", "ls", "tree", "fd"}  # their first operand is where to look: here unless named
 _CODE_LIKE = re.compile(r"[{}$%\\|;()<>=\[\]]")
 # Tools whose first plain words are subcommands (`docker container stop`, `git branch`): structure, not values.
@@ -39,12 +45,19 @@ _SUBCOMMAND_TOOLS = {"git", "docker", "podman", "kubectl", "systemctl", "apt", "
                      "pacman", "journalctl", "service", "ip", "nmcli", "tmux", "screen", "az", "aws", "gcloud"}
 _BUNDLED_FLAG_TOOLS = {"tar", "ps", "ar", "jar"}
 # Flags whose argument is a closed word of the command's own (`-type f`, `-maxdepth 1` is a number slot).
-_STRUCTURAL_FLAGS = {"-type", "-xtype", "-f", "--format", "-o", "--output-format", "-t", "--type", "-s", "-exec",
+_STRUCTURAL_FLAGS = {"-type", "-xtype", "-f", "--format", "-o", "--output-format", "--type", "-s", "-exec",
                      "-execdir", "-ok", "xargs", "sudo", "env", "time", "watch"}
 # Age flags that read another clock than the modification time, and the words that ask for that clock.
 _OTHER_CLOCKS = {"-ctime": "-mtime", "-atime": "-mtime", "-cmin": "-mmin", "-amin": "-mmin"}
 _CLOCK_WORDS = re.compile(r"\b(?:access\w*|status|chang\w*|inode|metadata|read)\b", re.IGNORECASE)
+_ROOT_LITERALS = {"/", ".", "~"}  # a search root the program wrote as a literal: where the request may name a folder
+_REDIRECTS = {">", ">>", "<", "2>", "&>"}  # a redirection's file is a name, never a glob
+_AGE_FLAGS = {"-mtime", "-atime", "-ctime", "-mmin", "-amin", "-cmin"}
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
+_FOLDER_WORDS = re.compile(r"\b(?:folders?|director(?:y|ies)|dirs?|subfolders?|subdirector(?:y|ies))\b", re.I)
+_FILE_WORDS = re.compile(r"\bfiles?\b", re.I)
+# Flags whose argument is a file-name pattern, whatever the program held there (`-name foo.txt` is one too).
+_PATTERN_FLAGS = {"-name", "-iname", "-path", "-ipath", "-wholename", "--include", "--exclude", "--glob", "-g"}
 _DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/zero", "/dev/urandom", "/dev/random", "-"}
 
 
@@ -59,26 +72,35 @@ def settle(rows: list[list[Candidate]], requests: list[str], answer_parts, last_
 
 def grounded(candidate: Candidate, request: str, values: list[Value] | None = None) -> Candidate:
     values = request_values(request) if values is None else values
-    code, used, opened = ground(candidate.code, request, values)
-    unused = sum(1 for value in values if value.text not in code and not _said_in(value, code))
+    code, used, opened = ground(candidate.code, request, values, candidate.page)
+    unused = [value for value in values if value.text not in code and not _said_in(value, code)]
     utility = utility_of(code)
-    score = candidate.score - UNUSED * unused - OPENED * opened
-    named = bool(utility) and bool(re.search(rf"\b{re.escape(utility)}\b", request, re.IGNORECASE))
+    score = candidate.score - OPENED * opened - sum(
+        UNUSED_TYPED if value.fits[0] in _TYPED else UNUSED for value in unused)
+    valued = _runs_a_value(candidate.code)  # `{{file.json}} | jq …`: no utility, whatever value lands there
+    named = bool(utility) and not valued and names_utility(utility, request)
     score += NAMED * named
     # a utility the request names is what it asks for, installed here or not (a team's own tool, another host's)
-    group = candidate.group + (0 if not utility or named or installed(utility) else NOT_INSTALLED_GROUPS)
+    absent = valued or (bool(utility) and not named and not installed(utility) and utility not in EVERYDAY) or \
+        not subcommand_installed(utility, code)  # `git summary` needs git-extras
+    group = candidate.group + NOT_INSTALLED_GROUPS * absent
     stand_ins = tuple(value for value in candidate.stand_ins if value in code)
     return replace(candidate, code=code, score=score, group=group, stand_ins=stand_ins)
 
 
-def ground(code: str, request: str, values: list[Value]) -> tuple[str, int, int]:
+def ground(code: str, request: str, values: list[Value], page: bool = False) -> tuple[str, int, int]:
     """`code` with its slots filled from the request: (the command, request values it took, slots opened). A
-    command with no exact template is as it is."""
+    command with no exact template is as it is. A page's program (`page`) keeps its plain words (`ss … src
+    :8080`'s src is syntax): only its placeholders and its typed values (numbers, paths, globs) are the request's
+    to fill."""
     made = template(code)
     if made is None:
         return code, 0, 0
     tokens, held = list(made.tokens), list(made.values)
-    unused = list(values)
+    commands = set(_utilities(tokens))
+    # `less` in "the pager less" is the tool; a value the program already holds as said stays where it is
+    held_said = {value.strip("'\"") for value in held if _said(value, request)}
+    unused = [value for value in values if value.text not in commands and value.text not in held_said]
     written: list[tuple[str, str | None]] = []  # per slot: (kind, the value to write, or None: open)
     kept: list[str | None] = []  # per slot: the text that stays (None: a placeholder goes there)
     slot, used, opened, utility, operands = 0, 0, 0, "", 0
@@ -88,38 +110,43 @@ def ground(code: str, request: str, values: list[Value]) -> tuple[str, int, int]
             utility, operands = token, 0
         if REWRITE_CLOCKS and token in _OTHER_CLOCKS and not _CLOCK_WORDS.search(request):
             tokens[i] = _OTHER_CLOCKS[token]  # "older than 3 days" asks about the modification time
-        if token == "/" and utility in _SEARCH_ROOTS and not says_root(request):
-            tokens[i], held[slot:slot] = "{{path}}", ["/"]  # the root as a value: the request may name another
+        root = token in _ROOT_LITERALS and utility in _SEARCH_ROOTS and operands == 0 and i > 0
+        if root:
+            tokens[i], held[slot:slot] = "{{path}}", [token]  # where to look, as a value: the request may name it
         match = SLOT.search(tokens[i])
         if match is None:
             continue
         kind, value, previous = match.group(1), held[slot], tokens[i - 1] if i else ""
+        kind = "pattern" if previous in _PATTERN_FLAGS else kind
         slot += 1
         operands += not previous.startswith("-")
-        fuller = any(v.text != value and value.strip("'\"") in v.text and kind in v.fits for v in unused)
-        if _structure(value, previous, utility, operands) or (
-                _stays(value, kind, request, values) and value not in said and not fuller):
+        fuller = any(v.text != value and value.strip("'\"") in v.text and kind in v.fits
+                     and not v.text.startswith(value.strip("'\"").rstrip("/") + "/") for v in unused)  # not /etc/x
+        if previous == "-type" and value in ("f", "d"):
+            value = held[slot - 1] = _entry_type(request, value)
+        syntax = page and bool(re.fullmatch(r"[a-z][\w-]*", value))  # a page spells its values {{so}}
+        if not root and (syntax or _structure(value, previous, utility, operands) or _runs(value, commands) or (
+                _stays(value, kind, request, values) and value not in said and not fuller)):
             said.update({value} if _said(value, request) else set())
             unused = [v for v in unused if v.text != value.strip("'\"")]
             kept.append(value)
             continue
-        root = kind == "path" and utility in _SEARCH_ROOTS and operands == 1 and tokens[i] == "{{path}}"
-        chosen = _fitting(kind, unused, root)
+        root = root or (kind == "path" and utility in _SEARCH_ROOTS and operands == 1 and tokens[i] == "{{path}}"
+                        and not previous.startswith("-"))
+        inner = _inner_value(value)
+        if inner is not None:
+            kind = _placeholder_slot(inner.group()) if inner.group().startswith("{{") else "number"
+        chosen = _fitting(kind, unused, root, globs=previous not in _REDIRECTS)
         if chosen is not None:
             unused.remove(chosen)
             used += 1
-            text = age_for(chosen, previous) if kind == "timespan" and chosen.unit else chosen.text
-            if kind == "pattern" and re.fullmatch(r"\.\w{1,8}", text):
-                text = "*" + text  # "the extension .md": every file that has it
-            if kind in ("timespan", "size", "number") and re.fullmatch(r"[+-]\w+", text):
-                # the comparison is structure (`-mtime +3`): the sign goes in the token, the amount in the slot,
-                # so that no value of the request is ever written where a flag could start
-                tokens[i] = text[0] + tokens[i].lstrip("+-")
-                text = text[1:]
+            tokens[i - 1], tokens[i], text = _value_for_slot(chosen, kind, previous, tokens[i])
+            if inner is not None:
+                text = value[:inner.start()] + text + value[inner.end():]
             kept.append(None)
             written.append((kind, text))
         elif root:
-            kept.append("~" if says_home(request) else ".")  # a search root nobody named: here
+            kept.append(_default_root(value, request))
         elif _PLACEHOLDER.fullmatch(value):  # a page's own placeholder says more than `{{path}}`
             kept.append(value)
             opened += 1
@@ -130,6 +157,81 @@ def ground(code: str, request: str, values: list[Value]) -> tuple[str, int, int]
     filled = fill(tokens, [value if value is not None else "{{%s}}" % kind for value, kind in
                            zip(kept, _kinds(tokens))])
     return _written(filled, written), used, opened
+
+
+def _value_for_slot(chosen: Value, kind: str, previous: str, token: str) -> tuple[str, str, str]:
+    """(the flag before the slot, the slot's token, the value's text) for a request value put in a slot: an age
+    written for its flag (`-mtime -1`, or `-mmin -60` for an hour), a bare extension as a glob (`*.md`), and a
+    comparison's sign in the token, never in the value (`-mtime +3`: no value can start a flag), kept only where
+    the flag reads one (find's -size and ages)."""
+    text = chosen.text
+    if kind == "timespan" and chosen.unit:
+        previous = age_flag(chosen, previous)
+        text = age_for(chosen, previous)
+    if kind == "pattern" and re.fullmatch(r"\.\w{1,8}", text):
+        text = "*" + text  # "the extension .md": every file that has it
+    if kind in ("timespan", "size", "number") and re.fullmatch(r"[+-]\w+", text):
+        signed = previous == "-size" or previous in _AGE_FLAGS
+        token = (text[0] if signed else "") + token.lstrip("+-")
+        text = text[1:] if signed or previous == "-size" else text[1:].removesuffix("c")
+    return previous, token, text
+
+
+def _inner_value(value: str) -> re.Match | None:
+    """The value inside a plain word that the request may name: a page's placeholder (`:{{port}}`) or a number
+    between punctuation (`:8080`); None for a word that is one value, or a quoted one (the quotes are the word's)."""
+    if _PLACEHOLDER.fullmatch(value) or re.search(r"['\"]", value):
+        return None
+    return _PLACEHOLDER.search(value) or re.fullmatch(r"[^\w\s]+(\d+)[^\w\s]*|[^\w\s]*(\d+)[^\w\s]+", value) and \
+        re.search(r"\d+", value)
+
+
+def _placeholder_slot(placeholder: str) -> str:
+    """The slot type of a page's `{{placeholder}}` (`{{port}}` takes a number)."""
+    from cfgen.languages.bash_template import slot_type
+
+    return slot_type(placeholder)
+
+
+def _default_root(held: str, request: str) -> str:
+    """Where to look when the request names no folder: the whole system only where it says so, home where it
+    says home, else the program's own `.` or `~`, or here."""
+    if says_home(request):
+        return "~"
+    if held == "/" and says_root(request):
+        return "/"
+    return held if held in (".", "~") else "."
+
+
+def _utilities(tokens: list[str]) -> list[str]:
+    """The utilities a template's commands run: each command's first word (and a wrapper's or xargs' command)."""
+    found, expect = [], True
+    for token in tokens:
+        if expect and not SLOT.search(token) and re.fullmatch(r"[\w.+-]+", token) and not token.startswith("-"):
+            found.append(token)
+            expect = token in WRAPPERS
+        elif token in ("|", "&&", "||", ";", "`", "$(", "-exec", "-execdir"):
+            expect = True
+    return found
+
+
+def _runs(value: str, commands: set[str]) -> bool:
+    """A value that is a command which the program runs (`xargs -n 1 cp`, `-exec rm`): code, not a value."""
+    return bool(commands & (WRAPPERS | {"-exec"})) and (installed(value) or value in EVERYDAY)
+
+
+def _entry_type(request: str, held: str) -> str:
+    """`-type`'s argument as the request asks: `d` where it speaks of folders and not files, `f` the other way
+    round, else the program's own."""
+    folders = bool(_FOLDER_WORDS.search(request))
+    files = bool(_FILE_WORDS.search(request))
+    return "d" if folders and not files else "f" if files and not folders else held
+
+
+def _runs_a_value(code: str) -> bool:
+    """Whether the command's first word is a value of its program (a slot), not a utility."""
+    made = template(code)
+    return made is not None and bool(made.tokens) and SLOT.search(made.tokens[0]) is not None
 
 
 def _kinds(tokens: list[str]) -> list[str]:
@@ -145,9 +247,15 @@ def _stays(value: str, kind: str, request: str, values: list[Value]) -> bool:
     if value in _DEVICES:
         return True
     bare = value.strip("'\"")
-    if _said(value, request) or any(len(v.text) >= 2 and v.text in bare for v in values):
+    if _said(value, request) or any(_written_in(v.text, bare) for v in values):
         return True
-    return kind in ("text", "regex") and bool(_CODE_LIKE.search(bare))
+    return kind in ("text", "regex") and bool(_CODE_LIKE.search(_PLACEHOLDER.sub("", bare)))
+
+
+def _written_in(text: str, value: str) -> bool:
+    """Whether a request's value is written inside a program's value with punctuation only around it (`:8080`
+    for 8080), not as part of another name (`/etc` in `/etc/motd`)."""
+    return len(text) >= 2 and text in value and not re.search(r"[A-Za-z0-9]", value.replace(text, ""))
 
 
 def _said(value: str, request: str) -> bool:
@@ -167,12 +275,13 @@ def _structure(value: str, previous: str, utility: str, operands: int) -> bool:
                                              not previous.startswith("-"))
 
 
-def _fitting(kind: str, unused: list[Value], root: bool = False) -> Value | None:
+def _fitting(kind: str, unused: list[Value], root: bool = False, globs: bool = True) -> Value | None:
     """The request's first unused value that fits a slot of this kind, the best fit first; a search root (`find
-    DIR`) takes a folder, never a file name or a pattern."""
+    DIR`) takes a folder, never a file name or a pattern; a slot that takes no glob (a redirection's file) none."""
     for rank in range(4):
         for value in unused:
-            if len(value.fits) > rank and value.fits[rank] == kind and not (root and _file_like(value.text)):
+            if len(value.fits) > rank and value.fits[rank] == kind and not (root and _file_like(value.text)) \
+                    and (globs or "*" not in value.text):
                 return value
     return None
 
@@ -198,20 +307,47 @@ def _said_in(value: Value, code: str) -> bool:
     return bool(bare) and bare in code
 
 
-def utility_of(code: str) -> str:
-    """The command's utility: its first word, past wrappers (sudo, env, …)."""
-    for word in code.split():
-        if word not in _WRAPPERS and not re.fullmatch(r"[A-Za-z_]\w*=.*|-.*", word):
-            return word if re.fullmatch(r"[\w.+-]+", word) else ""
-    return ""
-
-
 @functools.lru_cache(maxsize=1024)
 def installed(utility: str) -> bool:
     """Whether `utility` is a command on this machine's PATH (or a shell builtin)."""
     return utility in _BUILTINS or shutil.which(utility) is not None
 
 
+# Tools whose subcommands can be listed here, and how: a subcommand not in the list is not installed.
+SUBCOMMAND_LISTS = {"git": ["git", "--list-cmds=main,others,alias"]}
+_OPTION_ARGUMENTS = {"-C", "-c", "--git-dir", "--work-tree", "--namespace"}
+
+
+def subcommand_installed(utility: str, code: str) -> bool:
+    """Whether the command's subcommand (`git summary`'s summary) is one its tool has here; True where the tool's
+    subcommands cannot be listed (not installed, not a tool in SUBCOMMAND_LISTS, the listing failed)."""
+    known = _subcommands(utility) if utility in SUBCOMMAND_LISTS else None
+    if not known:
+        return True
+    words = code.split()
+    after = words[words.index(utility) + 1:] if utility in words else []
+    operands = [word for i, word in enumerate(after) if not word.startswith("-")
+                and not (i and after[i - 1] in _OPTION_ARGUMENTS)]  # `git -C repo log`: repo is -C's
+    subcommand = operands[0] if operands else None
+    return subcommand is None or not re.fullmatch(r"[a-z][\w-]*", subcommand) or subcommand in known
+
+
+@functools.lru_cache(maxsize=16)
+def _subcommands(utility: str) -> frozenset[str]:
+    import subprocess
+
+    if not installed(utility):
+        return frozenset()
+    try:
+        listed = subprocess.run(SUBCOMMAND_LISTS[utility], capture_output=True, text=True, timeout=5,
+                                stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(listed.stdout.split()) if listed.returncode == 0 else frozenset()
+
+
 _BUILTINS = {"cd", "echo", "printf", "export", "read", "source", ".", "alias", "set", "unset", "history", "kill",
              "pwd", "type", "ulimit", "umask", "wait", "jobs", "fg", "bg", "test", "[", "true", "false", "for",
-             "while", "if", "case", "until", "declare", "local", "trap", "exit", "return", "shift", "eval"}
+             "while", "if", "case", "until", "declare", "local", "trap", "exit", "return", "shift", "eval",
+             "shopt", "pushd", "popd", "dirs", "bind", "complete", "compgen", "disown", "hash", "let", "readonly",
+             "mapfile", "readarray", "getopts", "times", "enable", "logout", "select", "function", "builtin"}

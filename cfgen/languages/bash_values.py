@@ -63,27 +63,35 @@ NOT_VALUES = {"the", "a", "an", "all", "every", "each", "this", "that", "these",
               "over", "under", "than", "bigger", "smaller", "larger", "older", "newer", "more", "less", "space",
               "spaces", "tabs", "upper", "lower", "unique", "duplicate", "each", "times", "character",
               "characters", "number", "numbers", "column", "columns", "field", "fields", "value", "variable",
-              "message", "branch", "branches", "tag", "tags", "process", "processes", "user", "root", "home"}
+              "message", "branch", "branches", "tag", "tags", "process", "processes", "user", "root", "home",
+              "tree", "starts", "begins", "ends", "starting", "beginning", "ending", "whose", "ago", "levels",
+              "below", "above", "beneath", "within", "there", "everywhere", "anywhere", "somewhere", "now"}
 # Permissions said in words, and the mode each stands for (chmod's symbolic form), longest phrase first.
 MODE_WORDS = [(r"\b(?:remove|take away|drop|without) (?:the )?execut\w* (?:permission|bit|right)s?\b", "-x"),
               (r"\bnot executable\b", "-x"),
               (r"\bread[- ]only\b", "a-w"), (r"\breadable by (?:everyone|all|anyone)\b", "a+r"),
               (r"\bwritable by (?:everyone|all|anyone)\b", "a+w"), (r"\bexecutable\b", "+x"),
               (r"\bprivate\b", "go-rwx")]
+# Phrases in which a utility's name is an ordinary word, not the request naming the utility ("directory tree").
+NOT_NAMING = {"tree": r"(?:directory|folder|dir|file|source|work(?:ing)?) tree", "less": r"less than",
+              "more": r"more than", "head": r"head of", "top": r"(?:the )?top \d+|on top", "time": r"(?:a|the) time",
+              "file": r"(?:a|the|each|every) file", "find": r"(?:and|to) find", "yes": r"yes or no"}
 HERE_WORDS = re.compile(r"\b(?:here|this (?:folder|directory|dir)|the current (?:folder|directory|dir))\b", re.I)
 HOME_WORDS = re.compile(r"\b(?:my home|home (?:folder|directory|dir)|in home)\b", re.I)
-ROOT_WORDS = re.compile(r"\b(?:root|whole (?:system|disk|machine)|entire (?:system|disk|machine)|everywhere|"
+ROOT_WORDS = re.compile(r"\b(?:root|file ?system|whole (?:system|disk|machine)|entire (?:system|disk|machine)|everywhere|"
                         r"all over the system|on the system)\b", re.I)
 
 _QUOTED = re.compile(r"`([^`]+)`|(?<!\w)'([^'\s][^']*)'(?!\w)|\"([^\"]+)\"|“([^”]+)”")
 _URL = re.compile(r"\b(?:https?|ftp|ssh|git)://[^\s'\"`<>]+")
 _PATH = re.compile(r"(?<![\w.\-/])(?:~|\.{1,2})?/[\w./*+-]*|(?<![\w.\-/])[\w.*+-]+(?:/[\w.*+-]+)+/?|"
                    r"(?<![\w.\-/])(?:\*|[\w+-]+)?(?:\.[A-Za-z0-9]{1,8})+(?![\w])")
+_AFFIX = re.compile(r"\b(?P<side>start(?:s|ing)?|begin(?:s|ning)?|end(?:s|ing)?) (?:with|in) "
+                    r"(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|`(?P<bq>[^`]+)`|(?P<word>[\w.-]+))", re.I)
 _KIND = re.compile(r"\b(?:(?P<dot>\.\w{1,8})|(?P<word>[A-Za-z]{1,12}))\s+files?\b", re.I)
 _SIZE = re.compile(r"(?:(?P<cmp>bigger|larger|greater|more|over|above|at least|smaller|less|under|below|at most)"
                    r"(?:\s+than)?\s+)?(?P<n>\d+(?:\.\d+)?)\s?(?P<unit>[kKmMgGtT](?:i?[bB])?|bytes?)(?![\w])")
 _AGE = re.compile(r"(?:(?P<older>older than|more than|over|at least)|(?P<newer>newer than|less than|within|"
-                  r"in the (?:last|past)|during the (?:last|past)|under))\s+(?P<n>\d+|an?|one)\s*"
+                  r"in (?:the )?(?:last|past)|during (?:the )?(?:last|past)|under))\s+(?P<n>\d+|an?|one)\s*"
                   r"(?P<unit>min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?|years?)\b"
                   r"(?P<ago>\s+ago)?", re.I)
 _LAST_UNIT = re.compile(r"\b(?:in the|within the|during the) (?:last|past) (?P<unit>minute|hour|day|week|month|year)\b",
@@ -106,6 +114,11 @@ def request_values(request: str) -> list[Value]:
             taken.append((start, end))
             found.append(value)
 
+    for match in _AFFIX.finditer(text):  # "whose name starts with MyFile": the pattern MyFile*
+        affix = match.group("dq") or match.group("sq") or match.group("bq") or match.group("word")
+        if affix.lower() not in NOT_VALUES:
+            glob = affix + "*" if match.group("side").lower().startswith(("start", "begin")) else "*" + affix
+            add(match.start("side"), match.end(), Value(glob, ("pattern", "regex", "text"), start=match.start()))
     for match in _QUOTED.finditer(text):
         quoted = next(group for group in match.groups() if group is not None)
         add(match.start(), match.end(), Value(quoted, _quoted_fits(quoted), start=match.start()))
@@ -122,11 +135,12 @@ def request_values(request: str) -> list[Value]:
         if ext:
             add(match.start(), match.end(), Value(f"*.{ext}", ("pattern", "path"), start=match.start()))
     for match in _PATH.finditer(text):
-        if not re.fullmatch(r"[\d.]+", match.group()):
-            add(match.start(), match.end(), Value(match.group(), _path_fits(match.group()), start=match.start()))
+        path = match.group() if re.fullmatch(r"\.+|.*/\.\.", match.group()) else match.group().rstrip(".")
+        if path and not re.fullmatch(r"[\d.]+", path) and not _words_only(path):  # not "files/directories"
+            add(match.start(), match.start() + len(path), Value(path, _path_fits(path), start=match.start()))
     for words, mode in MODE_WORDS:
         for match in re.finditer(words, text, re.I):
-            add(match.start(), match.end(), Value(mode, ("permission", "text"), start=match.start()))
+            add(match.start(), match.end(), Value(mode, ("permission",), start=match.start()))
     if re.search(r"\b(?:permissions?|mode|chmod)\b", text, re.I):
         for match in _MODE.finditer(text):
             add(match.start(), match.end(), Value(match.group(), ("permission",), start=match.start()))
@@ -135,6 +149,20 @@ def request_values(request: str) -> list[Value]:
     for start, end, word, fits in _named_words(text):
         add(start, end, Value(word, fits, start=start))
     return sorted(found, key=lambda value: value.start)
+
+
+def _words_only(path: str) -> bool:
+    """Whether a slashed phrase is words, not a path: "files/directories", "and/or"."""
+    return "/" in path and all(part.lower() in NOT_VALUES | {"and", "or", "folders", "dirs"}
+                               for part in path.strip("/").split("/"))
+
+
+def names_utility(utility: str, request: str) -> bool:
+    """Whether the request names the utility ("with rsync", "aspell"), not only says an ordinary word that is its
+    name ("the directory tree" is not `tree`)."""
+    phrase = NOT_NAMING.get(utility)
+    text = re.sub(phrase, " ", request, flags=re.I) if phrase else request
+    return bool(re.search(rf"(?<![\w-]){re.escape(utility)}(?![\w-])", text, re.I))
 
 
 def _quoted_fits(quoted: str) -> tuple[str, ...]:
@@ -182,13 +210,13 @@ def _named_words(text: str):
             yield match.start(), len(text), text[match.start():].strip(), NAMING_WORDS[cue]
             return
         if cue in STRONG_PLACE_WORDS and word.lower() not in STRONG_PLACE_EXCEPTIONS:
-            yield match.start(), match.end(), word, ("path",)
+            yield match.start(), match.end(), word, ("path", "text")
         elif word.lower() in NOT_VALUES:
             continue
         elif cue in NAMING_WORDS:
             yield match.start(), match.end(), word, NAMING_WORDS[cue]
         elif cue in PLACE_WORDS:
-            yield match.start(), match.end(), word, ("path",)
+            yield match.start(), match.end(), word, ("path", "text")
 
 
 def age_for(value: Value, flag: str) -> str:
@@ -199,6 +227,16 @@ def age_for(value: Value, flag: str) -> str:
     if flag in ("-mmin", "-amin", "-cmin"):
         return f"{sign}{round(days * 1440)}"
     return f"{sign}{max(1, round(days))}"
+
+
+def age_flag(value: Value, flag: str) -> str:
+    """The flag an age is written for: -mtime (days) becomes -mmin where the age is no whole number of days
+    ("in the last 1 hour" is `-mmin -60`, not a day), likewise -atime and -ctime."""
+    minutes = {"-mtime": "-mmin", "-atime": "-amin", "-ctime": "-cmin"}
+    if flag not in minutes or not value.unit:
+        return flag
+    days = float(value.text[1:]) * _PER_DAY.get(value.unit, 1)
+    return flag if days == int(days) else minutes[flag]
 
 
 def says_here(request: str) -> bool:

@@ -190,13 +190,14 @@ class RetrievalIndex:
         return languages, torch.stack([similarity[:, rows].max(dim=1).values for rows in columns], dim=1)
 
     def neighbours(self, query_encodings: list[torch.Tensor], lang: str, k: int,
-                   requests: list[str] | None = None, exclude: list[int] | None = None
+                   requests: list[str] | None = None, exclude: list[int] | None = None, transfer: bool = True
                    ) -> list[list[tuple[str, float, int]]]:
         """Up to k (code, cosine, row) of the same language per query, most similar first.
 
         Given the queries' `requests` (then `query_encodings` must encode their
-        `query_text`), each program gets their values (`slots.transfer`), and a
-        request that names values is compared with the masked training requests.
+        `query_text`), each program gets their values (`slots.transfer`; not
+        with `transfer=False`), and a request that names values is compared with
+        the masked training requests.
         `exclude[q]` is a row never returned for query q (leave-one-out: a
         training pair's own row, when its neighbours condition training).
         """
@@ -224,7 +225,7 @@ class RetrievalIndex:
                     similarity[q, column[row]] = -math.inf
             k = min(k, len(rows) - 1)
         found = [[(rows[j], s) for j, s in row] for row in _most_similar(similarity, k)]
-        return [[(self._program(j, named, lang, request), s, j) for j, s in row]
+        return [[(self._program(j, named if transfer else None, lang, request), s, j) for j, s in row]
                 for row, named, request in zip(found, values or [None] * len(found), requests or [None] * len(found))]
 
     def _corpus_columns(self, lang: str) -> tuple[CommandColumns, torch.Tensor]:
@@ -248,15 +249,17 @@ class RetrievalIndex:
         return self.requests[row] if self.requests is not None else None
 
     def nearest_rows(self, query_encodings: list[torch.Tensor], lang: str, k: int, requests: list[str] | None = None,
-                     exclude: list[int] | None = None) -> list[list[Candidate]]:
-        """The 4k nearest rows per query as candidates, most similar first, the request's values put in: enough
-        for `ranking.rank` to select k distinct valid programs from (duplicates and broken programs stay in; a
-        page's program for another platform than `self.platform` is in the group after the others)."""
-        found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude)
+                     exclude: list[int] | None = None, as_written: bool = False) -> list[list[Candidate]]:
+        """The 4k nearest rows per query as candidates, most similar first, the request's values put in (not
+        `as_written`: for a language that fills them itself): enough for `ranking.rank` to select k distinct valid
+        programs from (duplicates and broken programs stay in; a page's program for another platform than
+        `self.platform` is in the group after the others)."""
+        found = self.neighbours(query_encodings, lang, 4 * k, requests, exclude, transfer=not as_written)
         asked = requests or [None] * len(found)
         return [[Candidate(code, s, "retrieved", request=self.request_of(j),
                            stand_ins=tuple(stand_ins(code, request)) if request is not None else (),
-                           group=int(self._foreign(j) is not None), platform=self._foreign(j))
+                           group=int(self._foreign(j) is not None), platform=self._foreign(j),
+                           page=j in self.pages)
                  for code, s, j in row] for row, request in zip(found, asked)]
 
     def nearest_programs(self, query_encodings: list[torch.Tensor], lang: str, k: int,

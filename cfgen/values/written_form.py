@@ -3,6 +3,7 @@ Bash templates (a templates model, languages/bash_template.py), or the program a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -47,7 +48,17 @@ def program_from(written: str, request: str, lang: str, form: WrittenForm, defau
     neither fills stays a visible placeholder."""
     if form.templates and lang == "bash":
         return _filled_template(written, request, form.template_literals, defaults)
-    return fill_placeholders(written, request, lang) if "{{" in written and get_language(lang).value_slots else written
+    if "{{" not in written or not get_language(lang).value_slots:
+        return written
+    return fill_placeholders(_placeholders_apart(written) if lang == "bash" else written, request, lang)
+
+
+def _placeholders_apart(written: str) -> str:
+    """A slots model's Bash with each placeholder its own word, as it was in every program it learnt from: the
+    decoder may glue one to the flag before it or to the next (`wc -l{{path}}{{path}}` is `wc -l {{path}}
+    {{path}}`), and a value filled into such a glued word would be garbled (`-ltodo.md`) or refused."""
+    apart = re.sub(r"(?<=\}\})(?=\{\{)", " ", written)
+    return re.sub(r"(?<=\s)(-[A-Za-z]+)(?=\{\{)", r"\1 ", " " + apart)[1:]
 
 
 def _filled_template(written: str, request: str, literals: frozenset[str], defaults: Sequence[str]) -> str:
