@@ -13,7 +13,8 @@ from cfgen.answering.render import error as print_error
 def _with_default_command(argv: list[str]) -> list[str]:
     """`cfgen "query"` means `cfgen generate "query"`; so does bare `cfgen` with piped stdin."""
     commands = {c.name or c.callback.__name__ for c in app.registered_commands}
-    stdin_is_tty = sys.stdin is None or sys.stdin.isatty()  # a closed stdin (`cfgen <&-`) has no requests to read
+    # a closed stdin (`cfgen <&-`) goes to `generate` too, which says in one line that there is nothing to read
+    stdin_is_tty = sys.stdin is not None and sys.stdin.isatty()
     return with_default_command(argv, commands, stdin_is_tty)
 
 

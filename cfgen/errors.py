@@ -4,6 +4,9 @@ Each carries the exit code it maps to; `EXIT_CODES` is the one table of what
 each code means, from which the CLI's help text is written.
 """
 
+import os
+import re
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "runtime failure (bad data file, corrupt checkpoint, disk full, run folder in use)",
@@ -122,6 +125,9 @@ def describe(failure: BaseException) -> str:
     if isinstance(failure, OSError):  # names too long, permissions, disk full
         where = f" ({failure.filename})" if getattr(failure, "filename", None) else ""
         return f"{failure.strerror or failure}{where}"[:400]
+    os_error = re.search(r"\(os error (\d+)\)", str(failure))  # a Rust library's I/O failure (safetensors)
+    if os_error is not None:
+        return f"cannot write or read a file: {os.strerror(int(os_error.group(1)))}"
     if isinstance(failure, (MemoryError, RecursionError)):
         return f"out of {'memory' if isinstance(failure, MemoryError) else 'stack'}; try a smaller input"
     return f"internal error ({type(failure).__name__}: {str(failure)[:200]}); --debug shows the traceback"

@@ -181,3 +181,71 @@ def test_the_widget_client_says_why_no_answerer_could_start(tmp_path):
     status = widget.stdout.decode().rstrip("\0")
     assert status.startswith("cfgen: the answerer did not start:") and "none" in status, status
     assert "\n" not in status
+
+
+def test_a_stopped_answerer_costs_seconds_and_ends_at_sigterm_once_continued(tiny_model, tmp_path):
+    """A SIGSTOPped answerer takes connections into its backlog and never answers: the client hears no
+    `working` line for SILENCE_S and answers in process (the widget's client says so); continued, the answerer
+    ends within a second or two of SIGTERM (a request's failure reply cannot swallow it)."""
+    import shutil
+
+    from cfgen.answering.answerer_socket import SILENCE_S
+
+    copy = shutil.copytree(tiny_model, tmp_path / "model")  # its own answerer, not the module's
+    server = subprocess.Popen([sys.executable, "-m", "cfgen", "serve", "--model", str(copy), "--idle-minutes", "5"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    key = key_of(str(copy))
+    try:
+        wait_for(lambda: connect(key) is not None or server.poll() is not None)
+        server.send_signal(signal.SIGSTOP)
+        result = cfgen("count the lines in file.txt", "--model", str(copy), "--lang", "bash")
+        assert result.returncode == 0 and "wc -l file.txt" in result.stdout, result.stderr
+        assert "answering here instead" in result.stderr
+        started = time.monotonic()
+        widget = subprocess.run([sys.executable, "-m", "cfgen.answering.widget", "--model", str(copy), "--",
+                                 "count lines"], capture_output=True, timeout=60)
+        assert widget.returncode == 1 and widget.stdout.startswith(b"cfgen: the answerer stopped answering")
+        assert time.monotonic() - started < SILENCE_S + 10
+        server.send_signal(signal.SIGCONT)
+        time.sleep(0.5)  # it takes the requests its backlog holds, whose clients have gone
+        server.send_signal(signal.SIGTERM)
+        ended = time.monotonic()
+        assert server.wait(timeout=10) == 0 and time.monotonic() - ended < 3
+        assert not socket_path(key).exists()
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.kill()
+        server.wait()
+
+
+def test_one_client_cannot_stall_or_kill_the_answerer(tiny_answerer):
+    """A client trickling its request holds only its own connection; nesting past the parser, wrong types and
+    bytes that are no JSON get exit 2; the answerer answers on."""
+    _, key = tiny_answerer
+    trickler = connect(key)
+    trickler.sendall(b'{"op": ')  # and nothing more for now
+    started = time.monotonic()
+    answered = ask(connect(key), answer_message([wire_request("count the lines in file.txt", "bash")], {}))
+    assert answered["answers"][0]["candidates"][0]["code"] == "wc -l file.txt" and time.monotonic() - started < 30
+    trickler.close()
+    deep = connect(key)
+    deep.sendall(b"[" * 200_000 + b"]" * 200_000 + b"\n")
+    from cfgen.answering.answerer_socket import receive
+
+    assert receive(deep)["exit"] == 2
+    deep.close()
+    for settings in ({"shown": "five"}, {"seed": True}, {"strength": [1]}):
+        reply = ask(connect(key), answer_message([wire_request("count the lines in file.txt", "bash")], settings))
+        assert reply["ok"] is False and reply["exit"] == 2 and "must be" in reply["error"], reply
+    for query in ("\u200b", "\u202e", " \u200d\u2060 "):
+        reply = ask(connect(key), answer_message([wire_request(query, "bash")], {}))
+        assert reply["ok"] is False and reply["exit"] == 2
+    assert ask(connect(key), operation_message("ping"))["ok"] is True
+
+
+def test_the_widget_client_says_one_line_for_a_request_that_is_no_text():
+    for request, said in ((b"\xff\xfe files", b"cfgen: the request is not valid UTF-8 text\0"),
+                          ("\u200b".encode(), b"cfgen: type a request first, e.g. list files older than 3 days\0")):
+        widget = subprocess.run([sys.executable.encode(), b"-m", b"cfgen.answering.widget", b"--", request],
+                                capture_output=True, timeout=60)
+        assert widget.returncode == 1 and widget.stdout == said, widget.stdout + widget.stderr

@@ -356,3 +356,37 @@ def test_a_narrow_terminal_gets_the_compact_form_with_every_word_of_the_code_who
     assert "┃" not in shown and "│" not in shown  # no table
     assert all(word in shown for word in code.split()) and "retrieved" not in shown and "generated" in shown
     assert max(len(line) for line in shown.splitlines()) <= 60
+
+
+def test_a_bare_cfgen_with_stdin_closed_says_one_line():
+    result = subprocess.run(["bash", "-c", f"{sys.executable} -m cfgen <&-"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and result.stderr.strip().count("\n") == 0 and "stdin is closed" in result.stderr
+
+
+@pytest.mark.parametrize("query", ["\u200b", "\u202e", "\u200d \u2060", "\u0301"])
+def test_a_query_of_invisible_characters_is_refused_as_a_blank_one(tiny_model, query):
+    result = invoke(["generate", query, "-m", str(tiny_model)])
+    assert result.exit_code == 2 and "the query is empty" in result.stderr
+    piped = subprocess.run([sys.executable, "-m", "cfgen", "-m", str(tiny_model)], input=query + "\n",
+                           capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 2 and "every line was blank" in piped.stderr
+
+
+def test_an_export_onto_a_full_disk_says_so_in_one_line_and_leaves_nothing(tmp_path, tiny_model):
+    import os
+    import shutil
+
+    small = tmp_path / "small"
+    small.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True).returncode != 0:
+        pytest.skip("needs a 64 kB tmpfs (root and mount) to fill a disk")
+    try:
+        result = subprocess.run([sys.executable, "-m", "cfgen", "export", str(tiny_model), str(small / "out")],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 1 and "No space left on device" in result.stderr, result.stderr
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+        assert result.stderr.strip().count("\n") == 0 and not (small / "out").exists()
+    finally:
+        subprocess.run(["umount", str(small)], capture_output=True)

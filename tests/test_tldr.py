@@ -80,6 +80,19 @@ def test_a_folder_of_pages_counts_what_it_skips_and_never_hangs(tmp_path):
     assert is_pages_folder(tmp_path / "pages") and not is_pages_folder(tmp_path / "nowhere")
 
 
+def test_only_pages_inside_the_folder_are_read(tmp_path, caplog):
+    pages, elsewhere = tmp_path / "pages" / "common", tmp_path / "elsewhere"
+    pages.mkdir(parents=True)
+    elsewhere.mkdir()
+    (pages / "tar.md").write_text(TAR)
+    (elsewhere / "ss.md").write_text(SS)
+    (pages / "ss.md").symlink_to(elsewhere / "ss.md")  # a link out of the folder
+    (pages / "tar-again.md").symlink_to(pages / "tar.md")  # a link inside it
+    examples, _ = read_pages(tmp_path / "pages")
+    commands = {example.command.split()[0] for example in examples}
+    assert commands == {"tar"} and "linked from outside" in caplog.text
+
+
 def test_pages_join_the_training_corpus_as_bash_pairs_with_a_stable_dev_split(tmp_path):
     from cfgen.training.corpus import DataSources, gather_corpus
     from cfgen.errors import DataError
@@ -256,6 +269,11 @@ def test_a_command_for_another_platform_ranks_after_this_ones_and_says_so(tmp_pa
 
     assert answers("linux") == [("stat -c %s video.mp4", None), ("stat -f %z video.mp4", "osx")]
     assert answers("osx") == [("stat -f %z video.mp4", None), ("stat -c %s video.mp4", "linux")]
+    # the pipeline offers Bash programs as written (bash.fills_values), and the language's settle fills them
+    from cfgen.languages.bash_grounding import grounded
+    from cfgen.ranking import Candidate
+
+    assert grounded(Candidate("stat -c %s {{path/to/file}}", 0.5, page=True), query).code == "stat -c %s video.mp4"
 
 
 def test_json_and_the_table_say_which_platform_a_command_is_for():

@@ -2,9 +2,11 @@
 
 Contract: at most one answerer per socket key (an exclusive lock held for the answerer's life; a second one
 exits 0 at once); the socket appears only once the model is loaded, mode 0600, and is removed when the
-answerer ends (idle for `idle_minutes`, SIGTERM, SIGINT, a `stop` request). Every connection's peer must run
-as this user. Requests are answered one at a time with `answer.answer_all`, exactly as in-process; the reply
-carries the answers, the warnings logged while answering and how each language was answered.
+answerer ends (idle for `idle_minutes`, SIGTERM, SIGINT, a `stop` request), within a second whatever it is doing.
+Every connection's peer must run as this user. Connections are read concurrently, each request whole within
+CONNECTION_TIMEOUT_S; requests are answered one at a time with `answer.answer_all`, exactly as in-process, with
+`working` lines to the client meanwhile; the reply carries the answers, the warnings logged while answering and
+how each language was answered. Malformed requests (wrong types, nesting past the parser) get exit 2.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import logging
 import os
 import signal
 import socket
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -21,16 +25,20 @@ from typing import Iterator
 
 from cfgen import __version__
 from cfgen.answering.answer import PipelineLoader, answer_all, within_query_limit
+from cfgen.answering.query_text import has_visible_text
 from cfgen.answering.wire import ANSWER, PING, STOP, answer_to_wire, request_from_wire, settings_from_wire
-from cfgen.answering.answerer_socket import AnswererGone, folder, peer_uid, receive, send, socket_path
+from cfgen.answering.answerer_socket import (HEARTBEAT_S, WORKING, AnswererGone, NotAMessage, folder, peer_uid,
+                                             receive, send, socket_path)
 from cfgen.errors import describe, exit_code_of
 
 logger = logging.getLogger(__name__)
-CONNECTION_TIMEOUT_S = 10.0  # a client that connects and says nothing is dropped after this long
+CONNECTION_TIMEOUT_S = 10.0  # a client that has not sent its whole request this long after connecting is dropped
+MAX_CONNECTIONS = 16  # connections open at once; one more is told the answerer is busy
+POLL_S = 0.5  # how often the accepting thread looks at `stop` and the idle time
 
 
-class _Stop(Exception):
-    """SIGTERM, or a client's `stop` request."""
+class _Stop(BaseException):
+    """SIGTERM. Not an Exception: no `except Exception` on the way (a request's failure reply) may swallow it."""
 
 
 @contextmanager
@@ -96,7 +104,7 @@ def _reply(loader: PipelineLoader, message: dict) -> dict:
     try:
         requests = [request_from_wire(value) for value in message["requests"]]
         settings = settings_from_wire(message["settings"])
-        if not all(isinstance(request.query, str) and request.query.strip() for request in requests):
+        if not all(has_visible_text(request.query) for request in requests):
             raise TypeError("every request needs a query")
     except (KeyError, TypeError, ValueError) as failure:
         return {"ok": False, "error": f"malformed request ({type(failure).__name__}: {str(failure)[:100]})",
@@ -107,21 +115,77 @@ def _reply(loader: PipelineLoader, message: dict) -> dict:
         return {"ok": False, "error": describe(failure), "exit": exit_code_of(failure)}
 
 
-def _serve_connection(connection: socket.socket, loader: PipelineLoader) -> None:
-    with connection:
-        connection.settimeout(CONNECTION_TIMEOUT_S)
-        try:
-            if peer_uid(connection) not in (None, os.getuid()):
-                logger.warning("refused a connection from another user")
+def _serve_connection(connection: socket.socket, loader: PipelineLoader, state: "_State") -> None:
+    """Read one request (whole within CONNECTION_TIMEOUT_S), answer it when no other is being answered, saying
+    `working` every HEARTBEAT_S meanwhile, and reply; a `stop` request ends the answerer once answered."""
+    try:
+        with connection:
+            connection.settimeout(CONNECTION_TIMEOUT_S)
+            try:
+                if peer_uid(connection) not in (None, os.getuid()):
+                    logger.warning("refused a connection from another user")
+                    return
+                try:
+                    message = receive(connection, within_s=CONNECTION_TIMEOUT_S)
+                except NotAMessage:
+                    send(connection, {"ok": False, "error": "malformed request (not a JSON object)", "exit": 2})
+                    return
+                with _working(connection), state.answering:
+                    reply = _reply(loader, message)
+                send(connection, reply)
+            except (AnswererGone, OSError):
+                return  # the client went away, or never sent a whole request: nothing to answer
+            if message.get("op") == STOP:
+                state.stop.set()
+    finally:
+        state.ended()
+
+
+@contextmanager
+def _working(connection: socket.socket) -> Iterator[None]:
+    """While the block runs, a `working` line to the client every HEARTBEAT_S (its sign that this answerer is
+    alive: a stopped one falls silent, and the client gives up on it)."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_S):
+            try:
+                send(connection, {WORKING: True})
+            except OSError:
                 return
-            message = receive(connection)
-            connection.settimeout(None)
-            reply = _reply(loader, message)
-            send(connection, reply)
-        except (AnswererGone, OSError):
-            return  # the client went away: nothing to answer
-        if message.get("op") == STOP:
-            raise _Stop
+
+    beating = threading.Thread(target=beat, daemon=True)
+    beating.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beating.join()
+
+
+class _State:
+    """What the connections share: one request answered at a time, how many are open, when the last one ended,
+    and whether a `stop` request came."""
+
+    def __init__(self) -> None:
+        self.answering, self.stop = threading.Lock(), threading.Event()
+        self._count_lock, self.open, self.last_ended = threading.Lock(), 0, time.monotonic()
+
+    def started(self) -> bool:
+        with self._count_lock:
+            if self.open >= MAX_CONNECTIONS:
+                return False
+            self.open += 1
+            return True
+
+    def ended(self) -> None:
+        with self._count_lock:
+            self.open -= 1
+            self.last_ended = time.monotonic()
+
+    def idle_for(self) -> float:
+        with self._count_lock:
+            return 0.0 if self.open else time.monotonic() - self.last_ended
 
 
 def _raise_stop(signum, frame) -> None:
@@ -130,7 +194,10 @@ def _raise_stop(signum, frame) -> None:
 
 def answer_until_idle(loader: PipelineLoader, key: str, idle_minutes: float, on_ready=lambda path: None) -> bool:
     """Answer requests on this user's socket for `key` until idle for `idle_minutes`, SIGTERM or a `stop`
-    request. False (at once) when another answerer holds the key's lock. `on_ready(path)` once listening."""
+    request. False (at once) when another answerer holds the key's lock. `on_ready(path)` once listening.
+    Each connection is read in a thread of its own (a slow client holds only its own), requests are answered one
+    at a time; the accepting thread wakes every POLL_S, so SIGTERM and `stop` end the answerer within a second,
+    whatever a request is doing."""
     with _exclusive(key) as held:
         if not held:
             return False
@@ -139,21 +206,35 @@ def answer_until_idle(loader: PipelineLoader, key: str, idle_minutes: float, on_
         listener = _listen(path)
         inode = os.stat(path).st_ino
         previous = signal.signal(signal.SIGTERM, _raise_stop)
+        state = _State()
         try:
             on_ready(path)
-            listener.settimeout(idle_minutes * 60)
-            while True:
+            listener.settimeout(POLL_S)
+            while not state.stop.is_set() and state.idle_for() < idle_minutes * 60:
                 try:
                     connection, _ = listener.accept()
                 except socket.timeout:
-                    return True
-                _serve_connection(connection, loader)
+                    continue
+                if not state.started():
+                    _refuse_busy(connection)
+                    continue
+                threading.Thread(target=_serve_connection, args=(connection, loader, state), daemon=True).start()
+            return True
         except (_Stop, KeyboardInterrupt):
             return True
         finally:
             signal.signal(signal.SIGTERM, previous)
             listener.close()
             _remove_if_ours(path, inode)
+
+
+def _refuse_busy(connection: socket.socket) -> None:
+    with connection:
+        try:
+            connection.settimeout(1.0)
+            send(connection, {"ok": False, "error": f"the answerer has {MAX_CONNECTIONS} requests open", "exit": 1})
+        except OSError:
+            pass
 
 
 def _remove_if_ours(path: Path, inode: int) -> None:

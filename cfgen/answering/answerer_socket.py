@@ -5,7 +5,8 @@ Contract: one answerer per user and per model setting (`key`): its Unix socket, 
 only the user can enter (mode 0700, owned by the user: `$XDG_RUNTIME_DIR/cfgen`, else cfgen's cache folder);
 the socket file is mode 0600. A client uses a socket only when the file is a socket owned by the user and the
 process at the other end runs as the user (SO_PEERCRED); anything else (a stale file, a foreign owner, no
-answer) is treated as no answerer. One request per connection: a JSON line each way.
+answer) is treated as no answerer. One request per connection: a JSON line each way, the answerer's reply
+preceded by `working` lines while it works (a client that hears nothing for SILENCE_S gives up on it).
 """
 
 from __future__ import annotations
@@ -29,11 +30,19 @@ IDLE_MINUTES_DEFAULT = 30.0  # an answerer with no request for this long exits (
 IDLE_MINUTES_VARIABLE = "CFGEN_SERVE_IDLE_MINUTES"  # what an answerer started on first use is given
 START_WAIT_S = 90.0  # how long a client waits for an answerer it started to load its model
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a reply larger than this is no answerer's
+HEARTBEAT_S = 0.5  # an answerer at work on a request sends a `working` line this often
+SILENCE_S = 5.0  # a client hears nothing for this long: the answerer is stopped or hung, and is given up on
+ANSWER_WAIT_S = 120.0  # the longest a client waits for a whole answer
+WORKING = "working"  # {"working": true}: the answerer's line while it works on a request, a transport matter
 SOCKET_PATH_LIMIT = 100  # AF_UNIX paths hold 107 bytes on Linux, 103 on macOS
 
 
 class AnswererGone(Exception):
     """The answerer closed the connection, or sent something that is no answer, before replying."""
+
+
+class NotAMessage(AnswererGone):
+    """A line that is no JSON object (broken, or nested deeper than the parser goes)."""
 
 
 def key_of(model: str | None, device: str = "auto", verify: bool = True, platform: str | None = None) -> str:
@@ -122,43 +131,61 @@ def answerer_listening(key: str) -> bool:
 
 
 def send(connection: socket.socket, message: dict) -> None:
-    connection.sendall(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+    # text that is no UTF-8 (a lone surrogate from undecodable bytes) goes as its escape, never as a failure
+    connection.sendall(json.dumps(message, ensure_ascii=False).encode("utf-8", "backslashreplace") + b"\n")
 
 
-def receive(connection: socket.socket) -> dict:
-    """One JSON line; AnswererGone if the other end closes first or sends something else."""
-    chunks, size = [], 0
+def receive(connection: socket.socket, within_s: float | None = None) -> dict:
+    """One JSON line, past the answerer's `working` lines (WORKING); AnswererGone if the other end closes
+    first, sends something else, is silent for the connection's timeout, or (given `within_s`) has not sent
+    the whole line that many seconds from now."""
+    deadline = None if within_s is None else time.monotonic() + within_s
+    silence = connection.gettimeout()
+    buffered, size = b"", 0
     while True:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AnswererGone("the other end took too long to send its message")
+            connection.settimeout(left if silence is None else min(left, silence))
         try:
             chunk = connection.recv(1 << 16)
         except OSError as failure:  # reset by a killed peer, or its timeout
             raise AnswererGone(f"the answerer stopped answering ({failure.strerror or failure})") from None
         if not chunk:
             raise AnswererGone("the answerer stopped before it answered")
-        chunks.append(chunk)
+        buffered += chunk
         size += len(chunk)
-        if chunk.endswith(b"\n"):
-            break
         if size > MAX_MESSAGE_BYTES:
             raise AnswererGone("the answerer's reply is too long")
+        *lines, buffered = buffered.split(b"\n")
+        for line in lines:
+            message = _message(line)
+            if message.get(WORKING) is not True:
+                return message
+
+
+def _message(line: bytes) -> dict:
     try:
-        message = json.loads(b"".join(chunks))
-    except (ValueError, UnicodeDecodeError):
-        raise AnswererGone("the answerer's reply is not JSON") from None
+        message = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting past Python's stack
+        raise NotAMessage("the answerer's reply is not JSON") from None
     if not isinstance(message, dict):
-        raise AnswererGone("the answerer's reply is not a JSON object")
+        raise NotAMessage("the answerer's reply is not a JSON object")
     return message
 
 
-def ask(connection: socket.socket, message: dict, timeout: float = 120.0) -> dict:
-    """Send one request on a fresh connection and return the reply; the connection is closed."""
+def ask(connection: socket.socket, message: dict, timeout: float = ANSWER_WAIT_S) -> dict:
+    """Send one request on a fresh connection and return the reply; the connection is closed. An answerer at
+    work says so every HEARTBEAT_S: one silent for SILENCE_S (stopped, hung) is given up on, as is one that has
+    not answered within `timeout`."""
     with connection:
-        connection.settimeout(timeout)
+        connection.settimeout(SILENCE_S)
         try:
             send(connection, message)
         except OSError as failure:
             raise AnswererGone(f"the answerer stopped answering ({failure.strerror or failure})") from None
-        return receive(connection)
+        return receive(connection, within_s=timeout)
 
 
 def start(key: str, serve_arguments: list[str]) -> subprocess.Popen:

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
+from cfgen.answering.query_text import has_visible_text
 from cfgen.answering.answer import Request, within_query_limit
 from cfgen.languages import check_language
 
@@ -53,7 +54,7 @@ def parse_line(
         line = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
         return Rejected(number, "not valid UTF-8")
-    if not line:
+    if not has_visible_text(line):  # blank, or only invisible characters
         return Rejected(number, "blank line", blank=True)
     query, lang, table = line, default_lang, default_table
     if line.startswith("{"):
@@ -80,7 +81,7 @@ def parse_line(
     except ValueError as error:
         return Rejected(number, str(error))
     query = query.strip()
-    if not query:
+    if not has_visible_text(query):
         return Rejected(number, "empty request")
     return Request(within_query_limit(query, number), lang, table, number)
 

@@ -15,6 +15,7 @@ import argparse
 import sys
 
 from cfgen.answering.answerer_socket import AnswererGone, ask, connect_or_start, key_of
+from cfgen.answering.query_text import has_visible_text
 from cfgen.answering.wire import answer_message, wire_request
 
 MAX_REQUEST_CHARS = 2000  # the answerer cuts longer requests too (answer.within_query_limit)
@@ -51,8 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("request", nargs="*")
     arguments = parser.parse_args(argv)
     request = " ".join(arguments.request).strip()[:MAX_REQUEST_CHARS]
-    if not request:
+    if not has_visible_text(request):
         _write(["cfgen: type a request first, e.g. list files older than 3 days"])
+        return 1
+    try:
+        request.encode("utf-8")  # bytes that are no UTF-8 come in as lone surrogates
+    except UnicodeEncodeError:
+        _write(["cfgen: the request is not valid UTF-8 text"])
         return 1
     try:
         candidates = _candidates(request, arguments.model, arguments.n)

@@ -8,6 +8,9 @@ else of cfgen: the shell widget's client sends them on every key press.
 
 from __future__ import annotations
 
+import functools
+import types
+import typing
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING
 
@@ -67,8 +70,40 @@ def answer_from_wire(value: dict) -> Answer:
 
 
 def _known(kind: type, value: dict) -> dict:
-    """The fields of `kind` in `value` (TypeError if `value` is no JSON object)."""
+    """The fields of `kind` in `value`; TypeError if `value` is no JSON object or a field's value is not of the
+    field's type (`"shown": "x"`), so that a wrong type is a malformed request, not a failure deep inside."""
     if not isinstance(value, dict):
         raise TypeError(f"expected a JSON object for {kind.__name__}")
-    names = {f.name for f in fields(kind)}
-    return {name: item for name, item in value.items() if name in names}
+    hints = _hints(kind)
+    known = {f.name: value[f.name] for f in fields(kind) if f.name in value}
+    for name, item in known.items():
+        if not _of_type(item, hints[name]):
+            raise TypeError(f"{kind.__name__}.{name} must be {_type_name(hints[name])}, not {type(item).__name__}")
+    return known
+
+
+def _of_type(value, hint) -> bool:
+    """Whether a JSON value is of a field's type (int, float, str, bool, None, list, their unions)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_of_type(value, option) for option in typing.get_args(hint))
+    origin = typing.get_origin(hint) or hint
+    if origin is type(None):
+        return value is None
+    if origin is bool:
+        return isinstance(value, bool)
+    if origin is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, origin) if isinstance(origin, type) else True
+
+
+@functools.lru_cache(maxsize=None)
+def _hints(kind: type) -> dict:
+    return typing.get_type_hints(kind)
+
+
+def _type_name(hint) -> str:
+    options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    return " or ".join("null" if option is type(None) else getattr(option, "__name__", str(option))
+                       for option in options)

@@ -154,9 +154,16 @@ def is_pages_folder(folder: Path) -> bool:
 
 
 def read_pages(folder: Path) -> tuple[list[Example], int]:
-    """Every example of the pages below `folder` (sorted by path), and how many pages were skipped."""
+    """Every example of the pages below `folder` (sorted by path), and how many pages were skipped. A page is read
+    only where its file lies inside the folder: a symbolic link to a file elsewhere is skipped (with a warning),
+    so that pointing cfgen at a folder never reads what lies outside it."""
     examples, skipped = [], 0
+    inside = Path(folder).resolve()
     paths = sorted(path for path in Path(folder).rglob("*.md") if path.is_file() and path.name not in NOT_PAGES)
+    outside = [path for path in paths if not path.resolve().is_relative_to(inside)]  # a link out of the folder
+    if outside:
+        logger.warning("skipped %d page(s) linked from outside %s (%s)", len(outside), folder, outside[0])
+        paths = [path for path in paths if path not in outside]
     for path in paths[:MAX_PAGES]:
         try:
             if path.stat().st_size > MAX_PAGE_BYTES:
