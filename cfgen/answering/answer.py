@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Protocol
 
+from cfgen.answering.query_text import has_visible_text
 from cfgen.training.data import MAX_NL_CHARS as MAX_QUERY_CHARS
 from cfgen.errors import UsageError
-from cfgen.languages import get_language
+from cfgen.languages import get_language, optional
 from cfgen.ranking import RankedCandidate
 
 if TYPE_CHECKING:
@@ -71,6 +72,10 @@ class Answer:
         if self.request.table is not None:
             for candidate, rows in zip(out["candidates"], self.rows):
                 candidate["rows"] = rows
+        spreadsheet = optional(get_language(self.request.lang), "spreadsheet") if self.request.lang else None
+        if spreadsheet is not None:  # CF: the rule as a spreadsheet takes it (formula, range, type), or null
+            for candidate in out["candidates"]:
+                candidate["excel"] = spreadsheet(candidate["code"], self.request.table)
         return out
 
 
@@ -80,7 +85,7 @@ def checked_query(query: str) -> str:
         query.encode("utf-8")
     except UnicodeEncodeError:
         raise UsageError("the query is not valid UTF-8") from None
-    if not query.strip():
+    if not has_visible_text(query):  # blank, or only invisible characters (query_text.py)
         raise UsageError('the query is empty; say what the code should do, e.g. cfgen "list files older than 3 days"')
     return within_query_limit(query)
 

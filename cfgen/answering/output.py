@@ -23,9 +23,11 @@ class Output:
     """Writes answers and rejected lines (batch.Rejected) as they come: to a terminal, a pipe, or as JSON."""
 
     def __init__(self, as_json: bool, shown: int | None, allow_invalid: bool, batch: bool, null: bool = False,
-                 verbose: bool = False) -> None:
-        """`shown`: -n, the candidates written per request (None: all on a terminal and in JSON, one piped)."""
+                 verbose: bool = False, form: str = "code") -> None:
+        """`shown`: -n, the candidates written per request (None: all on a terminal and in JSON, one piped);
+        `form`: piped candidates as code, or (excel) as the spreadsheet formula of each CF rule that has one."""
         self.as_json, self.shown, self.allow_invalid, self.batch = as_json, shown, allow_invalid, batch
+        self.form = form
         self.verbose = verbose
         self.terminal = not as_json and Console().is_terminal
         self.records = render.Records(shown or 1, null, batch)
@@ -53,4 +55,15 @@ class Output:
         elif self.terminal:
             render.terminal([answer], self.shown, self.verbose)
         else:
-            render.piped(answer, self.records, self.allow_invalid)
+            render.piped(_as_formulas(answer) if self.form == "excel" else answer, self.records, self.allow_invalid)
+
+
+def _as_formulas(answer: Answer) -> Answer:
+    """The answer with each candidate's code its spreadsheet formula; a rule no formula says is left out."""
+    from dataclasses import replace
+
+    from cfgen.languages import get_language
+
+    spreadsheet = get_language(answer.request.lang).spreadsheet
+    made = [(c, spreadsheet(c.code, answer.request.table)) for c in answer.candidates]
+    return replace(answer, candidates=[replace(c, code=m["formula"]) for c, m in made if m and m["formula"]], rows=[])

@@ -16,7 +16,7 @@ from typing import Iterable
 from rich.console import Console
 from rich.text import Text
 
-from cfgen.languages import UNPRINTABLE, get_language, unprintable
+from cfgen.languages import UNPRINTABLE, get_language, optional, unprintable
 
 MIN_WIDTH = 40  # narrower than this (a terminal reporting 0 columns, COLUMNS=5) and a table shows nothing
 FALLBACK_WIDTH = 80
@@ -167,7 +167,9 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
             _notes(candidates, shown)
             continue
         table = Table(title=Text(printable(answer.request.query)), title_justify="left", expand=False)
-        for column in ("#", "code", "made", "check", "risks") + (("written for",) if verbose else ()):
+        spreadsheet = optional(get_language(answer.request.lang), "spreadsheet") if verbose else None
+        for column in ("#", "code", "made", "check", "risks") + (("written for",) if verbose else ()) + (
+                ("excel",) if spreadsheet else ()):
             table.add_column(column, overflow="fold")
         if answer.rows:
             table.add_column("rows")
@@ -180,6 +182,9 @@ def terminal(answers: Iterable, shown: int | None, verbose: bool = False) -> Non
             cells = [str(rank_number), code, made, check, risks]
             if verbose:
                 cells.append(Text(printable(candidate.request or "-")))
+            if spreadsheet:
+                made = spreadsheet(candidate.code, answer.request.table)
+                cells.append(Text(printable((made or {}).get("formula") or (made or {}).get("type") or "-")))
             if answer.rows:
                 rows = answer.rows[rank_number - 1]
                 cells.append("-" if rows is None else ", ".join(map(str, rows)) or "none")

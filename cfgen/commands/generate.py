@@ -21,6 +21,8 @@ from cfgen.commands.options import (
     Seed,
     Steps,
     Strength,
+    choices,
+    one_of,
     within,
 )
 from cfgen.errors import UsageError
@@ -46,6 +48,12 @@ Null = Annotated[
         help="Piped: end each candidate with NUL instead of a newline, multi-line code as written (for xargs -0).",
     ),
 ]
+AsForm = Annotated[str, typer.Option(
+    "--as", metavar="FORM", callback=one_of(("code", "excel"), "form"), autocompletion=choices(("code", "excel")),
+    help="Piped: print each candidate as code (default) or, for CF rules, as the spreadsheet formula (excel).")]
+Xlsx = Annotated[Optional[Path], typer.Option(
+    "--xlsx", metavar="OUT.xlsx", help="CF with --table: write a workbook of the table with the best rule applied.")]
+Force = Annotated[bool, typer.Option("--force", help="--xlsx: replace a file that exists.")]
 Verbose = Annotated[
     bool,
     typer.Option(
@@ -73,6 +81,9 @@ def generate(
     verbose: Verbose = False,
     allow_unverified: AllowUnverified = False,
     platform: Platform = None,
+    as_form: AsForm = "code",
+    xlsx: Xlsx = None,
+    force: Force = False,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
     from cfgen.answering.answer import Request, Settings, Summary, answers, checked_query, load_table
@@ -82,8 +93,14 @@ def generate(
     from cfgen.answering.remote_answerer import answerer_for
     from cfgen.answering.model_choice import ModelChoice
 
-    if table is not None and lang is None:
-        lang = "cf"  # only CF rules name a table's columns
+    if (table is not None or xlsx is not None or as_form == "excel") and lang is None:
+        lang = "cf"  # only CF rules name a table's columns, or are spreadsheet rules
+    if (xlsx is not None or as_form == "excel") and lang != "cf":
+        raise UsageError(f"--xlsx and --as excel write spreadsheet rules: use them with --lang cf, not {lang}")
+    if xlsx is not None and (table is None or query in (None, "-")):
+        raise UsageError("--xlsx writes the table with the best rule on it: give one query and --table data.csv")
+    if xlsx is not None and xlsx.exists() and not force:
+        raise UsageError(f"--xlsx {xlsx} exists; add --force to replace it")
     if table is not None and not get_language(lang).tables:
         raise UsageError(
             f"--table grounds candidates in a table's columns, which {lang} code does not name: use it with --lang cf"
@@ -95,14 +112,19 @@ def generate(
     if batch and sys.stdin.isatty():
         raise UsageError("no query: give one as an argument, or pipe one per line")
     windows = read_windows(sys.stdin.buffer, lang, rows) if batch else [[Request(checked_query(query), lang, rows)]]
-    output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose)
+    output = Output(as_json=as_json, shown=n, allow_invalid=allow_invalid, batch=batch, null=null, verbose=verbose,
+                    form=as_form)
     # the warm answerer (cfgen serve) if it runs, else this process's pipeline
     answerer = answerer_for(ModelChoice(model, device, not allow_unverified, platform))
     settings = Settings(n, steps, seed, strength, guidance)
     summary = Summary()
+    first = None
     for item in answers(windows, answerer, settings):
         summary.add(item)
         output.write(item)
+        first = first or item
+    if xlsx is not None and first is not None:
+        _write_workbook(xlsx, first, force)
     if summary.requests == 0 and summary.rejected == 0:
         raise UsageError(
             "no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty"
@@ -113,3 +135,17 @@ def generate(
         note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
     if summary.rejected:
         raise typer.Exit(5)
+
+
+def _write_workbook(path: Path, answer, force: bool) -> None:
+    """The answer's table and its best valid rule that a spreadsheet can say, as a workbook at `path`."""
+    from cfgen.languages.cf_excel import excel_rule
+    from cfgen.languages.cf_workbook import write_workbook
+
+    table = answer.request.table
+    made = next((rule for c in answer.candidates if c.valid
+                 and (rule := excel_rule(c.code, table[0], len(table) - 1)) is not None), None)
+    if made is None:
+        raise UsageError("no candidate is a rule a spreadsheet can hold: no workbook written")
+    write_workbook(path, table, made, force)
+    note(f"wrote {path}: the table on sheet Data, {made.formula or made.kind} on {made.applies_to}")

@@ -49,6 +49,10 @@ class Language(Protocol):
     # write_values(code, edits) -> str: put request values into code safely (Bash quotes them by their context);
     #   without it a value goes in as it is;
     # ground_rows(code, table, request) -> (code, rows): a rule grounded in a table's columns (when `tables`);
+    # spreadsheet(code, table) -> dict | None: the code in a spreadsheet's terms (CF: formula, range, type);
+    # fills_values: True where `settle` fills the request's values into every candidate itself: the index then
+    #   offers its programs as written, not with `slots.transfer`'s guess of which of their values to swap (the
+    #   programs a network reads keep the transfer it was trained with);
     # candidate_pool: programs retrieved per candidate shown (1 without it), for `settle` to choose among;
     # settle(rows, requests, answer_parts, last_group) -> rows: the made candidates settled before ranking (CF
     #   carries the request's values in, moves unasked rules to `last_group`, and answers a request that joins

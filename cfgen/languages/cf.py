@@ -46,6 +46,15 @@ def risks(code: str) -> list[str]:
     return []
 
 
+def spreadsheet(code: str, table: list | None) -> dict | None:
+    """The rule in a spreadsheet's terms (cf_excel.py) over `table` (rows, header first; None: column A): its
+    formula, the range it applies to, its type; None where a spreadsheet cannot say it."""
+    from cfgen.languages.cf_excel import excel_rule
+
+    made = excel_rule(code, table[0] if table else None, len(table) - 1 if table else None)
+    return made.to_json() if made is not None else None
+
+
 def ground_rows(code: str, table: list, request: str) -> tuple[str, list[int] | None]:
     """The rule rewritten for the table's columns (header first) and the data rows it selects (1-based);
     None for the rows where it cannot run on this table."""
