@@ -29,16 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cli_startup import CFGEN, PYTHON, run_once  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUESTS = [
-    "list files older than 3 days", "count the lines in notes.txt", "show the disk usage of this folder",
-    "find all python files below here", "delete empty directories", "show running processes of user bob",
-    "compress the folder logs into logs.tar.gz", "print the last 20 lines of server.log",
-    "search for the word error in all log files", "make the script run.sh executable",
-    "copy report.pdf to the backup folder", "show free memory", "list the 10 largest files",
-    "rename all .txt files to .md", "print my ip address", "kill the process listening on port 8080",
-    "show the git log of the last week", "download https://example.com/file.zip",
-    "sort the lines of names.txt and remove duplicates", "count the files in the current directory",
-]
+from everyday_requests import EVERYDAY_BASH as REQUESTS  # noqa: E402
 ESCAPES = re.compile(rb"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][0-9A-Za-z]|[=>78DEHMZc])|[\x00-\x08\x0e-\x1f]")
 
 

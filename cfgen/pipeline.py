@@ -128,7 +128,7 @@ class Pipeline:
 
     def guess_languages(self, queries: list[str]) -> list[Guess]:
         """Which language each request asks for (language_guess.py), for requests without `--lang`."""
-        return guess_languages(self.index, self.encoder.encode(queries))
+        return guess_languages(self.index, self.encoder.encode(queries), queries)
 
     def method(self, lang: str, strength: float | None) -> Method:
         """Generate without an index; with one, the model's default strength for the language unless told one
@@ -172,13 +172,14 @@ class Pipeline:
             return rows
         return [row + [replace(c, group=k + c.group) for c in programs] for row, programs in zip(rows, nearest)]
 
-    def _retrieved(self, batch: Batch) -> list[list[Candidate]]:
+    def _retrieved(self, batch: Batch, as_written: bool | None = None) -> list[list[Candidate]]:
         """The nearest distinct training programs, valid first, then most similar (`ranking.select` over the
         index's nearest rows: the programs on offer, which the one ranking in `__call__` orders among the
-        others), the request's values put in."""
+        others), the request's values put in unless `as_written` (default: where the language fills them)."""
+        if as_written is None:
+            as_written = bool(optional(get_language(batch.lang), "fills_values"))
         rows = self.index.nearest_rows(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
-                                       requests=batch.queries,
-                                       as_written=bool(optional(get_language(batch.lang), "fills_values")))
+                                       requests=batch.queries, as_written=as_written)
         n = batch.num_candidates * (optional(get_language(batch.lang), "candidate_pool") or 1)
         return [[candidate for candidate, _, _ in select(row, batch.lang, limit=n)[:n]] for row in rows]
 
@@ -188,7 +189,7 @@ class Pipeline:
         the program. A slots model starts from the program in the form it writes (the request's values as
         placeholders, filled again after the edit), so that an edit reshapes the command and cannot garble a
         value. A request with no program to edit gets no candidates."""
-        sources = self._retrieved(batch)
+        sources = self._retrieved(batch, as_written=False)  # edited from the form the network learnt to read
         rows: list[list[Candidate]] = [[] for _ in batch.queries]
         editable = [q for q, programs in enumerate(sources) if programs]
         if not editable:

@@ -29,6 +29,32 @@ def test_a_request_between_languages_is_unsure_and_answered_in_bash():
     assert [g.answered_in for g in guess_languages(None, [_encoding([0, 0, 1.0])])] == ["bash"]  # no index
 
 
+def test_an_unsure_guess_names_the_other_language_it_weighed(caplog):
+    from cfgen.answering.answer import Request, _with_languages
+
+    class Pipeline:
+        def guess_languages(self, queries):
+            return guess_languages(_index(), [_encoding([0, 1.0, 1.0])], queries)  # as close to python as to cf
+
+    guess = Pipeline().guess_languages(["something"])[0]
+    assert not guess.sure and {guess.lang, guess.runner_up} == {"python", "cf"}
+    [answered] = _with_languages(Pipeline(), [Request("something", None)])
+    said = caplog.text
+    assert answered.lang == "bash" and "unsure" in said
+    assert "--lang python or --lang cf" in said or "--lang cf or --lang python" in said
+
+
+def test_spreadsheet_words_are_cf_and_a_named_language_is_that_language():
+    toward_bash = [_encoding([1.0, 0, 0])] * 5  # the index alone would say Bash for each
+    queries = ["highlight the values below zero", "color the patients that are ready", "shade the rows over 500",
+               "check if a file exists in python", "remove the file in bash"]
+    assert [g.lang for g in guess_languages(_index(), toward_bash, queries)] == ["cf", "cf", "cf", "python", "bash"]
+    assert all(g.sure for g in guess_languages(_index(), toward_bash, queries))
+    code_words = ["highlight the differences between runs of ls", "color of the button in tkinter",
+                  "get the cells of the dataframe `df` greater than 5", "highlight the lines of notes.txt with grep"]
+    assert [g.lang for g in guess_languages(_index(), [_encoding([1.0, 0, 0])] * 4, code_words)] == ["bash"] * 4
+
+
 def test_lang_is_case_insensitive_on_the_command_line_and_in_batch_lines(tiny_model):
     result = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "--lang", "BASH", "-m", str(tiny_model)])
     assert result.exit_code == 0 and result.stdout == "wc -l file.txt\n"

@@ -4,6 +4,7 @@ Each test reproduces a case of the second hostile-user round (issue 20) that fai
 """
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -265,6 +266,10 @@ def test_help_shows_no_type_after_flags_and_says_the_query_needs_no_command():
     top, generate = invoke("--help"), invoke("generate", "--help")
     assert 'cfgen "QUERY"' in top.stdout
     assert "<bool>" not in generate.stdout and "<list" not in invoke("train", "--help").stdout
+    for command in ("generate", "train", "export", "eval", "serve", "pull", "models", "shell-init"):
+        shown = invoke(command, "--help").stdout
+        assert not re.search(r"<(?:str|int|path|float|list)|(?<!\{)\{[a-z_]+\}(?!\})", shown), (command, shown)
+    assert "Usage: cfgen generate [OPTIONS] [QUERY]" in generate.stdout and "--lang LANG" in generate.stdout
 
 
 def test_a_table_for_bash_is_a_usage_error(tmp_path):
@@ -285,3 +290,21 @@ def test_completion_works_without_the_word_generate(words, cword, expected):
     env = {**os.environ, "_CFGEN_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
     result = subprocess.run([sys.executable, "-m", "cfgen"], capture_output=True, text=True, env=env)
     assert result.stdout.split() == expected
+
+
+def test_quiet_keeps_only_errors_and_the_warnings_about_risky_or_broken_printed_code(capsys):
+    candidate = RankedCandidate("shred --remove {{path/to/file}}", 1.0, True, "ok", risks=["shred destroys files"],
+                                unfilled=["path/to/file"])
+    try:
+        render.configure_logging(False, True)
+        render.piped(Answer(Request("delete the file", "bash"), [candidate]), render.Records(), allow_invalid=False)
+        render.note("1 request in 0.1 s")
+        quiet = capsys.readouterr().err
+        render.configure_logging(False, False)
+        render.piped(Answer(Request("delete the file", "bash"), [candidate]), render.Records(), allow_invalid=False)
+        loud = capsys.readouterr().err
+    finally:
+        render.configure_logging(False, False)
+    assert "risky" in quiet and "fill in" not in quiet and "1 request" not in quiet
+    assert "risky" in loud and "fill in" in loud
+    assert "with --json" in " ".join(invoke("generate", "--help").stdout.split())  # -n's default, as it is

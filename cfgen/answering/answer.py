@@ -206,15 +206,14 @@ def _with_languages(pipeline: Pipeline, requests: list[Request]) -> list[Request
         return requests
     requests = list(requests)
     for i, guess in zip(unknown, pipeline.guess_languages([requests[i].query for i in unknown])):
-        if not guess.sure and guess.lang != guess.answered_in:
+        if not guess.sure:  # say so, with the languages it weighed, and how to choose
             where = f"line {requests[i].line}: " if requests[i].line else ""
-            logger.warning(
-                "%sanswered as %s: the request may be %s (%.0f %% sure); pass --lang to choose",
-                where,
-                guess.answered_in,
-                guess.lang,
-                100 * guess.confidence,
-            )
+            others = [lang for lang in dict.fromkeys([guess.lang, guess.runner_up]) if lang and
+                      lang != guess.answered_in]
+            logger.warning("%sanswered as %s, unsure (%s %.0f %%%s); --lang %s to choose", where,
+                           guess.answered_in, guess.lang, 100 * guess.confidence,
+                           f", else {guess.runner_up}" if guess.runner_up else "",
+                           " or --lang ".join(others) if others else guess.answered_in)
         requests[i] = replace(requests[i], lang=guess.answered_in)
     return requests
 

@@ -32,6 +32,9 @@ def console(**options) -> Console:
 
 
 stderr = console(stderr=True, soft_wrap=True, highlight=False)
+# On a terminal a long note wraps between words at the terminal's width; elsewhere (a log, a pipe) it stays one line.
+stderr.soft_wrap = not stderr.is_terminal
+_quiet = False  # -q: only errors, and the warnings that keep a user from running something harmful
 
 
 def printable(text: object, newlines: bool = False) -> str:
@@ -47,6 +50,8 @@ def configure_logging(debug: bool, quiet: bool) -> None:
     """cfgen's log lines (and huggingface_hub's errors) on this invocation's stderr, prefixed `cfgen:`."""
     import logging
 
+    global _quiet
+    _quiet = quiet and not debug
     level = logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)  # this invocation's stderr (tests swap it)
     handler.setFormatter(logging.Formatter("cfgen: %(message)s"))
@@ -63,8 +68,10 @@ def error(message: str) -> None:
     stderr.print(Text.assemble(("error:", "red"), " ", printable(message)))
 
 
-def warning(message: str) -> None:
-    stderr.print(Text.assemble(("warning:", "yellow"), " ", printable(message)))
+def warning(message: str, safety: bool = False) -> None:
+    """A warning on stderr; under -q only a `safety` one (printed code that is risky or fails its check)."""
+    if safety or not _quiet:
+        stderr.print(Text.assemble(("warning:", "yellow"), " ", printable(message)))
 
 
 def info(message: str) -> None:
@@ -72,7 +79,8 @@ def info(message: str) -> None:
 
 
 def note(message: str) -> None:
-    stderr.print(Text(printable(message), style="dim"))
+    if not _quiet:
+        stderr.print(Text(printable(message), style="dim"))
 
 
 def json_line(payload: dict) -> None:
@@ -130,10 +138,10 @@ def piped(answer, records: Records, allow_invalid: bool) -> None:
     written = []
     for candidate in chosen:
         if not candidate.valid:
-            warning(f"{where}printed code fails its syntax check ({candidate.check}): {candidate.code}")
+            warning(f"{where}printed code fails its syntax check ({candidate.check}): {candidate.code}", safety=True)
         if candidate.risks:
             warning(f"{where}printed code is risky ({', '.join(candidate.risks)}); read it before you run it: "
-                    f"{candidate.code}")
+                    f"{candidate.code}", safety=True)
         if candidate.unfilled:
             names = ", ".join(candidate.unfilled)
             warning(f"{where}fill in {names} before running: the request named no value for "

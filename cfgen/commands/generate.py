@@ -31,7 +31,7 @@ from cfgen.answering.render import note
 QueryArgument = Annotated[Optional[str], typer.Argument(
     metavar="QUERY", help="What the code should do. '-' or none (with piped stdin): one request per line.")]
 Count = Annotated[Optional[int], typer.Option(
-    "-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default 5 on a terminal, 1 when piped).",
+    "-n", help=f"Candidates to show, 1-{MAX_CANDIDATES} (default: 5 on a terminal and with --json, 1 piped).",
     callback=within(1, MAX_CANDIDATES, "-n"))]
 Table = Annotated[
     Optional[Path], typer.Option(help="CSV table (cf): ground columns in its header and show selected rows.")

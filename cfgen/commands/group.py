@@ -8,7 +8,7 @@ import sys
 
 import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from cfgen.errors import DownloadInterrupted, describe, exit_code_of
 from cfgen.answering.render import error as print_error
@@ -75,6 +75,10 @@ class CommandGroup(TyperGroup):
             found += [item for item in command.shell_complete(inner, incomplete) if item.value not in known]
         return found
 
+    def get_command(self, ctx, name: str):
+        command = super().get_command(ctx, name)
+        return _plain_help(command) if command is not None else None
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -84,3 +88,20 @@ class CommandGroup(TyperGroup):
             if ctx.params.get("debug"):
                 raise
             raise typer.Exit(report_failure(failure)) from None
+
+
+def _plain_help(command):
+    """A command whose help names each value by a word, not a type: `--lang LANG`, `MODEL`, not `--lang <str>`,
+    `{model}` or `<list[str]>` (typer writes its types where a parameter has no metavar)."""
+    for param in command.params:
+        if isinstance(param, TyperArgument):
+            word = (param.metavar or param.name).upper()
+            param.metavar = word
+            param.display_type_rich = lambda ctx: None
+            more = "..." if param.nargs != 1 else ""
+            param._rich_display_name = lambda shown=word + more: shown
+            param._usage_display_name = lambda shown=word + more if param.required else f"[{word}]{more}": shown
+        elif isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
+            longest = max(param.opts, key=len).lstrip("-")
+            param.metavar = longest.rsplit("-", 1)[-1].upper() + ("..." if param.multiple else "")
+    return command
