@@ -145,4 +145,41 @@ def test_a_candidate_comparing_otherwise_than_the_request_says_ranks_after_those
     made = [Candidate("Equals(20)", -0.1), Candidate("LessThan(20)", -0.5), Candidate("GreaterThan(7)", -0.2)]
     [settled] = settle([made], ["highlight Price below 20"], lambda parts: [], last_group=9)
     ranked = rank(settled, "cf")
-    assert [c.code for c in ranked] == ["LessThan(20)", "Equals(20)", "GreaterThan(20)"]
+    # each rule of one comparison compares as the request's "below" says (as_said): they are one rule
+    assert [c.code for c in ranked] == ["LessThan(20)"]
+
+
+@pytest.mark.parametrize("rule, request_text, said", [
+    ("Equals(0)", "highlight the values below zero", "LessThan(0)"),
+    ("LessThan(5)", "highlight values that are at least 5", "GreaterThanEqual(5)"),
+    ("TextEquals(late)", "highlight cells that contain late", "TextContains(late)"),
+    ("TextContains(A)", "highlight cells that start with A", "StartsWith(A)"),
+    ("top(10)", "shade the biggest value in the column", "Top(1)"),
+    ("top(3)", "highlight the top 3 scores", "Top(3)"),
+    ("Between(1, 5)", "highlight values between 1 and 5", "Between(1, 5)"),  # several comparisons allowed: as it is
+    ("AND(Equals(1), Equals(2))", "values below 3", "AND(Equals(1), Equals(2))"),  # joined: the parts' business
+])
+def test_a_rule_of_one_test_compares_as_the_request_says(rule, request_text, said):
+    from cfgen.languages.cf_comparisons import as_said
+    from cfgen.languages.cf_rules import normalise, parse, render
+
+    assert normalise(render(as_said(parse(rule), request_text))) == normalise(said)
+
+
+def test_numbers_in_words_are_values_and_a_compared_number_is_no_text():
+    from cfgen.languages.cf_comparisons import tests_a_compared_number
+    from cfgen.languages.cf_rules import parse
+
+    assert number_values("highlight the values below zero") == [0.0]
+    assert number_values("the top three and then 5") == [3.0, 5.0]
+    assert tests_a_compared_number(parse("TextContains(500)"), "colour the rows where the amount is over 500")
+    assert not tests_a_compared_number(parse("TextContains(500)"), "rows whose code contains 500")
+
+
+def test_an_unasked_retrieved_rule_ranks_after_an_unasked_generated_one():
+    from cfgen.languages.cf_composition import settle
+    from cfgen.ranking import Candidate
+
+    made = [Candidate("Top(3)", -0.9, "generated"), Candidate("Bottom(4)", 0.9, "retrieved", group=3)]
+    [row] = settle([made], ["highlight cells below 5"], lambda parts: [[] for _ in parts], 5)
+    assert [(c.source, c.group) for c in row] == [("generated", 5), ("retrieved", 6)]

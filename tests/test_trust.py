@@ -308,3 +308,16 @@ def test_quiet_keeps_only_errors_and_the_warnings_about_risky_or_broken_printed_
     assert "risky" in quiet and "fill in" not in quiet and "1 request" not in quiet
     assert "risky" in loud and "fill in" in loud
     assert "with --json" in " ".join(invoke("generate", "--help").stdout.split())  # -n's default, as it is
+
+
+def test_the_timing_line_says_what_made_the_first_answers_where_the_method_does_not():
+    from cfgen.answering.answer import Summary
+
+    summary = Summary()
+    for source in ("generated", "retrieved", "generated"):
+        summary.add(Answer(Request("q", "cf"), [RankedCandidate("GreaterThan(1)", 1.0, True, "ok", source=source)]))
+    summary.add(Answer(Request("q", "bash"), [RankedCandidate("ls", 1.0, True, "ok", source="retrieved")]))
+    assert summary.first_answers("cf", "cf: generated from noise (20 steps), then retrieved") == \
+        "first: 2 generated, 1 retrieved"
+    assert summary.first_answers("bash", "bash: retrieved (nearest training programs)") == ""
+    assert summary.first_answers("bash", "bash: retrieved, then edited (20 steps)") == "first: retrieved"

@@ -226,6 +226,7 @@ class Summary:
     requests: int = 0
     rejected: int = 0  # lines rejected for a reason (blank lines are not counted)
     languages: dict = field(default_factory=dict)  # languages answered, in first-seen order
+    firsts: dict = field(default_factory=dict)  # per language, how many first answers each source made
 
     def add(self, item) -> None:
         """Count an Answer or a rejected line (batch.Rejected)."""
@@ -233,8 +234,23 @@ class Summary:
         if isinstance(item, Answer):
             self.requests += 1
             self.languages.setdefault(item.request.lang)
+            if item.candidates:
+                made = self.firsts.setdefault(item.request.lang, {})
+                made[item.candidates[0].source] = made.get(item.candidates[0].source, 0) + 1
         else:
             self.rejected += not item.blank
+
+    def first_answers(self, lang: str, how: str) -> str:
+        """What made the first answers in `lang`, where it is not what `how` (the method, in words) says: "first:
+        retrieved", "first: 3 generated, 1 retrieved"; "" where the method says it already."""
+        made = self.firsts.get(lang, {})
+        method = how.split(": ", 1)[-1]
+        own = "edited" if "then edited" in method else method.split()[0].rstrip(",") if method else ""
+        if not made or set(made) == {own}:
+            return ""
+        if len(made) == 1:
+            return f"first: {next(iter(made))}"
+        return "first: " + ", ".join(f"{count} {source}" for source, count in made.items())
 
 
 def answers(windows: Iterable[list], answerer: Answerer, settings: Settings) -> Iterator:

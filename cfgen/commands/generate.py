@@ -130,7 +130,9 @@ def generate(
             "no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty"
         )
     if output.terminal and summary.requests:  # the timing line: one short line
-        how = "; ".join(answerer.how(name, settings) for name in summary.languages)
+        hows = [answerer.how(name, settings) for name in summary.languages]
+        made = [summary.first_answers(name, how) for name, how in zip(summary.languages, hows)]
+        how = "; ".join(_with_note(how, firsts) for how, firsts in zip(hows, made))
         count = f"{summary.requests} request{'s' if summary.requests != 1 else ''}"
         note(f"{count} in {time.perf_counter() - STARTED:.1f} s · {how} · read before you run")
     if summary.rejected:
@@ -149,3 +151,10 @@ def _write_workbook(path: Path, answer, force: bool) -> None:
         raise UsageError("no candidate is a rule a spreadsheet can hold: no workbook written")
     write_workbook(path, table, made, force)
     note(f"wrote {path}: the table on sheet Data, {made.formula or made.kind} on {made.applies_to}")
+
+
+def _with_note(how: str, note_text: str) -> str:
+    """`cf: generated from noise (20 steps)` with a note inside its last parentheses, or after it in new ones."""
+    if not note_text:
+        return how
+    return f"{how[:-1]}; {note_text})" if how.endswith(")") else f"{how} ({note_text})"

@@ -3,7 +3,8 @@
 Contract: `unsaid_comparisons(rule, request)` lists the rule's comparisons (GreaterThan, LessThan, ...,
 Equals, NotEquals, Between) and ranks (Top, Bottom, ...) that no comparison or rank word of the request allows,
 or [] when the request names none (a request without "greater", "below", "at least", "equal", "between",
-"highest", "top", ... leaves every rule as it is). Longer phrases are read first, so "greater than or equal to"
+"highest", "top", ... leaves every rule as it is). `as_said(tree, request)` rewrites a rule of one comparison, rank
+or text test to the one the request's words say, where they say exactly one. Longer phrases are read first, so "greater than or equal to"
 allows GreaterThanEqual (and GreaterThan), not Equals. An order comparison of a text (`LessThan('Worldwide')`) is
 always named. Text tests and the rest are never judged here: "contains X" is TextEquals in much of the data.
 """
@@ -12,12 +13,15 @@ from __future__ import annotations
 
 import re
 
-from cfgen.languages.cf_rules import COMPARISONS, RANKS, Call, CFError, Text, parse
-from cfgen.languages.cf_words import COMPARISON_PHRASES, GREATER, LESS
+from cfgen.languages.cf_rules import COMPARISONS, RANKS, TEXT_FUNCTIONS, Call, CFError, Number, Text, parse
+from cfgen.languages.cf_words import COMPARISON_PHRASES, GREATER, LESS, SAID_COMPARISONS, TEXT_TEST_PHRASES
 
 _JUDGED = COMPARISONS | RANKS | {"Between"}
 _ORDERS = GREATER | LESS
 _COMPILED = [(re.compile(words, re.IGNORECASE), allowed) for words, allowed in COMPARISON_PHRASES]
+_TEXT_TESTS = [(re.compile(words, re.IGNORECASE), test) for words, test in TEXT_TEST_PHRASES]
+_SINGULAR = re.compile(r"\b(?:the|a) (?:\w+ )?(?:biggest|highest|largest|maximum|max|best|lowest|smallest|minimum|"
+                       r"min|worst)\b(?! \d)|\b(?:maximum|minimum|max|min)\b(?! \d)", re.IGNORECASE)
 
 
 def allowed_comparisons(request: str) -> set[str]:
@@ -54,3 +58,48 @@ def _judged(node) -> list[Call]:
 
 def _holds_text(call: Call) -> bool:
     return any(isinstance(argument, Text) for argument in call.args)
+
+
+def said_comparison(request: str) -> str | None:
+    """The one comparison or rank the request's words say ("below" → LessThan, "at least" → GreaterThanEqual,
+    "the highest" → Top), or None where they say none or several."""
+    said = []
+    for (words, _), name in zip(_COMPILED, SAID_COMPARISONS):
+        if words.search(request):
+            said.append(name)
+            request = words.sub(" ", request)
+    return said[0] if len(said) == 1 else None
+
+
+def said_text_test(request: str) -> str | None:
+    """The one text test the request's words say ("contains" → TextContains), or None."""
+    said = [test for words, test in _TEXT_TESTS if words.search(request)]
+    return said[0] if len(said) == 1 else None
+
+
+def as_said(tree: Call, request: str) -> Call:
+    """A rule of one comparison, rank or text test, rewritten to the one the request's words say where it says
+    another of the same kind: "below zero" is LessThan(0), not the network's Equals(0); "contains late" is
+    TextContains(late), not TextEquals(late); "the biggest value" is Top(1), not Top(10). The network writes
+    values and the rule's shape well and these words badly; a rule of another kind, or joined, stays as it is."""
+    said = said_comparison(request)
+    if tree.name in COMPARISONS and said in COMPARISONS and tree.name != said and not _holds_text(tree):
+        return Call(said, tree.args)
+    if tree.name in ("Top", "Bottom") and said in ("Top", "Bottom"):
+        args = tree.args
+        if _SINGULAR.search(request) and not any(isinstance(a, Number) and a.value == 1 for a in args):
+            args = tuple(a for a in args if not isinstance(a, Number)) + (Number(1.0),)
+        return Call(said, args)
+    test = said_text_test(request)
+    if tree.name in TEXT_FUNCTIONS and test is not None and tree.name != test:
+        return Call(test, tree.args)
+    return tree
+
+
+def tests_a_compared_number(tree: Call, request: str) -> bool:
+    """A text test of a number the request compares ("over 500" is no TextContains(500))."""
+    allowed = allowed_comparisons(request)
+    if not allowed & (GREATER | LESS) or tree.name not in TEXT_FUNCTIONS:
+        return False
+    texts = [a.value for a in tree.args if isinstance(a, Text)] + [a for a in tree.args if isinstance(a, Number)]
+    return any(isinstance(t, Number) or re.fullmatch(r"-?\d+(?:\.\d+)?", str(t).strip()) for t in texts)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from cfgen.languages.cf_comparisons import unsaid_in
+from cfgen.languages.cf_comparisons import as_said, tests_a_compared_number, unsaid_in
 from cfgen.languages.cf_logic import Logic, join_rules, split_request
 from cfgen.languages.cf_rules import Call, CFError, parse, render
 from cfgen.languages.cf_values import carried, unasked_in
@@ -61,17 +61,19 @@ def _carried(candidate: Candidate, request: str, last_group: int) -> Candidate:
     tree = _parsed(candidate.code)
     if tree is None:
         return candidate
-    changed = carried(tree, request)
+    changed = as_said(carried(tree, request), request)
     if changed != tree:
         quoted = "'" in candidate.code or '"' in candidate.code
         candidate = replace(candidate, code=render(changed, explicit_quotes=quoted))
-    return replace(candidate, group=last_group) if _unasked(changed, request) else candidate
+    # unasked: behind every asked rule, a retrieved one behind the network's (their scores are on other scales)
+    return replace(candidate, group=last_group + (candidate.source == "retrieved")) if _unasked(changed, request) \
+        else candidate
 
 
 def _unasked(tree: Call, request: str) -> bool:
-    """The rule holds a value the request never said or compares otherwise than its words say ("below 20" is
-    not Equals(20))."""
-    return bool(unasked_in(tree, request)) or bool(unsaid_in(tree, request))
+    """The rule holds a value the request never said, compares otherwise than its words say ("below 20" is
+    not Equals(20)), or tests as text a number the request compares ("over 500" is no TextContains(500))."""
+    return bool(unasked_in(tree, request)) or bool(unsaid_in(tree, request)) or tests_a_compared_number(tree, request)
 
 
 def _best_two(row: list[Candidate], request: str, last_group: int) -> list[Candidate]:

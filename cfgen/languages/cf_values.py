@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import replace
 
-from cfgen.languages.cf_words import NOT_A_VALUE, VALUE_CUE, VALUE_ENDS
+from cfgen.languages.cf_words import NOT_A_VALUE, NUMBER_WORDS, VALUE_CUE, VALUE_ENDS
 from cfgen.languages.cf_rules import COMPARISONS, Call, CFError, Number, Text, format_number, parse, render
 
 _QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)|“([^”]+)”")
@@ -53,8 +53,14 @@ def _text_values(request: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=64)
 def _number_values(request: str) -> tuple[float, ...]:
+    """The request's numbers in its order, in digits or in words ("below zero")."""
     unquoted = _QUOTED.sub(" ", request[:_MAX_SCANNED])
-    return tuple(float(match.group().replace(",", "")) for match in _NUMBER.finditer(unquoted))
+    found = [(match.start(), float(match.group().replace(",", ""))) for match in _NUMBER.finditer(unquoted)]
+    found += [(match.start(), float(NUMBER_WORDS[match.group().lower()])) for match in _NUMBER_WORD.finditer(unquoted)]
+    return tuple(value for _, value in sorted(found))
+
+
+_NUMBER_WORD = re.compile(r"\b(?:%s)\b" % "|".join(NUMBER_WORDS), re.I)
 
 
 def carry_values(rule: str, request: str) -> str:

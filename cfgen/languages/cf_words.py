@@ -22,6 +22,19 @@ COMPARISON_PHRASES = [
     (r"equal|=", {"Equals"}),
 ]
 
+# The comparison (or rank) each phrase above says when it is the request's only one: what a rule comparing
+# otherwise is rewritten to (cf_comparisons.said_in); None where the phrase allows several (between).
+SAID_COMPARISONS = ["GreaterThanEqual", "LessThanEqual", "NotEquals", None, "Top", "Bottom", "GreaterThan", "LessThan",
+                    "Equals"]
+# The text test each phrase says ("contains X" is a contains rule, whatever the network wrote).
+TEXT_TEST_PHRASES = [(r"\bcontain(?:s|ing)?\b|\bincludes?\b|\bwith the (?:word|text)\b", "TextContains"),
+                     (r"\b(?:starts?|starting|begins?|beginning) with\b", "StartsWith"),
+                     (r"\b(?:ends?|ending) with\b", "EndsWith"),
+                     (r"\b(?:says?|is exactly|exactly|equal to|equals|reads)\b", "TextEquals")]
+# Numbers said in words ("below zero", "the top three").
+NUMBER_WORDS = {"zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                "nine": 9, "ten": 10, "twenty": 20, "fifty": 50, "hundred": 100}
+
 # -- conditions and negations: how a request splits into parts ---------------------------------------------
 # What makes a phrase a condition: a comparison, a text test, blanks, repeats or ranks, or a copula before a value.
 CONDITION_CUES = (r"greater|more|less|fewer|above|below|over|under|exceed\w*|higher|lower|equal\w*|at least|at most|"
@@ -37,7 +50,7 @@ NOT_VERBS = {"cells", "cell", "values", "value", "rows", "items", "the", "all", 
 # tries "have", "value" and "equal to" and keeps the one whose value is not a word of the phrase.
 VALUE_CUE = re.compile(r"(?=\b(?:equal\s+to|equals|is\s+not|are\s+not|is|are|contains|containing|contain|has|have|"
                        r"starts?\s+with|starting\s+with|begins?\s+with|beginning\s+with|ends?\s+with|ending\s+with|"
-                       r"named|called|says|reads|text|word|value|values)\s+([^\s,;:!?\"'“”()]+"
+                       r"named|called|says|say|reads|text|word|value|values)\s+([^\s,;:!?\"'“”()]+"
                        r"(?:\s+[^\s,;:!?\"'“”()]+){0,3}))", re.IGNORECASE)
 # Words that end a value (the request goes on about where or how) or that cannot start one.
 VALUE_ENDS = {"in", "on", "of", "from", "for", "to", "at", "and", "or", "but", "with", "the", "a", "an", "column",
