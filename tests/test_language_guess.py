@@ -73,3 +73,22 @@ def test_without_lang_the_request_picks_its_language(tiny_model):
     for lang, nl in by_lang.items():
         result = CliRunner().invoke(app, ["generate", nl, "-m", str(tiny_model), "--json"])
         assert result.exit_code == 0 and f'"lang": "{lang}"' in result.stdout, (lang, result.stdout)
+
+
+def test_the_word_rules_fire_on_no_training_request_of_another_language():
+    """Checked against the data the guess is measured on where it is here (skipped on a machine without it)."""
+    from pathlib import Path
+
+    import pytest
+
+    from cfgen.answering.language_guess import NAMED_LANGUAGES, OTHER_NAMES, _speaks_of_cells
+    from cfgen.training.data import benchmark_path, load_benchmark
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "codefusion"
+    if not data.is_dir():
+        pytest.skip("the CodeFusion benchmarks are not beside the repository")
+    wrong = [pair.nl for lang in ("bash", "python") for split in ("train", "dev")
+             for pair in load_benchmark(benchmark_path(data, lang), split, lang)
+             if _speaks_of_cells(pair.nl) or any(said.search(pair.nl) and not OTHER_NAMES[named].search(pair.nl)
+                                                 for named, said in NAMED_LANGUAGES.items() if named != lang)]
+    assert wrong == []

@@ -35,9 +35,11 @@ NAMES_A_FILE = re.compile(r"\b[\w-]+\.(?:csv|txt|json|py|sh|log|xlsx?)\b|/\w|\bf
 
 
 # A request that names the language it wants ("… in python", "a bash one-liner") is in it.
-NAMED_LANGUAGES = {"python": re.compile(r"\bin python\b|\bpython (?:code|snippet|function|one-liner)\b", re.I),
-                   "bash": re.compile(r"\bin (?:bash|the shell|a shell|the terminal)\b|"
-                                      r"\b(?:bash|shell) (?:command|one-liner|snippet)\b", re.I)}
+# A request that speaks of both ("run a shell command from python") asks for neither by name.
+NAMED_LANGUAGES = {"python": re.compile(r"\bin python\b|\bpython (?:snippet|function|one-liner)\b", re.I),
+                   "bash": re.compile(r"\bin (?:bash|the shell|a shell)\b|\bbash one-liner\b", re.I)}
+OTHER_NAMES = {"python": re.compile(r"\b(?:bash|shell|terminal)\b", re.I),
+               "bash": re.compile(r"\bpython\b|\bsubprocess\b|`", re.I)}
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ def guess_languages(index, query_encodings: list[torch.Tensor], queries: list[st
     guesses = []
     for row, query in zip(shares, queries or [None] * len(shares)):
         order = [languages[int(i)] for i in row.argsort(descending=True)]
-        named = next((lang for lang, said in NAMED_LANGUAGES.items() if query and said.search(query)), None)
+        named = next((lang for lang, said in NAMED_LANGUAGES.items()
+                      if query and said.search(query) and not OTHER_NAMES[lang].search(query)), None)
         if named in languages:
             guesses.append(Guess(named, 1.0, next((lang for lang in order if lang != named), None)))
         elif query is not None and "cf" in languages and _speaks_of_cells(query):
