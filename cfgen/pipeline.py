@@ -91,8 +91,9 @@ class Pipeline:
             raise UsageError("--guidance needs a model trained with request dropout (cfgen train --request-dropout "
                              "0.1); this one never saw a request left out")
         lang = check_language(lang, UsageError)
-        if lang not in self.tokenizer.tag_ids:
-            raise UsageError(f"this model does not write {lang} (it writes {', '.join(self.tokenizer.tag_ids)}): "
+        written = self._languages_written
+        if lang not in written:
+            raise UsageError(f"this model does not write {lang} (it writes {', '.join(written)}): "
                              "choose another --lang or --model")
         if not 1 <= steps <= self.process.num_steps:
             raise UsageError(f"--steps must be between 1 and {self.process.num_steps} for this model")
@@ -152,6 +153,15 @@ class Pipeline:
         if kind == "retrieve":
             return f"{lang}: retrieved (nearest training programs)"
         return f"{lang}: retrieved, then edited ({steps} steps{guided})"
+
+    @functools.cached_property
+    def _languages_written(self) -> list[str]:
+        """The languages the tokenizer has a tag for and, where the model has an index, that its training data held
+        (an index holds every training pair: a language with no row there was never trained on)."""
+        tagged = list(self.tokenizer.tag_ids)
+        if self.index is None or not self.index.langs:
+            return tagged
+        return [lang for lang in tagged if lang in set(self.index.langs)]
 
     @functools.cached_property
     def _training_programs(self) -> frozenset[str]:

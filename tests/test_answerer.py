@@ -137,7 +137,9 @@ def test_an_idle_answerer_exits_and_stop_says_when_none_runs(tiny_model):
                                stderr=subprocess.PIPE, text=True)
     assert started.wait(timeout=120) == 0  # 3 s after it began listening
     assert "exits after 0.05 idle minutes" in started.communicate()[1]
-    assert not socket_path(key_of(str(tiny_model), "cpu")).exists()
+    key = key_of(str(tiny_model), "cpu")
+    assert not socket_path(key).exists()
+    assert not (folder() / f"answerer-{key}.lock").exists() and not (folder() / f"answerer-{key}.log").exists()
     assert cfgen("serve", *model, "--status").returncode == 1
     stopped = cfgen("serve", *model, "--stop")
     assert stopped.returncode == 0 and "no answerer" in stopped.stderr

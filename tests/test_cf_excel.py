@@ -103,3 +103,32 @@ def test_an_independent_formula_engine_selects_the_rows_cfgen_s_executor_selects
     for rule in rules:
         made = excel_rule(rule, table[0], len(table) - 1)
         assert engine_rows(made.formula, table) == execute(rule, table), (rule, made.formula)
+
+
+def test_a_workbook_s_sheet_is_a_table_and_the_rule_joins_that_workbook(tmp_path):
+    from openpyxl import Workbook, load_workbook
+
+    book = Workbook()
+    book.active.title = "Notes"
+    book.active.append(["keep me"])
+    prices = book.create_sheet("Prices")
+    for row in (["Item", "Price"], ["apple", 5], ["pear", 30]):
+        prices.append(row)
+    source = tmp_path / "book.xlsx"
+    book.save(source)
+    out = tmp_path / "out.xlsx"
+    command = [sys.executable, "-m", "cfgen", "color cells greater than 10", "--table", str(source), "--sheet",
+               "Prices", "--xlsx", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    written = load_workbook(out)
+    assert written.sheetnames == ["Notes", "Prices"] and written["Notes"]["A1"].value == "keep me"
+    [formatting] = list(written["Prices"].conditional_formatting)
+    assert str(formatting.sqref) == "B2:B3" and formatting.rules[0].formula == ["AND(ISNUMBER($B2),$B2>10)"]
+    wrong = subprocess.run(command[:-2] + ["--sheet", "Nope"], capture_output=True, text=True, timeout=300)
+    assert wrong.returncode == 2 and "no sheet 'Nope'" in wrong.stderr and wrong.stderr.count("\n") == 1
+    broken = tmp_path / "broken.xlsx"
+    broken.write_text("not a zip")
+    unread = subprocess.run([sys.executable, "-m", "cfgen", "color cells", "--table", str(broken)],
+                            capture_output=True, text=True, timeout=300)
+    assert unread.returncode == 2 and "not a readable .xlsx" in unread.stderr

@@ -197,3 +197,14 @@ def test_guidance_is_refused_for_a_model_that_never_saw_a_request_dropped(tiny_m
     result = CliRunner().invoke(app, ["generate", "count the lines in file.txt", "-m", str(tiny_model),
                                       "--guidance", "2"])
     assert result.exit_code == 2 and "request dropout" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_language_the_model_was_never_trained_on_is_a_usage_error(tiny_model, encoder):
+    from cfgen.errors import UsageError
+    from cfgen.pipeline import Pipeline
+
+    pipeline = Pipeline.from_directory(tiny_model, encoder=encoder)
+    pipeline.index.langs = ["bash" if lang != "bash" else lang for lang in pipeline.index.langs]  # trained on Bash
+    with pytest.raises(UsageError, match="does not write cf .it writes bash."):
+        pipeline(["highlight cells greater than 10"], "cf", 1)
+    assert pipeline(["count the lines in file.txt"], "bash", 1)[0]

@@ -98,14 +98,18 @@ def within_query_limit(query: str, line: int = 0) -> str:
     return query[:MAX_QUERY_CHARS].strip()
 
 
-def load_table(path: Path) -> list:
-    """A --table CSV file as rows, header first; UsageError (exit 2) saying why it cannot be read."""
+def load_table(path: Path, sheet: str | None = None) -> list:
+    """A --table CSV file, or a sheet of an .xlsx workbook, as rows, header first; UsageError (exit 2) saying why
+    it cannot be read."""
     from cfgen.languages.cf import CFError, read_table
+    from cfgen.languages.cf_workbook import read_sheet
 
     try:
         if not path.is_file():
             raise UsageError(f"table file not found: {path}")
-        return read_table(path)
+        if sheet is not None and path.suffix.lower() != ".xlsx":
+            raise UsageError(f"--sheet names a sheet of an .xlsx table; {path} is no workbook")
+        return read_sheet(path, sheet) if path.suffix.lower() == ".xlsx" else read_table(path)
     except (CFError, OSError, UnicodeDecodeError) as failure:
         raise UsageError(f"cannot read the table {path}: {failure}"[:400]) from None
 

@@ -226,6 +226,10 @@ def answer_until_idle(loader: PipelineLoader, key: str, idle_minutes: float, on_
             signal.signal(signal.SIGTERM, previous)
             listener.close()
             _remove_if_ours(path, inode)
+            # the lock's holder ends: its lock and log files go too (a client that starts the next answerer
+            # makes them again; one that meanwhile opened the old lock finds it free and takes it)
+            for name in (f"answerer-{key}.lock", f"answerer-{key}.log"):
+                (folder() / name).unlink(missing_ok=True)
 
 
 def _refuse_busy(connection: socket.socket) -> None:

@@ -54,6 +54,8 @@ AsForm = Annotated[str, typer.Option(
 Xlsx = Annotated[Optional[Path], typer.Option(
     "--xlsx", metavar="OUT.xlsx", help="CF with --table: write a workbook of the table with the best rule applied.")]
 Force = Annotated[bool, typer.Option("--force", help="--xlsx: replace a file that exists.")]
+Sheet = Annotated[Optional[str], typer.Option(
+    "--sheet", metavar="NAME", help="With an .xlsx --table: the sheet to read (default: the first).")]
 Verbose = Annotated[
     bool,
     typer.Option(
@@ -84,6 +86,7 @@ def generate(
     as_form: AsForm = "code",
     xlsx: Xlsx = None,
     force: Force = False,
+    sheet: Sheet = None,
 ) -> None:
     """Generate ranked candidates for a request (the default command)."""
     from cfgen.answering.answer import Request, Settings, Summary, answers, checked_query, load_table
@@ -105,7 +108,9 @@ def generate(
         raise UsageError(
             f"--table grounds candidates in a table's columns, which {lang} code does not name: use it with --lang cf"
         )
-    rows = load_table(table) if table is not None else None
+    if sheet is not None and table is None:
+        raise UsageError("--sheet names a sheet of the --table workbook: give --table book.xlsx")
+    rows = load_table(table, sheet) if table is not None else None
     batch = query is None or query == "-"
     if batch and sys.stdin is None:
         raise UsageError("no query, and stdin is closed: give one as an argument, or pipe one per line")
@@ -124,7 +129,8 @@ def generate(
         output.write(item)
         first = first or item
     if xlsx is not None and first is not None:
-        _write_workbook(xlsx, first, force)
+        source = table if table.suffix.lower() == ".xlsx" else None
+        _write_workbook(xlsx, first, force, source, sheet)
     if summary.requests == 0 and summary.rejected == 0:
         raise UsageError(
             "no requests on stdin: every line was blank" if summary.lines else "no requests on stdin: it was empty"
@@ -139,8 +145,9 @@ def generate(
         raise typer.Exit(5)
 
 
-def _write_workbook(path: Path, answer, force: bool) -> None:
-    """The answer's table and its best valid rule that a spreadsheet can say, as a workbook at `path`."""
+def _write_workbook(path: Path, answer, force: bool, source: Path | None, sheet: str | None) -> None:
+    """The answer's table (or the workbook it was read from) and its best valid rule that a spreadsheet can say,
+    as a workbook at `path`."""
     from cfgen.languages.cf_excel import excel_rule
     from cfgen.languages.cf_workbook import write_workbook
 
@@ -149,8 +156,9 @@ def _write_workbook(path: Path, answer, force: bool) -> None:
                  and (rule := excel_rule(c.code, table[0], len(table) - 1)) is not None), None)
     if made is None:
         raise UsageError("no candidate is a rule a spreadsheet can hold: no workbook written")
-    write_workbook(path, table, made, force)
-    note(f"wrote {path}: the table on sheet Data, {made.formula or made.kind} on {made.applies_to}")
+    write_workbook(path, table, made, force, source, sheet)
+    where = (f"{source} with sheet {sheet}" if sheet else f"{source}") if source else "the table on sheet Data"
+    note(f"wrote {path}: {where}, {made.formula or made.kind} on {made.applies_to}")
 
 
 def _with_note(how: str, note_text: str) -> str:
