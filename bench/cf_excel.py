@@ -2,11 +2,11 @@
 (cfgen/languages/cf_excel.py), evaluated cell by cell by an independent Excel formula engine (the `formulas`
 package: pip install formulas), against the rows cfgen's own executor (cf_engine.py) selects.
 
-    python bench/cf_excel.py [--data ../shared/data/codefusion] [--split dev]
+    python bench/cf_excel.py [--data ../shared/data/codefusion] [--split dev] [--libreoffice]
 
 Prints the agreement (rules whose selected rows are the same), the rules a spreadsheet says only by a built-in type
 (colour scales, data bars, icon sets: no formula to evaluate) and every disagreement; writes
-bench/results/cf_excel.json.
+bench/results/cf_excel.json. With --libreoffice each formula is also computed by LibreOffice Calc (headless).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,33 @@ def engine_rows(formula: str, table: list) -> list[bool]:
         # a formula that comes to an error (LARGE of no numbers) formats nothing, as in the spreadsheet
         selected.append(isinstance(result, (bool, numpy.bool_)) and bool(result))
     return selected
+
+
+def libreoffice_rows(formula: str, table: list, folder: Path) -> list[bool]:
+    """Per data row, whether the formula holds there, as LibreOffice Calc computes it: the table and the formula
+    (one per row, in a column beside the table) in a workbook, recalculated and saved as CSV by `soffice
+    --headless` (LibreOffice computes formulas that carry no value when it loads a file)."""
+    import csv
+    import os
+    import subprocess
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in table:
+        sheet.append([_typed(value) if value not in ("", None) else None for value in row])
+    helper = len(table[0]) + 2  # a blank column between the table and the formulas
+    for row in range(2, len(table) + 1):
+        sheet.cell(row=row, column=helper, value=re.sub(r"\$([A-Z]+)2(?![\d:])", lambda m: f"${m.group(1)}{row}",
+                                                        formula))
+    source = folder / "formulas.xlsx"
+    book.save(source)
+    subprocess.run(["soffice", "--headless", "--convert-to", "csv", "--outdir", str(folder), str(source)],
+                   capture_output=True, timeout=120, env={**os.environ, "HOME": str(folder)}, check=True)
+    with open(folder / "formulas.csv", newline="", encoding="utf-8", errors="replace") as handle:
+        rows = list(csv.reader(handle))[1:]
+    return [len(row) >= helper and row[helper - 1].strip().upper() == "TRUE" for row in rows][: len(table) - 1]
 
 
 def _input(name: str, table: list, numpy):
@@ -80,6 +108,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "codefusion")
     parser.add_argument("--split", default="dev")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "cf_excel.json")
+    parser.add_argument("--libreoffice", action="store_true",
+                        help="also compute each formula in LibreOffice Calc (soffice --headless), a real spreadsheet")
     args = parser.parse_args()
     from cfgen.languages.cf_engine import execute
     from cfgen.languages.cf_excel import excel_rule
@@ -87,6 +117,7 @@ def main() -> None:
 
     items = [item for item in load_benchmark(benchmark_path(args.data, "cf"), args.split, "cf") if item.table]
     agree, built_in_only, unsaid, disagreements = 0, [], [], []
+    calc_agree, calc_disagreements = 0, []
     for item in items:
         made = excel_rule(item.code, item.table[0], len(item.table) - 1)
         if made is None:
@@ -105,15 +136,27 @@ def main() -> None:
             agree += 1
         else:
             disagreements.append({"rule": item.code, "formula": made.formula, "cfgen": ours, "engine": theirs})
+        if args.libreoffice:
+            with tempfile.TemporaryDirectory() as folder:
+                calc = libreoffice_rows(made.formula, item.table, Path(folder))
+            calc_agree += calc == ours
+            if calc != ours:
+                calc_disagreements.append({"rule": item.code, "formula": made.formula, "cfgen": ours, "calc": calc})
     checked = agree + len(disagreements)
     print(f"{len(items)} {args.split} rules with a table: {checked} as formulas, {agree} agree "
           f"({agree / max(checked, 1):.3f}); {len(built_in_only)} built-in type only; {len(unsaid)} not convertible")
     for found in disagreements:
         print(f"  disagree: {found['rule']}  {found['formula']}  cfgen {found['cfgen']}  engine {found['engine']}")
+    if args.libreoffice:
+        print(f"LibreOffice Calc: {calc_agree} of {checked} agree")
+        for found in calc_disagreements:
+            print(f"  Calc disagrees: {found['rule']}  {found['formula']}  cfgen {found['cfgen']}  calc {found['calc']}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"rules": len(items), "formulas": checked, "agree": agree,
                                        "built_in_only": built_in_only, "not_convertible": unsaid,
-                                       "disagreements": disagreements}, indent=1) + "\n")
+                                       "disagreements": disagreements,
+                                       **({"libreoffice_agree": calc_agree, "libreoffice_disagreements":
+                                           calc_disagreements} if args.libreoffice else {})}, indent=1) + "\n")
     print(f"wrote {args.output}")
 
 

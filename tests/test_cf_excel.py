@@ -132,3 +132,28 @@ def test_a_workbook_s_sheet_is_a_table_and_the_rule_joins_that_workbook(tmp_path
     unread = subprocess.run([sys.executable, "-m", "cfgen", "color cells", "--table", str(broken)],
                             capture_output=True, text=True, timeout=300)
     assert unread.returncode == 2 and "not a readable .xlsx" in unread.stderr
+
+
+def test_libreoffice_selects_the_rows_cfgen_s_executor_selects(tmp_path):
+    """A real spreadsheet reads each formula and formats the rows the rule selects (LibreOffice Calc, headless:
+    `apt-get install libreoffice-calc-nogui`)."""
+    import shutil
+    from pathlib import Path
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice is not installed (apt-get install libreoffice-calc-nogui)")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from cf_excel import libreoffice_rows
+
+    from cfgen.languages.cf_engine import execute
+
+    table = [["Item", "Price", "Status"], ["apple", "5", "late"], ["pear", "30", "On time"], ["fig", "", "LATE!"],
+             ["kiwi", "1200", ""], ["plum", "30", "late"]]
+    rules = ["AND(GreaterThan(c[1], 10), LessThan(c[1], 50))", "TextContains(c[2], late)", "Blanks(c[2])",
+             "Duplicate(c[1])", "Top(c[1], 2)", "NOT(TextContains(c[2], late))", "StartsWith(c[2], on)",
+             "AboveAverage(c[1])"]
+    for number, rule in enumerate(rules):
+        made = excel_rule(rule, table[0], len(table) - 1)
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        assert libreoffice_rows(made.formula, table, folder) == execute(rule, table), (rule, made.formula)
