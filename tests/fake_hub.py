@@ -56,7 +56,7 @@ class FakeHub:
         self.corrupt: set[str] = set()  # filenames served with flipped bytes (same size)
         self.corrupt_once: set[str] = set()  # the same, for the next GET of each only
         self.cut_off: dict[str, int] = {}  # filename -> GETs still to cut off halfway
-        self.slow: dict[str, float] = {}  # filename -> seconds to spend sending it (in 20 pieces)
+        self.slow: dict[str, float] = {}  # filename -> seconds to spend sending it (a piece at least every second)
         self.requests: list[str] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -170,11 +170,14 @@ class FakeHub:
                 if filename in hub.slow:
                     import time
 
-                    piece = max(1, len(payload) // 20)
+                    # a piece at least every second: slow, never silent for a client's read timeout, so that only
+                    # what the test does (a Ctrl-C) can end the download, however busy the machine
+                    pieces = max(20, int(hub.slow[filename]))
+                    piece = max(1, len(payload) // pieces)
                     for start in range(0, len(payload), piece):
                         self.wfile.write(payload[start : start + piece])
                         self.wfile.flush()
-                        time.sleep(hub.slow[filename] / 20)
+                        time.sleep(min(1.0, hub.slow[filename] / pieces))
                     return
                 self.wfile.write(payload)
 
