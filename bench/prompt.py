@@ -56,7 +56,7 @@ def start_answerer(environment: dict, model_args: list[str]) -> subprocess.Popen
 
 def best_command(request: str, environment: dict, model_args: list[str]) -> str:
     fields = subprocess.run([PYTHON, "-m", "cfgen.answering.widget", *model_args, "--", request], env=environment,
-                            capture_output=True, timeout=60).stdout.decode().split("\0")
+                            capture_output=True, timeout=60).stdout.decode().split("\0")[1:]  # past the state
     if fields[0]:
         raise SystemExit(f"no answer for {request!r}: {fields[0]}")
     return fields[1]

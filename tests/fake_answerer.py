@@ -1,8 +1,10 @@
 """A stand-in for `cfgen serve` on the default model's socket, for tests of its clients (the shell widgets,
-`cfgen "…"`): `python tests/fake_answerer.py answer|die CANDIDATES.json`.
+`cfgen "…"`): `python tests/fake_answerer.py answer|die|hold CANDIDATES.json`.
 
 answer: each request gets the candidates in CANDIDATES.json (a list of RankedCandidate fields).
 die: reads a request and closes the connection without a reply, as an answerer killed mid-request does.
+hold: as answer, once a file `go` is beside CANDIDATES.json; meanwhile it sends `working` lines, as an
+answerer on a busy machine does, and it writes `received` there when a request has come in.
 It prints `ready` once listening and serves until killed.
 """
 
@@ -10,6 +12,19 @@ import json
 import os
 import socket
 import sys
+import time
+from pathlib import Path
+
+
+def hold(connection: socket.socket, folder: Path) -> None:
+    from cfgen.answering.answerer_socket import send
+
+    (folder / "received").touch()
+    while not (folder / "go").exists():
+        send(connection, {"working": True})
+        time.sleep(0.2)
+    (folder / "go").unlink()
+    (folder / "received").unlink()
 
 
 def main() -> None:
@@ -29,6 +44,8 @@ def main() -> None:
             message = receive(connection)
             if mode == "die":
                 continue
+            if mode == "hold":
+                hold(connection, Path(sys.argv[2]).parent)
             answers = [{"request": request, "candidates": candidates, "rows": []} for request in message["requests"]]
             send(connection, {"ok": True, "answers": answers, "warnings": [], "how": {"bash": "bash: fake"}})
 

@@ -172,7 +172,7 @@ def test_an_answerer_dying_mid_request_costs_time_not_answers(fake_answerer):
     widget = subprocess.run([sys.executable, "-m", "cfgen.answering.widget", "--", "count lines"], capture_output=True,
                             timeout=60)
     assert widget.returncode == 1
-    assert widget.stdout == b"cfgen: the answerer stopped before it answered\0"
+    assert widget.stdout == b"\0cfgen: the answerer stopped before it answered\0"  # state: warm, then why
 
 
 def test_the_widget_client_says_why_no_answerer_could_start(tmp_path):
@@ -180,7 +180,8 @@ def test_the_widget_client_says_why_no_answerer_could_start(tmp_path):
     widget = subprocess.run([sys.executable, "-m", "cfgen.answering.widget", "--model", str(tmp_path / "none"), "--", "hi"],
                             capture_output=True, timeout=120)
     assert widget.returncode == 1 and time.monotonic() - started < 60
-    status = widget.stdout.decode().rstrip("\0")
+    state, status = widget.stdout.decode().rstrip("\0").split("\0")
+    assert state == "cfgen: starting... (the first answer takes a few seconds)"
     assert status.startswith("cfgen: the answerer did not start:") and "none" in status, status
     assert "\n" not in status
 
@@ -206,7 +207,7 @@ def test_a_stopped_answerer_costs_seconds_and_ends_at_sigterm_once_continued(tin
         started = time.monotonic()
         widget = subprocess.run([sys.executable, "-m", "cfgen.answering.widget", "--model", str(copy), "--",
                                  "count lines"], capture_output=True, timeout=60)
-        assert widget.returncode == 1 and widget.stdout.startswith(b"cfgen: the answerer stopped answering")
+        assert widget.returncode == 1 and widget.stdout.startswith(b"\0cfgen: the answerer stopped answering")
         assert time.monotonic() - started < SILENCE_S + 10
         server.send_signal(signal.SIGCONT)
         time.sleep(0.5)  # it takes the requests its backlog holds, whose clients have gone
@@ -246,8 +247,8 @@ def test_one_client_cannot_stall_or_kill_the_answerer(tiny_answerer):
 
 
 def test_the_widget_client_says_one_line_for_a_request_that_is_no_text():
-    for request, said in ((b"\xff\xfe files", b"cfgen: the request is not valid UTF-8 text\0"),
-                          ("\u200b".encode(), b"cfgen: type a request first, e.g. list files older than 3 days\0")):
+    for request, said in ((b"\xff\xfe files", b"\0cfgen: the request is not valid UTF-8 text\0"),
+                          ("\u200b".encode(), b"\0cfgen: type a request first, e.g. list files older than 3 days\0")):
         widget = subprocess.run([sys.executable.encode(), b"-m", b"cfgen.answering.widget", b"--", request],
                                 capture_output=True, timeout=60)
         assert widget.returncode == 1 and widget.stdout == said, widget.stdout + widget.stderr

@@ -29,10 +29,11 @@ def candidate(code: str, risks=(), unfilled=()) -> dict:
 class Terminal:
     """One shell in a tmux pane of its own tmux server, prompt `$ `, the widget loaded."""
 
-    def __init__(self, shell: str, folder: Path, model: str | None = None) -> None:
+    def __init__(self, shell: str, folder: Path, model: str | None = None, width: int = 150) -> None:
         from cfgen.commands.shell_init import widget_script
 
         self.server = f"cfgen-{os.getpid()}-{shell}"
+        self.width = width
         script = folder / f"widget.{shell}"
         script.write_text(widget_script(shell, model=model))
         home = folder / "home"
@@ -49,7 +50,7 @@ class Terminal:
         else:
             init = f"set -g fish_greeting ''; function fish_prompt; printf '$ '; end; source {script}"
             command = ["fish", "--no-config", "--init-command", init]
-        self.tmux("new-session", "-d", "-x", "150", "-y", "30", "env", "-i",
+        self.tmux("new-session", "-d", "-x", str(width), "-y", "30", "env", "-i",
                   *(f"{name}={value}" for name, value in environment.items()), *command)
         self.wait(lambda: self.line() == "")
 
@@ -66,10 +67,18 @@ class Terminal:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p")
 
+    def prompts(self) -> list[str]:
+        """The rows that start with the prompt `$ `."""
+        return [row for row in self.screen().splitlines() if row.startswith("$")]
+
     def line(self) -> str | None:
         """The command line: the text after the last `$ ` prompt (None before the first prompt)."""
-        prompts = [row for row in self.screen().splitlines() if row.startswith("$")]
+        prompts = self.prompts()
         return prompts[-1][2:].rstrip() if prompts else None
+
+    def text(self) -> str:
+        """The screen as one string, its rows joined (a line that wraps reads whole)."""
+        return "".join(row.ljust(self.width) for row in self.screen().splitlines())
 
     def cursor(self) -> int:
         """The cursor's column on the command line (after the prompt)."""
@@ -92,8 +101,8 @@ class Terminal:
 def terminal(tmp_path):
     opened = []
 
-    def open_terminal(shell: str, model: str | None = None) -> Terminal:
-        opened.append(Terminal(shell, tmp_path, model))
+    def open_terminal(shell: str, model: str | None = None, width: int = 150) -> Terminal:
+        opened.append(Terminal(shell, tmp_path, model, width))
         return opened[-1]
 
     yield open_terminal
@@ -106,13 +115,14 @@ def answerer(tmp_path):
     """fake_answerer(mode, candidates): tests/fake_answerer.py on the bundled model's socket."""
     started = []
 
-    def start(mode: str, candidates: list[dict]) -> None:
+    def start(mode: str, candidates: list[dict]) -> Path:
         (tmp_path / "candidates.json").write_text(json.dumps(candidates))
         fake = Path(__file__).with_name("fake_answerer.py")
         process = subprocess.Popen([sys.executable, str(fake), mode, str(tmp_path / "candidates.json")],
                                    stdout=subprocess.PIPE, text=True)
         started.append(process)
         assert process.stdout.readline().strip() == "ready"
+        return tmp_path  # where `hold` looks for `go`
 
     yield start
     for process in started:
@@ -140,6 +150,47 @@ def test_the_key_puts_the_best_command_on_the_line_and_again_the_next(shell, ter
     term.wait_line(f"touch {made}")
     time.sleep(0.5)
     assert not made.exists()  # the widget never runs what it writes
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_request_stays_on_the_line_until_its_answer_replaces_it(shell, terminal, answerer):
+    """bash blanks the line while a bound command runs (the widget draws it again); the answer takes the
+    request's place, with no second prompt."""
+    folder = answerer("hold", [candidate("ls -la", risks=["reads the folder"])])
+    term = terminal(shell)
+    term.type("list the files")
+    term.press("C-g")
+    term.wait(lambda: (folder / "received").exists())  # the answerer has it and is at work
+    term.wait_line("list the files")
+    assert term.prompts() == ["$ list the files"]
+    (folder / "go").touch()
+    term.wait_line("ls -la")
+    assert term.prompts() == ["$ ls -la"] and "list the files" not in term.screen()
+
+
+@pytest.mark.parametrize("width", [150, 40])
+@pytest.mark.parametrize("shell", SHELLS)
+def test_each_press_clears_the_last_note_and_keeps_what_was_on_screen(shell, width, terminal, answerer):
+    request = "make an empty file called a.txt in this folder, please"  # two rows at 40 columns
+    answerer("answer", [candidate("touch a.txt", risks=["writes files in the folder it is given"]),
+                        candidate("ls"), candidate("cp {{path/to/file}} b", unfilled=["path/to/file"])])
+    term = terminal(shell, width=width)
+    term.type("echo kept")
+    term.press("Enter")
+    term.wait(lambda: "kept" in term.screen().splitlines()[1:2])
+    term.type(request)
+
+    def shows(line: str, note: str | None) -> bool:
+        text = term.text()
+        return (term.prompts()[-1:] == [f"$ {line}"[:width]] and text.count("cfgen:") == (note is not None)
+                and (note is None or note in text) and "kept" in term.screen().splitlines()[1:2])
+
+    for line, note in (("touch a.txt", "cfgen: risk: writes files in the folder it is given"), ("ls", None),
+                       ("cp {{path/to/file}} b", "cfgen: fill path/to/file"), (request, None),
+                       ("touch a.txt", "cfgen: risk: writes files in the folder it is given")):
+        term.press("C-g")
+        term.wait(lambda: shows(line, note))
+        assert request not in term.text() or line == request
 
 
 @pytest.mark.parametrize("shell", [s for s in SHELLS if s.values[0] != "fish"])  # fish keeps only lines it ran
@@ -176,14 +227,25 @@ def test_an_answerer_killed_mid_request_leaves_the_line(shell, terminal, answere
     assert term.line() == "count the lines"
 
 
-def test_the_first_key_press_starts_the_answerer(terminal, tiny_model):
-    if shutil.which("bash") is None:
-        pytest.skip("needs bash")
+@pytest.fixture
+def stop_tiny_answerer(tiny_model):
+    yield
+    subprocess.run([sys.executable, "-m", "cfgen", "serve", "--model", str(tiny_model), "--stop"],
+                   capture_output=True, timeout=60)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_first_key_press_starts_the_answerer_and_says_so(shell, terminal, tiny_model, stop_tiny_answerer):
     key = key_of(str(tiny_model))
-    term = terminal("bash", model=str(tiny_model))
+    assert connect(key) is None
+    term = terminal(shell, model=str(tiny_model))
     term.type("count the lines in file.txt")
     term.press("C-g")
+    # loading the model takes seconds: meanwhile the request stays on its line and the press says why it waits
+    term.wait(lambda: "cfgen: starting... (the first answer takes a few seconds)" in term.screen())
+    assert term.prompts() == ["$ count the lines in file.txt"]
     term.wait_line("wc -l file.txt", timeout=120)
+    assert "starting" not in term.screen() and term.prompts() == ["$ wc -l file.txt"]
     assert connect(key) is not None
     stopped = subprocess.run([sys.executable, "-m", "cfgen", "serve", "--model", str(tiny_model), "--stop"],
                              capture_output=True, text=True, timeout=60)

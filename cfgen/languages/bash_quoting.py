@@ -109,7 +109,7 @@ def _written(code: str, root, edit: Edit) -> str | None:
 
 
 def _double_quoted(value: str) -> str:
-    """A value inside `"…"`: a backslash before $ ` " \ (and a newline) is escaped, and so are $ ` " themselves.
+    r"""A value inside `"…"`: a backslash before $ ` " \ (and a newline) is escaped, and so are $ ` " themselves.
     A `!` is live there in an interactive bash or zsh (history expansion: `"!!"` is the last command line) and a
     backslash does not quote it (bash keeps the backslash), so the double quote closes, `'!'` stands in single
     quotes, where every shell reads it as itself, and the double quote opens again: `"a"'!'"b"`."""

@@ -1,7 +1,9 @@
 # cfgen's prompt widget for zsh: eval "$(cfgen shell-init zsh)" in ~/.zshrc.
 # @KEY@ takes the line as a request and replaces it with the best Bash command; pressing it again shows the
 # next one, and after the last the request itself. Nothing is run: the command waits on the line for Enter.
-# The request is kept in history. A candidate's first {{placeholder}} is selected; risk flags show under the line.
+# The request is kept in history. A candidate's first {{placeholder}} is selected. Under the line: "starting
+# cfgen..." while a press starts the answerer, then the answer's note (risk flags, placeholders to fill), cleared
+# by the next press; the request stays on the line until its answer replaces it.
 typeset -ga __cfgen_codes __cfgen_notes
 typeset -g __cfgen_shown __cfgen_request
 typeset -gi __cfgen_index
@@ -13,10 +15,13 @@ __cfgen_widget() {
     __cfgen_index=$(( (__cfgen_index + 1) % (${#__cfgen_codes} + 1) ))
   else
     if [[ -z ${line//[[:space:]]/} ]]; then zle -M "cfgen: type a request first"; return; fi
-    local out
-    out=$(@PYTHON@ -m cfgen.answering.widget @MODEL_ARGS@ -- "$line" 2>/dev/null)
+    local fd state field
     local -a fields
-    fields=("${(@0)out}")
+    exec {fd}< <(@PYTHON@ -m cfgen.answering.widget @MODEL_ARGS@ -- "$line" 2>/dev/null)
+    IFS= read -r -d '' -u $fd state
+    if [[ -n $state ]]; then zle -R "$state"; fi
+    while IFS= read -r -d '' -u $fd field; do fields+=("$field"); done
+    exec {fd}<&-
     if (( ${#fields} < 3 )) || [[ -n $fields[1] ]]; then
       zle -M "${fields[1]:-cfgen: no answer (is cfgen installed?)}"; return
     fi
@@ -40,7 +45,7 @@ __cfgen_widget() {
     local placeholder=${rest%%\}\}*}
     MARK=$(( ${#before} + ${#placeholder} + 2 )) REGION_ACTIVE=1
   fi
-  if [[ -n $note ]]; then zle -M "cfgen: $note"; fi
+  zle -M "${note:+cfgen: $note}"  # an empty message clears the last one
 }
 
 zle -N __cfgen_widget
