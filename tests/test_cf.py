@@ -105,11 +105,17 @@ def test_raw_text_quirks_parse(rule, text):
     assert call.args[0].value.casefold() == text
 
 
+def test_text_is_compared_for_equality_only_and_a_cell_by_any_comparison():
+    for rule in ("Equals('Worldwide')", "NotEquals(c[1], 'x')", "GreaterThan($E$13)", "LessThan(c[2], B7)"):
+        assert cf.check(rule) == (True, "ok"), rule
+    assert cf.check("LessThan(No)") == (False, "LessThan compares with a number, a column or a cell, not text")
+
+
 @pytest.mark.parametrize(
     "rule",
     ["", "Foo(1)", "GreaterThan(", "AND(GreaterThan(1))", "NOT(Blanks(), Errors())", "GreaterThan(1, 2, 3)",
      "Between(1)", "LEN(c[0])", "top(a, b)", "GreaterThan(1) junk", "((((((", "AND(" * 100 + ")" * 100,
-     "Top(c[1], 'x')", "Blanks(5)", "\x00\x01"],
+     "Top(c[1], 'x')", "Blanks(5)", "\x00\x01", "LessThan(No)", "GreaterThanEqual(c[1], 'high')"],
 )
 def test_broken_rules_are_rejected(rule):
     ok, message = cf.check(rule)

@@ -189,6 +189,17 @@ def test_commands_and_the_words_that_name_them():
     assert named_commands("Use rsync to copy the files with ss") == {"rsync", "copy", "ss"}
 
 
+def test_the_columns_running_a_command_are_the_same_looked_up_one_by_one_or_read_all_at_once():
+    from cfgen.retrieval.corpora import CommandColumns
+
+    programs = ["find . -name '*.txt' | xargs grep -l foo", "ls -l", "sudo tar xf a.tar", "echo find", "grep -r x ."]
+    lazy, eager = CommandColumns(programs), CommandColumns(programs)
+    eager.LOOKUPS_BEFORE_ALL = 0  # the first lookup reads every program
+    words = ["grep", "find", "tar", "echo", "sudo", "ls", "missing", "xargs"]
+    assert [eager.columns_running(w) for w in words] == [lazy.columns_running(w) for w in words] == [
+        [0, 4], [0], [2], [3], [], [1], [], []]  # xargs starts the command it runs: grep
+
+
 def test_page_rows_weigh_less_unless_the_request_names_their_command(tmp_path, encoder):
     from cfgen.model_files.bundle import index_files
     from cfgen.training.corpus import DataSources, gather_corpus
@@ -356,4 +367,5 @@ def test_export_add_pairs_indexes_a_pairs_file_of_any_language(tiny_model, tmp_p
     answer = runner.invoke(app, ["generate", "highlight cells above 2 and below 4", "-m", str(tmp_path / "more"),
                                  "--lang", "cf", "--strength", "0", "--json"])
     first = json.loads(answer.stdout)["candidates"][0]
-    assert (first["code"], first["source"]) == ("AND(GreaterThan(2),LessThan(4))", "retrieved")  # its values carried
+    # its values carried, the rule written canonically
+    assert (first["code"], first["source"]) == ("AND(GreaterThan(2), LessThan(4))", "retrieved")

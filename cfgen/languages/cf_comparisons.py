@@ -5,7 +5,7 @@ Equals, NotEquals, Between) and ranks (Top, Bottom, ...) that no comparison or r
 or [] when the request names none (a request without "greater", "below", "at least", "equal", "between",
 "highest", "top", ... leaves every rule as it is). `as_said(tree, request)` rewrites a rule of one comparison, rank
 or text test to the one the request's words say, where they say exactly one. Longer phrases are read first, so "greater than or equal to"
-allows GreaterThanEqual (and GreaterThan), not Equals. An order comparison of a text (`LessThan('Worldwide')`) is
+allows GreaterThanEqual (and GreaterThan), not Equals. An order comparison of a text (`LessThan(B7)`, a cell) is
 always named. Text tests and the rest are never judged here: "contains X" is TextEquals in much of the data.
 """
 
@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 from cfgen.languages.cf_rules import COMPARISONS, RANKS, TEXT_FUNCTIONS, Call, CFError, Number, Text, parse
-from cfgen.languages.cf_words import COMPARISON_PHRASES, GREATER, LESS, SAID_COMPARISONS, TEXT_TEST_PHRASES
+from cfgen.languages.cf_words import (COMPARISON_PHRASES, GREATER, LESS, SAID_COMPARISONS, TEXT_TEST_PHRASES,
+                                      VISUAL_WORDS)
 
 _JUDGED = COMPARISONS | RANKS | {"Between"}
 _ORDERS = GREATER | LESS
@@ -58,6 +59,17 @@ def _judged(node) -> list[Call]:
 
 def _holds_text(call: Call) -> bool:
     return any(isinstance(argument, Text) for argument in call.args)
+
+
+_VISUAL = re.compile(VISUAL_WORDS, re.IGNORECASE)
+
+
+def misses_the_said_rank(tree: Call, request: str) -> bool:
+    """The request picks its highest or lowest cells and the rule holds no rank ("mark the maximum" is no
+    ColorScale); a request for a visual rule ("a colour scale from lowest to highest") picks none."""
+    if said_comparison(request) not in ("Top", "Bottom") or _VISUAL.search(request):
+        return False
+    return not any(call.name in RANKS for call in _judged(tree))
 
 
 def said_comparison(request: str) -> str | None:

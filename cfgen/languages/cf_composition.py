@@ -4,7 +4,9 @@ Three things happen to a request's made candidates, in this order:
 1. each rule gets the values the request names in place of those it does not (`cf_values.carried`: the
    network writes functions well and unseen words badly);
 2. a rule the request does not ask for as it stands (a value nobody said, a comparison its words do not
-   allow) moves to the last group, behind every rule it does ask for;
+   allow) moves to the last group, behind every rule it does ask for; a retrieved rule holding a text nobody
+   said is dropped (it is another request's answer: "No" for "the values below zero"), and so is any rule
+   testing as text a number the request compares ("over 500" is a comparison, never TextContains(500));
 3. a request that joins conditions ("… and …", "… or …") or negates one (`cf_logic.split_request`) also
    gets rules joined from the best two candidates of each part, each part answered as a request of its
    own; they rank ahead of the request's own candidates unless its own best already has their operator.
@@ -18,10 +20,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from cfgen.languages.cf_comparisons import as_said, tests_a_compared_number, unsaid_in
+from cfgen.languages.cf_comparisons import as_said, misses_the_said_rank, tests_a_compared_number, unsaid_in
 from cfgen.languages.cf_logic import Logic, join_rules, split_request
 from cfgen.languages.cf_rules import Call, CFError, parse, render
-from cfgen.languages.cf_values import carried, unasked_in
+from cfgen.languages.cf_values import carried, unasked_in, unasked_texts_in
 from cfgen.ranking import Candidate, select
 
 # answer_parts(requests) -> made candidates per request, as the pipeline's method made the request's own
@@ -53,16 +55,20 @@ def _parsed(code: str) -> Call | None:
 
 
 def _carried_row(row: list[Candidate], request: str, last_group: int) -> list[Candidate]:
-    return [_carried(candidate, request, last_group) for candidate in row]
+    return [settled for candidate in row if (settled := _carried(candidate, request, last_group)) is not None]
 
 
-def _carried(candidate: Candidate, request: str, last_group: int) -> Candidate:
-    """The candidate with the request's values in, in the last group when the request does not ask for it."""
+def _carried(candidate: Candidate, request: str, last_group: int) -> Candidate | None:
+    """The candidate with the request's values in, in the last group when the request does not ask for it;
+    None for a retrieved rule that keeps a text the request never said and for a text test of a compared number."""
     tree = _parsed(candidate.code)
     if tree is None:
         return candidate
     changed = as_said(carried(tree, request), request)
-    if changed != tree:
+    if (candidate.source == "retrieved" and unasked_texts_in(changed, request)) or \
+            tests_a_compared_number(changed, request):
+        return None
+    if changed != tree or render(changed, explicit_quotes=False) != candidate.code:
         quoted = "'" in candidate.code or '"' in candidate.code
         candidate = replace(candidate, code=render(changed, explicit_quotes=quoted))
     # unasked: behind every asked rule, a retrieved one behind the network's (their scores are on other scales)
@@ -72,8 +78,9 @@ def _carried(candidate: Candidate, request: str, last_group: int) -> Candidate:
 
 def _unasked(tree: Call, request: str) -> bool:
     """The rule holds a value the request never said, compares otherwise than its words say ("below 20" is
-    not Equals(20)), or tests as text a number the request compares ("over 500" is no TextContains(500))."""
-    return bool(unasked_in(tree, request)) or bool(unsaid_in(tree, request)) or tests_a_compared_number(tree, request)
+    not Equals(20)), or ranks nothing where the request picks its highest or lowest ("the maximum" is no ColorScale)."""
+    return (bool(unasked_in(tree, request)) or bool(unsaid_in(tree, request))
+            or tests_a_compared_number(tree, request) or misses_the_said_rank(tree, request))
 
 
 def _best_two(row: list[Candidate], request: str, last_group: int) -> list[Candidate]:

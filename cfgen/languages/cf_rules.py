@@ -130,6 +130,9 @@ def _unquote(text: str) -> str | None:
     return None
 
 
+CELL = re.compile(r"\$?[A-Za-z]{1,3}\$?[0-9]{1,7}")  # a spreadsheet cell a comparison may name: $E$13
+
+
 def _unterminated_quote(raw: str) -> bool:
     """Whether bare text holds a quote that is never closed: an odd number of double quotes, or of single
     quotes that are not apostrophes (a single quote between two letters, as in "don't", is one)."""
@@ -215,6 +218,8 @@ def _validate(call: Call, inside_comparison: bool = False) -> None:
             rest = args[1:]
         if len(rest) != 1 or isinstance(rest[0], Call):
             raise CFError(f"{fn} takes one value (after an optional column)")
+        if isinstance(rest[0], Text) and fn not in ("Equals", "NotEquals") and not CELL.fullmatch(rest[0].value):
+            raise CFError(f"{fn} compares with a number, a column or a cell, not text")  # text is equal or not
     elif fn in TEXT_FUNCTIONS:
         if len(rest) != 1 or not isinstance(rest[0], (Text, Number)):
             raise CFError(f"{fn} takes one text")

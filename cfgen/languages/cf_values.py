@@ -110,6 +110,11 @@ def unasked_texts(rule: str, request: str, table: list | None = None) -> list[st
         return []
 
 
+def unasked_texts_in(tree: Call, request: str) -> list[str]:
+    """`unasked_texts` of a parsed rule, without a table."""
+    return _unasked_texts(tree, request, None)
+
+
 def _unasked_texts(tree: Call, request: str, table: list | None) -> list[str]:
     said = request.casefold()
     cells = {str(cell).casefold() for row in (table or [])[1:] for cell in row}

@@ -26,6 +26,9 @@ COMPARISON_PHRASES = [
 # otherwise is rewritten to (cf_comparisons.said_in); None where the phrase allows several (between).
 SAID_COMPARISONS = ["GreaterThanEqual", "LessThanEqual", "NotEquals", None, "Top", "Bottom", "GreaterThan", "LessThan",
                     "Equals"]
+# Words that ask for a visual rule (a colour scale, data bars, icons): a rank word there says how to shade
+# ("from the lowest to the highest"), not which cells to pick.
+VISUAL_WORDS = r"\b(?:scales?|gradient|heat\s*map|bars?|icons?|arrows|traffic\s+lights?|shades?\s+of)\b"
 # The text test each phrase says ("contains X" is a contains rule, whatever the network wrote).
 TEXT_TEST_PHRASES = [(r"\bcontain(?:s|ing)?\b|\bincludes?\b|\bwith the (?:word|text)\b", "TextContains"),
                      (r"\b(?:starts?|starting|begins?|beginning) with\b", "StartsWith"),
