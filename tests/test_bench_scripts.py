@@ -60,6 +60,7 @@ def _tiny_model_runs(model: Path, data: Path, out: Path) -> dict[str, list[list]
     return {
         "quality.py": [["--data", codefusion, "--model", model, "--limit", "1", "--steps", "1"]],
         "retrieval_baseline.py": [["--data", codefusion, "--limit", "1"]],
+        "values.py": [["--data", codefusion, "--model", model, "--limit", "1"]],
         "train_throughput.py": [["--data", codefusion, "--steps", "1", "--batch-size", "2", "--size", "tiny"]],
         "cf_users.py": [["--model", model, "-n", "1", "--steps", "1"]],
         "cli_startup.py": [["--runs", "1", "--model", model]],

@@ -81,3 +81,23 @@ def test_calls_built_at_run_time_are_flagged(code, flag):
 def test_ordinary_lookups_are_not_flagged():
     assert risks("getattr(obj, 'name', None)") == [] and risks("importlib.import_module('json')") == []
     assert risks("d['key']") == [] and risks("sorted(d.items(), key=lambda kv: kv[1])") == []
+
+
+def test_the_values_metric_sees_a_name_or_text_nobody_said():
+    """bench/values.py's Python rule: free names, strings and numbers past the small ones are values; bound names,
+    builtins and modules are not; a value the request says or the right answer holds is from somewhere."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "values.py"
+    spec = importlib.util.spec_from_file_location("bench_values", path)
+    values = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(values)
+    request, gold = "sort dictionary `scores` by value", "sorted(scores, key=scores.get)"
+    assert values.python_nowhere_values("sorted(scores.items(), key=lambda kv: kv[1])", request, gold) == []
+    assert values.python_nowhere_values("sorted(d.items(), key=lambda kv: kv[1])", request, gold) == ["d"]
+    assert values.python_nowhere_values("re.sub('a', 'hello', s)", "replace 'a' in string `s`", "s.replace('a', '')") \
+        == ["hello"]
+    assert values.python_nowhere_values("time.sleep(3600)", "wait an hour", "time.sleep(60 * 60)") == ["3600"]
+    assert values.python_values("[x for x in range(3) if x in os.environ]") == set()
+    assert values.python_nowhere_values("int(0xff, 16)", "convert hex string \"0xff\" to decimal", "int(\"0xff\", 16)") == []
