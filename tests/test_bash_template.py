@@ -1,11 +1,16 @@
 """Bash templates (cfgen/languages/bash_template.py): exact round trips, typed slots, the filler's order."""
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from conftest import benchmark_items
 from cfgen.languages.bash_template import closed_class, fill, respaced, round_trips, slot_type, template, why_not
 from cfgen.values.slots import fill_placeholders
 from cfgen.values.written_form import WrittenForm, program_from, written_form
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_almost_every_training_program_round_trips_and_the_rest_say_why():
@@ -125,3 +130,14 @@ def test_a_tiny_templates_model_writes_the_requests_utility_with_flags_it_asks_f
     best = ranked[0]
     assert best.source == "generated" and best.code in {"ls -a -S", "ls -S -a", "ls -a", "ls -S"}, \
         [(c.code, c.seen) for c in ranked]
+    # the execution bench's part-6 systems over this model: the network's own, the network's then retrieved, and
+    # cfgen's retrieved answers then the network's, each list in its order, no duplicates
+    sys.path.insert(0, str(ROOT / "bench" / "exec"))
+    from run import network_systems
+
+    request_text = "list all files including hidden ones sorted by size"
+    systems = network_systems(str(output), [request_text], [["ls -a -l", "ls -a"]])
+    assert set(systems) == {"network templates", "network, then retrieved", "retrieved, then network"}
+    assert systems["network templates"][0] and best.code in systems["network templates"][0]
+    merged = systems["retrieved, then network"][0]
+    assert merged[:2] == ["ls -a -l", "ls -a"] and len(merged) == len(set(merged))

@@ -1,11 +1,15 @@
 """Execution bench: everyday Bash tasks (tasks.py), each answered and judged by running the answer in a sandbox.
 
     python bench/exec/run.py [--model SPEC] [--limit N] [--jobs 4] [--output bench/results/exec.json]
+                             [--network SPEC]
 
 For every task, cfgen's five candidates, the plain nearest training program (the program of the most similar
 training request, its values as they were) and cfgen without its request-value filler run on the task's setup in a bubblewrap sandbox (sandbox.py); a
 candidate passes when the task's check holds after it. Prints pass@1 and pass@5 per system and per area, and
-writes them with every task's answers to JSON. Needs `bwrap` (apt-get install bubblewrap); never run as a way to
+writes them with every task's answers to JSON. `--network SPEC` (a model trained with `--templates`) adds its
+templates beside the retrieved ones, all through the same filler: the network's own candidates alone, the
+network's then the retrieved programs (as that model ranks them), and cfgen's retrieved answers then the
+network's (each list's order kept, duplicates dropped). Needs `bwrap` (apt-get install bubblewrap); never run as a way to
 execute cfgen's output anywhere else.
 """
 
@@ -27,10 +31,26 @@ ROOT = HERE.parents[1]
 SHOWN = 5
 
 
-def cfgen_answers(pipeline, requests: list[str]) -> list[list[str]]:
-    """cfgen's valid candidates per request, best first, as `cfgen "…" --lang bash` ranks them."""
-    ranked = pipeline(requests, "bash", SHOWN)
-    return [[c.code for c in row if c.valid][:SHOWN] for row in ranked]
+def cfgen_answers(pipeline, requests: list[str], strength: float | None = None,
+                  sources: tuple[str, ...] = ()) -> list[list[str]]:
+    """cfgen's valid candidates per request, best first, as `cfgen "…" --lang bash` ranks them (only those made
+    by `sources` where given: "generated" keeps a network's own)."""
+    ranked = pipeline(requests, "bash", SHOWN * 3 if sources else SHOWN, strength=strength)
+    return [[c.code for c in row if c.valid and (not sources or c.source in sources)][:SHOWN] for row in ranked]
+
+
+def network_systems(spec: str, requests: list[str], retrieved: list[list[str]]) -> dict[str, list[list[str]]]:
+    """A templates network's answers as systems beside `retrieved` (cfgen's own answers): see the module's text."""
+    from cfgen.answering.answer import PipelineLoader
+    from cfgen.answering.model_choice import ModelChoice
+
+    network = PipelineLoader(ModelChoice(spec, "cpu"))()
+    if not network.network.config.templates:
+        sys.exit(f"--network {spec}: not a templates model (cfgen train --templates)")
+    both = cfgen_answers(network, requests, strength=1.0)
+    own = cfgen_answers(network, requests, strength=1.0, sources=("generated",))
+    merged = [list(dict.fromkeys(first + second))[:SHOWN] for first, second in zip(retrieved, own)]
+    return {"network templates": own, "network, then retrieved": both, "retrieved, then network": merged}
 
 
 def nearest_programs(pipeline, requests: list[str]) -> list[list[str]]:
@@ -88,6 +108,8 @@ def main() -> None:
     parser.add_argument("--references", action="store_true",
                         help="check the bench itself: every task's reference passes and doing nothing fails")
     parser.add_argument("--cfgen-only", action="store_true", help="judge cfgen alone (no comparison systems)")
+    parser.add_argument("--network", default=None,
+                        help="a templates model whose network's answers to judge beside cfgen's (issue 45 part 6)")
     args = parser.parse_args()
     if not sandbox.available():
         sys.exit("bench/exec needs bubblewrap that can make a sandbox here: apt-get install bubblewrap")
@@ -100,6 +122,8 @@ def main() -> None:
     tasks = TASKS[: args.limit] if args.limit else TASKS
     requests = [t.request for t in tasks]
     systems = {"cfgen": cfgen_answers(pipeline, requests)}
+    if args.network:
+        systems.update(network_systems(args.network, requests, systems["cfgen"]))
     if not args.cfgen_only:
         systems["nearest program"] = nearest_programs(pipeline, requests)
         sys.path.insert(0, str(ROOT / "bench"))

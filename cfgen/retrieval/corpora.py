@@ -50,17 +50,34 @@ def named_commands(request: str) -> set[str]:
 
 class CommandColumns:
     """Column numbers of the programs that run a command (commands_of), found when a request first names that
-    command and kept: parsing every program up front would cost each cold start a third of a second."""
+    command and kept: parsing every program up front would cost each cold start a third of a second. Once
+    `LOOKUPS_BEFORE_ALL` words have been looked up (training attaches neighbours to thousands of requests, each
+    new word a scan of every program), every program is read once instead and the rest are lookups."""
+
+    LOOKUPS_BEFORE_ALL = 256
 
     def __init__(self, programs: list[str]) -> None:
         self.programs = programs
         self._found: dict[str, list[int]] = {}
+        self._read_all = False
 
     def columns_running(self, command: str) -> list[int]:
         if command not in self._found:
+            if self._read_all:
+                return []
+            if len(self._found) >= self.LOOKUPS_BEFORE_ALL:
+                self._found, self._read_all = self._every_command(), True
+                return self._found.get(command, [])
             self._found[command] = [column for column, program in enumerate(self.programs)
                                     if command in program and command in commands_of(program)]
         return self._found[command]
+
+    def _every_command(self) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for column, program in enumerate(self.programs):
+            for command in dict.fromkeys(commands_of(program)):
+                found.setdefault(command, []).append(column)
+        return found
 
 
 def columns_by_command(programs: list[str]) -> CommandColumns:
