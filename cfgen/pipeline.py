@@ -33,6 +33,9 @@ from cfgen.sampling import SampledSequence, sample
 from cfgen.values.written_form import WrittenForm, program_from, written_form
 
 DEFAULT_STEPS = 20
+# How much less a program found by a request's plain text (Language.plain_request) counts than its similarity:
+# the request's own words decide between two programs that fit about as well.
+PLAIN_REQUEST_COST = 0.06
 
 
 def _edited_or_source(edit: str, changed: bool, source: Candidate, language) -> Candidate:
@@ -186,12 +189,39 @@ class Pipeline:
         """The nearest distinct training programs, valid first, then most similar (`ranking.select` over the
         index's nearest rows: the programs on offer, which the one ranking in `__call__` orders among the
         others), the request's values put in unless `as_written` (default: where the language fills them)."""
+        language = get_language(batch.lang)
         if as_written is None:
-            as_written = bool(optional(get_language(batch.lang), "fills_values"))
+            as_written = bool(optional(language, "fills_values"))
         rows = self.index.nearest_rows(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
                                        requests=batch.queries, as_written=as_written)
-        n = batch.num_candidates * (optional(get_language(batch.lang), "candidate_pool") or 1)
+        plain = optional(language, "plain_request")
+        if plain is not None:
+            rows = self._with_plain_request(rows, batch, plain, as_written)
+        n = batch.num_candidates * (optional(language, "candidate_pool") or 1)
         return [[candidate for candidate, _, _ in select(row, batch.lang, limit=n)[:n]] for row in rows]
+
+    def _with_plain_request(self, rows: list[list[Candidate]], batch: Batch, plain, as_written: bool
+                            ) -> list[list[Candidate]]:
+        """Each request's nearest rows and those of its `plain` text (where that differs), PLAIN_REQUEST_COST
+        below their similarity, a program found by both once at its better score, most similar first."""
+        texts = [plain(query) for query in batch.queries]
+        changed = [q for q, (text, query) in enumerate(zip(texts, batch.queries)) if text != query]
+        if not changed:
+            return rows
+        plain_batch = batch.subset(changed)
+        plain_batch = replace(plain_batch, encoded=self.encoder.encode([texts[q] for q in changed]),
+                              query_encodings=None, queries=[texts[q] for q in changed])
+        found = self.index.nearest_rows(self.conditioner.query_encodings(plain_batch), batch.lang,
+                                        batch.num_candidates, requests=[batch.queries[q] for q in changed],
+                                        as_written=as_written)
+        rows = list(rows)
+        for q, extra in zip(changed, found):
+            best: dict[str, Candidate] = {}
+            for candidate in rows[q] + [replace(c, score=c.score - PLAIN_REQUEST_COST) for c in extra]:
+                if candidate.code not in best or candidate.score > best[candidate.code].score:
+                    best[candidate.code] = candidate
+            rows[q] = sorted(best.values(), key=lambda candidate: (candidate.group, -candidate.score))
+        return rows
 
     def _edited(self, batch: Batch, strength: float) -> list[list[Candidate]]:
         """Candidate i: the i-th nearest program (cycled when there are fewer), noised `strength` far and

@@ -21,3 +21,7 @@ MAX_SIZE_BYTES = 40 * 2**20
 # Bash: a retrieved program's quoted file and folder ('archive.tar.gz', '/destination') take the request's paths
 # (README, "How it works").
 BASH_VALUES = ("extract backup.tar into /srv", "gzip -dc backup.tar | tar -xf - -C /srv")
+# Bash: requests whose names would pull retrieval toward other requests that say them ("app.log" toward app logs,
+# TODO toward the `todo` tool), found by their plain text too (bash_values.with_places_as_words).
+BASH_PLAIN = [("show the first 2 lines of app.log", "head -n 2 app.log"),
+              ("replace TODO with DONE in notes.md", "sed -i 's/TODO/DONE/g' notes.md")]

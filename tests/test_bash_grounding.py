@@ -27,10 +27,37 @@ ROOT = Path(__file__).resolve().parents[1]
     ("make backup.sh executable", [("backup.sh", "path"), ("+x", "permission")]),
     ('delete the file named "my file.txt"', [("my file.txt", "path")]),
     ("commit with the message add b", [("add b", "text")]),
+    ("replace apple with pear in fruit.txt", [("s/apple/pear/g", "substitution"), ("fruit.txt", "path")]),
+    ("replace every occurrence of a/b by 'c d' in x.md", [("s|a/b|c d|g", "substitution"), ("x.md", "path")]),
+    ("replace all spaces with underscores in names.txt", [("s/ /_/g", "substitution"), ("names.txt", "path")]),
     ("list files", []),
 ])
 def test_the_requests_values_are_read_by_type_and_role_in_its_order(request_text, expected):
     assert [(v.text, v.fits[0]) for v in request_values(request_text)] == expected
+
+
+@pytest.mark.parametrize("request_text, plain", [
+    ("show the first 2 lines of app.log", "show the first 2 lines of file.log"),
+    ("copy a.txt.gz from /srv/www to src/lib", "copy file.txt.gz from folder to folder"),
+    ("replace TODO with DONE in notes.md", "replace foo with bar in file.md"),
+    ("delete every *.tmp file under . and ~", "delete every *.tmp file under . and ~"),  # how much is meant stays
+    ("list files", "list files"),
+])
+def test_a_requests_plain_text_says_its_names_as_the_words_examples_use(request_text, plain):
+    from cfgen.languages.bash_values import with_places_as_words
+
+    assert with_places_as_words(request_text) == plain
+
+
+def test_a_command_that_leaves_out_the_folder_a_result_goes_to_ranks_after_one_that_uses_it():
+    from cfgen.languages.bash_values import is_target
+
+    request = "extract backup.tar into /srv"
+    folder = next(v for v in request_values(request) if v.text == "/srv")
+    assert is_target(folder, request) and not is_target(folder, "list the files in /srv")
+    near, used = (grounded(Candidate(code, score), request) for code, score in
+                  [("cat archive.tar | tar x", 0.82), ("gzip -dc archive.tar.gz | tar -xf - -C /destination", 0.71)])
+    assert used.code == "gzip -dc backup.tar | tar -xf - -C /srv" and used.score > near.score
 
 
 def test_ages_carry_their_comparison_and_are_written_for_the_flag_that_reads_them():
@@ -74,6 +101,22 @@ def test_a_neighbours_values_give_way_to_the_requests_and_open_slots_stay_visibl
     assert ground(code, request_text, request_values(request_text))[0] == expected
 
 
+@pytest.mark.parametrize("code, request_text, expected", [
+    ("sed -i 's/foo/bar/g' file.txt", "replace apple with pear in fruit.txt", "sed -i 's/apple/pear/g' fruit.txt"),
+    ("sed 's/{{apple}}/{{mango}}/g' {{path/to/file}}", "replace TODO with DONE in notes.md",
+     "sed 's/TODO/DONE/g' notes.md"),
+    ("sed -e 's|x|y|' a.txt", "replace cat by dog in pets.txt", "sed -e 's|cat|dog|' pets.txt"),
+    ("sed 's/^/x/' f", "show f.txt", "sed 's/^/x/' f.txt"),  # no substitution said: the script is the program's
+    # what sed would read as code (a regex dot, a quote, a substitution) is never written in: the user fills it in
+    ("sed -i 's/foo/bar/g' file.txt", "replace a.b with c in f.txt", "sed -i 's/{{old}}/c/g' f.txt"),
+    ("sed -i 's/foo/bar/g' file.txt", "replace x with \"'; rm -rf ~; '\" in f.txt", "sed -i 's/x/{{new}}/g' f.txt"),
+    ("perl -pi -e 's/a/b/g' x.txt", "replace apple with pear", "perl -pi -e 's/{{old}}/{{new}}/g' {{path}}"),
+])
+def test_a_substitution_the_request_says_is_written_into_the_programs_script_or_left_open(code, request_text,
+                                                                                          expected):
+    assert ground(code, request_text, request_values(request_text))[0] == expected
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list its subcommands")
 def test_a_git_subcommand_this_machine_lacks_ranks_later():
     from cfgen.languages.bash_grounding import subcommand_installed
@@ -98,6 +141,8 @@ def test_a_utility_is_named_by_its_name_not_by_an_ordinary_word_that_spells_it()
     assert names_utility("rsync", "copy src to dest with rsync") and names_utility("tree", "show the folders as a tree")
     assert not names_utility("tree", "search the current directory tree for directories")
     assert not names_utility("less", "files of less than 10 bytes") and names_utility("less", 'in the pager "less"')
+    # a word in capitals is a marker the request searches for, not the `todo` or `error` utility
+    assert not names_utility("todo", "replace TODO with DONE in notes.md") and names_utility("todo", "with todo")
 
 
 def test_request_text_lands_quoted_as_one_word_and_never_as_code():

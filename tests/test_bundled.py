@@ -12,6 +12,7 @@ import sys
 import pytest
 from bundled_expectations import (
     BASH_TOP_ANSWER,
+    BASH_PLAIN,
     BASH_VALUES,
     CF_EDIT,
     CF_JOINED,
@@ -122,3 +123,8 @@ def test_the_bundled_model_retrieves_bash_with_its_retrieval_head(bundled_genera
 def test_the_bundled_model_puts_the_requests_paths_where_the_training_program_had_quoted_ones(bundled_generator):
     query, expected = BASH_VALUES
     assert bundled_generator([query], "bash", 5)[0][0].code == expected
+
+
+def test_the_bundled_model_finds_what_a_request_asks_whatever_its_names_say(bundled_generator):
+    requests = [request for request, _ in BASH_PLAIN]
+    assert [row[0].code for row in bundled_generator(requests, "bash", 5)] == [answer for _, answer in BASH_PLAIN]

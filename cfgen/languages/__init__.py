@@ -54,6 +54,9 @@ class Language(Protocol):
     #   offers its programs as written, not with `slots.transfer`'s guess of which of their values to swap (the
     #   programs a network reads keep the transfer it was trained with);
     # candidate_pool: programs retrieved per candidate shown (1 without it), for `settle` to choose among;
+    # plain_request(request) -> str: the request with its values said as plain words (Bash: `app.log` is
+    #   `file.log`); where it differs, retrieval also offers the nearest programs of that text, each ranked
+    #   PLAIN_REQUEST_COST below its similarity (what the request's own words find comes first among equals);
     # settle(rows, requests, answer_parts, last_group) -> rows: the made candidates settled before ranking (CF
     #   carries the request's values in, moves unasked rules to `last_group`, and answers a request that joins
     #   conditions part by part through `answer_parts(requests)`: cf_composition.py).

@@ -6,13 +6,17 @@ its template (bash_template.py) filled from the request (bash_values.py):
   word of the command's own); else it takes the first value of the request that fits its type, in the
   request's order, each value used once (an age written for its flag: `-mtime -1`, `-mmin -1440`);
 - a search root nobody named (`find /`, `find /etc`) becomes `.` unless the request speaks of the whole system;
+- a sed script the program holds (`'s/foo/bar/g'`) takes what the request's "replace X with Y" replaces and
+  with what, where sed reads those words as themselves (else they are placeholders); without one it is the
+  program's own code;
 - a slot nothing fills becomes a visible `{{type}}` placeholder, for the user to fill in;
 - values are written by `bash.write_values`, quoted for their context; one that cannot be written safely
   leaves the placeholder.
 Then each candidate's score says how well it fits the request: plus for a utility the request names ("with
-rsync"), minus for each value of the request it leaves unused and each placeholder it opens; a command whose
-utility is not installed here (looked up on PATH, cached) and is no everyday one (bash_common: those NL2Bash's
-people reach for) ranks after those that are, unless the request names it.
+rsync"), minus for each value of the request it leaves unused (more for a size, age, mode, URL, substitution or
+the folder a result goes to) and each placeholder it opens; a command whose utility is not installed here (looked
+up on PATH, cached) and is no everyday one (bash_common: those NL2Bash's people reach for) ranks after those that
+are, unless the request names it.
 """
 
 from __future__ import annotations
@@ -24,16 +28,17 @@ from dataclasses import replace
 
 from cfgen.languages.bash_common import EVERYDAY, WRAPPERS, utility_of
 from cfgen.languages.bash_template import SLOT, fill, template
-from cfgen.languages.bash_values import (Value, age_flag, age_for, names_utility, request_values, says_home,
-                                         says_root)
+from cfgen.languages.bash_values import (Value, age_flag, age_for, is_target, names_utility, request_values,
+                                         says_home, says_root)
 from cfgen.ranking import Candidate
 
 # Score per request value left out, per slot opened, for a utility the request names. (Bonuses per value held
 # and per word saved were tried: they lifted the exec bench a little and cost template match on NL2Bash dev.)
 UNUSED, OPENED, NAMED = 0.05, 0.1, 0.2
-# A size, age, mode or URL the request gives is a requirement, not a detail: a command without it does another job.
+# A size, age, mode, URL, substitution or target folder the request gives is a requirement, not a detail: a command
+# without it does another job.
 UNUSED_TYPED = 0.15
-_TYPED = {"size", "timespan", "permission", "url"}
+_TYPED = {"size", "timespan", "permission", "url", "substitution"}
 REWRITE_CLOCKS = True  # "older than 3 days" reads the modification time: -ctime/-atime become -mtime
 NOT_INSTALLED_GROUPS = 2  # groups a command whose utility is not on PATH moves back
 
@@ -58,6 +63,9 @@ _FOLDER_WORDS = re.compile(r"\b(?:folders?|director(?:y|ies)|dirs?|subfolders?|s
 _FILE_WORDS = re.compile(r"\bfiles?\b", re.I)
 # Flags whose argument is a file-name pattern, whatever the program held there (`-name foo.txt` is one too).
 _PATTERN_FLAGS = {"-name", "-iname", "-path", "-ipath", "-wholename", "--include", "--exclude", "--glob", "-g"}
+# sed's substitution (`'s/foo/bar/g'`, any delimiter, quoted or not): the request's "replace X with Y" goes in.
+_SED_SCRIPT = re.compile(r"(?P<quote>['\"]?)s(?P<delimiter>[/|#@:,])(?P<old>(?:(?!(?P=delimiter)).)*)(?P=delimiter)"
+                         r"(?P<new>(?:(?!(?P=delimiter)).)*)(?P=delimiter)(?P<flags>[gipI0-9]*)(?P=quote)")
 _DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/zero", "/dev/urandom", "/dev/random", "-"}
 
 
@@ -76,7 +84,8 @@ def grounded(candidate: Candidate, request: str, values: list[Value] | None = No
     unused = [value for value in values if value.text not in code and not _said_in(value, code)]
     utility = utility_of(code)
     score = candidate.score - OPENED * opened - sum(
-        UNUSED_TYPED if value.fits[0] in _TYPED else UNUSED for value in unused)
+        UNUSED_TYPED if value.fits[0] in _TYPED or is_target(value, request) else UNUSED
+        for value in unused)
     valued = _runs_a_value(candidate.code)  # `{{file.json}} | jq …`: no utility, whatever value lands there
     named = bool(utility) and not valued and names_utility(utility, request)
     score += NAMED * named
@@ -105,6 +114,7 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
     kept: list[str | None] = []  # per slot: the text that stays (None: a placeholder goes there)
     slot, used, opened, utility, operands = 0, 0, 0, "", 0
     said: set[str] = set()  # request values a slot kept: a second slot does not say the same one again
+    scripts: list[tuple[str, str]] = []  # (a sed script the program holds, the request's substitution)
     for i, token in enumerate(tokens):
         if i == 0 or tokens[i - 1] in ("|", "&&", "||", ";"):
             utility, operands = token, 0
@@ -120,13 +130,22 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
         kind = "pattern" if previous in _PATTERN_FLAGS else kind
         slot += 1
         operands += not previous.startswith("-")
+        script = _SED_SCRIPT.fullmatch(value)
+        said_script = _fitting("substitution", unused) if script is not None and script.group("old") else None
+        if said_script is not None:  # the program's script, to take the request's words (`_rescripted`)
+            unused.remove(said_script)
+            used += 1
+            scripts.append((value, said_script.text))
+            kept.append(value)
+            continue
         fuller = any(v.text != value and value.strip("'\"") in v.text and kind in v.fits
                      and not v.text.startswith(value.strip("'\"").rstrip("/") + "/") for v in unused)  # not /etc/x
         if previous == "-type" and value in ("f", "d"):
             value = held[slot - 1] = _entry_type(request, value)
         syntax = page and bool(re.fullmatch(r"[a-z][\w-]*", value))  # a page spells its values {{so}}
-        if not root and (syntax or _structure(value, previous, utility, operands) or _runs(value, commands) or (
-                _stays(value, kind, request, values) and value not in said and not fuller)):
+        if not root and (syntax or script or _structure(value, previous, utility, operands) or
+                         _runs(value, commands) or (_stays(value, kind, request, values) and value not in said
+                                                    and not fuller)):
             said.update({value} if _said(value, request) else set())
             unused = [v for v in unused if v.text != value.strip("'\"")]
             kept.append(value)
@@ -156,7 +175,8 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
             opened += 1
     filled = fill(tokens, [value if value is not None else "{{%s}}" % kind for value, kind in
                            zip(kept, _kinds(tokens))])
-    return _written(filled, written), used, opened
+    code, unwritten = _rescripted(_written(filled, written), scripts)
+    return code, used, opened + unwritten
 
 
 def _value_for_slot(chosen: Value, kind: str, previous: str, token: str) -> tuple[str, str, str]:
@@ -175,6 +195,31 @@ def _value_for_slot(chosen: Value, kind: str, previous: str, token: str) -> tupl
         token = (text[0] if signed else "") + token.lstrip("+-")
         text = text[1:] if signed or previous == "-size" else text[1:].removesuffix("c")
     return previous, token, text
+
+
+def _rescripted(code: str, scripts: list[tuple[str, str]]) -> tuple[str, int]:
+    """`code` with each (held script, the request's substitution) given the request's words: what the script
+    replaces and what with, each written by `bash_quoting.substitute` inside the script (words sed reads as
+    themselves only); a word that cannot be written safely there leaves a visible placeholder. Returns the code
+    and how many placeholders it opened."""
+    from cfgen.languages.bash_quoting import Edit, substitute
+
+    position, opened = 0, 0
+    for held, said in scripts:
+        start = code.find(held, position)
+        if start < 0:
+            continue
+        script = _SED_SCRIPT.fullmatch(held)
+        words = dict(zip(("old", "new"), _SED_SCRIPT.fullmatch(said).group("old", "new")))
+        edits = [Edit(start + script.start(part), start + script.end(part), words[part], expand_globs=False)
+                 for part in ("new", "old") if script.group(part)]  # the later part first: offsets hold
+        for edit, part in zip(edits, [part for part in ("new", "old") if script.group(part)]):
+            written, refused = substitute(code, [edit])
+            # what cannot be written safely is the user's to fill in: the script's own words do not stay
+            code = written if not refused else code[:edit.start] + "{{%s}}" % part + code[edit.end:]
+            opened += bool(refused)
+        position = start
+    return code, opened
 
 
 def _inner_value(value: str) -> re.Match | None:

@@ -188,8 +188,10 @@ def _argument(node, literals: frozenset[str], utility: str, previous: list) -> I
     else:
         operand = not _takes_value(previous[0])
         kind = slot_type(text, utility, previous[0], first_operand=operand and previous[1] == 0)
+        # `grep -e foo a.txt`, `sed -e 's/a/b/' a.txt`: the flag gave the pattern, so the first operand is a file
+        given_pattern = utility in _REGEX_READERS and previous[0] in ("-e", "--regexp", "--expression")
         previous[0] = text
-        previous[1] += operand
+        previous[1] += operand or given_pattern
         sign = text[0] if text[:1] in "+-" and kind in _SIGNED else ""  # `-mtime +3`: the sign is structure
         yield sign + "{{" + kind + "}}", text[len(sign):]
 

@@ -103,6 +103,24 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks", "y": "years"}
 _PER_DAY = {"minutes": 1 / 1440, "hours": 1 / 24, "days": 1, "weeks": 7, "months": 30, "years": 365}
 
 
+# "replace apple with pear": a substitution (sed's `s/apple/pear/g`); characters said in words, as the characters.
+_REPLACED_WORD = r"\"[^\"]+\"|'[^']+'|`[^`]+`|[^\s,;]+"
+_REPLACE = re.compile(rf"\b(?:replace|substitute)\s+(?:(?:all|every|each)\s+)?(?:(?:the\s+)?(?:occurrences?|instances?)"
+                      rf"\s+of\s+)?(?:the\s+(?:word|text|string)\s+)?(?P<old>{_REPLACED_WORD})\s+(?:with|by)\s+"
+                      rf"(?:the\s+(?:word|text|string)\s+)?(?P<new>{_REPLACED_WORD})", re.I)
+CHARACTER_WORDS = {"spaces": " ", "space": " ", "tabs": "\\t", "tab": "\\t", "underscores": "_", "underscore": "_",
+                   "dashes": "-", "dash": "-", "hyphens": "-", "hyphen": "-", "commas": ",", "comma": ",",
+                   "dots": ".", "periods": ".", "colons": ":", "semicolons": ";", "newlines": "\\n"}
+_DELIMITERS = "/|#@:,"
+
+
+def substitution(old: str, new: str, delimiter: str = "/", flags: str = "g") -> str:
+    """sed's `s` command replacing `old` by `new`, with the first delimiter of `delimiter` + _DELIMITERS that
+    neither holds."""
+    free = next((d for d in delimiter + _DELIMITERS if d not in old + new), "/")
+    return f"s{free}{old}{free}{new}{free}{flags}"
+
+
 def request_values(request: str) -> list[Value]:
     """Every value the request names, in the order it says them (see the module's contract)."""
     text = request[:MAX_SCANNED]
@@ -114,6 +132,12 @@ def request_values(request: str) -> list[Value]:
             taken.append((start, end))
             found.append(value)
 
+    for match in _REPLACE.finditer(text):
+        old, new = (_unquoted(match.group(side)) for side in ("old", "new"))
+        if old.lower() not in NOT_VALUES - set(CHARACTER_WORDS) and new.lower() not in {"the", "a", "an"}:
+            add(match.start(), match.end(), Value(substitution(CHARACTER_WORDS.get(old.lower(), old),
+                                                               CHARACTER_WORDS.get(new.lower(), new)),
+                                                  ("substitution",), start=match.start()))
     for match in _AFFIX.finditer(text):  # "whose name starts with MyFile": the pattern MyFile*
         affix = match.group("dq") or match.group("sq") or match.group("bq") or match.group("word")
         if affix.lower() not in NOT_VALUES:
@@ -151,6 +175,37 @@ def request_values(request: str) -> list[Value]:
     return sorted(found, key=lambda value: value.start)
 
 
+def with_places_as_words(request: str) -> str:
+    """The request with its names said as the words examples use: a file it names is `file` with its extension
+    (`app.log` is `file.log`: the extension says what the file holds), a folder `folder` (`/srv/www`, `src/lib`),
+    and what a substitution replaces `foo` and `bar` ("replace TODO with DONE"; characters said in words stay:
+    "replace tabs with spaces" has tools of its own). What a request asks is then matched without the names'
+    own words pulling it toward other requests that say them ("the first 2 lines of app.log" is no request about
+    app logs); globs, `.`, `..` and `~` stay, since they say how much is meant."""
+    text = request[:MAX_SCANNED]
+    spans: list[tuple[int, int, str]] = []
+    for match in _REPLACE.finditer(text):
+        if not {match.group("old").lower(), match.group("new").lower()} & set(CHARACTER_WORDS):  # "tabs": `expand`
+            spans += [(match.start("old"), match.end("old"), "foo"), (match.start("new"), match.end("new"), "bar")]
+    for match in _PATH.finditer(text):
+        path = match.group().rstrip(".")
+        if not path or re.fullmatch(r"[\d.]+", path) or _words_only(path) or path.startswith(("*", ".", "~")):
+            continue
+        extension = re.search(r"(?:\.[A-Za-z0-9]{1,8})+$", path)
+        span = (match.start(), match.start() + len(path))
+        if not any(s < span[1] and span[0] < e for s, e, _ in spans):
+            spans.append((*span, "file" + extension.group() if extension else "folder"))
+    parts, last = [], 0
+    for start, end, word in sorted(spans):
+        parts.append(request[last:start] + word)
+        last = end
+    return "".join(parts) + request[last:]
+
+
+def _unquoted(word: str) -> str:
+    return word[1:-1] if len(word) > 1 and word[0] == word[-1] and word[0] in "\"'`" else word
+
+
 def _words_only(path: str) -> bool:
     """Whether a slashed phrase is words, not a path: "files/directories", "and/or"."""
     return "/" in path and all(part.lower() in NOT_VALUES | {"and", "or", "folders", "dirs"}
@@ -162,7 +217,9 @@ def names_utility(utility: str, request: str) -> bool:
     name ("the directory tree" is not `tree`)."""
     phrase = NOT_NAMING.get(utility)
     text = re.sub(phrase, " ", request, flags=re.I) if phrase else request
-    return bool(re.search(rf"(?<![\w-]){re.escape(utility)}(?![\w-])", text, re.I))
+    # a word in capitals is a marker or a value ("lines with TODO", "ERROR"), not a utility's name
+    return any(not (found.group().isupper() and len(found.group()) > 1)
+               for found in re.finditer(rf"(?<![\w-]){re.escape(utility)}(?![\w-])", text, re.I))
 
 
 def _quoted_fits(quoted: str) -> tuple[str, ...]:
@@ -177,6 +234,15 @@ def _path_fits(path: str) -> tuple[str, ...]:
     if "*" in path:
         return ("pattern", "path")
     return ("path", "pattern", "text")
+
+
+_TARGET_CUE = re.compile(r"\b(?:into|to|onto|in to)\s+(?:the\s+)?(?:(?:folder|directory|dir|file)\s+)?$", re.I)
+
+
+def is_target(value: Value, request: str) -> bool:
+    """Whether the request names the value as where the result goes ("extract b.tar into /srv", "copy a to b"):
+    a command that leaves a target out does another job."""
+    return "path" in value.fits[:1] and bool(_TARGET_CUE.search(request[:value.start]))
 
 
 def _age(match: re.Match) -> Value:
