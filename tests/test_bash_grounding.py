@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("replace apple with pear in fruit.txt", [("s/apple/pear/g", "substitution"), ("fruit.txt", "path")]),
     ("replace every occurrence of a/b by 'c d' in x.md", [("s|a/b|c d|g", "substitution"), ("x.md", "path")]),
     ("replace all spaces with underscores in names.txt", [("s/ /_/g", "substitution"), ("names.txt", "path")]),
+    ("print the second column of fruit.txt", [("2", "field"), ("fruit.txt", "path")]),
     ("list files", []),
 ])
 def test_the_requests_values_are_read_by_type_and_role_in_its_order(request_text, expected):
@@ -111,6 +112,10 @@ def test_a_neighbours_values_give_way_to_the_requests_and_open_slots_stay_visibl
     ("sed -i 's/foo/bar/g' file.txt", "replace a.b with c in f.txt", "sed -i 's/{{old}}/c/g' f.txt"),
     ("sed -i 's/foo/bar/g' file.txt", "replace x with \"'; rm -rf ~; '\" in f.txt", "sed -i 's/x/{{new}}/g' f.txt"),
     ("perl -pi -e 's/a/b/g' x.txt", "replace apple with pear", "perl -pi -e 's/{{old}}/{{new}}/g' {{path}}"),
+    # an awk program reading one field reads the one the request counts
+    ("awk '{print $5}' {{path/to/file}}", "print the second column of fruit.txt", "awk '{print $2}' fruit.txt"),
+    ("awk '{s+=$1} END {print s}' file", "sum the third column of n.txt", "awk '{s+=$3} END {print s}' n.txt"),
+    ("awk '{print $1}' f", "print f.txt", "awk '{print $1}' f.txt"),
 ])
 def test_a_substitution_the_request_says_is_written_into_the_programs_script_or_left_open(code, request_text,
                                                                                           expected):
@@ -143,6 +148,7 @@ def test_a_utility_is_named_by_its_name_not_by_an_ordinary_word_that_spells_it()
     assert not names_utility("less", "files of less than 10 bytes") and names_utility("less", 'in the pager "less"')
     # a word in capitals is a marker the request searches for, not the `todo` or `error` utility
     assert not names_utility("todo", "replace TODO with DONE in notes.md") and names_utility("todo", "with todo")
+    assert not names_utility("column", "print the second column of a.txt") and names_utility("column", "with column")
 
 
 def test_request_text_lands_quoted_as_one_word_and_never_as_code():

@@ -66,6 +66,8 @@ _PATTERN_FLAGS = {"-name", "-iname", "-path", "-ipath", "-wholename", "--include
 # sed's substitution (`'s/foo/bar/g'`, any delimiter, quoted or not): the request's "replace X with Y" goes in.
 _SED_SCRIPT = re.compile(r"(?P<quote>['\"]?)s(?P<delimiter>[/|#@:,])(?P<old>(?:(?!(?P=delimiter)).)*)(?P=delimiter)"
                          r"(?P<new>(?:(?!(?P=delimiter)).)*)(?P=delimiter)(?P<flags>[gipI0-9]*)(?P=quote)")
+_AWKS = {"awk", "gawk", "mawk", "nawk"}
+_FIELD = re.compile(r"\$(\d+)\b")  # an awk program's field reference
 _DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/zero", "/dev/urandom", "/dev/random", "-"}
 
 
@@ -114,7 +116,7 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
     kept: list[str | None] = []  # per slot: the text that stays (None: a placeholder goes there)
     slot, used, opened, utility, operands = 0, 0, 0, "", 0
     said: set[str] = set()  # request values a slot kept: a second slot does not say the same one again
-    scripts: list[tuple[str, str]] = []  # (a sed script the program holds, the request's substitution)
+    scripts: list[tuple[str, list]] = []  # (a program the command holds, the request's words for its parts)
     for i, token in enumerate(tokens):
         if i == 0 or tokens[i - 1] in ("|", "&&", "||", ";"):
             utility, operands = token, 0
@@ -131,11 +133,12 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
         slot += 1
         operands += not previous.startswith("-")
         script = _SED_SCRIPT.fullmatch(value)
-        said_script = _fitting("substitution", unused) if script is not None and script.group("old") else None
-        if said_script is not None:  # the program's script, to take the request's words (`_rescripted`)
-            unused.remove(said_script)
+        inside = _words_inside(value, script, utility, unused)
+        if inside is not None:  # the program's own code, to take the request's words (`_rescripted`)
+            said_value, parts = inside
+            unused.remove(said_value)
             used += 1
-            scripts.append((value, said_script.text))
+            scripts.append((value, parts))
             kept.append(value)
             continue
         fuller = any(v.text != value and value.strip("'\"") in v.text and kind in v.fits
@@ -197,26 +200,40 @@ def _value_for_slot(chosen: Value, kind: str, previous: str, token: str) -> tupl
     return previous, token, text
 
 
-def _rescripted(code: str, scripts: list[tuple[str, str]]) -> tuple[str, int]:
-    """`code` with each (held script, the request's substitution) given the request's words: what the script
-    replaces and what with, each written by `bash_quoting.substitute` inside the script (words sed reads as
-    themselves only); a word that cannot be written safely there leaves a visible placeholder. Returns the code
+def _words_inside(value: str, script: re.Match | None, utility: str, unused: list[Value]):
+    """(the request value, [(start, end, word, placeholder)]) where a program the command holds takes request
+    words inside it: a sed script what "replace X with Y" replaces and with what; an awk program that reads one
+    field (`{print $5}`) the field the request counts ("the second column"). None where it takes none."""
+    if script is not None and script.group("old"):
+        said = _fitting("substitution", unused)
+        if said is None:
+            return None
+        words = dict(zip(("old", "new"), _SED_SCRIPT.fullmatch(said.text).group("old", "new")))
+        return said, [(script.start(part), script.end(part), words[part], part) for part in ("old", "new")
+                      if script.group(part)]
+    fields = list(_FIELD.finditer(value)) if utility in _AWKS else []
+    if len({field.group(1) for field in fields}) != 1 or fields[0].group(1) == "0":
+        return None
+    said = _fitting("field", unused)
+    return (said, [(field.start(1), field.end(1), said.text, "number") for field in fields]) if said else None
+
+
+def _rescripted(code: str, scripts: list[tuple[str, list[tuple[int, int, str, str]]]]) -> tuple[str, int]:
+    """`code` with each held program given the request's words at its parts (`_words_inside`), each written by
+    `bash_quoting.substitute` in its place (words the program's language reads as themselves only); a word that
+    cannot be written safely there leaves a visible placeholder, never the program's own word. Returns the code
     and how many placeholders it opened."""
     from cfgen.languages.bash_quoting import Edit, substitute
 
     position, opened = 0, 0
-    for held, said in scripts:
+    for held, parts in scripts:
         start = code.find(held, position)
         if start < 0:
             continue
-        script = _SED_SCRIPT.fullmatch(held)
-        words = dict(zip(("old", "new"), _SED_SCRIPT.fullmatch(said).group("old", "new")))
-        edits = [Edit(start + script.start(part), start + script.end(part), words[part], expand_globs=False)
-                 for part in ("new", "old") if script.group(part)]  # the later part first: offsets hold
-        for edit, part in zip(edits, [part for part in ("new", "old") if script.group(part)]):
+        for begin, end, word, name in sorted(parts, reverse=True):  # the later part first: offsets hold
+            edit = Edit(start + begin, start + end, word, expand_globs=False)
             written, refused = substitute(code, [edit])
-            # what cannot be written safely is the user's to fill in: the script's own words do not stay
-            code = written if not refused else code[:edit.start] + "{{%s}}" % part + code[edit.end:]
+            code = written if not refused else code[:edit.start] + "{{%s}}" % name + code[edit.end:]
             opened += bool(refused)
         position = start
     return code, opened

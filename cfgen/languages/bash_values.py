@@ -74,6 +74,8 @@ MODE_WORDS = [(r"\b(?:remove|take away|drop|without) (?:the )?execut\w* (?:permi
               (r"\bprivate\b", "go-rwx")]
 # Phrases in which a utility's name is an ordinary word, not the request naming the utility ("directory tree").
 NOT_NAMING = {"tree": r"(?:directory|folder|dir|file|source|work(?:ing)?) tree", "less": r"less than",
+              "column": r"\b(?:the|a|each|every|one|which|what|first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)"
+                        r"|last)\s+columns?\b",
               "more": r"more than", "head": r"head of", "top": r"(?:the )?top \d+|on top", "time": r"(?:a|the) time",
               "file": r"(?:a|the|each|every) file", "find": r"(?:and|to) find", "yes": r"yes or no"}
 HERE_WORDS = re.compile(r"\b(?:here|this (?:folder|directory|dir)|the current (?:folder|directory|dir))\b", re.I)
@@ -103,6 +105,10 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks", "y": "years"}
 _PER_DAY = {"minutes": 1 / 1440, "hours": 1 / 24, "days": 1, "weeks": 7, "months": 30, "years": 365}
 
 
+# "the second column", "the third field": which field a command reads.
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+            "ninth": 9, "tenth": 10}
+_ORDINAL = re.compile(rf"\b(?P<ordinal>{'|'.join(ORDINALS)})\s+(?:column|field|word)s?\b", re.I)
 # "replace apple with pear": a substitution (sed's `s/apple/pear/g`); characters said in words, as the characters.
 _REPLACED_WORD = r"\"[^\"]+\"|'[^']+'|`[^`]+`|[^\s,;]+"
 _REPLACE = re.compile(rf"\b(?:replace|substitute)\s+(?:(?:all|every|each)\s+)?(?:(?:the\s+)?(?:occurrences?|instances?)"
@@ -138,6 +144,9 @@ def request_values(request: str) -> list[Value]:
             add(match.start(), match.end(), Value(substitution(CHARACTER_WORDS.get(old.lower(), old),
                                                                CHARACTER_WORDS.get(new.lower(), new)),
                                                   ("substitution",), start=match.start()))
+    for match in _ORDINAL.finditer(text):  # "the second column": field 2
+        add(match.start(), match.end("ordinal"), Value(str(ORDINALS[match.group("ordinal").lower()]),
+                                                       ("field", "number"), start=match.start()))
     for match in _AFFIX.finditer(text):  # "whose name starts with MyFile": the pattern MyFile*
         affix = match.group("dq") or match.group("sq") or match.group("bq") or match.group("word")
         if affix.lower() not in NOT_VALUES:
