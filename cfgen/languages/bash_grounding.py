@@ -215,14 +215,17 @@ def _words_inside(value: str, script: re.Match | None, utility: str, unused: lis
     if len({field.group(1) for field in fields}) != 1 or fields[0].group(1) == "0":
         return None
     said = _fitting("field", unused)
-    return (said, [(field.start(1), field.end(1), said.text, "number") for field in fields]) if said else None
+    if said is None or not said.text.isdigit():
+        return None
+    return said, [(field.start(1), field.end(1), said.text, "field") for field in fields]
 
 
 def _rescripted(code: str, scripts: list[tuple[str, list[tuple[int, int, str, str]]]]) -> tuple[str, int]:
     """`code` with each held program given the request's words at its parts (`_words_inside`), each written by
-    `bash_quoting.substitute` in its place (words the program's language reads as themselves only); a word that
-    cannot be written safely there leaves a visible placeholder, never the program's own word. Returns the code
-    and how many placeholders it opened."""
+    `bash_quoting.substitute` in its place (words the program's language reads as themselves only; an awk field's
+    digits, which the quoting layer keeps as they are after a `$`, are digits for digits); a word that cannot be
+    written safely there leaves a visible placeholder, never the program's own word. Returns the code and how
+    many placeholders it opened."""
     from cfgen.languages.bash_quoting import Edit, substitute
 
     position, opened = 0, 0
@@ -232,6 +235,9 @@ def _rescripted(code: str, scripts: list[tuple[str, list[tuple[int, int, str, st
             continue
         for begin, end, word, name in sorted(parts, reverse=True):  # the later part first: offsets hold
             edit = Edit(start + begin, start + end, word, expand_globs=False)
+            if name == "field":  # digits for the digits of an awk field (`$5`): no shell or awk reads them otherwise
+                code = code[:edit.start] + word + code[edit.end:]
+                continue
             written, refused = substitute(code, [edit])
             code = written if not refused else code[:edit.start] + "{{%s}}" % name + code[edit.end:]
             opened += bool(refused)

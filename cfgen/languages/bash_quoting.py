@@ -82,13 +82,12 @@ def _written(code: str, root, edit: Edit) -> str | None:
     start, end, value, expand_globs = edit
     if not value or "\x00" in value:
         return None
+    if code[:start].endswith(("$", "${")) or re.match(r"\+?=", code[end:]):  # $x, ${x}, x=...: a variable's name
+        return value if _NAME.fullmatch(value) else None
     span = _byte_span(code, start, end)
     node = root.descendant_for_byte_range(*span)
     if node is None:
         return None
-    # $x, ${x}, x=...: a variable's name, unless in single quotes, where the shell expands nothing (awk's `$2`)
-    if (code[:start].endswith(("$", "${")) or re.match(r"\+?=", code[end:])) and _quote_context(node, span) != "'":
-        return value if _NAME.fullmatch(value) else None
     language = _embedded(node, span)
     if language is not None and not inert_in(language, value, node):
         return None
