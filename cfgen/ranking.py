@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cfgen.languages import get_language
+from cfgen.languages import get_language, optional
 from cfgen.training.tldr import placeholders
 
 
@@ -50,18 +50,19 @@ class RankedCandidate:
 
 
 def select(candidates: Iterable[Scored], lang: str, limit: int | None = None) -> list[tuple[Scored, bool, str]]:
-    """The candidates a ranking keeps, in its order, each with its check (valid, message): distinct by normal form
-    (the better of equals kept), valid first, then by group and score. With `limit`, candidates are checked in
+    """The candidates a ranking keeps, in its order, each with its check (valid, message): distinct by the
+    language's `distinct` form, else its normal form (the better of equals kept), valid first, then by group and score. With `limit`, candidates are checked in
     order until `limit` valid ones are found (checking is what costs), so the first `limit` are those a full
     ranking would give."""
     language = get_language(lang)
+    distinct = optional(language, "distinct") or language.normalise
 
     def order(candidate: Scored) -> tuple[int, float]:
         return candidate.group, -candidate.score
 
     best: dict[str, Scored] = {}
     for candidate in candidates:
-        key = language.normalise(candidate.code)
+        key = distinct(candidate.code)
         if key not in best or order(candidate) < order(best[key]):
             best[key] = candidate
     selected, valid_count = [], 0

@@ -221,3 +221,12 @@ def test_the_exec_bench_prints_its_table_and_writes_json(tmp_path):
     assert "pass@1" in result.stdout and "nearest program" in result.stdout
     written = json.loads((tmp_path / "exec.json").read_text())
     assert set(written["systems"]) == {"cfgen", "nearest program", "cfgen without the filler"} and written["systems"]["cfgen"]["tasks"] == 3
+
+
+def test_two_subcommands_of_one_tool_are_two_candidates_though_nl2bash_gives_them_one_template():
+    from cfgen.languages.bash import normalise
+    from cfgen.ranking import rank
+
+    assert normalise("git status") == normalise("git summary")  # the benchmark's template: `git _`
+    ranked = rank([Candidate("git summary", 0.9), Candidate("git status", 0.8), Candidate("git status", 0.7)], "bash")
+    assert [c.code for c in ranked] == ["git summary", "git status"]

@@ -54,6 +54,8 @@ class Language(Protocol):
     #   offers its programs as written, not with `slots.transfer`'s guess of which of their values to swap (the
     #   programs a network reads keep the transfer it was trained with);
     # candidate_pool: programs retrieved per candidate shown (1 without it), for `settle` to choose among;
+    # distinct(code) -> str: what makes two candidates one when ranking (default `normalise`; Bash keeps the
+    #   subcommands apart: `git status` is not `git summary`);
     # plain_request(request) -> str: the request with its values said as plain words (Bash: `app.log` is
     #   `file.log`); where it differs, retrieval also offers the nearest programs of that text, each ranked
     #   PLAIN_REQUEST_COST below its similarity (what the request's own words find comes first among equals);

@@ -158,6 +158,17 @@ def normalise(code: str) -> str:
     return template(code)
 
 
+# Tools whose first word is a subcommand (`git status`, `docker ps`): NL2Bash's template counts it an argument.
+SUBCOMMAND_TOOLS = ("git", "docker", "podman", "kubectl", "systemctl", "apt", "apt-get", "npm", "pip", "cargo")
+_SUBCOMMAND = re.compile(rf"(?:^|[|;&(]\s*)(?:sudo\s+)?(?:{'|'.join(SUBCOMMAND_TOOLS)})\s+([a-z][\w-]*)")
+
+
+def distinct(code: str) -> str:
+    """What makes two candidates one for a ranking: the template, and the subcommands it runs (`git status` and
+    `git summary` share NL2Bash's template `git _` and do different jobs)."""
+    return f"{normalise(code)}\x00{' '.join(_SUBCOMMAND.findall(code))}"
+
+
 def matches(prediction: str, gold: str, context: Any = None) -> bool:
     """Template match (NL2Bash). A prediction that does not parse matches only a gold that
     does not parse either (a handful of benchmark commands are broken)."""
