@@ -51,9 +51,9 @@ class RankedCandidate:
 
 def select(candidates: Iterable[Scored], lang: str, limit: int | None = None) -> list[tuple[Scored, bool, str]]:
     """The candidates a ranking keeps, in its order, each with its check (valid, message): distinct by the
-    language's `distinct` form, else its normal form (the better of equals kept), valid first, then by group and score. With `limit`, candidates are checked in
-    order until `limit` valid ones are found (checking is what costs), so the first `limit` are those a full
-    ranking would give."""
+    language's `distinct` form, else its normal form (the better of equals kept), valid first, then by group and
+    score. With `limit`, candidates are checked in order until `limit` valid ones are found (checking is what
+    costs), so the first `limit` are those a full ranking would give."""
     language = get_language(lang)
     distinct = optional(language, "distinct") or language.normalise
 

@@ -46,7 +46,8 @@ def _print_version(asked: bool) -> None:
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr (and warnings about risky or broken printed code).")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Only errors on stderr (and warnings about risky or broken printed code).")] = False,
     version: Annotated[bool, typer.Option(
         "--version", help="Print cfgen's version and exit.", callback=_print_version, is_eager=True)] = False,
 ) -> None:

@@ -27,6 +27,7 @@ import shutil
 from dataclasses import replace
 
 from cfgen.languages.bash_common import EVERYDAY, WRAPPERS, utility_of
+from cfgen.languages.bash_scripts import SED_SCRIPT, parts_inside, rescripted
 from cfgen.languages.bash_template import SLOT, fill, template
 from cfgen.languages.bash_values import (Value, age_flag, age_for, is_target, names_utility, request_values,
                                          says_home, says_root)
@@ -63,11 +64,6 @@ _FOLDER_WORDS = re.compile(r"\b(?:folders?|director(?:y|ies)|dirs?|subfolders?|s
 _FILE_WORDS = re.compile(r"\bfiles?\b", re.I)
 # Flags whose argument is a file-name pattern, whatever the program held there (`-name foo.txt` is one too).
 _PATTERN_FLAGS = {"-name", "-iname", "-path", "-ipath", "-wholename", "--include", "--exclude", "--glob", "-g"}
-# sed's substitution (`'s/foo/bar/g'`, any delimiter, quoted or not): the request's "replace X with Y" goes in.
-_SED_SCRIPT = re.compile(r"(?P<quote>['\"]?)s(?P<delimiter>[/|#@:,])(?P<old>(?:(?!(?P=delimiter)).)*)(?P=delimiter)"
-                         r"(?P<new>(?:(?!(?P=delimiter)).)*)(?P=delimiter)(?P<flags>[gipI0-9]*)(?P=quote)")
-_AWKS = {"awk", "gawk", "mawk", "nawk"}
-_FIELD = re.compile(r"\$(\d+)\b")  # an awk program's field reference
 _DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/zero", "/dev/urandom", "/dev/random", "-"}
 
 
@@ -132,15 +128,15 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
         kind = "pattern" if previous in _PATTERN_FLAGS else kind
         slot += 1
         operands += not previous.startswith("-")
-        script = _SED_SCRIPT.fullmatch(value)
-        inside = _words_inside(value, script, utility, unused)
-        if inside is not None:  # the program's own code, to take the request's words (`_rescripted`)
-            said_value, parts = inside
-            unused.remove(said_value)
+        said_inside = {kind: _fitting(kind, unused) for kind in ("substitution", "field")}
+        inside = parts_inside(value, utility, *(v.text if v else None for v in said_inside.values()))
+        if inside is not None:  # the program's own code, to take the request's words (bash_scripts)
+            unused.remove(said_inside[inside[0]])
             used += 1
-            scripts.append((value, parts))
+            scripts.append((value, inside[1]))
             kept.append(value)
             continue
+        script = SED_SCRIPT.fullmatch(value)
         fuller = any(v.text != value and value.strip("'\"") in v.text and kind in v.fits
                      and not v.text.startswith(value.strip("'\"").rstrip("/") + "/") for v in unused)  # not /etc/x
         if previous == "-type" and value in ("f", "d"):
@@ -178,7 +174,7 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
             opened += 1
     filled = fill(tokens, [value if value is not None else "{{%s}}" % kind for value, kind in
                            zip(kept, _kinds(tokens))])
-    code, unwritten = _rescripted(_written(filled, written), scripts)
+    code, unwritten = rescripted(_written(filled, written), scripts)
     return code, used, opened + unwritten
 
 
@@ -198,51 +194,6 @@ def _value_for_slot(chosen: Value, kind: str, previous: str, token: str) -> tupl
         token = (text[0] if signed else "") + token.lstrip("+-")
         text = text[1:] if signed or previous == "-size" else text[1:].removesuffix("c")
     return previous, token, text
-
-
-def _words_inside(value: str, script: re.Match | None, utility: str, unused: list[Value]):
-    """(the request value, [(start, end, word, placeholder)]) where a program the command holds takes request
-    words inside it: a sed script what "replace X with Y" replaces and with what; an awk program that reads one
-    field (`{print $5}`) the field the request counts ("the second column"). None where it takes none."""
-    if script is not None and script.group("old"):
-        said = _fitting("substitution", unused)
-        if said is None:
-            return None
-        words = dict(zip(("old", "new"), _SED_SCRIPT.fullmatch(said.text).group("old", "new")))
-        return said, [(script.start(part), script.end(part), words[part], part) for part in ("old", "new")
-                      if script.group(part)]
-    fields = list(_FIELD.finditer(value)) if utility in _AWKS else []
-    if len({field.group(1) for field in fields}) != 1 or fields[0].group(1) == "0":
-        return None
-    said = _fitting("field", unused)
-    if said is None or not said.text.isdigit():
-        return None
-    return said, [(field.start(1), field.end(1), said.text, "field") for field in fields]
-
-
-def _rescripted(code: str, scripts: list[tuple[str, list[tuple[int, int, str, str]]]]) -> tuple[str, int]:
-    """`code` with each held program given the request's words at its parts (`_words_inside`), each written by
-    `bash_quoting.substitute` in its place (words the program's language reads as themselves only; an awk field's
-    digits, which the quoting layer keeps as they are after a `$`, are digits for digits); a word that cannot be
-    written safely there leaves a visible placeholder, never the program's own word. Returns the code and how
-    many placeholders it opened."""
-    from cfgen.languages.bash_quoting import Edit, substitute
-
-    position, opened = 0, 0
-    for held, parts in scripts:
-        start = code.find(held, position)
-        if start < 0:
-            continue
-        for begin, end, word, name in sorted(parts, reverse=True):  # the later part first: offsets hold
-            edit = Edit(start + begin, start + end, word, expand_globs=False)
-            if name == "field":  # digits for the digits of an awk field (`$5`): no shell or awk reads them otherwise
-                code = code[:edit.start] + word + code[edit.end:]
-                continue
-            written, refused = substitute(code, [edit])
-            code = written if not refused else code[:edit.start] + "{{%s}}" % name + code[edit.end:]
-            opened += bool(refused)
-        position = start
-    return code, opened
 
 
 def _inner_value(value: str) -> re.Match | None:

@@ -16,6 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from cfgen.languages.bash_scripts import (FIELD_ORDINALS, ORDINALS, replacements, said_words, says_characters,
+                                          substitution)
+
 MAX_SCANNED = 4096  # a request is read this far: a bound on work for pathological input
 
 
@@ -80,8 +83,8 @@ NOT_NAMING = {"tree": r"(?:directory|folder|dir|file|source|work(?:ing)?) tree",
               "file": r"(?:a|the|each|every) file", "find": r"(?:and|to) find", "yes": r"yes or no"}
 HERE_WORDS = re.compile(r"\b(?:here|this (?:folder|directory|dir)|the current (?:folder|directory|dir))\b", re.I)
 HOME_WORDS = re.compile(r"\b(?:my home|home (?:folder|directory|dir)|in home)\b", re.I)
-ROOT_WORDS = re.compile(r"\b(?:root|file ?system|whole (?:system|disk|machine)|entire (?:system|disk|machine)|everywhere|"
-                        r"all over the system|on the system)\b", re.I)
+ROOT_WORDS = re.compile(r"\b(?:root|file ?system|whole (?:system|disk|machine)|entire (?:system|disk|machine)|"
+                        r"everywhere|all over the system|on the system)\b", re.I)
 
 _QUOTED = re.compile(r"`([^`]+)`|(?<!\w)'([^'\s][^']*)'(?!\w)|\"([^\"]+)\"|“([^”]+)”")
 _URL = re.compile(r"\b(?:https?|ftp|ssh|git)://[^\s'\"`<>]+")
@@ -105,28 +108,6 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks", "y": "years"}
 _PER_DAY = {"minutes": 1 / 1440, "hours": 1 / 24, "days": 1, "weeks": 7, "months": 30, "years": 365}
 
 
-# "the second column", "the third field": which field a command reads.
-ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-            "ninth": 9, "tenth": 10}
-_ORDINAL = re.compile(rf"\b(?P<ordinal>{'|'.join(ORDINALS)})\s+(?:column|field|word)s?\b", re.I)
-# "replace apple with pear": a substitution (sed's `s/apple/pear/g`); characters said in words, as the characters.
-_REPLACED_WORD = r"\"[^\"]+\"|'[^']+'|`[^`]+`|[^\s,;]+"
-_REPLACE = re.compile(rf"\b(?:replace|substitute)\s+(?:(?:all|every|each)\s+)?(?:(?:the\s+)?(?:occurrences?|instances?)"
-                      rf"\s+of\s+)?(?:the\s+(?:word|text|string)\s+)?(?P<old>{_REPLACED_WORD})\s+(?:with|by)\s+"
-                      rf"(?:the\s+(?:word|text|string)\s+)?(?P<new>{_REPLACED_WORD})", re.I)
-CHARACTER_WORDS = {"spaces": " ", "space": " ", "tabs": "\\t", "tab": "\\t", "underscores": "_", "underscore": "_",
-                   "dashes": "-", "dash": "-", "hyphens": "-", "hyphen": "-", "commas": ",", "comma": ",",
-                   "dots": ".", "periods": ".", "colons": ":", "semicolons": ";", "newlines": "\\n"}
-_DELIMITERS = "/|#@:,"
-
-
-def substitution(old: str, new: str, delimiter: str = "/", flags: str = "g") -> str:
-    """sed's `s` command replacing `old` by `new`, with the first delimiter of `delimiter` + _DELIMITERS that
-    neither holds."""
-    free = next((d for d in delimiter + _DELIMITERS if d not in old + new), "/")
-    return f"s{free}{old}{free}{new}{free}{flags}"
-
-
 def request_values(request: str) -> list[Value]:
     """Every value the request names, in the order it says them (see the module's contract)."""
     text = request[:MAX_SCANNED]
@@ -138,13 +119,11 @@ def request_values(request: str) -> list[Value]:
             taken.append((start, end))
             found.append(value)
 
-    for match in _REPLACE.finditer(text):
-        old, new = (_unquoted(match.group(side)) for side in ("old", "new"))
-        if old.lower() not in NOT_VALUES - set(CHARACTER_WORDS) and new.lower() not in {"the", "a", "an"}:
-            add(match.start(), match.end(), Value(substitution(CHARACTER_WORDS.get(old.lower(), old),
-                                                               CHARACTER_WORDS.get(new.lower(), new)),
-                                                  ("substitution",), start=match.start()))
-    for match in _ORDINAL.finditer(text):  # "the second column": field 2
+    for match in replacements(text):  # "replace apple with pear": sed's `s/apple/pear/g`
+        old, new = said_words(match)
+        if old.lower() not in NOT_VALUES and new.lower() not in {"the", "a", "an"}:
+            add(match.start(), match.end(), Value(substitution(old, new), ("substitution",), start=match.start()))
+    for match in FIELD_ORDINALS.finditer(text):  # "the second column": field 2
         add(match.start(), match.end("ordinal"), Value(str(ORDINALS[match.group("ordinal").lower()]),
                                                        ("field", "number"), start=match.start()))
     for match in _AFFIX.finditer(text):  # "whose name starts with MyFile": the pattern MyFile*
@@ -193,8 +172,8 @@ def with_places_as_words(request: str) -> str:
     app logs); globs, `.`, `..` and `~` stay, since they say how much is meant."""
     text = request[:MAX_SCANNED]
     spans: list[tuple[int, int, str]] = []
-    for match in _REPLACE.finditer(text):
-        if not {match.group("old").lower(), match.group("new").lower()} & set(CHARACTER_WORDS):  # "tabs": `expand`
+    for match in replacements(text):
+        if not says_characters(match):  # "tabs with spaces": `expand`
             spans += [(match.start("old"), match.end("old"), "foo"), (match.start("new"), match.end("new"), "bar")]
     for match in _PATH.finditer(text):
         path = match.group().rstrip(".")
@@ -209,10 +188,6 @@ def with_places_as_words(request: str) -> str:
         parts.append(request[last:start] + word)
         last = end
     return "".join(parts) + request[last:]
-
-
-def _unquoted(word: str) -> str:
-    return word[1:-1] if len(word) > 1 and word[0] == word[-1] and word[0] in "\"'`" else word
 
 
 def _words_only(path: str) -> bool:

@@ -4,9 +4,10 @@ Contract: `unsaid_comparisons(rule, request)` lists the rule's comparisons (Grea
 Equals, NotEquals, Between) and ranks (Top, Bottom, ...) that no comparison or rank word of the request allows,
 or [] when the request names none (a request without "greater", "below", "at least", "equal", "between",
 "highest", "top", ... leaves every rule as it is). `as_said(tree, request)` rewrites a rule of one comparison, rank
-or text test to the one the request's words say, where they say exactly one. Longer phrases are read first, so "greater than or equal to"
-allows GreaterThanEqual (and GreaterThan), not Equals. An order comparison of a text (`LessThan(B7)`, a cell) is
-always named. Text tests and the rest are never judged here: "contains X" is TextEquals in much of the data.
+or text test to the one the request's words say, where they say exactly one. Longer phrases are read first, so
+"greater than or equal to" allows GreaterThanEqual (and GreaterThan), not Equals. An order comparison of a text
+(`LessThan(B7)`, a cell) is always named. Text tests and the rest are never judged here: "contains X" is
+TextEquals in much of the data.
 """
 
 from __future__ import annotations

@@ -49,7 +49,8 @@ class ExcelRule:
 
     def to_json(self) -> dict:
         return {"formula": self.formula, "applies_to": self.applies_to, "type": self.kind,
-                **({"parameters": self.parameters} if self.parameters else {}), **({"note": self.note} if self.note else {})}
+                **({"parameters": self.parameters} if self.parameters else {}),
+                **({"note": self.note} if self.note else {})}
 
 
 def excel_rule(rule: str | Call, header: list | None = None, data_rows: int | None = None) -> ExcelRule | None:

@@ -137,7 +137,8 @@ def _proved(code: str, kept: list) -> bool:
     filled = _applied(code, [(edit.start, edit.end, text) for edit, (text, _) in kept])
     neutral = _applied(code, [(edit.start, edit.end, text if stand_in is None else stand_in)
                               for edit, (text, stand_in) in kept])
-    named = _applied(code, [(edit.start, edit.end, "X" if stand_in is None else stand_in) for edit, (_, stand_in) in kept])
+    named = _applied(code, [(edit.start, edit.end, "X" if stand_in is None else stand_in)
+                            for edit, (_, stand_in) in kept])
     filled_shape, neutral_shape = _shape(filled), _shape(neutral)
     return filled_shape is not None and filled_shape == neutral_shape and _calls(filled) <= _calls(named)
 
