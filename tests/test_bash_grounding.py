@@ -32,6 +32,21 @@ ROOT = Path(__file__).resolve().parents[1]
     ("replace all spaces with underscores in names.txt", [("s/ /_/g", "substitution"), ("names.txt", "path")]),
     ("print the second column of fruit.txt", [("2", "field"), ("fruit.txt", "path")]),
     ("list files", []),
+    # a sentence's full stop ends the value; one file's name is no file kind; determiners and verbs are no places
+    ("set the permissions of the current directory to 755.", [("755", "permission")]),
+    ("find all test.txt files under here", [("test.txt", "path")]),
+    ("find files in your home directory bigger than 100M", [("+100M", "size")]),
+    ("find the pdf files, careful to prevent the shell from expanding them", [("*.pdf", "pattern")]),
+    ("find all files that belong to group developer", [("developer", "user")]),
+    ("convert the markdown files to html", [("*.md", "pattern")]),
+    # a quoted word is a text unless said as a place; a user where ownership goes; owner and group at once
+    ("search 'foo' in the 'build' directory", [("foo", "text"), ("build", "path")]),
+    ('change the owner of "docs" to "bob"', [("docs", "text"), ("bob", "user")]),
+    ("change the owner of notes.txt to bob", [("notes.txt", "path"), ("bob", "user")]),
+    ('set owner "apache" and group "www" on ./site', [("apache:www", "user"), ("./site", "path")]),
+    ("find the hidden files", [(".*", "pattern")]),
+    ("copy everything but hidden files", []),
+    ("ping 10.0.0.1", [("10.0.0.1", "url")]),
 ])
 def test_the_requests_values_are_read_by_type_and_role_in_its_order(request_text, expected):
     assert [(v.text, v.fits[0]) for v in request_values(request_text)] == expected
@@ -67,6 +82,10 @@ def test_ages_carry_their_comparison_and_are_written_for_the_flag_that_reads_the
     assert (older.text, older.unit) == ("+3", "days") and age_for(older, "-mtime") == "+3"
     assert age_for(recent, "-mtime") == "-1" and age_for(recent, "-mmin") == "-1440"
     assert request_values("files smaller than 2k")[0].text == "-2k"
+    # said without a comparison it is exact; "not … in the last" is older; counts said in words are numbers
+    assert [v.text for v in request_values("files modified 50 days ago")] == ["50"]
+    assert [v.text for v in request_values("files not modified in the last 5 days")] == ["+5"]
+    assert [v.text for v in request_values("files changed within the last two weeks")] == ["-2"]
 
 
 @pytest.mark.parametrize("code, request_text, expected", [
@@ -97,6 +116,20 @@ def test_ages_carry_their_comparison_and_are_written_for_the_flag_that_reads_the
     ("find . -type f | wc -l", "count the folders under here", "find . -type d | wc -l"),
     ("find /etc -newer /etc/motd", "find all files/directories under /etc modified after /etc/hosts",
      "find /etc -newer /etc/hosts"),
+    ("find /tmp -mtime -3", "find the files under /srv modified exactly 2 days ago", "find /srv -mtime 2"),
+    ("find /tmp -atime -3", "find files not accessed in the past 100 days", "find . -atime +100"),
+    # a search root takes a folder the request says, never a quoted word or a pattern it gives for another slot
+    ("find . -type f -exec grep -il {{text}} {} \\;", "find files containing 'foo' and show their names",
+     "find . -type f -exec grep -il foo {} \\;"),
+    # -type reads what is looked for, not where ("the current directory", "the src directory")
+    ("find . -type d | wc -l", "count the files in the current directory", "find . -type f | wc -l"),
+    ("find . -type f -exec chmod 644 {} +", "set all directories under /srv/files to 770",
+     "find /srv/files -type d -exec chmod 770 {} +"),
+    ("chown -R bob:staff /srv", 'set owner "apache" and group "www" on ./site', "chown -R apache:www ./site"),
+    # a plain word the request says as a word gives way to a value it gives; find's quoted terminator stays
+    ("df -k disk", "report the disk usage of /some/dir in kilobytes", "df -k /some/dir"),
+    ("find . -exec grep -l x '{}' '+'", "list the files under /usr/ports that contain QTDIR",
+     "find /usr/ports -exec grep -l QTDIR '{}' '+'"),
 ])
 def test_a_neighbours_values_give_way_to_the_requests_and_open_slots_stay_visible(code, request_text, expected):
     assert ground(code, request_text, request_values(request_text))[0] == expected

@@ -139,6 +139,9 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
         script = SED_SCRIPT.fullmatch(value)
         fuller = any(v.text != value and value.strip("'\"") in v.text and kind in v.fits
                      and not v.text.startswith(value.strip("'\"").rstrip("/") + "/") for v in unused)  # not /etc/x
+        # a plain word the request happens to say ("disk usage") is no value it gives: one it gives goes there
+        fuller = fuller or _merely_said(value, values) and any(
+            v.fits[0] == kind or kind in v.fits and not v.text.isalpha() for v in unused)
         if previous == "-type" and value in ("f", "d"):
             value = held[slot - 1] = _entry_type(request, value)
         syntax = page and bool(re.fullmatch(r"[a-z][\w-]*", value))  # a page spells its values {{so}}
@@ -193,6 +196,8 @@ def _value_for_slot(chosen: Value, kind: str, previous: str, token: str) -> tupl
         signed = previous == "-size" or previous in _AGE_FLAGS
         token = (text[0] if signed else "") + token.lstrip("+-")
         text = text[1:] if signed or previous == "-size" else text[1:].removesuffix("c")
+    elif kind == "timespan" and previous in _AGE_FLAGS:
+        token = token.lstrip("+-")  # "50 days ago" is exactly 50: `-mtime 50`
     return previous, token, text
 
 
@@ -240,11 +245,21 @@ def _runs(value: str, commands: set[str]) -> bool:
 
 
 def _entry_type(request: str, held: str) -> str:
-    """`-type`'s argument as the request asks: `d` where it speaks of folders and not files, `f` the other way
-    round, else the program's own."""
-    folders = bool(_FOLDER_WORDS.search(request))
-    files = bool(_FILE_WORDS.search(request))
-    return "d" if folders and not files else "f" if files and not folders else held
+    """`-type`'s argument as the request asks: `d` where it speaks of folders first, `f` where of files first
+    ("all files under the src directory"), else the program's own (both at once: "files and directories")."""
+    request = _WHERE_FOLDER.sub(" ", request)  # "the current directory", "the src directory tree": where, not what
+    folders, files = _FOLDER_WORDS.search(request), _FILE_WORDS.search(request)
+    if folders and files and re.search(rf"{_ENTRY_WORDS}\s*(?:/|,|\band\b|\bor\b|&)\s*{_ENTRY_WORDS}", request, re.I):
+        return held
+    if folders and (not files or folders.start() < files.start()):
+        return "d"
+    return "f" if files else held
+
+
+_WHERE_FOLDER = re.compile(r"\b(?:current|this|working|home|parent|same|root|my|your)\s+(?:folder|directory|dir)\b|"
+                           r"\b(?:folder|directory|dir)\s+(?:tree|structure|hierarchy)\b|"
+                           r"\S*[/'\"`]\S*\s+(?:folder|directory|dir)\b|\b(?:folder|directory|dir)\s+\S*[/'\"`$~]\S*", re.I)
+_ENTRY_WORDS = r"\b(?:files?|folders?|director(?:y|ies)|dirs?)\b"
 
 
 def _runs_a_value(code: str) -> bool:
@@ -277,6 +292,11 @@ def _written_in(text: str, value: str) -> bool:
     return len(text) >= 2 and text in value and not re.search(r"[A-Za-z0-9]", value.replace(text, ""))
 
 
+def _merely_said(value: str, values: list[Value]) -> bool:
+    """A program's plain word that the request says as a word, not as one of its values."""
+    return bool(re.fullmatch(r"[a-z][a-z-]*", value)) and value not in {v.text for v in values}
+
+
 def _said(value: str, request: str) -> bool:
     bare = value.strip("'\"")
     return bool(bare) and bool(re.search(rf"(?<![\w.]){re.escape(bare)}(?![\w])", request))
@@ -286,6 +306,8 @@ def _structure(value: str, previous: str, utility: str, operands: int) -> bool:
     """A plain word that is the command's own: a subcommand (`git branch`'s branch, `docker container stop`'s
     first two words), tar's or ps's bundled flags (`tar xzf`), or the argument of a flag that takes a closed
     word (`-type f`)."""
+    if value.strip("'\"") in ("+", ";", "{}"):  # find -exec's terminator, quoted: `{} '+'`
+        return True
     if not re.fullmatch(r"[a-z][\w-]*", value):
         return False
     if utility in _BUNDLED_FLAG_TOOLS and operands == 1 and len(value) <= 6:
@@ -296,8 +318,9 @@ def _structure(value: str, previous: str, utility: str, operands: int) -> bool:
 
 def _fitting(kind: str, unused: list[Value], root: bool = False, globs: bool = True) -> Value | None:
     """The request's first unused value that fits a slot of this kind, the best fit first; a search root (`find
-    DIR`) takes a folder, never a file name or a pattern; a slot that takes no glob (a redirection's file) none."""
-    for rank in range(4):
+    DIR`) takes a folder (a value read as a place first: a quoted word is no folder unless said as one), never a
+    file name or a pattern; a slot that takes no glob (a redirection's file) none."""
+    for rank in range(1 if root else 5):
         for value in unused:
             if len(value.fits) > rank and value.fits[rank] == kind and not (root and _file_like(value.text)) \
                     and (globs or "*" not in value.text):

@@ -45,14 +45,14 @@ NAMING_WORDS = {"called": ("path", "text", "user"), "named": ("path", "text", "u
                 "containing": ("regex", "text"), "contain": ("regex", "text"), "contains": ("regex", "text"),
                 "with": ("regex", "text"), "line": ("text", "regex"), "string": ("regex", "text")}
 # Words after which a bare word is a place: a folder or file the command reads from or writes to.
-PLACE_WORDS = {"from", "to", "into", "in", "under", "inside", "folder", "directory", "dir", "file", "onto", "of",
+PLACE_WORDS = {"from", "to", "into", "in", "under", "inside", "folder", "directory", "dir", "onto", "of",
                "at"}
 # Place words whose next word is a place even when it is a common word ("from in to out"), unless it is one of
 # STRONG_PLACE_EXCEPTIONS ("to the folder", "to upper case").
 STRONG_PLACE_WORDS = {"from", "to", "into", "onto"}
 STRONG_PLACE_EXCEPTIONS = {"the", "a", "an", "all", "every", "each", "this", "that", "my", "its", "their", "it",
                            "them", "upper", "lower", "spaces", "space", "tabs", "everyone", "file", "files",
-                           "folder", "directory", "dir", "git", "one", "be", "see", "show", "make", "get"}
+                           "folder", "directory", "dir", "git", "one", "be", "see", "show", "make", "get", "find"}
 # Words that are never a value, whatever comes before them.
 NOT_VALUES = {"the", "a", "an", "all", "every", "each", "this", "that", "these", "those", "here", "it", "them",
               "file", "files", "folder", "folders", "directory", "directories", "dir", "line", "lines", "and",
@@ -68,7 +68,10 @@ NOT_VALUES = {"the", "a", "an", "all", "every", "each", "this", "that", "these",
               "characters", "number", "numbers", "column", "columns", "field", "fields", "value", "variable",
               "message", "branch", "branches", "tag", "tags", "process", "processes", "user", "root", "home",
               "tree", "starts", "begins", "ends", "starting", "beginning", "ending", "whose", "ago", "levels",
-              "below", "above", "beneath", "within", "there", "everywhere", "anywhere", "somewhere", "now"}
+              "below", "above", "beneath", "within", "there", "everywhere", "anywhere", "somewhere", "now", "your",
+              "our", "his", "her", "ownership", "type", "types", "extension", "extensions", "any", "anything", "some",
+              "regular", "level", "depth", "address", "adress", "bytes", "kilobytes", "megabytes", "gigabytes",
+              "blocks", "lines"}
 # Permissions said in words, and the mode each stands for (chmod's symbolic form), longest phrase first.
 MODE_WORDS = [(r"\b(?:remove|take away|drop|without) (?:the )?execut\w* (?:permission|bit|right)s?\b", "-x"),
               (r"\bnot executable\b", "-x"),
@@ -83,7 +86,8 @@ NOT_NAMING = {"tree": r"(?:directory|folder|dir|file|source|work(?:ing)?) tree",
               "file": r"(?:a|the|each|every) file", "find": r"(?:and|to) find", "yes": r"yes or no"}
 HERE_WORDS = re.compile(r"\b(?:here|this (?:folder|directory|dir)|the current (?:folder|directory|dir))\b", re.I)
 HOME_WORDS = re.compile(r"\b(?:my home|home (?:folder|directory|dir)|in home)\b", re.I)
-ROOT_WORDS = re.compile(r"\b(?:root|file ?system|whole (?:system|disk|machine)|entire (?:system|disk|machine)|"
+ROOT_WORDS = re.compile(r"\b(?:root|file ?systems?|whole (?:system|disk|machine)|entire (?:system|disk|machine)|"
+                        r"(?:search|in|across|throughout) the system|"
                         r"everywhere|all over the system|on the system)\b", re.I)
 
 _QUOTED = re.compile(r"`([^`]+)`|(?<!\w)'([^'\s][^']*)'(?!\w)|\"([^\"]+)\"|“([^”]+)”")
@@ -92,17 +96,31 @@ _PATH = re.compile(r"(?<![\w.\-/])(?:~|\.{1,2})?/[\w./*+-]*|(?<![\w.\-/])[\w.*+-
                    r"(?<![\w.\-/])(?:\*|[\w+-]+)?(?:\.[A-Za-z0-9]{1,8})+(?![\w])")
 _AFFIX = re.compile(r"\b(?P<side>start(?:s|ing)?|begin(?:s|ning)?|end(?:s|ing)?) (?:with|in) "
                     r"(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|`(?P<bq>[^`]+)`|(?P<word>[\w.-]+))", re.I)
-_KIND = re.compile(r"\b(?:(?P<dot>\.\w{1,8})|(?P<word>[A-Za-z]{1,12}))\s+files?\b", re.I)
+_KIND = re.compile(r"(?:(?<![\w*])(?P<dot>\.\w{1,8})|(?<!\.)\b(?P<word>[A-Za-z]{1,12}))\s+files?\b", re.I)
 _SIZE = re.compile(r"(?:(?P<cmp>bigger|larger|greater|more|over|above|at least|smaller|less|under|below|at most)"
                    r"(?:\s+than)?\s+)?(?P<n>\d+(?:\.\d+)?)\s?(?P<unit>[kKmMgGtT](?:i?[bB])?|bytes?)(?![\w])")
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30}
+_NUMBER_WORDS = "|".join(word for word in _COUNTS if len(word) > 2)
+_AGE_UNITS = r"(?P<unit>min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?|years?)\b"
 _AGE = re.compile(r"(?:(?P<older>older than|more than|over|at least)|(?P<newer>newer than|less than|within|"
-                  r"in (?:the )?(?:last|past)|during (?:the )?(?:last|past)|under))\s+(?P<n>\d+|an?|one)\s*"
-                  r"(?P<unit>min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?|years?)\b"
-                  r"(?P<ago>\s+ago)?", re.I)
+                  r"in (?:the )?(?:last|past)|during (?:the )?(?:last|past)|under))\s+"
+                  rf"(?P<n>\d+|an?|{_NUMBER_WORDS})\s*{_AGE_UNITS}(?P<ago>\s+ago)?", re.I)
+# An age said without a comparison: "modified 50 days ago", "exactly one day back" (find's unsigned `-mtime 50`).
+_EXACT_AGE = re.compile(rf"\b(?:exactly\s+)?(?P<n>\d+|an?|{_NUMBER_WORDS})\s*{_AGE_UNITS}\s+(?:ago|back)\b", re.I)
+# Words that turn an age around: "not modified in the last 5 days" is older than 5 days.
+_NEGATION = re.compile(r"\b(?:not|never|\w+n't)\b(?:\s+[\w-]+){0,3}\s*$", re.I)
 _LAST_UNIT = re.compile(r"\b(?:in the|within the|during the) (?:last|past) (?P<unit>minute|hour|day|week|month|year)\b",
                         re.I)
-_MODE = re.compile(r"(?<![\w.])(?:[0-7]{3,4}|[ugoa]*[+-][rwx]+)(?![\w.])")
-_NUMBER = re.compile(r"(?<![\w.+-])\d+(?:\.\d+)?(?![\w.])")
+_OWNER_GROUP = re.compile(r"\bowner\s+(?:to\s+)?(?P<q1>[\"'`]?)(?P<user>[\w$.-]+)(?P=q1)\s+and\s+(?:the\s+)?group\s+"
+                          r"(?:to\s+)?(?P<q2>[\"'`]?)(?P<group>[\w$.-]+)(?P=q2)", re.I)
+_HIDDEN = re.compile(r"\bhidden\s+(?:files?|folders?|director(?:y|ies)|dirs?)\b", re.I)
+_EXCLUDING = re.compile(r"\b(?:exclud\w*|ignor\w*|except|without|skip\w*|not|no|but)\s+(?:the\s+|any\s+)?$", re.I)
+_IP_ADDRESS = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.]|\.\w)")
+# A user said where ownership goes: "change the owner of x to bob".
+_OWNERSHIP = re.compile(r"\b(?:owner\w*|group|chown|chgrp)\b", re.I)
+_MODE = re.compile(r"(?<![\w.])(?:[0-7]{3,4}|[ugoa]*[+-][rwx]+)(?!\w|\.\w)")  # "to 755." ends a sentence
+_NUMBER = re.compile(r"(?<![\w.+-])\d+(?:\.\d+)?(?!\w|\.\w)")
 _WORD = re.compile(r"[\w][\w.@:+-]*")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks", "y": "years"}
 _PER_DAY = {"minutes": 1 / 1440, "hours": 1 / 24, "days": 1, "weeks": 7, "months": 30, "years": 365}
@@ -131,12 +149,21 @@ def request_values(request: str) -> list[Value]:
         if affix.lower() not in NOT_VALUES:
             glob = affix + "*" if match.group("side").lower().startswith(("start", "begin")) else "*" + affix
             add(match.start("side"), match.end(), Value(glob, ("pattern", "regex", "text"), start=match.start()))
+    for match in _OWNER_GROUP.finditer(text):  # "owner bob and group staff": chown's `bob:staff`
+        add(match.start(), match.end(), Value(f"{match.group('user')}:{match.group('group')}", ("user",),
+                                              start=match.start()))
+    for match in _HIDDEN.finditer(text):  # "hidden files": names that start with a dot
+        if not _EXCLUDING.search(text[:match.start()]):
+            add(match.start(), match.end(), Value(".*", ("pattern",), start=match.start()))
     for match in _QUOTED.finditer(text):
         quoted = next(group for group in match.groups() if group is not None)
-        add(match.start(), match.end(), Value(quoted, _quoted_fits(quoted), start=match.start()))
+        fits = _quoted_fits(quoted, text[:match.start()], text[match.end():])
+        add(match.start(), match.end(), Value(quoted, fits, start=match.start()))
     for match in _URL.finditer(text):
         add(match.start(), match.end(), Value(match.group(), ("url", "text"), start=match.start()))
     for match in _AGE.finditer(text):
+        add(match.start(), match.end(), _age(match, bool(_NEGATION.search(text[:match.start()]))))
+    for match in _EXACT_AGE.finditer(text):
         add(match.start(), match.end(), _age(match))
     for match in _LAST_UNIT.finditer(text):
         add(match.start(), match.end(), Value("-1", ("timespan",), match.group("unit").lower() + "s", match.start()))
@@ -146,6 +173,8 @@ def request_values(request: str) -> list[Value]:
         ext = (match.group("dot") or "")[1:] or KIND_WORDS.get(match.group("word").lower())
         if ext:
             add(match.start(), match.end(), Value(f"*.{ext}", ("pattern", "path"), start=match.start()))
+    for match in _IP_ADDRESS.finditer(text):
+        add(match.start(), match.end(), Value(match.group(), ("url", "text", "path"), start=match.start()))
     for match in _PATH.finditer(text):
         path = match.group() if re.fullmatch(r"\.+|.*/\.\.", match.group()) else match.group().rstrip(".")
         if path and not re.fullmatch(r"[\d.]+", path) and not _words_only(path):  # not "files/directories"
@@ -192,7 +221,7 @@ def with_places_as_words(request: str) -> str:
 
 def _words_only(path: str) -> bool:
     """Whether a slashed phrase is words, not a path: "files/directories", "and/or"."""
-    return "/" in path and all(part.lower() in NOT_VALUES | {"and", "or", "folders", "dirs"}
+    return "/" in path and not path.startswith(("/", "~", ".")) and all(part.lower() in NOT_VALUES | {"and", "or", "folders", "dirs"}
                                for part in path.strip("/").split("/"))
 
 
@@ -206,11 +235,20 @@ def names_utility(utility: str, request: str) -> bool:
                for found in re.finditer(rf"(?<![\w-]){re.escape(utility)}(?![\w-])", text, re.I))
 
 
-def _quoted_fits(quoted: str) -> tuple[str, ...]:
+_FOLDER_AFTER = re.compile(r"\s*(?:director(?:y|ies)|folders?|dirs?)\b", re.I)
+_PLACE_BEFORE = re.compile(r"\b(?:director(?:y|ies)|folders?|dirs?|in|under|inside|into|to|from)\s*$", re.I)
+
+
+def _quoted_fits(quoted: str, before: str, after: str) -> tuple[str, ...]:
+    """The slot types a quoted text fits: a glob is a pattern, a path or file name a path, a word a text unless
+    the request says it as a place ("the 'images' directory", "in 'build'")."""
     if "*" in quoted or "?" in quoted:
         return ("pattern", "regex", "text", "path")
-    if "/" in quoted or re.search(r"\.[A-Za-z0-9]{1,8}$", quoted):
-        return ("path", "text", "pattern", "regex")
+    if re.search(r"\bto\s*$", before) and _OWNERSHIP.search(before) and "/" not in quoted:
+        return ("user", "text", "path", "pattern", "regex")
+    if "/" in quoted or re.search(r"\.[A-Za-z0-9]{1,8}$", quoted) or _FOLDER_AFTER.match(after) or \
+            _PLACE_BEFORE.search(before):
+        return ("path", "text", "pattern", "regex", "user")
     return ("text", "regex", "pattern", "path", "user")
 
 
@@ -229,14 +267,18 @@ def is_target(value: Value, request: str) -> bool:
     return "path" in value.fits[:1] and bool(_TARGET_CUE.search(request[:value.start]))
 
 
-def _age(match: re.Match) -> Value:
+def _age(match: re.Match, negated: bool = False) -> Value:
+    """An age as find's sign and number: `+3` older, `-3` newer (the other way round where `negated`: "not
+    modified in the last 3 days"), unsigned where said without a comparison ("3 days ago")."""
     amount = match.group("n").lower()
-    number = 1 if amount in ("a", "an", "one") else int(amount)
+    number = _COUNTS.get(amount) or int(amount)
     unit = match.group("unit").lower()
     unit = next(full for short, full in _UNITS.items() if unit.startswith(short)) if not unit.startswith("mo") \
         else "months"
-    older = bool(match.group("older"))
-    return Value(f"{'+' if older else '-'}{number}", ("timespan",), unit, match.start())
+    compared = "older" in match.groupdict()
+    older = compared and bool(match.group("older")) != negated
+    sign = ("+" if older else "-") if compared else ""
+    return Value(f"{sign}{number}", ("timespan",), unit, match.start())
 
 
 def _size(match: re.Match) -> Value:
@@ -253,26 +295,41 @@ def _named_words(text: str):
     """(start, end, word, fits) for each bare word that follows a naming or a place word."""
     words = list(_WORD.finditer(text))
     for previous, match in zip(words, words[1:]):
-        cue, word = previous.group().lower(), match.group()
-        if text[previous.end():match.start()].strip():
+        cue, word = previous.group().lower().rstrip("."), match.group().rstrip(".")  # a sentence's full stop
+        if text[previous.end():match.start()].strip() or not word or re.fullmatch(r"[\d.]+", word) and cue != "port":
             continue
         if cue == "message":  # a commit's message: the rest of the request
             yield match.start(), len(text), text[match.start():].strip(), NAMING_WORDS[cue]
             return
-        if cue in STRONG_PLACE_WORDS and word.lower() not in STRONG_PLACE_EXCEPTIONS:
-            yield match.start(), match.end(), word, ("path", "text")
+        if cue == "to" and _OWNERSHIP.search(text[:previous.start()]) and word.lower() not in NOT_VALUES:
+            yield match.start(), match.start() + len(word), word, ("user", "path", "text")
+        elif cue in STRONG_PLACE_WORDS:
+            if _strong_place(word, text[match.start() + len(word):]):
+                yield match.start(), match.start() + len(word), word, ("path", "text")
         elif word.lower() in NOT_VALUES:
             continue
         elif cue in NAMING_WORDS:
-            yield match.start(), match.end(), word, NAMING_WORDS[cue]
+            yield match.start(), match.start() + len(word), word, NAMING_WORDS[cue]
         elif cue in PLACE_WORDS:
-            yield match.start(), match.end(), word, ("path", "text")
+            yield match.start(), match.start() + len(word), word, ("path", "text")
+
+
+def _strong_place(word: str, rest: str) -> bool:
+    """Whether a word after from/to/into is a place: any word ("from in to out") but a naming word ("to group
+    staff"), one that is never a value (`in` and `out` are places here), or a verb ("to prevent the shell")."""
+    lowered = word.lower()
+    if lowered in STRONG_PLACE_EXCEPTIONS or lowered in NAMING_WORDS or lowered in NOT_VALUES - {"in", "out"} or \
+            lowered in KIND_WORDS:  # "convert to html" names a format
+        return False
+    return not re.match(r"\s+(?:the|a|an|all|any|anything|every|everything|it|its|them|their|that|this|these|those)\b",
+                        rest, re.I)
 
 
 def age_for(value: Value, flag: str) -> str:
     """An age written for the flag that reads it: `-mtime` counts days, `-mmin` minutes (`-24` hours is `-1` for
     -mtime, `-1440` for -mmin); a part of a day rounds up to one."""
-    sign, amount = value.text[0], float(value.text[1:])
+    sign = value.text[0] if value.text[0] in "+-" else ""
+    amount = float(value.text.lstrip("+-"))
     days = amount * _PER_DAY.get(value.unit, 1)
     if flag in ("-mmin", "-amin", "-cmin"):
         return f"{sign}{round(days * 1440)}"
@@ -285,7 +342,7 @@ def age_flag(value: Value, flag: str) -> str:
     minutes = {"-mtime": "-mmin", "-atime": "-amin", "-ctime": "-cmin"}
     if flag not in minutes or not value.unit:
         return flag
-    days = float(value.text[1:]) * _PER_DAY.get(value.unit, 1)
+    days = float(value.text.lstrip("+-")) * _PER_DAY.get(value.unit, 1)
     return flag if days == int(days) else minutes[flag]
 
 
