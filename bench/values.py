@@ -42,7 +42,7 @@ def nowhere_values(answer: str, request: str, gold: str) -> list[str]:
 def _program_text(value: str) -> bool:
     """Code, not a value: an embedded program (`'{print $1}'`, `'s/a/b/'`), an expansion, or a utility's name
     (what `xargs` or `-exec` runs)."""
-    from cfgen.languages.bash_grounding import installed
+    from cfgen.languages.bash_installed import installed
 
     return bool(_CODE.search(value)) or installed(value)
 

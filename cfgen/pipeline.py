@@ -36,6 +36,21 @@ DEFAULT_STEPS = 20
 # How much less a program found by a request's plain text (Language.plain_request) counts than its similarity:
 # the request's own words decide between two programs that fit about as well.
 PLAIN_REQUEST_COST = 0.06
+# How much further retrieval looks for a language with `niche` programs, so that the common ones it offers are
+# not crowded out by the many niche tools near an everyday request ("delete the folder build": `gradle clean`).
+POOL_WIDENING = 3
+
+
+def _common_first(row: list[Candidate], request: str, niche, size: int) -> list[Candidate]:
+    """The `size` most similar of a row's candidates, niche ones (Language.niche) only where too few others are;
+    the row's order kept."""
+    common = [candidate for candidate in row if not niche(candidate.code, request)]
+    if len(common) >= size:
+        return common[:size]
+    kept = {id(candidate) for candidate in common}
+    spare = [candidate for candidate in row if id(candidate) not in kept][:size - len(common)]
+    kept |= {id(candidate) for candidate in spare}
+    return [candidate for candidate in row if id(candidate) in kept]
 
 
 def _edited_or_source(edit: str, changed: bool, source: Candidate, language) -> Candidate:
@@ -192,15 +207,19 @@ class Pipeline:
         language = get_language(batch.lang)
         if as_written is None:
             as_written = bool(optional(language, "fills_values"))
-        rows = self.index.nearest_rows(self.conditioner.query_encodings(batch), batch.lang, batch.num_candidates,
+        niche = optional(language, "niche")
+        k = batch.num_candidates * (POOL_WIDENING if niche else 1)
+        rows = self.index.nearest_rows(self.conditioner.query_encodings(batch), batch.lang, k,
                                        requests=batch.queries, as_written=as_written)
         plain = optional(language, "plain_request")
         if plain is not None:
-            rows = self._with_plain_request(rows, batch, plain, as_written)
+            rows = self._with_plain_request(rows, batch, plain, as_written, k)
         n = batch.num_candidates * (optional(language, "candidate_pool") or 1)
+        if niche is not None:
+            rows = [_common_first(row, query, niche, 4 * batch.num_candidates) for row, query in zip(rows, batch.queries)]
         return [[candidate for candidate, _, _ in select(row, batch.lang, limit=n)[:n]] for row in rows]
 
-    def _with_plain_request(self, rows: list[list[Candidate]], batch: Batch, plain, as_written: bool
+    def _with_plain_request(self, rows: list[list[Candidate]], batch: Batch, plain, as_written: bool, k: int
                             ) -> list[list[Candidate]]:
         """Each request's nearest rows and those of its `plain` text (where that differs), PLAIN_REQUEST_COST
         below their similarity, a program found by both once at its better score, most similar first."""
@@ -212,7 +231,7 @@ class Pipeline:
         plain_batch = replace(plain_batch, encoded=self.encoder.encode([texts[q] for q in changed]),
                               query_encodings=None, queries=[texts[q] for q in changed])
         found = self.index.nearest_rows(self.conditioner.query_encodings(plain_batch), batch.lang,
-                                        batch.num_candidates, requests=[batch.queries[q] for q in changed],
+                                        k, requests=[batch.queries[q] for q in changed],
                                         as_written=as_written)
         rows = list(rows)
         for q, extra in zip(changed, found):

@@ -18,9 +18,9 @@ PYTHON_VALUE = ("sort list `my_scores` in descending order", "my_scores")
 # The languages whose retrieval uses the retrieval head.
 RETRIEVAL_HEAD_LANGUAGES = {"bash"}
 MAX_SIZE_BYTES = 40 * 2**20
-# Bash: a retrieved program's quoted file and folder ('archive.tar.gz', '/destination') take the request's paths
-# (README, "How it works").
-BASH_VALUES = ("extract backup.tar into /srv", "gzip -dc backup.tar | tar -xf - -C /srv")
+# Bash: a retrieved program's file and folder (a page's `{{path/to/source.tar[.gz|.bz2|.xz]}}`, read as one
+# placeholder) take the request's paths (README, "How it works").
+BASH_VALUES = ("extract backup.tar into /srv", "tar xf backup.tar --directory /srv")
 # Bash: requests whose names would pull retrieval toward other requests that say them ("app.log" toward app logs,
 # TODO toward the `todo` tool), found by their plain text too (bash_values.with_places_as_words).
 BASH_PLAIN = [("show the first 2 lines of app.log", "head -n 2 app.log"),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cfgen.languages.bash_grounding import ground, grounded, installed, utility_of
+from cfgen.languages.bash_grounding import ground, grounded, utility_of
+from cfgen.languages.bash_installed import installed
 from cfgen.languages.bash_values import age_for, request_values
 from cfgen.ranking import Candidate
 
@@ -47,6 +48,11 @@ ROOT = Path(__file__).resolve().parents[1]
     ("find the hidden files", [(".*", "pattern")]),
     ("copy everything but hidden files", []),
     ("ping 10.0.0.1", [("10.0.0.1", "url")]),
+    # a glob without an extension, a folder said with its slash, a name after "file" (not a word: "file systems")
+    ("find all 1US* files here", [("1US*", "pattern")]),
+    ("archive the txt files from the dir/ tree", [("*.txt", "pattern"), ("dir/", "path")]),
+    ("split the file ADDRESS_LIST in two", [("ADDRESS_LIST", "path")]),
+    ("find the file systems of type ext3", []),
 ])
 def test_the_requests_values_are_read_by_type_and_role_in_its_order(request_text, expected):
     assert [(v.text, v.fits[0]) for v in request_values(request_text)] == expected
@@ -127,6 +133,14 @@ def test_ages_carry_their_comparison_and_are_written_for_the_flag_that_reads_the
      "find /srv/files -type d -exec chmod 770 {} +"),
     ("chown -R bob:staff /srv", 'set owner "apache" and group "www" on ./site', "chown -R apache:www ./site"),
     # a plain word the request says as a word gives way to a value it gives; find's quoted terminator stays
+    # the command a program runs is its own, never a request's value (the address would run)
+    ("echo $(/usr/sbin/arp $(hostname))", "print the reverse lookup of 127.0.0.1", "echo $(/usr/sbin/arp $(hostname))"),
+    ("sudo /usr/bin/foo x", "run it on 10.0.0.1", "sudo /usr/bin/foo 10.0.0.1"),
+    # a find that names no folder searches here, said or written
+    ("find -type d -exec chmod 755 {} \\;", "set all directories under /srv/www to 755",
+     "find /srv/www -type d -exec chmod 755 {} \\;"),
+    ("find -name x | wc -l", "count the files named a.txt", "find . -name a.txt | wc -l"),
+    ("find --version", "show the version of find", "find --version"),
     ("df -k disk", "report the disk usage of /some/dir in kilobytes", "df -k /some/dir"),
     ("find . -exec grep -l x '{}' '+'", "list the files under /usr/ports that contain QTDIR",
      "find /usr/ports -exec grep -l QTDIR '{}' '+'"),
@@ -157,7 +171,7 @@ def test_a_substitution_the_request_says_is_written_into_the_programs_script_or_
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list its subcommands")
 def test_a_git_subcommand_this_machine_lacks_ranks_later():
-    from cfgen.languages.bash_grounding import subcommand_installed
+    from cfgen.languages.bash_installed import subcommand_installed
 
     assert subcommand_installed("git", "git log") and subcommand_installed("git", "git -C repo status")
     assert not subcommand_installed("git", "git summary-of-everything")
@@ -182,6 +196,11 @@ def test_a_utility_is_named_by_its_name_not_by_an_ordinary_word_that_spells_it()
     # a word in capitals is a marker the request searches for, not the `todo` or `error` utility
     assert not names_utility("todo", "replace TODO with DONE in notes.md") and names_utility("todo", "with todo")
     assert not names_utility("column", "print the second column of a.txt") and names_utility("column", "with column")
+    # a file's extension is no utility's name, but an archive's names the tool that reads it
+    assert not names_utility("tar", "extract b.tar into dest") and names_utility("tar", "extract it with tar.")
+    extract = "extract b.tar into dest"
+    assert grounded(Candidate("tar xf a.tar -C d", 0.5), extract).score > \
+        grounded(Candidate("bzip2 -dc a.tar | tar xf - -C d", 0.5), extract).score
 
 
 def test_request_text_lands_quoted_as_one_word_and_never_as_code():
@@ -202,7 +221,36 @@ def test_candidates_that_leave_the_request_unsaid_or_need_an_absent_utility_rank
     assert opened.score < plain.score
     named = grounded(Candidate("rsync -a src dest", 0.4), "copy src to dest with rsync")
     assert named.score > grounded(Candidate("cp -r src dest", 0.4), "copy src to dest with rsync").score
+    paged = 'view notes.txt with line numbers in the pager "less"'  # named anywhere in the command
+    assert grounded(Candidate("cat -n f | less", 0.5), paged).score > grounded(Candidate("cat -n f", 0.5), paged).score
     assert utility_of("sudo env X=1 find . -name x") == "find"
+
+
+def test_a_count_of_lines_is_a_requirement_and_head_and_tail_show_the_end_the_request_asks_for():
+    [count, _] = request_values("show the last line of app.log")
+    assert (count.text, count.unit) == ("1", "lines")
+    assert request_values("print the top ten lines of a.txt")[0].text == "10"
+    asked = "show the last 3 lines of app.log"
+    bare, counted = grounded(Candidate("tail app.log", 0.69), asked), grounded(Candidate("tail -n 8 f", 0.58), asked)
+    assert counted.code == "tail -n 3 app.log" and counted.score > bare.score
+    head = grounded(Candidate("head -n 3 f", 0.6), asked)
+    assert head.score < grounded(Candidate("tail -n 3 f", 0.6), asked).score
+    dropping = "remove the last line of a.txt"  # `head -n -1` is what drops it
+    assert grounded(Candidate("head -n -1 f", 0.6), dropping).score > grounded(Candidate("tail -n 1 f", 0.6), dropping).score
+
+
+def test_a_niche_utility_is_offered_only_where_too_few_common_ones_are():
+    from cfgen.languages.bash_installed import niche
+    from cfgen.pipeline import _common_first
+
+    asked = "delete the folder build"
+    assert niche("surely-no-such-tool clean", asked) and not niche("rm -r build", asked)
+    assert not niche("surely-no-such-tool clean", "delete it with surely-no-such-tool")
+    row = [Candidate(f"surely-no-such-tool-{i} clean", 0.8) for i in range(3)] + \
+        [Candidate("rm -r build", 0.6), Candidate("rmdir build", 0.5)]
+    assert [c.code for c in _common_first(row, asked, niche, 3)] == \
+        ["surely-no-such-tool-0 clean", "rm -r build", "rmdir build"]
+    assert [c.code for c in _common_first(row, asked, niche, 2)] == ["rm -r build", "rmdir build"]
 
 
 # The everyday requests that answered with another request's values (issue 45's table): what the first answer

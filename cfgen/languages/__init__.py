@@ -59,6 +59,9 @@ class Language(Protocol):
     # plain_request(request) -> str: the request with its values said as plain words (Bash: `app.log` is
     #   `file.log`); where it differs, retrieval also offers the nearest programs of that text, each ranked
     #   PLAIN_REQUEST_COST below its similarity (what the request's own words find comes first among equals);
+    # niche(code, request) -> bool: a program offered only where too few others are (Bash: a utility neither
+    #   installed here nor everyday, nor named by the request): retrieval then looks POOL_WIDENING times further
+    #   for the others;
     # settle(rows, requests, answer_parts, last_group) -> rows: the made candidates settled before ranking (CF
     #   carries the request's values in, moves unasked rules to `last_group`, and answers a request that joins
     #   conditions part by part through `answer_parts(requests)`: cf_composition.py).

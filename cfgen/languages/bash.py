@@ -11,6 +11,7 @@ from typing import Any
 
 from cfgen.languages import MAX_CODE_CHARS, as_text, checked_code
 from cfgen.languages.bash_grounding import settle  # noqa: F401 - candidates filled from the request's values
+from cfgen.languages.bash_installed import niche  # noqa: F401 - what retrieval offers only where too few others are
 from cfgen.languages.bash_quoting import substitute
 from cfgen.languages.bash_risks import risks  # noqa: F401 - part of the Language protocol
 from cfgen.languages.bash_values import with_places_as_words as plain_request  # noqa: F401 - retrieval's second query

@@ -12,32 +12,33 @@ its template (bash_template.py) filled from the request (bash_values.py):
 - a slot nothing fills becomes a visible `{{type}}` placeholder, for the user to fill in;
 - values are written by `bash.write_values`, quoted for their context; one that cannot be written safely
   leaves the placeholder.
-Then each candidate's score says how well it fits the request: plus for a utility the request names ("with
-rsync"), minus for each value of the request it leaves unused (more for a size, age, mode, URL, substitution or
-the folder a result goes to) and each placeholder it opens; a command whose utility is not installed here (looked
-up on PATH, cached) and is no everyday one (bash_common: those NL2Bash's people reach for) ranks after those that
-are, unless the request names it.
+Then each candidate's score says how well it fits the request: plus for a utility the request names ("with rsync",
+the pager "less" in `cat -n f | less`; an archive's extension names its tool: tar for "extract b.tar"),
+minus for each value of the request it leaves unused (more for a size, age, mode, URL, substitution, count of lines
+or the folder a result goes to) and each placeholder it opens, and as much for `head` where the request asks for the
+last lines (`tail` for the first); a command whose utility is not installed here (looked up on PATH, cached) and is
+no everyday one (bash_common: those NL2Bash's people reach for) ranks after those that are, unless the request names
+it.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import shutil
 from dataclasses import replace
 
 from cfgen.languages.bash_common import EVERYDAY, WRAPPERS, utility_of
+from cfgen.languages.bash_installed import runs_a_value, installed, niche
 from cfgen.languages.bash_scripts import SED_SCRIPT, parts_inside, rescripted
 from cfgen.languages.bash_template import SLOT, fill, template
 from cfgen.languages.bash_values import (Value, age_flag, age_for, is_target, names_utility, request_values,
-                                         says_home, says_root)
+                                         says_home, says_root, shows_other_end, archive_tool)
 from cfgen.ranking import Candidate
 
 # Score per request value left out, per slot opened, for a utility the request names. (Bonuses per value held
 # and per word saved were tried: they lifted the exec bench a little and cost template match on NL2Bash dev.)
 UNUSED, OPENED, NAMED = 0.05, 0.1, 0.2
-# A size, age, mode, URL, substitution or target folder the request gives is a requirement, not a detail: a command
-# without it does another job.
+# A size, age, mode, URL, substitution, count of lines or target folder the request gives is a requirement, not a
+# detail: a command without it does another job.
 UNUSED_TYPED = 0.15
 _TYPED = {"size", "timespan", "permission", "url", "substitution"}
 REWRITE_CLOCKS = True  # "older than 3 days" reads the modification time: -ctime/-atime become -mtime
@@ -82,15 +83,12 @@ def grounded(candidate: Candidate, request: str, values: list[Value] | None = No
     unused = [value for value in values if value.text not in code and not _said_in(value, code)]
     utility = utility_of(code)
     score = candidate.score - OPENED * opened - sum(
-        UNUSED_TYPED if value.fits[0] in _TYPED or is_target(value, request) else UNUSED
+        UNUSED_TYPED if value.fits[0] in _TYPED or value.unit == "lines" or is_target(value, request) else UNUSED
         for value in unused)
-    valued = _runs_a_value(candidate.code)  # `{{file.json}} | jq …`: no utility, whatever value lands there
-    named = bool(utility) and not valued and names_utility(utility, request)
-    score += NAMED * named
-    # a utility the request names is what it asks for, installed here or not (a team's own tool, another host's)
-    absent = valued or (bool(utility) and not named and not installed(utility) and utility not in EVERYDAY) or \
-        not subcommand_installed(utility, code)  # `git summary` needs git-extras
-    group = candidate.group + NOT_INSTALLED_GROUPS * absent
+    named = bool(utility) and not runs_a_value(candidate.code) and any(
+        names_utility(each, request) for each in _command_utilities(code)) or archive_tool(utility, request)
+    score += NAMED * named - OPENED * shows_other_end(utility, request)
+    group = candidate.group + NOT_INSTALLED_GROUPS * niche(code, request)
     stand_ins = tuple(value for value in candidate.stand_ins if value in code)
     return replace(candidate, code=code, score=score, group=group, stand_ins=stand_ins)
 
@@ -100,10 +98,10 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
     command with no exact template is as it is. A page's program (`page`) keeps its plain words (`ss … src
     :8080`'s src is syntax): only its placeholders and its typed values (numbers, paths, globs) are the request's
     to fill."""
-    made = template(code)
+    made = template(_one_reading(code))
     if made is None:
         return code, 0, 0
-    tokens, held = list(made.tokens), list(made.values)
+    tokens, held = _with_search_root(list(made.tokens)), list(made.values)
     commands = set(_utilities(tokens))
     # `less` in "the pager less" is the tool; a value the program already holds as said stays where it is
     held_said = {value.strip("'\"") for value in held if _said(value, request)}
@@ -145,7 +143,8 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
         if previous == "-type" and value in ("f", "d"):
             value = held[slot - 1] = _entry_type(request, value)
         syntax = page and bool(re.fullmatch(r"[a-z][\w-]*", value))  # a page spells its values {{so}}
-        if not root and (syntax or script or _structure(value, previous, utility, operands) or
+        runs_it = i == 0 or previous in ("|", "&&", "||", ";", "$(", "`", "(", "sudo", "env", "xargs", "exec")
+        if not root and (runs_it or syntax or script or _structure(value, previous, utility, operands) or
                          _runs(value, commands) or (_stays(value, kind, request, values) and value not in said
                                                     and not fuller)):
             said.update({value} if _said(value, request) else set())
@@ -179,6 +178,31 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
                            zip(kept, _kinds(tokens))])
     code, unwritten = rescripted(_written(filled, written), scripts)
     return code, used, opened + unwritten
+
+
+def _one_reading(code: str) -> str:
+    """A page's placeholders with one reading each: its options and alternatives (`{{source.tar[.gz|.xz]}}`,
+    `{{name | id}}`) would otherwise be read as the shell's pipes."""
+    def simplified(match: re.Match) -> str:
+        inner = re.sub(r"\[[^\]]*\]", "", match.group(1)).split("|")[0].strip()
+        return "{{%s}}" % (inner or "value")
+
+    return re.sub(r"\{\{([^{}]*[|\[][^{}]*)\}\}", simplified, code)
+
+
+def _with_search_root(tokens: list[str]) -> list[str]:
+    """A `find` that names no folder to search searches here: the `.` is written, so that a folder the request
+    names has its place (`find -type f` → `find . -type f`)."""
+    out = []
+    for i, token in enumerate(tokens):
+        out.append(token)
+        starts = i == 0 or tokens[i - 1] in ("|", "&&", "||", ";", "$(", "`", "sudo")
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        no_folder = not following or following in ("|", "&&", "||", ";", ")") or \
+            following.startswith("-") and following not in ("-", "-L", "-H", "-P", "--version", "--help")
+        if token == "find" and starts and no_folder:
+            out.append(".")
+    return out
 
 
 def _value_for_slot(chosen: Value, kind: str, previous: str, token: str) -> tuple[str, str, str]:
@@ -227,6 +251,11 @@ def _default_root(held: str, request: str) -> str:
     return held if held in (".", "~") else "."
 
 
+def _command_utilities(code: str) -> list[str]:
+    made = template(code)
+    return _utilities(list(made.tokens)) if made is not None else [utility_of(code)]
+
+
 def _utilities(tokens: list[str]) -> list[str]:
     """The utilities a template's commands run: each command's first word (and a wrapper's or xargs' command)."""
     found, expect = [], True
@@ -260,12 +289,6 @@ _WHERE_FOLDER = re.compile(r"\b(?:current|this|working|home|parent|same|root|my|
                            r"\b(?:folder|directory|dir)\s+(?:tree|structure|hierarchy)\b|"
                            r"\S*[/'\"`]\S*\s+(?:folder|directory|dir)\b|\b(?:folder|directory|dir)\s+\S*[/'\"`$~]\S*", re.I)
 _ENTRY_WORDS = r"\b(?:files?|folders?|director(?:y|ies)|dirs?)\b"
-
-
-def _runs_a_value(code: str) -> bool:
-    """Whether the command's first word is a value of its program (a slot), not a utility."""
-    made = template(code)
-    return made is not None and bool(made.tokens) and SLOT.search(made.tokens[0]) is not None
 
 
 def _kinds(tokens: list[str]) -> list[str]:
@@ -347,49 +370,3 @@ def _said_in(value: Value, code: str) -> bool:
     """A request value the code holds in another spelling (`*.csv` as `"*.csv"`, `20MB` as `20M`)."""
     bare = value.text.lstrip("+-").strip("*.")
     return bool(bare) and bare in code
-
-
-@functools.lru_cache(maxsize=1024)
-def installed(utility: str) -> bool:
-    """Whether `utility` is a command on this machine's PATH (or a shell builtin)."""
-    return utility in _BUILTINS or shutil.which(utility) is not None
-
-
-# Tools whose subcommands can be listed here, and how: a subcommand not in the list is not installed.
-SUBCOMMAND_LISTS = {"git": ["git", "--list-cmds=main,others,alias"]}
-_OPTION_ARGUMENTS = {"-C", "-c", "--git-dir", "--work-tree", "--namespace"}
-
-
-def subcommand_installed(utility: str, code: str) -> bool:
-    """Whether the command's subcommand (`git summary`'s summary) is one its tool has here; True where the tool's
-    subcommands cannot be listed (not installed, not a tool in SUBCOMMAND_LISTS, the listing failed)."""
-    known = _subcommands(utility) if utility in SUBCOMMAND_LISTS else None
-    if not known:
-        return True
-    words = code.split()
-    after = words[words.index(utility) + 1:] if utility in words else []
-    operands = [word for i, word in enumerate(after) if not word.startswith("-")
-                and not (i and after[i - 1] in _OPTION_ARGUMENTS)]  # `git -C repo log`: repo is -C's
-    subcommand = operands[0] if operands else None
-    return subcommand is None or not re.fullmatch(r"[a-z][\w-]*", subcommand) or subcommand in known
-
-
-@functools.lru_cache(maxsize=16)
-def _subcommands(utility: str) -> frozenset[str]:
-    import subprocess
-
-    if not installed(utility):
-        return frozenset()
-    try:
-        listed = subprocess.run(SUBCOMMAND_LISTS[utility], capture_output=True, text=True, timeout=5,
-                                stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
-        return frozenset()
-    return frozenset(listed.stdout.split()) if listed.returncode == 0 else frozenset()
-
-
-_BUILTINS = {"cd", "echo", "printf", "export", "read", "source", ".", "alias", "set", "unset", "history", "kill",
-             "pwd", "type", "ulimit", "umask", "wait", "jobs", "fg", "bg", "test", "[", "true", "false", "for",
-             "while", "if", "case", "until", "declare", "local", "trap", "exit", "return", "shift", "eval",
-             "shopt", "pushd", "popd", "dirs", "bind", "complete", "compgen", "disown", "hash", "let", "readonly",
-             "mapfile", "readarray", "getopts", "times", "enable", "logout", "select", "function", "builtin"}

@@ -26,7 +26,8 @@ MAX_SCANNED = 4096  # a request is read this far: a bound on work for pathologic
 class Value:
     text: str  # as the command should hold it (signed for sizes and ages: `+20M`, `-1`)
     fits: tuple[str, ...]  # slot types it may fill, best first
-    unit: str = ""  # an age's unit: minutes, hours, days (`age_for` writes it for the flag that reads it)
+    unit: str = ""  # an age's unit: minutes, hours, days (`age_for` writes it for the flag that reads it); "lines"
+    # for a count of lines
     start: int = 0  # where the request says it (the order of the request decides between two that fit)
 
 
@@ -93,7 +94,9 @@ ROOT_WORDS = re.compile(r"\b(?:root|file ?systems?|whole (?:system|disk|machine)
 _QUOTED = re.compile(r"`([^`]+)`|(?<!\w)'([^'\s][^']*)'(?!\w)|\"([^\"]+)\"|“([^”]+)”")
 _URL = re.compile(r"\b(?:https?|ftp|ssh|git)://[^\s'\"`<>]+")
 _PATH = re.compile(r"(?<![\w.\-/])(?:~|\.{1,2})?/[\w./*+-]*|(?<![\w.\-/])[\w.*+-]+(?:/[\w.*+-]+)+/?|"
-                   r"(?<![\w.\-/])(?:\*|[\w+-]+)?(?:\.[A-Za-z0-9]{1,8})+(?![\w])")
+                   r"(?<![\w.\-/])[\w.+-]*\w/(?![\w/])|"  # a folder said with its slash: `media/`
+                   r"(?<![\w.\-/])(?:\*|[\w+-]+)?(?:\.[A-Za-z0-9]{1,8})+(?![\w])|"
+                   r"(?<![\w.\-/*?])[\w.-]*\w[\w.-]*[*?][\w.*?-]*|(?<![\w.\-/*?])[*?][\w.-]*\w[\w.*?-]*")  # globs: `1US*`
 _AFFIX = re.compile(r"\b(?P<side>start(?:s|ing)?|begin(?:s|ning)?|end(?:s|ing)?) (?:with|in) "
                     r"(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|`(?P<bq>[^`]+)`|(?P<word>[\w.-]+))", re.I)
 _KIND = re.compile(r"(?:(?<![\w*])(?P<dot>\.\w{1,8})|(?<!\.)\b(?P<word>[A-Za-z]{1,12}))\s+files?\b", re.I)
@@ -108,6 +111,19 @@ _AGE = re.compile(r"(?:(?P<older>older than|more than|over|at least)|(?P<newer>n
                   rf"(?P<n>\d+|an?|{_NUMBER_WORDS})\s*{_AGE_UNITS}(?P<ago>\s+ago)?", re.I)
 # An age said without a comparison: "modified 50 days ago", "exactly one day back" (find's unsigned `-mtime 50`).
 _EXACT_AGE = re.compile(rf"\b(?:exactly\s+)?(?P<n>\d+|an?|{_NUMBER_WORDS})\s*{_AGE_UNITS}\s+(?:ago|back)\b", re.I)
+_LINE_COUNT = re.compile(rf"\b(?:first|last|top|bottom|final)\s+(?:(?P<n>\d+|{_NUMBER_WORDS})\s+)?lines?\b|"
+                         r"(?<![\w.+-])(?P<m>\d+)\s+lines?\b", re.I)
+# The tool an archive's extension names: "extract b.tar" asks for tar as "with tar" would (the last extension
+# that is an archive's decides: `a.tar.gz` is tar's).
+EXTENSION_TOOLS = {"tar": ("tar",), "tgz": ("tar",), "tbz2": ("tar",), "txz": ("tar",), "zip": ("zip", "unzip"),
+                   "gz": ("gzip", "gunzip", "zcat"), "bz2": ("bzip2", "bunzip2", "bzcat"), "xz": ("xz", "unxz", "xzcat"),
+                   "7z": ("7z", "7za"), "rar": ("unrar", "rar"), "zst": ("zstd", "unzstd"), "lz4": ("lz4",)}
+_ARCHIVE = re.compile(rf"(?<![\w-])[\w.-]*?\.({'|'.join(EXTENSION_TOOLS)})((?:\.[A-Za-z0-9]+)*)(?![\w.])", re.I)
+# Which end of a file a request's lines are taken from, and the utility that shows that end; a request that
+# removes lines there ("drop the last line": `head -n -1`) asks the other.
+LINE_ENDS = {"first": "head", "top": "head", "last": "tail", "bottom": "tail", "final": "tail"}
+_LINES_AT_END = re.compile(rf"\b(?P<end>{'|'.join(LINE_ENDS)})\s+(?:(?:\d+|{_NUMBER_WORDS})\s+)?lines?\b", re.I)
+_REMOVING = re.compile(r"\b(?:remove|delete|drop|skip|strip|cut|without|except|all but|but)\b", re.I)
 # Words that turn an age around: "not modified in the last 5 days" is older than 5 days.
 _NEGATION = re.compile(r"\b(?:not|never|\w+n't)\b(?:\s+[\w-]+){0,3}\s*$", re.I)
 _LAST_UNIT = re.compile(r"\b(?:in the|within the|during the) (?:last|past) (?P<unit>minute|hour|day|week|month|year)\b",
@@ -185,6 +201,10 @@ def request_values(request: str) -> list[Value]:
     if re.search(r"\b(?:permissions?|mode|chmod)\b", text, re.I):
         for match in _MODE.finditer(text):
             add(match.start(), match.end(), Value(match.group(), ("permission",), start=match.start()))
+    for match in _LINE_COUNT.finditer(text):  # "the last 3 lines", "the first line": how many lines
+        count = match.group("n") or match.group("m") or "1"
+        add(match.start(), match.end(), Value(str(_COUNTS.get(count.lower(), count)), ("number",), "lines",
+                                              match.start()))
     for match in _NUMBER.finditer(text):
         add(match.start(), match.end(), Value(match.group(), ("number",), start=match.start()))
     for start, end, word, fits in _named_words(text):
@@ -221,6 +241,8 @@ def with_places_as_words(request: str) -> str:
 
 def _words_only(path: str) -> bool:
     """Whether a slashed phrase is words, not a path: "files/directories", "and/or"."""
+    if re.fullmatch(r"[\w.-]+/", path):  # one word with its slash is a folder: `dir/`
+        return False
     return "/" in path and not path.startswith(("/", "~", ".")) and all(part.lower() in NOT_VALUES | {"and", "or", "folders", "dirs"}
                                for part in path.strip("/").split("/"))
 
@@ -232,7 +254,7 @@ def names_utility(utility: str, request: str) -> bool:
     text = re.sub(phrase, " ", request, flags=re.I) if phrase else request
     # a word in capitals is a marker or a value ("lines with TODO", "ERROR"), not a utility's name
     return any(not (found.group().isupper() and len(found.group()) > 1)
-               for found in re.finditer(rf"(?<![\w-]){re.escape(utility)}(?![\w-])", text, re.I))
+               for found in re.finditer(rf"(?<![\w./-]){re.escape(utility)}(?![\w-]|\.\w)", text, re.I))  # not b.tar
 
 
 _FOLDER_AFTER = re.compile(r"\s*(?:director(?:y|ies)|folders?|dirs?)\b", re.I)
@@ -310,7 +332,7 @@ def _named_words(text: str):
             continue
         elif cue in NAMING_WORDS:
             yield match.start(), match.start() + len(word), word, NAMING_WORDS[cue]
-        elif cue in PLACE_WORDS:
+        elif cue in PLACE_WORDS or cue == "file" and not re.fullmatch(r"[a-z]+", word):  # "file ADDRESS_FILE"
             yield match.start(), match.start() + len(word), word, ("path", "text")
 
 
@@ -344,6 +366,24 @@ def age_flag(value: Value, flag: str) -> str:
         return flag
     days = float(value.text.lstrip("+-")) * _PER_DAY.get(value.unit, 1)
     return flag if days == int(days) else minutes[flag]
+
+
+def archive_tool(utility: str, request: str) -> bool:
+    """Whether `utility` is the tool the extension of an archive the request names calls for (`tar` for
+    "extract b.tar" or "a.tar.gz")."""
+    return any(utility in EXTENSION_TOOLS[match.group(1).lower()] for match in _ARCHIVE.finditer(request))
+
+
+def shows_other_end(utility: str, request: str) -> bool:
+    """Whether `utility` (head or tail) shows the other end of the file than the lines the request asks for
+    ("the last 3 lines" is not `head`)."""
+    said = _LINES_AT_END.search(request)
+    if utility not in ("head", "tail") or said is None:
+        return False
+    wanted = LINE_ENDS[said.group("end").lower()]
+    if _REMOVING.search(request[:said.start()]):
+        wanted = "tail" if wanted == "head" else "head"
+    return utility != wanted
 
 
 def says_here(request: str) -> bool:
