@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("find the hidden files", [(".*", "pattern")]),
     ("copy everything but hidden files", []),
     ("ping 10.0.0.1", [("10.0.0.1", "url")]),
+    ("create a tar.gz archive of src named src.tar.gz", [("src", "path"), ("src.tar.gz", "path")]),
     # a glob without an extension, a folder said with its slash, a name after "file" (not a word: "file systems")
     ("find all 1US* files here", [("1US*", "pattern")]),
     ("archive the txt files from the dir/ tree", [("*.txt", "pattern"), ("dir/", "path")]),
@@ -196,6 +197,7 @@ def test_a_utility_is_named_by_its_name_not_by_an_ordinary_word_that_spells_it()
     # a word in capitals is a marker the request searches for, not the `todo` or `error` utility
     assert not names_utility("todo", "replace TODO with DONE in notes.md") and names_utility("todo", "with todo")
     assert not names_utility("column", "print the second column of a.txt") and names_utility("column", "with column")
+    assert not names_utility("sleep", "list the processes named sleep") and names_utility("sleep", "sleep 5 seconds")
     # a file's extension is no utility's name, but an archive's names the tool that reads it
     assert not names_utility("tar", "extract b.tar into dest") and names_utility("tar", "extract it with tar.")
     extract = "extract b.tar into dest"
@@ -251,6 +253,19 @@ def test_a_niche_utility_is_offered_only_where_too_few_common_ones_are():
     assert [c.code for c in _common_first(row, asked, niche, 3)] == \
         ["surely-no-such-tool-0 clean", "rm -r build", "rmdir build"]
     assert [c.code for c in _common_first(row, asked, niche, 2)] == ["rm -r build", "rmdir build"]
+
+
+def test_a_command_that_writes_to_a_file_the_request_only_reads_ranks_last():
+    from cfgen.languages.bash_risks import written_files
+
+    assert written_files("yes | head -n10 > n.txt") == {"n.txt"} and written_files("sort x 2> e | tee -a l") == {"e", "l"}
+    assert written_files("git < b.txt stripspace") == set()
+    asked = "show lines 10 to 12 of n.txt"
+    clobbering, reading = grounded(Candidate("yes | head -n10 > n.txt", 0.7), asked), \
+        grounded(Candidate("sed -n 10,12p n.txt", 0.5), asked)
+    assert clobbering.group > reading.group
+    saving = "save the sorted lines of a.txt into b.txt"
+    assert grounded(Candidate("sort a.txt > b.txt", 0.5), saving).group == 0
 
 
 # The everyday requests that answered with another request's values (issue 45's table): what the first answer

@@ -18,7 +18,7 @@ minus for each value of the request it leaves unused (more for a size, age, mode
 or the folder a result goes to) and each placeholder it opens, and as much for `head` where the request asks for the
 last lines (`tail` for the first); a command whose utility is not installed here (looked up on PATH, cached) and is
 no everyday one (bash_common: those NL2Bash's people reach for) ranks after those that are, unless the request names
-it.
+it, and so does one that writes to a file the request names only to read (`… > a.txt` for "print the md5 of a.txt").
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ from dataclasses import replace
 
 from cfgen.languages.bash_common import EVERYDAY, WRAPPERS, utility_of
 from cfgen.languages.bash_installed import runs_a_value, installed, niche
+from cfgen.languages.bash_risks import written_files
 from cfgen.languages.bash_scripts import SED_SCRIPT, parts_inside, rescripted
 from cfgen.languages.bash_template import SLOT, fill, template
-from cfgen.languages.bash_values import (Value, age_flag, age_for, is_target, names_utility, request_values,
-                                         says_home, says_root, shows_other_end, archive_tool)
+from cfgen.languages.bash_values import (Value, age_flag, age_for, archive_tool, asks_to_write, is_target,
+                                         names_utility, request_values, says_home, says_root, shows_other_end)
 from cfgen.ranking import Candidate
 
 # Score per request value left out, per slot opened, for a utility the request names. (Bonuses per value held
@@ -88,9 +89,16 @@ def grounded(candidate: Candidate, request: str, values: list[Value] | None = No
     named = bool(utility) and not runs_a_value(candidate.code) and any(
         names_utility(each, request) for each in _command_utilities(code)) or archive_tool(utility, request)
     score += NAMED * named - OPENED * shows_other_end(utility, request)
-    group = candidate.group + NOT_INSTALLED_GROUPS * niche(code, request)
+    group = candidate.group + NOT_INSTALLED_GROUPS * (niche(code, request) or _clobbers(code, request, values))
     stand_ins = tuple(value for value in candidate.stand_ins if value in code)
     return replace(candidate, code=code, score=score, group=group, stand_ins=stand_ins)
+
+
+def _clobbers(code: str, request: str, values: list[Value]) -> bool:
+    """Whether the command overwrites or appends to a file the request names only to read ("print the md5 of
+    a.txt" is never `… > a.txt`; "print the list to out.txt" may be `… > out.txt`)."""
+    read = {value.text for value in values if "path" in value.fits and not is_target(value, request)}  # not "to b"
+    return bool(read & written_files(code)) and not asks_to_write(request)
 
 
 def ground(code: str, request: str, values: list[Value], page: bool = False) -> tuple[str, int, int]:

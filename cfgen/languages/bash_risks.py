@@ -91,6 +91,21 @@ def _runs_a_downloaded_file(commands: list[tuple[str, list[str]]], saved: set[st
     return False
 
 
+def written_files(code: str) -> set[str]:
+    """The files a command writes by redirecting its output (`> f`, `>> f`, `&> f`) or through `tee`."""
+    root = _tree(as_text(code)[:MAX_CODE_CHARS]).root_node
+    written = set()
+    for node in _walk(root):
+        if node.type == "file_redirect" and re.match(r"\d*&?>", _text(node)):
+            destination = node.child_by_field_name("destination")
+            if destination is not None:
+                written.add(_bare(_text(destination)))
+    for utility, arguments in _commands(root):
+        if utility == "tee":
+            written |= {_bare(argument) for argument in arguments if not argument.startswith("-")}
+    return written
+
+
 def _is_recursive(arguments: list[str]) -> bool:
     return any(a in ("--recursive",) or (re.fullmatch(r"-[a-zA-Z]+", a) and ("r" in a or "R" in a)) for a in arguments)
 

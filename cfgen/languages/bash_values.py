@@ -193,7 +193,8 @@ def request_values(request: str) -> list[Value]:
         add(match.start(), match.end(), Value(match.group(), ("url", "text", "path"), start=match.start()))
     for match in _PATH.finditer(text):
         path = match.group() if re.fullmatch(r"\.+|.*/\.\.", match.group()) else match.group().rstrip(".")
-        if path and not re.fullmatch(r"[\d.]+", path) and not _words_only(path):  # not "files/directories"
+        # not "files/directories", nor a format ("a tar.gz archive")
+        if path and not re.fullmatch(r"[\d.]+|tar\.\w+", path, re.I) and not _words_only(path):
             add(match.start(), match.start() + len(path), Value(path, _path_fits(path), start=match.start()))
     for words, mode in MODE_WORDS:
         for match in re.finditer(words, text, re.I):
@@ -252,9 +253,13 @@ def names_utility(utility: str, request: str) -> bool:
     name ("the directory tree" is not `tree`)."""
     phrase = NOT_NAMING.get(utility)
     text = re.sub(phrase, " ", request, flags=re.I) if phrase else request
-    # a word in capitals is a marker or a value ("lines with TODO", "ERROR"), not a utility's name
-    return any(not (found.group().isupper() and len(found.group()) > 1)
-               for found in re.finditer(rf"(?<![\w./-]){re.escape(utility)}(?![\w-]|\.\w)", text, re.I))  # not b.tar
+    # a word in capitals is a marker or a value ("lines with TODO", "ERROR"), not a utility's name; nor is a name
+    # ("processes named sleep"), nor a file's extension (b.tar)
+    return any(not (found.group().isupper() and len(found.group()) > 1) and not _NAMED_BEFORE.search(text[:found.start()])
+               for found in re.finditer(rf"(?<![\w./-]){re.escape(utility)}(?![\w-]|\.\w)", text, re.I))
+
+
+_NAMED_BEFORE = re.compile(r"\b(?:named|called)\s+$", re.I)
 
 
 _FOLDER_AFTER = re.compile(r"\s*(?:director(?:y|ies)|folders?|dirs?)\b", re.I)
@@ -372,6 +377,17 @@ def archive_tool(utility: str, request: str) -> bool:
     """Whether `utility` is the tool the extension of an archive the request names calls for (`tar` for
     "extract b.tar" or "a.tar.gz")."""
     return any(utility in EXTENSION_TOOLS[match.group(1).lower()] for match in _ARCHIVE.finditer(request))
+
+
+# Words by which a request asks to write a file (then a command may redirect into one it names).
+_WRITING = re.compile(r"\b(?:writes?|sav(?:e|es|ing)|stor(?:e|es|ing)|append\w*|redirect\w*|output|put|puts|into|"
+                      r"creat\w*|make|overwrit\w*|add|adds|empty|truncat\w*|clear|log|record|dump|export|generate)\b",
+                      re.I)
+
+
+def asks_to_write(request: str) -> bool:
+    """Whether the request asks to write, save or create a file (else it only reads those it names)."""
+    return bool(_WRITING.search(request))
 
 
 def shows_other_end(utility: str, request: str) -> bool:
