@@ -255,6 +255,15 @@ def test_a_niche_utility_is_offered_only_where_too_few_common_ones_are():
     assert [c.code for c in _common_first(row, asked, niche, 2)] == ["rm -r build", "rmdir build"]
 
 
+def test_a_pages_alternatives_are_one_reading_not_pipes():
+    extract = "extract b.tar into dest"
+    assert ground("tar xf {{path/to/source.tar[.gz|.bz2|.xz]}} --directory {{path/to/directory}}", extract,
+                  request_values(extract))[0] == "tar xf b.tar --directory dest"
+    around = "show 3 lines around each match of ERROR in app.log"
+    assert ground('grep {{--context|--before-context}} 3 "{{search_pattern}}" {{path/to/file}}', around,
+                  request_values(around))[0] == "grep --context 3 ERROR app.log"
+
+
 def test_a_command_that_writes_to_a_file_the_request_only_reads_ranks_last():
     from cfgen.languages.bash_risks import written_files
 

@@ -32,12 +32,14 @@ from cfgen.languages.bash_risks import written_files
 from cfgen.languages.bash_scripts import SED_SCRIPT, parts_inside, rescripted
 from cfgen.languages.bash_template import SLOT, fill, template
 from cfgen.languages.bash_values import (Value, age_flag, age_for, archive_tool, asks_to_write, is_target,
-                                         names_utility, request_values, says_home, says_root, shows_other_end)
+                                         names_utility, request_values, said_flags, says_home, says_root,
+                                         shows_other_end)
 from cfgen.ranking import Candidate
 
 # Score per request value left out, per slot opened, for a utility the request names. (Bonuses per value held
 # and per word saved were tried: they lifted the exec bench a little and cost template match on NL2Bash dev.)
 UNUSED, OPENED, NAMED = 0.05, 0.1, 0.2
+SAID_FLAG = 0.05  # per long flag the request says in words (two at most): `sort --reverse` for "in reverse order"
 # A size, age, mode, URL, substitution, count of lines or target folder the request gives is a requirement, not a
 # detail: a command without it does another job.
 UNUSED_TYPED = 0.15
@@ -88,7 +90,7 @@ def grounded(candidate: Candidate, request: str, values: list[Value] | None = No
         for value in unused)
     named = bool(utility) and not runs_a_value(candidate.code) and any(
         names_utility(each, request) for each in _command_utilities(code)) or archive_tool(utility, request)
-    score += NAMED * named - OPENED * shows_other_end(utility, request)
+    score += NAMED * named - OPENED * shows_other_end(utility, request) + SAID_FLAG * min(2, said_flags(code, request))
     group = candidate.group + NOT_INSTALLED_GROUPS * (niche(code, request) or _clobbers(code, request, values))
     stand_ins = tuple(value for value in candidate.stand_ins if value in code)
     return replace(candidate, code=code, score=score, group=group, stand_ins=stand_ins)
@@ -164,7 +166,7 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
         inner = _inner_value(value)
         if inner is not None:
             kind = _placeholder_slot(inner.group()) if inner.group().startswith("{{") else "number"
-        chosen = _fitting(kind, unused, root, globs=previous not in _REDIRECTS)
+        chosen = _fitting(kind, unused, root, globs=previous not in _REDIRECTS, later=_kinds(tokens[i + 1:]))
         if chosen is not None:
             unused.remove(chosen)
             used += 1
@@ -190,9 +192,11 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
 
 def _one_reading(code: str) -> str:
     """A page's placeholders with one reading each: its options and alternatives (`{{source.tar[.gz|.xz]}}`,
-    `{{name | id}}`) would otherwise be read as the shell's pipes."""
+    `{{name | id}}`, a choice of flags) would otherwise be read as the shell's pipes."""
     def simplified(match: re.Match) -> str:
         inner = re.sub(r"\[[^\]]*\]", "", match.group(1)).split("|")[0].strip()
+        if re.fullmatch(r"--?[\w-]+", inner):  # a choice of flags (`{{--context|--before-context}}`): the first
+            return inner
         return "{{%s}}" % (inner or "value")
 
     return re.sub(r"\{\{([^{}]*[|\[][^{}]*)\}\}", simplified, code)
@@ -347,14 +351,16 @@ def _structure(value: str, previous: str, utility: str, operands: int) -> bool:
                                              not previous.startswith("-"))
 
 
-def _fitting(kind: str, unused: list[Value], root: bool = False, globs: bool = True) -> Value | None:
+def _fitting(kind: str, unused: list[Value], root: bool = False, globs: bool = True,
+             later: list[str] = ()) -> Value | None:
     """The request's first unused value that fits a slot of this kind, the best fit first; a search root (`find
     DIR`) takes a folder (a value read as a place first: a quoted word is no folder unless said as one), never a
-    file name or a pattern; a slot that takes no glob (a redirection's file) none."""
+    file name or a pattern; a slot that takes no glob (a redirection's file) none; a value that fits a `later`
+    slot's kind best is left for it (a file for `grep PATTERN FILE`'s FILE, not its PATTERN)."""
     for rank in range(1 if root else 5):
         for value in unused:
             if len(value.fits) > rank and value.fits[rank] == kind and not (root and _file_like(value.text)) \
-                    and (globs or "*" not in value.text):
+                    and (globs or "*" not in value.text) and not (rank and value.fits[0] in later):
                 return value
     return None
 

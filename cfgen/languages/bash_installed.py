@@ -20,6 +20,8 @@ def niche(code: str, request: str) -> bool:
     tool, another host's), a subcommand its tool lacks (`git summary` needs git-extras), or no utility at all
     (`{{file.json}} | jq …`: whatever value lands first)."""
     utility = utility_of(code)
+    if utility and (installed(utility) or utility in EVERYDAY):  # the common case, without a parse
+        return not subcommand_installed(utility, code)
     if runs_a_value(code):
         return True
     named = bool(utility) and names_utility(utility, request)

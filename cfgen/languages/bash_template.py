@@ -17,6 +17,7 @@ the placeholder itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterator, NamedTuple
 
@@ -75,6 +76,12 @@ def why_not(program: str) -> str | None:
 
 def template(program: str, literals: frozenset[str] = frozenset()) -> Template | None:
     """`program` as a template; arguments in `literals` (or ALWAYS_LITERAL) stay literal tokens. None: see why_not."""
+    found = _template_parts(program, literals)
+    return Template(list(found[0]), list(found[1])) if found is not None else None
+
+
+@functools.lru_cache(maxsize=4096)  # ranking asks again for each candidate's template; each caller gets its own lists
+def _template_parts(program: str, literals: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     if why_not(program) is not None:
         return None
     tokens: list[str] = []
@@ -83,7 +90,7 @@ def template(program: str, literals: frozenset[str] = frozenset()) -> Template |
         tokens.append(token)
         if value is not None:
             values.append(value)
-    return Template(tokens, values) if tokens else None
+    return (tuple(tokens), tuple(values)) if tokens else None
 
 
 def fill(tokens: list[str], values: list[str]) -> str:

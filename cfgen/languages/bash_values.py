@@ -337,6 +337,8 @@ def _named_words(text: str):
             continue
         elif cue in NAMING_WORDS:
             yield match.start(), match.start() + len(word), word, NAMING_WORDS[cue]
+        elif cue in PLACE_WORDS and re.fullmatch(r"[A-Z]{2,}", word):  # "each match of ERROR": a marker
+            yield match.start(), match.start() + len(word), word, ("text", "regex", "path")
         elif cue in PLACE_WORDS or cue == "file" and not re.fullmatch(r"[a-z]+", word):  # "file ADDRESS_FILE"
             yield match.start(), match.start() + len(word), word, ("path", "text")
 
@@ -388,6 +390,20 @@ _WRITING = re.compile(r"\b(?:writes?|sav(?:e|es|ing)|stor(?:e|es|ing)|append\w*|
 def asks_to_write(request: str) -> bool:
     """Whether the request asks to write, save or create a file (else it only reads those it names)."""
     return bool(_WRITING.search(request))
+
+
+# Words of a long flag's name that say nothing of what it does.
+_FLAG_FILLER = {"file", "files", "with", "only", "print", "show", "list", "mode", "type", "name", "names", "path",
+                "output", "input", "line", "lines", "format", "from", "into", "level", "size", "time", "text"}
+
+
+def said_flags(code: str, request: str) -> int:
+    """How many of the command's long flags the request says in words ("in reverse order": `--reverse`,
+    "numerically": `--numeric-sort`, "ignoring case": `--ignore-case`), a word matched by its first five letters."""
+    words = {word[:5] for word in re.findall(r"[a-z]{4,}", request.lower())}
+    flags = set(re.findall(r"(?<![\w-])--([a-z][a-z-]+)", code))
+    return sum(any(part[:5] in words for part in flag.split("-") if len(part) >= 4 and part not in _FLAG_FILLER)
+               for flag in flags)
 
 
 def shows_other_end(utility: str, request: str) -> bool:
