@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
     ("copy everything but hidden files", []),
     ("ping 10.0.0.1", [("10.0.0.1", "url")]),
     ("create a tar.gz archive of src named src.tar.gz", [("src", "path"), ("src.tar.gz", "path")]),
+    ("unset the DISPLAY variable", [("DISPLAY", "text")]),
+    ("find the files whose user ID is root", []),
     # a glob without an extension, a folder said with its slash, a name after "file" (not a word: "file systems")
     ("find all 1US* files here", [("1US*", "pattern")]),
     ("archive the txt files from the dir/ tree", [("*.txt", "pattern"), ("dir/", "path")]),
@@ -137,6 +139,9 @@ def test_ages_carry_their_comparison_and_are_written_for_the_flag_that_reads_the
     # the command a program runs is its own, never a request's value (the address would run)
     ("echo $(/usr/sbin/arp $(hostname))", "print the reverse lookup of 127.0.0.1", "echo $(/usr/sbin/arp $(hostname))"),
     ("sudo /usr/bin/foo x", "run it on 10.0.0.1", "sudo /usr/bin/foo 10.0.0.1"),
+    # find's operators are its own (`!` is no value for the request to fill)
+    ("find . -type d ! -perm -111", "find the folders here lacking execute permissions",
+     "find . -type d ! -perm -111"),
     # a find that names no folder searches here, said or written
     ("find -type d -exec chmod 755 {} \\;", "set all directories under /srv/www to 755",
      "find /srv/www -type d -exec chmod 755 {} \\;"),
@@ -253,6 +258,15 @@ def test_a_niche_utility_is_offered_only_where_too_few_common_ones_are():
     assert [c.code for c in _common_first(row, asked, niche, 3)] == \
         ["surely-no-such-tool-0 clean", "rm -r build", "rmdir build"]
     assert [c.code for c in _common_first(row, asked, niche, 2)] == ["rm -r build", "rmdir build"]
+
+
+def test_a_negation_nobody_asked_for_ranks_later():
+    asked = "find all .log files and compress them with gzip"
+    keeps = grounded(Candidate("find . -type f -name '*.log' -exec gzip {} \\;", 0.5), asked)
+    negates = grounded(Candidate("find . -type f ! -name '*.log' -exec gzip {} \\;", 0.5), asked)
+    assert negates.score < keeps.score
+    without = "show the lines of app.log without INFO"
+    assert grounded(Candidate("grep -v INFO f", 0.5), without).score >= grounded(Candidate("grep INFO f", 0.5), without).score
 
 
 def test_a_pages_alternatives_are_one_reading_not_pipes():

@@ -13,12 +13,13 @@ its template (bash_template.py) filled from the request (bash_values.py):
 - values are written by `bash.write_values`, quoted for their context; one that cannot be written safely
   leaves the placeholder.
 Then each candidate's score says how well it fits the request: plus for a utility the request names ("with rsync",
-the pager "less" in `cat -n f | less`; an archive's extension names its tool: tar for "extract b.tar"),
-minus for each value of the request it leaves unused (more for a size, age, mode, URL, substitution, count of lines
-or the folder a result goes to) and each placeholder it opens, and as much for `head` where the request asks for the
-last lines (`tail` for the first); a command whose utility is not installed here (looked up on PATH, cached) and is
-no everyday one (bash_common: those NL2Bash's people reach for) ranks after those that are, unless the request names
-it, and so does one that writes to a file the request names only to read (`… > a.txt` for "print the md5 of a.txt").
+the pager "less" in `cat -n f | less`; an archive's extension names its tool: tar for "extract b.tar"), minus for
+each value of the request it leaves unused (more for a size, age, mode, URL, substitution, count of lines or the
+folder a result goes to) and each placeholder it opens, and as much for `head` where the request asks for the last
+lines (`tail` for the first) and for a negation nobody asked for (`! -name`, `grep -v`); a command whose utility is
+not installed here (looked up on PATH, cached) and is no everyday one (bash_common: those NL2Bash's people reach
+for) ranks after those that are, unless the request names it, and so does one that writes to a file the request
+names only to read (`… > a.txt` for "print the md5 of a.txt").
 """
 
 from __future__ import annotations
@@ -32,14 +33,13 @@ from cfgen.languages.bash_risks import written_files
 from cfgen.languages.bash_scripts import SED_SCRIPT, parts_inside, rescripted
 from cfgen.languages.bash_template import SLOT, fill, template
 from cfgen.languages.bash_values import (Value, age_flag, age_for, archive_tool, asks_to_write, is_target,
-                                         names_utility, request_values, said_flags, says_home, says_root,
+                                         names_utility, request_values, says_home, says_negation, says_root,
                                          shows_other_end)
 from cfgen.ranking import Candidate
 
 # Score per request value left out, per slot opened, for a utility the request names. (Bonuses per value held
 # and per word saved were tried: they lifted the exec bench a little and cost template match on NL2Bash dev.)
 UNUSED, OPENED, NAMED = 0.05, 0.1, 0.2
-SAID_FLAG = 0.05  # per long flag the request says in words (two at most): `sort --reverse` for "in reverse order"
 # A size, age, mode, URL, substitution, count of lines or target folder the request gives is a requirement, not a
 # detail: a command without it does another job.
 UNUSED_TYPED = 0.15
@@ -90,10 +90,19 @@ def grounded(candidate: Candidate, request: str, values: list[Value] | None = No
         for value in unused)
     named = bool(utility) and not runs_a_value(candidate.code) and any(
         names_utility(each, request) for each in _command_utilities(code)) or archive_tool(utility, request)
-    score += NAMED * named - OPENED * shows_other_end(utility, request) + SAID_FLAG * min(2, said_flags(code, request))
+    score += NAMED * named - OPENED * (shows_other_end(utility, request) + _negates_unasked(code, request))
     group = candidate.group + NOT_INSTALLED_GROUPS * (niche(code, request) or _clobbers(code, request, values))
     stand_ins = tuple(value for value in candidate.stand_ins if value in code)
     return replace(candidate, code=code, score=score, group=group, stand_ins=stand_ins)
+
+
+def _negates_unasked(code: str, request: str) -> bool:
+    """Whether the command keeps what does not match (find's `!`/`-not`, `grep -v`) where the request asks for no
+    such thing."""
+    return bool(_NEGATING.search(code)) and not says_negation(request)
+
+
+_NEGATING = re.compile(r"(?:^|\s)(?:!|-not|--invert-match)(?=\s)|\bgrep\s+(?:-\w*\s+)*-\w*v")
 
 
 def _clobbers(code: str, request: str, values: list[Value]) -> bool:
@@ -341,8 +350,8 @@ def _structure(value: str, previous: str, utility: str, operands: int) -> bool:
     """A plain word that is the command's own: a subcommand (`git branch`'s branch, `docker container stop`'s
     first two words), tar's or ps's bundled flags (`tar xzf`), or the argument of a flag that takes a closed
     word (`-type f`)."""
-    if value.strip("'\"") in ("+", ";", "{}"):  # find -exec's terminator, quoted: `{} '+'`
-        return True
+    if value.strip("'\"") in ("+", ";", "{}", "!", "-o", "-a", "-not", "-or", "-and", "(", ")", "\\(", "\\)"):
+        return True  # find's terminator, quoted (`{} '+'`), and its operators (`! -perm …`)
     if not re.fullmatch(r"[a-z][\w-]*", value):
         return False
     if utility in _BUNDLED_FLAG_TOOLS and operands == 1 and len(value) <= 6:

@@ -72,7 +72,7 @@ NOT_VALUES = {"the", "a", "an", "all", "every", "each", "this", "that", "these",
               "below", "above", "beneath", "within", "there", "everywhere", "anywhere", "somewhere", "now", "your",
               "our", "his", "her", "ownership", "type", "types", "extension", "extensions", "any", "anything", "some",
               "regular", "level", "depth", "address", "adress", "bytes", "kilobytes", "megabytes", "gigabytes",
-              "blocks", "lines"}
+              "blocks", "lines", "id"}
 # Permissions said in words, and the mode each stands for (chmod's symbolic form), longest phrase first.
 MODE_WORDS = [(r"\b(?:remove|take away|drop|without) (?:the )?execut\w* (?:permission|bit|right)s?\b", "-x"),
               (r"\bnot executable\b", "-x"),
@@ -132,6 +132,7 @@ _OWNER_GROUP = re.compile(r"\bowner\s+(?:to\s+)?(?P<q1>[\"'`]?)(?P<user>[\w$.-]+
                           r"(?:to\s+)?(?P<q2>[\"'`]?)(?P<group>[\w$.-]+)(?P=q2)", re.I)
 _HIDDEN = re.compile(r"\bhidden\s+(?:files?|folders?|director(?:y|ies)|dirs?)\b", re.I)
 _EXCLUDING = re.compile(r"\b(?:exclud\w*|ignor\w*|except|without|skip\w*|not|no|but)\s+(?:the\s+|any\s+)?$", re.I)
+_VARIABLE = re.compile(r"\b([A-Z_][A-Z0-9_]*[A-Z0-9])\s+(?:environment\s+)?variable\b")
 _IP_ADDRESS = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.]|\.\w)")
 # A user said where ownership goes: "change the owner of x to bob".
 _OWNERSHIP = re.compile(r"\b(?:owner\w*|group|chown|chgrp)\b", re.I)
@@ -189,6 +190,8 @@ def request_values(request: str) -> list[Value]:
         ext = (match.group("dot") or "")[1:] or KIND_WORDS.get(match.group("word").lower())
         if ext:
             add(match.start(), match.end(), Value(f"*.{ext}", ("pattern", "path"), start=match.start()))
+    for match in _VARIABLE.finditer(text):  # "the DISPLAY variable": its name
+        add(match.start(1), match.end(1), Value(match.group(1), ("text", "regex"), start=match.start(1)))
     for match in _IP_ADDRESS.finditer(text):
         add(match.start(), match.end(), Value(match.group(), ("url", "text", "path"), start=match.start()))
     for match in _PATH.finditer(text):
@@ -392,18 +395,13 @@ def asks_to_write(request: str) -> bool:
     return bool(_WRITING.search(request))
 
 
-# Words of a long flag's name that say nothing of what it does.
-_FLAG_FILLER = {"file", "files", "with", "only", "print", "show", "list", "mode", "type", "name", "names", "path",
-                "output", "input", "line", "lines", "format", "from", "into", "level", "size", "time", "text"}
+_NEGATION_WORDS = re.compile(r"\b(?:not|no|none|never|without|except|excluding|exclude|other than|lacking|missing|"
+                             r"but|non|\w+n't|unless|ignor\w*|skip\w*|invert\w*|negat\w*)\b", re.I)
 
 
-def said_flags(code: str, request: str) -> int:
-    """How many of the command's long flags the request says in words ("in reverse order": `--reverse`,
-    "numerically": `--numeric-sort`, "ignoring case": `--ignore-case`), a word matched by its first five letters."""
-    words = {word[:5] for word in re.findall(r"[a-z]{4,}", request.lower())}
-    flags = set(re.findall(r"(?<![\w-])--([a-z][a-z-]+)", code))
-    return sum(any(part[:5] in words for part in flag.split("-") if len(part) >= 4 and part not in _FLAG_FILLER)
-               for flag in flags)
+def says_negation(request: str) -> bool:
+    """Whether the request asks for what does not match ("files not named", "lines without INFO")."""
+    return bool(_NEGATION_WORDS.search(request))
 
 
 def shows_other_end(utility: str, request: str) -> bool:
