@@ -216,7 +216,8 @@ class Pipeline:
             rows = self._with_plain_request(rows, batch, plain, as_written, k)
         n = batch.num_candidates * (optional(language, "candidate_pool") or 1)
         if niche is not None:
-            rows = [_common_first(row, query, niche, 4 * batch.num_candidates) for row, query in zip(rows, batch.queries)]
+            rows = [_common_first(row, query, niche, 4 * batch.num_candidates)
+                    for row, query in zip(rows, batch.queries)]
         return [[candidate for candidate, _, _ in select(row, batch.lang, limit=n)[:n]] for row in rows]
 
     def _with_plain_request(self, rows: list[list[Candidate]], batch: Batch, plain, as_written: bool, k: int

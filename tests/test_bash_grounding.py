@@ -194,7 +194,7 @@ def test_a_pages_words_are_its_syntax_and_its_placeholders_take_the_values_even_
 
 
 def test_a_utility_is_named_by_its_name_not_by_an_ordinary_word_that_spells_it():
-    from cfgen.languages.bash_values import names_utility
+    from cfgen.languages.bash_asks import names_utility
 
     assert names_utility("rsync", "copy src to dest with rsync") and names_utility("tree", "show the folders as a tree")
     assert not names_utility("tree", "search the current directory tree for directories")

@@ -32,9 +32,9 @@ from cfgen.languages.bash_installed import runs_a_value, installed, niche
 from cfgen.languages.bash_risks import written_files
 from cfgen.languages.bash_scripts import SED_SCRIPT, parts_inside, rescripted
 from cfgen.languages.bash_template import SLOT, fill, template
-from cfgen.languages.bash_values import (Value, age_flag, age_for, archive_tool, asks_to_write, is_target,
-                                         names_utility, request_values, says_home, says_negation, says_root,
-                                         shows_other_end)
+from cfgen.languages.bash_asks import (archive_tool, asks_to_write, entry_type, names_utility, says_negation,
+                                       shows_other_end)
+from cfgen.languages.bash_values import Value, age_flag, age_for, is_target, request_values, says_home, says_root
 from cfgen.ranking import Candidate
 
 # Score per request value left out, per slot opened, for a utility the request names. (Bonuses per value held
@@ -64,8 +64,6 @@ _ROOT_LITERALS = {"/", ".", "~"}  # a search root the program wrote as a literal
 _REDIRECTS = {">", ">>", "<", "2>", "&>"}  # a redirection's file is a name, never a glob
 _AGE_FLAGS = {"-mtime", "-atime", "-ctime", "-mmin", "-amin", "-cmin"}
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
-_FOLDER_WORDS = re.compile(r"\b(?:folders?|director(?:y|ies)|dirs?|subfolders?|subdirector(?:y|ies))\b", re.I)
-_FILE_WORDS = re.compile(r"\bfiles?\b", re.I)
 # Flags whose argument is a file-name pattern, whatever the program held there (`-name foo.txt` is one too).
 _PATTERN_FLAGS = {"-name", "-iname", "-path", "-ipath", "-wholename", "--include", "--exclude", "--glob", "-g"}
 _DEVICES = {"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/zero", "/dev/urandom", "/dev/random", "-"}
@@ -160,7 +158,7 @@ def ground(code: str, request: str, values: list[Value], page: bool = False) -> 
         fuller = fuller or _merely_said(value, values) and any(
             v.fits[0] == kind or kind in v.fits and not v.text.isalpha() for v in unused)
         if previous == "-type" and value in ("f", "d"):
-            value = held[slot - 1] = _entry_type(request, value)
+            value = held[slot - 1] = entry_type(request, value)
         syntax = page and bool(re.fullmatch(r"[a-z][\w-]*", value))  # a page spells its values {{so}}
         runs_it = i == 0 or previous in ("|", "&&", "||", ";", "$(", "`", "(", "sudo", "env", "xargs", "exec")
         if not root and (runs_it or syntax or script or _structure(value, previous, utility, operands) or
@@ -292,24 +290,6 @@ def _utilities(tokens: list[str]) -> list[str]:
 def _runs(value: str, commands: set[str]) -> bool:
     """A value that is a command which the program runs (`xargs -n 1 cp`, `-exec rm`): code, not a value."""
     return bool(commands & (WRAPPERS | {"-exec"})) and (installed(value) or value in EVERYDAY)
-
-
-def _entry_type(request: str, held: str) -> str:
-    """`-type`'s argument as the request asks: `d` where it speaks of folders first, `f` where of files first
-    ("all files under the src directory"), else the program's own (both at once: "files and directories")."""
-    request = _WHERE_FOLDER.sub(" ", request)  # "the current directory", "the src directory tree": where, not what
-    folders, files = _FOLDER_WORDS.search(request), _FILE_WORDS.search(request)
-    if folders and files and re.search(rf"{_ENTRY_WORDS}\s*(?:/|,|\band\b|\bor\b|&)\s*{_ENTRY_WORDS}", request, re.I):
-        return held
-    if folders and (not files or folders.start() < files.start()):
-        return "d"
-    return "f" if files else held
-
-
-_WHERE_FOLDER = re.compile(r"\b(?:current|this|working|home|parent|same|root|my|your)\s+(?:folder|directory|dir)\b|"
-                           r"\b(?:folder|directory|dir)\s+(?:tree|structure|hierarchy)\b|"
-                           r"\S*[/'\"`]\S*\s+(?:folder|directory|dir)\b|\b(?:folder|directory|dir)\s+\S*[/'\"`$~]\S*", re.I)
-_ENTRY_WORDS = r"\b(?:files?|folders?|director(?:y|ies)|dirs?)\b"
 
 
 def _kinds(tokens: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ import shutil
 
 from cfgen.languages.bash_common import EVERYDAY, utility_of
 from cfgen.languages.bash_template import SLOT, template
-from cfgen.languages.bash_values import names_utility
+from cfgen.languages.bash_asks import names_utility
 
 
 def niche(code: str, request: str) -> bool:

@@ -3,12 +3,15 @@
     request_values("find files bigger than 20MB in /data older than 3 days")
       == [Value("+20M", ("size",)), Value("/data", ("path",)), Value("+3", ("timespan",), unit="days")]
 
-What is read (every table of words is here, nowhere else): quoted text; URLs; paths (`/srv`, `~/x`, `a/b/c`)
-and file names (`notes.txt`); file kinds ("txt files", "every .csv file", "python files" → `*.txt`, `*.csv`,
-`*.py`); bare names after a naming word (called, named, user, branch, container, …) or a place word (from, to,
-into, in, under); sizes and ages with their comparison ("bigger than 20MB" → `+20M`, "older than 3 days" →
-`+3` days, "in the last 24 hours" → `-24` hours); octal modes; other numbers. A value is listed once, in the
-order the request says it; `fits` lists the slot types (bash_template.SLOT_TYPES) it may fill, best first.
+What is read (every table of words for values is here; what a request asks beyond its values, in bash_asks.py):
+quoted text; URLs; paths (`/srv`, `~/x`, `a/b/c`) and file names (`notes.txt`); file kinds ("txt files", "every .csv
+file", "python files" → `*.txt`, `*.csv`, `*.py`); bare names after a naming word (called, named, user, branch,
+container, …) or a place word (from, to, into, in, under); sizes and ages with their comparison ("bigger than 20MB"
+→ `+20M`, "older than 3 days" → `+3` days, "in the last 24 hours" → `-24` hours, "50 days ago" → `50`, "not …
+in the last 5 days" → `+5`); counts of lines ("the last 3 lines"); globs (`1US*`); IP addresses; owner and group
+(`bob:staff`); "hidden files" (`.*`); "the X variable"; octal modes; other numbers. A
+value is listed once, in the order the request says it; `fits` lists the slot types (bash_template.SLOT_TYPES) it
+may fill, best first.
 """
 
 from __future__ import annotations
@@ -79,12 +82,6 @@ MODE_WORDS = [(r"\b(?:remove|take away|drop|without) (?:the )?execut\w* (?:permi
               (r"\bread[- ]only\b", "a-w"), (r"\breadable by (?:everyone|all|anyone)\b", "a+r"),
               (r"\bwritable by (?:everyone|all|anyone)\b", "a+w"), (r"\bexecutable\b", "+x"),
               (r"\bprivate\b", "go-rwx")]
-# Phrases in which a utility's name is an ordinary word, not the request naming the utility ("directory tree").
-NOT_NAMING = {"tree": r"(?:directory|folder|dir|file|source|work(?:ing)?) tree", "less": r"less than",
-              "column": r"\b(?:the|a|each|every|one|which|what|first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)"
-                        r"|last)\s+columns?\b",
-              "more": r"more than", "head": r"head of", "top": r"(?:the )?top \d+|on top", "time": r"(?:a|the) time",
-              "file": r"(?:a|the|each|every) file", "find": r"(?:and|to) find", "yes": r"yes or no"}
 HERE_WORDS = re.compile(r"\b(?:here|this (?:folder|directory|dir)|the current (?:folder|directory|dir))\b", re.I)
 HOME_WORDS = re.compile(r"\b(?:my home|home (?:folder|directory|dir)|in home)\b", re.I)
 ROOT_WORDS = re.compile(r"\b(?:root|file ?systems?|whole (?:system|disk|machine)|entire (?:system|disk|machine)|"
@@ -96,7 +93,8 @@ _URL = re.compile(r"\b(?:https?|ftp|ssh|git)://[^\s'\"`<>]+")
 _PATH = re.compile(r"(?<![\w.\-/])(?:~|\.{1,2})?/[\w./*+-]*|(?<![\w.\-/])[\w.*+-]+(?:/[\w.*+-]+)+/?|"
                    r"(?<![\w.\-/])[\w.+-]*\w/(?![\w/])|"  # a folder said with its slash: `media/`
                    r"(?<![\w.\-/])(?:\*|[\w+-]+)?(?:\.[A-Za-z0-9]{1,8})+(?![\w])|"
-                   r"(?<![\w.\-/*?])[\w.-]*\w[\w.-]*[*?][\w.*?-]*|(?<![\w.\-/*?])[*?][\w.-]*\w[\w.*?-]*")  # globs: `1US*`
+                   r"(?<![\w.\-/*?])[\w.-]*\w[\w.-]*[*?][\w.*?-]*|"  # globs: `1US*`, `*foo*`
+                   r"(?<![\w.\-/*?])[*?][\w.-]*\w[\w.*?-]*")
 _AFFIX = re.compile(r"\b(?P<side>start(?:s|ing)?|begin(?:s|ning)?|end(?:s|ing)?) (?:with|in) "
                     r"(?:\"(?P<dq>[^\"]+)\"|'(?P<sq>[^']+)'|`(?P<bq>[^`]+)`|(?P<word>[\w.-]+))", re.I)
 _KIND = re.compile(r"(?:(?<![\w*])(?P<dot>\.\w{1,8})|(?<!\.)\b(?P<word>[A-Za-z]{1,12}))\s+files?\b", re.I)
@@ -104,26 +102,15 @@ _SIZE = re.compile(r"(?:(?P<cmp>bigger|larger|greater|more|over|above|at least|s
                    r"(?:\s+than)?\s+)?(?P<n>\d+(?:\.\d+)?)\s?(?P<unit>[kKmMgGtT](?:i?[bB])?|bytes?)(?![\w])")
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9, "ten": 10, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30}
-_NUMBER_WORDS = "|".join(word for word in _COUNTS if len(word) > 2)
+NUMBER_WORDS = "|".join(word for word in _COUNTS if len(word) > 2)
 _AGE_UNITS = r"(?P<unit>min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?|years?)\b"
 _AGE = re.compile(r"(?:(?P<older>older than|more than|over|at least)|(?P<newer>newer than|less than|within|"
                   r"in (?:the )?(?:last|past)|during (?:the )?(?:last|past)|under))\s+"
-                  rf"(?P<n>\d+|an?|{_NUMBER_WORDS})\s*{_AGE_UNITS}(?P<ago>\s+ago)?", re.I)
+                  rf"(?P<n>\d+|an?|{NUMBER_WORDS})\s*{_AGE_UNITS}(?P<ago>\s+ago)?", re.I)
 # An age said without a comparison: "modified 50 days ago", "exactly one day back" (find's unsigned `-mtime 50`).
-_EXACT_AGE = re.compile(rf"\b(?:exactly\s+)?(?P<n>\d+|an?|{_NUMBER_WORDS})\s*{_AGE_UNITS}\s+(?:ago|back)\b", re.I)
-_LINE_COUNT = re.compile(rf"\b(?:first|last|top|bottom|final)\s+(?:(?P<n>\d+|{_NUMBER_WORDS})\s+)?lines?\b|"
+_EXACT_AGE = re.compile(rf"\b(?:exactly\s+)?(?P<n>\d+|an?|{NUMBER_WORDS})\s*{_AGE_UNITS}\s+(?:ago|back)\b", re.I)
+_LINE_COUNT = re.compile(rf"\b(?:first|last|top|bottom|final)\s+(?:(?P<n>\d+|{NUMBER_WORDS})\s+)?lines?\b|"
                          r"(?<![\w.+-])(?P<m>\d+)\s+lines?\b", re.I)
-# The tool an archive's extension names: "extract b.tar" asks for tar as "with tar" would (the last extension
-# that is an archive's decides: `a.tar.gz` is tar's).
-EXTENSION_TOOLS = {"tar": ("tar",), "tgz": ("tar",), "tbz2": ("tar",), "txz": ("tar",), "zip": ("zip", "unzip"),
-                   "gz": ("gzip", "gunzip", "zcat"), "bz2": ("bzip2", "bunzip2", "bzcat"), "xz": ("xz", "unxz", "xzcat"),
-                   "7z": ("7z", "7za"), "rar": ("unrar", "rar"), "zst": ("zstd", "unzstd"), "lz4": ("lz4",)}
-_ARCHIVE = re.compile(rf"(?<![\w-])[\w.-]*?\.({'|'.join(EXTENSION_TOOLS)})((?:\.[A-Za-z0-9]+)*)(?![\w.])", re.I)
-# Which end of a file a request's lines are taken from, and the utility that shows that end; a request that
-# removes lines there ("drop the last line": `head -n -1`) asks the other.
-LINE_ENDS = {"first": "head", "top": "head", "last": "tail", "bottom": "tail", "final": "tail"}
-_LINES_AT_END = re.compile(rf"\b(?P<end>{'|'.join(LINE_ENDS)})\s+(?:(?:\d+|{_NUMBER_WORDS})\s+)?lines?\b", re.I)
-_REMOVING = re.compile(r"\b(?:remove|delete|drop|skip|strip|cut|without|except|all but|but)\b", re.I)
 # Words that turn an age around: "not modified in the last 5 days" is older than 5 days.
 _NEGATION = re.compile(r"\b(?:not|never|\w+n't)\b(?:\s+[\w-]+){0,3}\s*$", re.I)
 _LAST_UNIT = re.compile(r"\b(?:in the|within the|during the) (?:last|past) (?P<unit>minute|hour|day|week|month|year)\b",
@@ -247,22 +234,8 @@ def _words_only(path: str) -> bool:
     """Whether a slashed phrase is words, not a path: "files/directories", "and/or"."""
     if re.fullmatch(r"[\w.-]+/", path):  # one word with its slash is a folder: `dir/`
         return False
-    return "/" in path and not path.startswith(("/", "~", ".")) and all(part.lower() in NOT_VALUES | {"and", "or", "folders", "dirs"}
-                               for part in path.strip("/").split("/"))
-
-
-def names_utility(utility: str, request: str) -> bool:
-    """Whether the request names the utility ("with rsync", "aspell"), not only says an ordinary word that is its
-    name ("the directory tree" is not `tree`)."""
-    phrase = NOT_NAMING.get(utility)
-    text = re.sub(phrase, " ", request, flags=re.I) if phrase else request
-    # a word in capitals is a marker or a value ("lines with TODO", "ERROR"), not a utility's name; nor is a name
-    # ("processes named sleep"), nor a file's extension (b.tar)
-    return any(not (found.group().isupper() and len(found.group()) > 1) and not _NAMED_BEFORE.search(text[:found.start()])
-               for found in re.finditer(rf"(?<![\w./-]){re.escape(utility)}(?![\w-]|\.\w)", text, re.I))
-
-
-_NAMED_BEFORE = re.compile(r"\b(?:named|called)\s+$", re.I)
+    return "/" in path and not path.startswith(("/", "~", ".")) and all(
+        part.lower() in NOT_VALUES | {"and", "or", "folders", "dirs"} for part in path.strip("/").split("/"))
 
 
 _FOLDER_AFTER = re.compile(r"\s*(?:director(?:y|ies)|folders?|dirs?)\b", re.I)
@@ -376,44 +349,6 @@ def age_flag(value: Value, flag: str) -> str:
         return flag
     days = float(value.text.lstrip("+-")) * _PER_DAY.get(value.unit, 1)
     return flag if days == int(days) else minutes[flag]
-
-
-def archive_tool(utility: str, request: str) -> bool:
-    """Whether `utility` is the tool the extension of an archive the request names calls for (`tar` for
-    "extract b.tar" or "a.tar.gz")."""
-    return any(utility in EXTENSION_TOOLS[match.group(1).lower()] for match in _ARCHIVE.finditer(request))
-
-
-# Words by which a request asks to write a file (then a command may redirect into one it names).
-_WRITING = re.compile(r"\b(?:writes?|sav(?:e|es|ing)|stor(?:e|es|ing)|append\w*|redirect\w*|output|put|puts|into|"
-                      r"creat\w*|make|overwrit\w*|add|adds|empty|truncat\w*|clear|log|record|dump|export|generate)\b",
-                      re.I)
-
-
-def asks_to_write(request: str) -> bool:
-    """Whether the request asks to write, save or create a file (else it only reads those it names)."""
-    return bool(_WRITING.search(request))
-
-
-_NEGATION_WORDS = re.compile(r"\b(?:not|no|none|never|without|except|excluding|exclude|other than|lacking|missing|"
-                             r"but|non|\w+n't|unless|ignor\w*|skip\w*|invert\w*|negat\w*)\b", re.I)
-
-
-def says_negation(request: str) -> bool:
-    """Whether the request asks for what does not match ("files not named", "lines without INFO")."""
-    return bool(_NEGATION_WORDS.search(request))
-
-
-def shows_other_end(utility: str, request: str) -> bool:
-    """Whether `utility` (head or tail) shows the other end of the file than the lines the request asks for
-    ("the last 3 lines" is not `head`)."""
-    said = _LINES_AT_END.search(request)
-    if utility not in ("head", "tail") or said is None:
-        return False
-    wanted = LINE_ENDS[said.group("end").lower()]
-    if _REMOVING.search(request[:said.start()]):
-        wanted = "tail" if wanted == "head" else "head"
-    return utility != wanted
 
 
 def says_here(request: str) -> bool:
