@@ -203,6 +203,7 @@ def test_a_utility_is_named_by_its_name_not_by_an_ordinary_word_that_spells_it()
     assert not names_utility("todo", "replace TODO with DONE in notes.md") and names_utility("todo", "with todo")
     assert not names_utility("column", "print the second column of a.txt") and names_utility("column", "with column")
     assert not names_utility("sleep", "list the processes named sleep") and names_utility("sleep", "sleep 5 seconds")
+    assert not names_utility("go", "go to the folder /srv") and names_utility("go", "build it with go")
     # a file's extension is no utility's name, but an archive's names the tool that reads it
     assert not names_utility("tar", "extract b.tar into dest") and names_utility("tar", "extract it with tar.")
     extract = "extract b.tar into dest"
@@ -299,6 +300,7 @@ EVERYDAY = {"make a directory called reports": ("mkdir", "reports", " dir"),
             "make backup.sh executable": ("chmod +x backup.sh", None, "mkdir"),
             "copy every .csv file from in to out": ("'*.csv'", " out", "hledger"),
             "stop the container named api": ("stop api", None, "{{"),
+            "go to the folder /srv": ("cd /srv", None, "go "),
             "find files bigger than 20MB in /data": ("find /data", "-size +20M", "find / "),
             "count the directories under here": ("-type d", None, "-type f"),
             "list files older than 3 days": ("find . -mtime +3", None, ".trc")}

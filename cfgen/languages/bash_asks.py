@@ -14,7 +14,8 @@ NOT_NAMING = {"tree": r"(?:directory|folder|dir|file|source|work(?:ing)?) tree",
               "column": r"\b(?:the|a|each|every|one|which|what|first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)"
                         r"|last)\s+columns?\b",
               "more": r"more than", "head": r"head of", "top": r"(?:the )?top \d+|on top", "time": r"(?:a|the) time",
-              "file": r"(?:a|the|each|every) file", "find": r"(?:and|to) find", "yes": r"yes or no"}
+              "file": r"(?:a|the|each|every) file", "find": r"(?:and|to) find", "yes": r"yes or no",
+              "go": r"\bgo (?:to|into|back|up|down|in|through|over)\b"}
 
 # The tool an archive's extension names: "extract b.tar" asks for tar as "with tar" would (the last extension
 # that is an archive's decides: `a.tar.gz` is tar's).
