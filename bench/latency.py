@@ -1,6 +1,6 @@
 """Speed and memory of generation, and quality against denoising steps.
 
-    python bench/latency.py [--model SPEC] [--subset 68] [--steps-list 1,2,5,10,20,50,100,300,1200]
+    python bench/latency.py [--model SPEC] [--subset 68] [--steps-list 1,2,5,10,20,50,100,300,1200] [--batch 32]
 
 Warm sampling per language (one query, 5 candidates, default steps and
 strength), batched throughput, a cold `cfgen "…" --lang bash` from process
@@ -31,7 +31,7 @@ QUERIES = {"bash": QUERY, "cf": "highlight cells greater than 100", "python": "r
 JOINED = {"cf and/or": ("cf", "highlight cells greater than 100 or blank")}
 
 
-def warm(generator, steps: int, repeats: int) -> list[dict]:
+def warm(generator, steps: int, repeats: int, batch: int = 32) -> list[dict]:
     rows = []
     asked = [(lang, lang, query) for lang, query in QUERIES.items()]
     asked += [(name, lang, query) for name, (lang, query) in JOINED.items()]
@@ -42,12 +42,12 @@ def warm(generator, steps: int, repeats: int) -> list[dict]:
             started = time.perf_counter()
             generator([query], lang, 5, steps, seed=seed)
             times.append(time.perf_counter() - started)
-        queries = [f"{query} number {i}" for i in range(32)]
+        queries = [f"{query} number {i}" for i in range(batch)]
         started = time.perf_counter()
         generator(queries, lang, 5, steps)
         batch_seconds = time.perf_counter() - started
         rows.append({"lang": lang, "request": name, "strength": generator.effective_strength(None, lang),
-                     "warm_p50_s": statistics.median(times), "batch32_queries_per_s": 32 / batch_seconds})
+                     "warm_p50_s": statistics.median(times), "batch32_queries_per_s": batch / batch_seconds})
     return rows
 
 
@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=68)
     parser.add_argument("--steps-list", default="1,2,5,10,20,50,100,300,1200")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=32, help="queries in the throughput batch")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latency.json")
     args = parser.parse_args()
 
@@ -119,9 +120,10 @@ def main() -> None:
 
     directory = resolve_model_directory(args.model) if args.model else default_model_directory()
     generator = Pipeline.from_directory(directory)
-    results = {"model": str(directory), "default_steps": DEFAULT_STEPS, "warm": warm(generator, DEFAULT_STEPS, args.repeats)}
+    results = {"model": str(directory), "default_steps": DEFAULT_STEPS,
+               "warm": warm(generator, DEFAULT_STEPS, args.repeats, args.batch)}
     results.update(cold(["--model", str(directory)] if args.model else [], max(3, args.repeats // 2)))
-    print(f"{'lang':<8}{'strength':>9}{'warm p50 (1 query, 5 cand.)':>30}{'batch of 32':>16}")
+    print(f"{'lang':<8}{'strength':>9}{'warm p50 (1 query, 5 cand.)':>30}{f'batch of {args.batch}':>16}")
     for row in results["warm"]:
         print(f"{row['request']:<10}{row['strength']:>7.2f}{row['warm_p50_s']:>28.3f} s{row['batch32_queries_per_s']:>10.1f} q/s")
     print(f"{'cold cfgen run p50':<36}{results['cold_p50_s']:.3f} s")

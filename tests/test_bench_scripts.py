@@ -32,7 +32,7 @@ TINY_RUNS = {
     "bash_corpora.py": ["--limit", "2"],
     "bash_users.py": [],
     "conditioning.py": ["--items", "1", "--timesteps", "1", "--langs", "cf", "--guidance", "2"],
-    "latency.py": ["--subset", "1", "--steps-list", "1", "--repeats", "1"],
+    "latency.py": ["--subset", "1", "--steps-list", "1", "--repeats", "1", "--batch", "2"],
     "bash_templates.py": [],
 }
 
