@@ -44,13 +44,8 @@ POOL_WIDENING = 3
 def _common_first(row: list[Candidate], request: str, niche, size: int) -> list[Candidate]:
     """The `size` most similar of a row's candidates, niche ones (Language.niche) only where too few others are;
     the row's order kept."""
-    common = [candidate for candidate in row if not niche(candidate.code, request)]
-    if len(common) >= size:
-        return common[:size]
-    kept = {id(candidate) for candidate in common}
-    spare = [candidate for candidate in row if id(candidate) not in kept][:size - len(common)]
-    kept |= {id(candidate) for candidate in spare}
-    return [candidate for candidate in row if id(candidate) in kept]
+    kept = sorted(range(len(row)), key=lambda i: niche(row[i].code, request))[:size]  # stable: common ones first
+    return [row[i] for i in sorted(kept)]
 
 
 def _edited_or_source(edit: str, changed: bool, source: Candidate, language) -> Candidate:
